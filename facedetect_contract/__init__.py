@@ -1,0 +1,5 @@
+"""Contract tests for DashScope's EMO image-detection endpoint (``emo-detect-v1``, face-detect)."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

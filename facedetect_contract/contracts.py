@@ -1,0 +1,170 @@
+"""The contract files of ``contracts/face-detect/``: loaded once, checked, and turned into validators.
+
+The contracts are data. This module is the only place that knows where they live and how they
+refer to each other; everything else asks it for a validator or for the error table.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+__all__ = [
+    "CONTRACT_DIR",
+    "SCHEMA_FILES",
+    "ContractFileError",
+    "Contracts",
+    "ErrorEntry",
+    "load_contracts",
+]
+
+# The checkout keeps the contracts at the top level; an installed wheel carries a copy inside.
+_PACKAGED = Path(__file__).parent / "_contracts" / "face-detect"
+CONTRACT_DIR = (
+    _PACKAGED if _PACKAGED.is_dir() else Path(__file__).parents[1] / "contracts" / "face-detect"
+)
+
+# Short name -> file. The short names are what the rest of the package asks for.
+SCHEMA_FILES: Mapping[str, str] = {
+    "common": "common.schema.json",
+    "request": "request.schema.json",
+    "request_headers": "request-headers.schema.json",
+    "check_passed": "response-check-passed.schema.json",
+    "check_failed": "response-check-failed.schema.json",
+    "error_body": "error.schema.json",
+    "interaction": "interaction.schema.json",
+    "error_table": "errors.schema.json",
+}
+ERROR_TABLE_FILE = "errors.json"
+
+
+class ContractFileError(ValueError):
+    """A contract file is missing, not JSON, or not a valid schema; the message says which and how."""
+
+
+@dataclass(frozen=True)
+class ErrorEntry:
+    """One row of ``errors.json``."""
+
+    status: int
+    code: str
+    messages: tuple[str, ...]
+    kind: str
+    retryable: bool
+    source: str
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContractFileError(
+            f"{path}: contract file is missing; restore it from git (git checkout -- {path.name})"
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ContractFileError(
+            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); fix the syntax there"
+        ) from None
+
+
+class Contracts:
+    """All face-detect contracts of one directory, with validators built once."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.schemas: dict[str, dict[str, Any]] = {}
+        resources = []
+        for name, filename in SCHEMA_FILES.items():
+            schema = _read_json(directory / filename)
+            try:
+                Draft202012Validator.check_schema(schema)
+            except SchemaError as exc:
+                where = "/" + "/".join(str(p) for p in exc.absolute_path)
+                raise ContractFileError(
+                    f"{directory / filename}: at {where}: not a valid JSON Schema 2020-12 "
+                    f"({exc.message}); fix that keyword"
+                ) from None
+            self.schemas[name] = schema
+            resource = Resource.from_contents(schema, default_specification=DRAFT202012)
+            resources.append((schema.get("$id", filename), resource))
+        self.registry: Registry[Any] = Registry().with_resources(resources)
+        self.validators = {
+            name: Draft202012Validator(schema, registry=self.registry)
+            for name, schema in self.schemas.items()
+        }
+        table = _read_json(directory / ERROR_TABLE_FILE)
+        problems = list(self.validators["error_table"].iter_errors(table))
+        if problems:
+            first = problems[0]
+            where = "/" + "/".join(str(p) for p in first.absolute_path)
+            raise ContractFileError(
+                f"{directory / ERROR_TABLE_FILE}: at {where}: {first.message}; "
+                f"make the entry match {SCHEMA_FILES['error_table']}"
+            )
+        self.errors = tuple(
+            ErrorEntry(
+                status=row["status"],
+                code=row["code"],
+                messages=tuple(row["messages"]),
+                kind=row["kind"],
+                retryable=row["retryable"],
+                source=row["source"],
+            )
+            for row in table["errors"]
+        )
+
+    def validator(self, name: str) -> Draft202012Validator:
+        """The validator of the schema with short name ``name`` (see ``SCHEMA_FILES``)."""
+        return self.validators[name]
+
+    @functools.cached_property
+    def documented_statuses(self) -> frozenset[int]:
+        """200 and every status of the error table."""
+        return frozenset({200, *(entry.status for entry in self.errors)})
+
+    def errors_for(
+        self, *, code: str | None = None, status: int | None = None
+    ) -> Iterator[ErrorEntry]:
+        """Error-table rows matching ``code`` and/or ``status``."""
+        for entry in self.errors:
+            if (code is None or entry.code == code) and (status is None or entry.status == status):
+                yield entry
+
+    @functools.cached_property
+    def portrait_codes(self) -> frozenset[str]:
+        """Codes of failure shape B: the portrait check's reasons (API file section 4)."""
+        return frozenset(entry.code for entry in self.errors if entry.kind == "portrait")
+
+    @functools.cached_property
+    def ratios(self) -> tuple[str, ...]:
+        """The documented values of ``parameters.ratio``, read from the request contract."""
+        ratio = self.schemas["request"]["properties"]["parameters"]["properties"]["ratio"]
+        return tuple(ratio["enum"])
+
+    @functools.cached_property
+    def default_ratio(self) -> str:
+        """The documented default of ``parameters.ratio``."""
+        ratio = self.schemas["request"]["properties"]["parameters"]["properties"]["ratio"]
+        return str(ratio["default"])
+
+    @functools.cached_property
+    def models(self) -> tuple[str, ...]:
+        """The accepted model names, read from the request contract."""
+        return tuple(self.schemas["request"]["properties"]["model"]["enum"])
+
+
+@functools.cache
+def load_contracts(directory: Path | None = None) -> Contracts:
+    """The contracts of ``directory`` (default: the project's), loaded and checked once."""
+    return Contracts(directory or CONTRACT_DIR)

@@ -1,0 +1,94 @@
+"""Fixture files: interactions stored under ``fixtures/face-detect/``, read and written safely.
+
+Reading validates each file against ``interaction.schema.json`` and names the file and field on
+error. Writing is atomic (temp file + rename) and redacts every key-like string first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .contracts import Contracts, load_contracts
+from .interaction import Interaction
+from .redaction import Secret, redact_text
+
+__all__ = [
+    "FIXTURE_DIR",
+    "FixtureFileError",
+    "dump_fixture",
+    "load_fixture",
+    "load_fixtures",
+    "write_fixture",
+]
+
+FIXTURE_DIR = Path(__file__).parents[1] / "fixtures" / "face-detect"
+
+
+class FixtureFileError(ValueError):
+    """A fixture file is unreadable or does not match the interaction schema."""
+
+
+def load_fixture(path: Path, contracts: Contracts | None = None) -> Interaction:
+    """One fixture file as an ``Interaction``; ``FixtureFileError`` names the file and field."""
+    contracts = contracts or load_contracts()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise FixtureFileError(
+            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})"
+        ) from None
+    errors = sorted(
+        contracts.validator("interaction").iter_errors(data), key=lambda e: list(e.path)
+    )
+    if errors:
+        first = errors[0]
+        where = "/" + "/".join(str(p) for p in first.absolute_path)
+        raise FixtureFileError(
+            f"{path}: field {where}: {first.message}; make it match "
+            f"contracts/face-detect/interaction.schema.json"
+        )
+    if data["name"] != path.stem:
+        raise FixtureFileError(
+            f"{path}: field /name is {data['name']!r}; rename it to {path.stem!r}"
+        )
+    return Interaction.from_dict(data)
+
+
+def load_fixtures(
+    directory: Path = FIXTURE_DIR, contracts: Contracts | None = None
+) -> list[Interaction]:
+    """Every ``*.json`` interaction of ``directory``, sorted by name."""
+    return [load_fixture(path, contracts) for path in sorted(directory.glob("*.json"))]
+
+
+def dump_fixture(
+    interaction: Interaction | dict[str, Any], secrets: list[Secret | str | None] | None = None
+) -> str:
+    """The fixture text: sorted keys, 2-space indent, key-like strings redacted."""
+    data = interaction.to_dict() if isinstance(interaction, Interaction) else interaction
+    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return redact_text(text, secrets or [Secret.from_env()])
+
+
+def write_fixture(
+    interaction: Interaction,
+    directory: Path = FIXTURE_DIR,
+    secrets: list[Secret | str | None] | None = None,
+) -> Path:
+    """Write ``<directory>/<name>.json`` atomically; never leaves a partial file behind."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{interaction.name}.json"
+    text = dump_fixture(interaction, secrets)
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{interaction.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return target
