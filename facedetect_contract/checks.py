@@ -202,11 +202,16 @@ def response_schema_conformance(
         yield Finding("", render_value(response.body), "a JSON body", "the body is not JSON")
         return
     name = response_schema_for(interaction)
-    seen: set[tuple[str, str]] = set()
-    for error in contracts.validator(name).iter_errors(response.body):
+    # One finding per place: a wrong type explains a failed 'const' or 'minimum' at the same spot.
+    errors = sorted(
+        contracts.validator(name).iter_errors(response.body),
+        key=lambda error: error.validator != "type",
+    )
+    seen: set[tuple[str, Severity]] = set()
+    for error in errors:
         for finding in _schema_findings(error):
-            if (finding.pointer, finding.title) not in seen:
-                seen.add((finding.pointer, finding.title))
+            if (finding.pointer, finding.severity) not in seen:
+                seen.add((finding.pointer, finding.severity))
                 yield finding
 
 

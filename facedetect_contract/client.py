@@ -22,7 +22,7 @@ import httpx
 
 from .contracts import Contracts, load_contracts
 from .interaction import ENDPOINT_PATH, Interaction, RecordedRequest, RecordedResponse
-from .redaction import Secret, redact_headers
+from .redaction import REDACTED, Secret, redact_headers
 
 __all__ = [
     "BASE_URL_ENV",
@@ -274,8 +274,8 @@ class FaceDetectClient:
         """Send one request (JSON ``body`` or raw ``content``), retrying as documented.
 
         ``auth`` is ``"key"`` (the configured key), ``"none"`` (no Authorization) or ``"invalid"``
-        (a well-formed key the endpoint cannot know). ``headers`` are sent as given, after the
-        defaults (``Content-Type: application/json``).
+        (a well-formed key the endpoint cannot know). ``headers`` replace the default
+        ``Content-Type: application/json`` when given, so a probe can leave it out.
         """
         if auth == "key" and self._secret is None:
             raise FaceDetectError(
@@ -283,7 +283,7 @@ class FaceDetectClient:
             )
         if content is None:
             content = json.dumps(body, ensure_ascii=False).encode()
-        sent_headers = {"Content-Type": "application/json", **(headers or {})}
+        sent_headers = {"Content-Type": "application/json"} if headers is None else dict(headers)
         http_auth: httpx.Auth | None = None
         if auth == "key" and self._secret is not None:
             http_auth = _BearerAuth(self._secret)
@@ -338,13 +338,21 @@ class FaceDetectClient:
             name=name if attempt == 0 else f"{name}-retry-{attempt}",
             request=RecordedRequest(method, recorded_headers, body, body_text),
             response=RecordedResponse.from_bytes(
-                response.status_code, response.headers, response.content
+                response.status_code,
+                redact_headers(response.headers, [self._secret]),
+                self._redacted(response.content),
             ),
             provenance={"kind": "recorded", "host": response.request.url.host},
         )
         if self._on_exchange is not None:
             self._on_exchange(interaction)
         return interaction
+
+    def _redacted(self, content: bytes) -> bytes:
+        """Response bytes with the key replaced, in case a server or gateway echoes it."""
+        if self._secret is not None:
+            content = content.replace(self._secret.reveal().encode(), REDACTED.encode())
+        return content
 
     # -- typed results ------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ settings.register_profile(
 settings.register_profile(
     "dev",
     max_examples=EXAMPLES_PER_PROPERTY,
+    derandomize=False,  # explicit: Hypothesis's own CI detection would otherwise leak in
     deadline=None,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],

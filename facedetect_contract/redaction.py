@@ -28,6 +28,7 @@ _SECRET_HEADERS = frozenset(
 )
 # DashScope keys look like 'sk-' followed by 32 hex characters; gateways use other forms.
 _KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_-]{8,}|\bBearer\s+[^\s\"'<>]+", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"(\w+ )?<[a-z]+>")
 
 
 class Secret:
@@ -88,7 +89,9 @@ def redact_headers(
     cleaned: dict[str, str] = {}
     for name, value in headers.items():
         lower = name.lower()
-        if lower in _SECRET_HEADERS:
+        if lower in _SECRET_HEADERS and _PLACEHOLDER.fullmatch(value):
+            cleaned[lower] = value  # already a placeholder such as 'Bearer <invalid>'
+        elif lower in _SECRET_HEADERS:
             scheme = value.split(" ", 1)[0] if " " in value else ""
             cleaned[lower] = f"{scheme} {REDACTED}".strip()
         else:

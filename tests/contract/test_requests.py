@@ -1,0 +1,61 @@
+"""Generated requests against the fake: every documented request rule, driven by the contracts."""
+
+from __future__ import annotations
+
+from hypothesis import given, note
+
+from facedetect_contract.checks import run_checks
+from facedetect_contract.client import FaceDetectClient
+from facedetect_contract.contracts import Contracts
+from facedetect_contract.fake import FaceDetectFake
+from facedetect_contract.interaction import Interaction
+from facedetect_contract.strategies import GeneratedRequest, invalid_requests, valid_requests
+
+
+def send(client: FaceDetectClient, request: GeneratedRequest) -> Interaction:
+    interaction = client.exchange(
+        request.body,
+        content=request.bytes,
+        headers=request.headers,
+        auth=request.auth,
+        name=request.description,
+        retry=False,
+    )
+    return Interaction(
+        interaction.name, interaction.request, interaction.response, expectation=request.expectation
+    )
+
+
+def describe_failure(interaction: Interaction, violations: list[object]) -> str:
+    return "\n\n".join(map(str, violations)) + f"\n\nresponse: {interaction.response.body!r}"
+
+
+@given(request=valid_requests())
+def test_a_valid_request_gets_a_response_that_honours_every_contract(
+    offline_client: FaceDetectClient, contracts: Contracts, request: GeneratedRequest
+) -> None:
+    """Valid request -> schema-conforming response that passes every semantic check."""
+    note(f"request body: {request.body!r}")
+    interaction = send(offline_client, request)
+    violations = run_checks(interaction, contracts)
+    assert not violations, describe_failure(interaction, violations)
+    assert interaction.response.status in (200, 400)
+
+
+@given(request=invalid_requests())
+def test_an_invalid_request_is_rejected_as_documented_and_never_billed(
+    offline_client: FaceDetectClient,
+    fake: FaceDetectFake,
+    contracts: Contracts,
+    request: GeneratedRequest,
+) -> None:
+    """Invalid request -> documented 4xx error body (never 2xx where rejection is due, never 5xx, never billed)."""
+    note(f"mutation: {request.description}; expectation: {request.expectation}")
+    billed_before = fake.billed
+    interaction = send(offline_client, request)
+    violations = run_checks(interaction, contracts)
+    assert not violations, describe_failure(interaction, violations)
+    assert interaction.response.status < 500
+    if request.must_reject:
+        assert 400 <= interaction.response.status < 500
+        assert fake.billed == billed_before, "a rejected request was billed"

@@ -1,0 +1,113 @@
+"""Generated responses of every documented kind: the client turns each into the right type."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from hypothesis import given
+
+from facedetect_contract.checks import run_checks
+from facedetect_contract.client import (
+    RETRYABLE_STATUSES,
+    CheckFailed,
+    CheckPassed,
+    FaceDetectClient,
+    RequestError,
+    ServerError,
+    Throttled,
+)
+from facedetect_contract.contracts import Contracts
+from facedetect_contract.interaction import Interaction
+from facedetect_contract.strategies import (
+    GeneratedResponse,
+    error_responses,
+    failed_responses,
+    passed_responses,
+)
+
+KEY = {"DASHSCOPE_API_KEY": "sk-offline-fake-key-not-a-secret"}
+IMAGE = "https://example.com/portrait.png"
+
+
+def client_answering(response: GeneratedResponse, waits: list[float]) -> FaceDetectClient:
+    """A client whose every request gets ``response``; waits between retries are recorded."""
+
+    def answer(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            response.status, headers=dict(response.headers), content=json.dumps(response.body).encode()
+        )
+
+    return FaceDetectClient(
+        base_url="https://dashscope.test/api/v1",
+        environ=KEY,
+        transport=httpx.MockTransport(answer),
+        sleep=waits.append,
+        max_retries=2,
+        max_retry_wait=30.0,
+    )
+
+
+def conforms(interaction: Interaction, contracts: Contracts, ratio: str = "1:1") -> None:
+    """The generated response itself is documented: no violation at all."""
+    violations = run_checks(interaction, contracts)
+    assert not violations, "\n".join(map(str, violations))
+
+
+@given(response=passed_responses())
+def test_a_passed_check_becomes_check_passed_with_its_boxes(
+    contracts: Contracts, response: GeneratedResponse
+) -> None:
+    """200 + check_pass true -> CheckPassed carrying the boxes as sent."""
+    with client_answering(response, []) as client:
+        result = client.detect(IMAGE, response.ratio)
+    assert isinstance(result, CheckPassed)
+    assert list(result.face_bbox) == response.body["output"]["face_bbox"]
+    assert list(result.ext_bbox) == response.body["output"]["ext_bbox"]
+    assert result.image_count == 1
+    conforms(result.interaction, contracts)
+
+
+@given(response=failed_responses())
+def test_a_failed_check_becomes_check_failed_in_either_shape(
+    contracts: Contracts, response: GeneratedResponse
+) -> None:
+    """200 + check_pass false (shape A) or 400 InvalidFile.* (shape B) -> CheckFailed, never an exception."""
+    with client_answering(response, []) as client:
+        result = client.detect(IMAGE)
+    assert isinstance(result, CheckFailed)
+    if response.kind == "check_failed_b":
+        assert (result.shape, result.code, result.billed) == ("B", response.body["code"], False)
+    else:
+        assert result.shape == "A"
+        assert result.billed == ("usage" in response.body)
+    conforms(result.interaction, contracts)
+
+
+@given(response=error_responses())
+def test_a_request_failure_raises_the_typed_error_of_its_status_after_bounded_retries(
+    contracts: Contracts, response: GeneratedResponse
+) -> None:
+    """4xx/5xx -> RequestError subclass with the code; 429/500/503 retried twice, honouring Retry-After."""
+    waits: list[float] = []
+    with client_answering(response, waits) as client, pytest.raises(RequestError) as raised:
+        client.detect(IMAGE)
+    error = raised.value
+    assert (error.status, error.code) == (response.status, response.body["code"])
+    assert error.request_id == response.body["request_id"]
+    if response.status == 429:
+        assert isinstance(error, Throttled)
+    if response.status >= 500:
+        assert isinstance(error, ServerError)
+    if response.status in RETRYABLE_STATUSES:
+        assert error.retryable
+        assert len(waits) == 2
+        hint = response.headers.get("retry-after")
+        if hint is not None and hint.isdigit():
+            assert waits == [min(float(hint), 30.0)] * 2
+        assert all(0 <= wait <= 30.0 for wait in waits)
+    else:
+        assert not error.retryable
+        assert waits == []
+    conforms(error.interaction, contracts)

@@ -1,0 +1,72 @@
+"""The pytest plugin as users meet it: options, markers, profiles and fixtures, through pytester."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+CONFTEST = 'pytest_plugins = ["facedetect_contract.plugin"]\n'
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(CONFTEST)
+    return pytester
+
+
+def test_the_options_are_grouped_in_help(suite: pytest.Pytester) -> None:
+    result = suite.runpytest("--help")
+    result.stdout.fnmatch_lines(["*face-detect contract suite*", "*--base-url=URL*"])
+
+
+def test_the_live_marker_is_registered(suite: pytest.Pytester) -> None:
+    result = suite.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.live:*"])
+
+
+def test_a_base_url_that_is_not_http_is_a_usage_error(suite: pytest.Pytester) -> None:
+    result = suite.runpytest("--base-url", "ftp://example.com")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--base-url*not an http(s) URL*"])
+
+
+@pytest.mark.parametrize(("ci", "profile"), [("true", "ci"), ("", "dev")])
+def test_the_hypothesis_profile_follows_ci(suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str, profile: str) -> None:
+    monkeypatch.setenv("CI", ci)
+    suite.makepyfile(
+        f"""
+        from hypothesis import settings
+        def test_profile():
+            assert settings.default.max_examples == 200
+            assert settings.default.derandomize is {profile == "ci"}
+        """
+    )
+    suite.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_the_offline_client_reaches_the_fake_through_a_gateway_prefix(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        def test_detect(offline_client):
+            assert offline_client.url.startswith("https://gw.example.com/qwen/api/v1/")
+            assert offline_client.detect("https://example.com/portrait.png").request_id
+        """
+    )
+    suite.runpytest_subprocess("--base-url", "https://gw.example.com/qwen/api/v1").assert_outcomes(passed=1)
+
+
+def test_a_failing_property_shows_how_to_reproduce_it(suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    suite.makepyfile(
+        """
+        from hypothesis import given
+        from facedetect_contract.strategies import valid_requests
+        @given(valid_requests())
+        def test_ratio(request):
+            assert request.body["parameters"]["ratio"] == "1:1"
+        """
+    )
+    result = suite.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*@reproduce_failure*"])

@@ -1,0 +1,135 @@
+"""The generators follow the contracts: change a contract, and what is generated changes with it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from facedetect_contract.contracts import CONTRACT_DIR, Contracts, load_contracts
+from facedetect_contract.strategies import (
+    GeneratedRequest,
+    expectation_for,
+    invalid_requests,
+    responses,
+    valid_requests,
+)
+
+
+def draw_many(strategy: st.SearchStrategy[GeneratedRequest], count: int = 300) -> list[GeneratedRequest]:
+    found: list[GeneratedRequest] = []
+
+    @settings(max_examples=count, database=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(strategy)
+    def collect(request: GeneratedRequest) -> None:
+        found.append(request)
+
+    collect()
+    return found
+
+
+@pytest.fixture
+def edited_contracts(tmp_path: Path) -> Contracts:
+    """A copy of the contracts with a new ratio and a new documented parameter."""
+    directory = tmp_path / "face-detect"
+    shutil.copytree(CONTRACT_DIR, directory)
+    path = directory / "request.schema.json"
+    schema = json.loads(path.read_text())
+    parameters = schema["properties"]["parameters"]["properties"]
+    parameters["ratio"]["enum"].append("9:16")
+    parameters["style"] = {"type": "string", "enum": ["calm", "active"]}
+    path.write_text(json.dumps(schema))
+    return Contracts(directory)
+
+
+@given(request=valid_requests())
+def test_every_valid_request_validates_against_the_request_contract(request: GeneratedRequest) -> None:
+    """Round trip: drawn from the contract, accepted by the contract."""
+    assert not list(load_contracts().validator("request").iter_errors(request.body))
+    assert expectation_for(request) is None
+
+
+@given(request=invalid_requests())
+def test_an_invalid_request_that_must_be_rejected_breaks_a_contract_rule(request: GeneratedRequest) -> None:
+    """must_reject only where the contract (or the auth rule) is broken, never on a silent rule."""
+    contracts = load_contracts()
+    if request.must_reject and request.auth == "key" and request.content is None:
+        headers = {**request.headers, "authorization": "Bearer k"}
+        broken = list(contracts.validator("request").iter_errors(request.body)) + list(
+            contracts.validator("request_headers").iter_errors(headers)
+        )
+        assert broken
+        assert any(error.validator != "additionalProperties" for error in broken)
+
+
+def test_a_new_enum_value_and_a_new_field_are_generated_without_code_edits(edited_contracts: Contracts) -> None:
+    bodies = [r.body for r in draw_many(valid_requests(edited_contracts))]
+    assert any(b["parameters"]["ratio"] == "9:16" for b in bodies)
+    assert all(b["parameters"]["style"] in ("calm", "active") for b in bodies)
+    mutations = {r.description for r in draw_many(invalid_requests(edited_contracts), 600)}
+    assert any(d.startswith("/parameters/style") for d in mutations), sorted(mutations)
+
+
+def test_invalid_requests_cover_every_family_the_issue_names() -> None:
+    descriptions = " | ".join(r.description for r in draw_many(invalid_requests(), 1500))
+    for family in (
+        "/model (required) missing",
+        "/input/image_url (required) missing",
+        "/parameters/ratio not in enum",
+        "of type int",
+        "empty",
+        "huge",
+        "'file:///tmp/portrait.png'",
+        "'ftp://",
+        "'oss://",
+        "malformed JSON",
+        "instead of an object",
+        "Content-Type",
+        "no Authorization header",
+        "unknown API key",
+        "x-dashscope-async: enable",
+        "unknown field",
+    ):
+        assert family in descriptions, family
+
+
+@pytest.mark.parametrize(
+    ("description", "mutate", "must_reject", "statuses"),
+    [
+        ("unknown field", lambda b: b.update(extra=1), False, None),
+        ("missing ratio", lambda b: b["parameters"].pop("ratio"), None, None),
+        ("bad ratio", lambda b: b["parameters"].update(ratio="2:1"), True, frozenset({400})),
+        ("missing image_url", lambda b: b["input"].pop("image_url"), True, None),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+def test_the_expectation_of_a_request_comes_from_the_contract(description: str, mutate: object, must_reject: bool | None, statuses: frozenset[int] | None) -> None:
+    body = {"model": "emo-detect-v1", "input": {"image_url": "https://e.com/p.png"}, "parameters": {"ratio": "1:1"}}
+    mutate(body)  # type: ignore[operator]
+    expectation = expectation_for(GeneratedRequest(description, body))
+    if must_reject is None:
+        assert expectation is None
+    else:
+        assert expectation is not None
+        assert (expectation.must_reject, expectation.statuses) == (must_reject, statuses)
+
+
+def test_responses_of_every_documented_kind_are_generated() -> None:
+    kinds: set[str] = set()
+    codes: set[str] = set()
+
+    @settings(max_examples=800, database=None, derandomize=True)
+    @given(responses())
+    def collect(response: object) -> None:
+        kinds.add(response.kind)  # type: ignore[attr-defined]
+        if response.entry is not None:  # type: ignore[attr-defined]
+            codes.add(response.entry.code)  # type: ignore[attr-defined]
+
+    collect()
+    assert kinds == {"check_passed", "check_failed_a", "check_failed_b", "request_error"}
+    assert load_contracts().portrait_codes <= codes
+    assert {"Throttling.RateQuota", "InternalError", "ModelUnavailable", "InvalidApiKey"} <= codes
