@@ -61,8 +61,8 @@ def main(argv: list[str]) -> int:
             [str(PYTHON), "-m", "ruff", "format", "--check", "."],
             [str(PYTHON), "-m", "mypy"],
         ]
-        return max(subprocess.run(step).returncode for step in steps)
-    return subprocess.run([str(PYTHON), *COMMANDS[command], *rest]).returncode
+        return max(subprocess.run(step, check=False).returncode for step in steps)
+    return subprocess.run([str(PYTHON), *COMMANDS[command], *rest], check=False).returncode
 
 
 if __name__ == "__main__":

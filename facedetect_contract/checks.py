@@ -116,9 +116,9 @@ def _get(body: Any, *path: str | int) -> Any:
     """The value at ``path`` in ``body``, or ``ABSENT``."""
     node = body
     for part in path:
-        if isinstance(part, str) and isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+        in_mapping = isinstance(part, str) and isinstance(node, Mapping) and part in node
+        in_list = isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node)
+        if in_mapping or in_list:
             node = node[part]
         else:
             return ABSENT
@@ -156,21 +156,23 @@ def _schema_findings(error: ValidationError) -> Iterator[Finding]:
         yield from _schema_findings(best_match(error.context))
         return
     path = list(error.absolute_path)
+    instance: Any = error.instance
     documented_by = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
     if error.validator == "additionalProperties":
         known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-        for name in sorted(set(error.instance) - set(known)):
+        for name in sorted(set(instance) - set(known)):
             yield Finding(
                 pointer=_pointer([*path, name]),
-                received=render_value(error.instance[name]),
+                received=render_value(instance[name]),
                 documented=f"no field {name!r} here; documented fields: {sorted(known)}",
                 title=f"new undocumented field {name!r}",
                 severity=Severity.ADDITIVE,
             )
         return
     if error.validator == "required":
-        for name in error.validator_value:
-            if isinstance(error.instance, dict) and name not in error.instance:
+        required: Any = error.validator_value
+        for name in required:
+            if isinstance(instance, dict) and name not in instance:
                 yield Finding(
                     pointer=_pointer([*path, name]),
                     received="(absent)",
@@ -426,7 +428,7 @@ def invalid_request_is_rejected(
         yield Finding(
             pointer="",
             received=f"HTTP {status}",
-            documented=f"rejected with a 4xx error body: {expectation.reason} ({expectation.source})",
+            documented=f"a 4xx error body: {expectation.reason} ({expectation.source})",
             title=f"invalid request accepted: {expectation.reason}",
         )
         return

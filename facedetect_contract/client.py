@@ -88,7 +88,7 @@ class CheckPassed:
 
 @dataclass(frozen=True)
 class CheckFailed:
-    """The portrait failed the check. Shape A: HTTP 200 (billed); shape B: HTTP 400 ``InvalidFile.*``."""
+    """The portrait failed. Shape A: HTTP 200 (billed); shape B: HTTP 400 ``InvalidFile.*``."""
 
     code: str
     message: str
@@ -293,7 +293,13 @@ class FaceDetectClient:
         attempt = 0
         while True:
             interaction = self._send_once(
-                method, sent_headers, content, http_auth, auth, name, attempt
+                method=method,
+                headers=sent_headers,
+                content=content,
+                http_auth=http_auth,
+                auth=auth,
+                name=name,
+                attempt=attempt,
             )
             status = interaction.response.status
             if not retry or status not in RETRYABLE_STATUSES or attempt >= self.max_retries:
@@ -309,6 +315,7 @@ class FaceDetectClient:
 
     def _send_once(
         self,
+        *,
         method: str,
         headers: Mapping[str, str],
         content: bytes,
@@ -418,8 +425,8 @@ class FaceDetectClient:
                 raise UnexpectedResponse("check_pass true without two integer boxes", interaction)
             humanoid = output.get("humanoid")
             return CheckPassed(
-                face_bbox=tuple(face),  # type: ignore[arg-type]  # length checked above
-                ext_bbox=tuple(ext),  # type: ignore[arg-type]
+                face_bbox=tuple(face),
+                ext_bbox=tuple(ext),
                 request_id=request_id,
                 image_count=image_count if isinstance(image_count, int) else 0,
                 humanoid=humanoid if isinstance(humanoid, bool) else None,

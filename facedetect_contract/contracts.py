@@ -1,4 +1,4 @@
-"""The contract files of ``contracts/face-detect/``: loaded once, checked, and turned into validators.
+"""The contract files of ``contracts/face-detect/``: loaded once, checked, turned into validators.
 
 The contracts are data. This module is the only place that knows where they live and how they
 refer to each other; everything else asks it for a validator or for the error table.
@@ -48,7 +48,7 @@ ERROR_TABLE_FILE = "errors.json"
 
 
 class ContractFileError(ValueError):
-    """A contract file is missing, not JSON, or not a valid schema; the message says which and how."""
+    """A contract file is missing, not JSON or not a valid schema; the message says the fix."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from .redaction import Secret, redact_text
 
 __all__ = [
     "FIXTURE_DIR",
+    "IMAGE_DIR",
     "FixtureFileError",
     "dump_fixture",
     "load_fixture",
@@ -26,6 +27,8 @@ __all__ = [
 ]
 
 FIXTURE_DIR = Path(__file__).parents[1] / "fixtures" / "face-detect"
+# Real image files for the stub server to serve and download (fixtures/images/make_images.py).
+IMAGE_DIR = Path(__file__).parents[1] / "fixtures" / "images"
 
 
 class FixtureFileError(ValueError):

@@ -26,7 +26,7 @@ ENDPOINT_PATH = "/services/aigc/image2video/face-detect"
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """A request as sent. ``body`` is the JSON value, or ``None`` with ``body_text`` for non-JSON."""
+    """A request as sent: ``body`` is the JSON value, or ``None`` with ``body_text`` if not JSON."""
 
     method: str
     headers: Mapping[str, str]

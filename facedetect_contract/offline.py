@@ -34,7 +34,7 @@ def fake_handler(fake: FaceDetectFake) -> Any:
     return handle
 
 
-def mount_fake(router: respx.MockRouter, fake: FaceDetectFake, url: str) -> respx.Route:
+def mount_fake(router: respx.Router, fake: FaceDetectFake, url: str) -> respx.Route:
     """Route every method on ``url`` to ``fake``."""
     return router.route(url=url).mock(side_effect=fake_handler(fake))
 
@@ -106,7 +106,7 @@ def _explain(
 
 
 def mount_replay(
-    router: respx.MockRouter, interactions: Iterable[Interaction], url: str
+    router: respx.Router, interactions: Iterable[Interaction], url: str
 ) -> respx.Route:
     """Route ``url`` to the recorded interactions; unmatched requests raise ``UnmatchedRequest``."""
     return router.route(url=url).mock(side_effect=replay_handler(interactions))

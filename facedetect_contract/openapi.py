@@ -26,7 +26,9 @@ _DROPPED_KEYWORDS = ("$schema", "$id")
 
 def _component_names(contracts: Contracts) -> dict[str, str]:
     """File name -> component name (the schema's title)."""
-    return {SCHEMA_FILES[name]: contracts.schemas[name]["title"] for name in (*_COMPONENTS, "common")}
+    return {
+        SCHEMA_FILES[name]: contracts.schemas[name]["title"] for name in (*_COMPONENTS, "common")
+    }
 
 
 def _rewrite_refs(node: Any, names: dict[str, str]) -> Any:
@@ -35,14 +37,12 @@ def _rewrite_refs(node: Any, names: dict[str, str]) -> Any:
         for key, value in node.items():
             if key in _DROPPED_KEYWORDS:
                 continue
-            if key == "$ref" and isinstance(value, str):
+            if key == "$ref" and isinstance(value, str) and not value.startswith("#"):
+                # common.schema.json#/$defs/Box -> #/components/schemas/Box
                 filename, _, fragment = value.partition("#")
-                if filename:
-                    # common.schema.json#/$defs/Box -> #/components/schemas/Box
-                    if fragment.startswith("/$defs/"):
-                        value = "#/components/schemas/" + fragment.removeprefix("/$defs/")
-                    else:
-                        value = "#/components/schemas/" + names[filename]
+                target = fragment.removeprefix("/$defs/") if fragment else names[filename]
+                out[key] = "#/components/schemas/" + target
+                continue
             out[key] = _rewrite_refs(value, names)
         return out
     if isinstance(node, list):
@@ -58,7 +58,10 @@ def _error_response(contracts: Contracts, status: int) -> dict[str, Any]:
     }
     if status == 429:
         response["headers"] = {
-            "Retry-After": {"description": "Seconds to wait, when given.", "schema": {"type": "string"}}
+            "Retry-After": {
+                "description": "Seconds to wait, when given.",
+                "schema": {"type": "string"},
+            }
         }
     return response
 
@@ -98,7 +101,7 @@ def build_openapi(contracts: Contracts | None = None) -> dict[str, Any]:
         "info": {
             "title": "DashScope EMO image detection (emo-detect-v1)",
             "version": __version__,
-            "description": "Generated from contracts/face-detect/*.schema.json by facedetect_contract."
+            "description": "Generated from contracts/face-detect/*.schema.json."
             " Do not edit: run `python -m facedetect_contract openapi --write`.",
         },
         "servers": [
@@ -130,7 +133,9 @@ def build_openapi(contracts: Contracts | None = None) -> dict[str, Any]:
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/FaceDetectRequest"}}
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/FaceDetectRequest"}
+                            }
                         },
                     },
                     "responses": responses,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -107,3 +108,24 @@ def offline_client(
     mount_fake(router, fake, client.url)
     with client:
         yield client
+
+
+# --- stub server (facedetect_contract.server) -------------------------------------------------
+# A key that only the stub server knows; tests check it never reaches any output.
+STUB_KEY = "sk-stub-server-key-not-a-secret"
+
+
+@pytest.fixture(scope="session")
+def stub_server() -> Iterator[RunningServer]:
+    """The stub server on 127.0.0.1 (key STUB_KEY), serving fixtures/images/ under /images/."""
+    # Imported here: only tests that use the stub pay for the server and Pillow.
+    from .fixtures import IMAGE_DIR  # noqa: PLC0415
+    from .server import serve_in_thread  # noqa: PLC0415
+
+    with serve_in_thread(api_keys=[STUB_KEY], images_dir=IMAGE_DIR) as running:
+        yield running
+
+
+if TYPE_CHECKING:
+    from .server import RunningServer
+# --- end of stub server -----------------------------------------------------------------------

@@ -129,7 +129,7 @@ def _objects(
 
 
 def _set(body: Any, path: tuple[str, ...], value: Any) -> Any:
-    """A deep copy of ``body`` with ``path`` set to ``value`` (or removed when ``value`` is _DROP)."""
+    """A deep copy of ``body`` with ``path`` set to ``value`` (removed when it is ``_DROP``)."""
     copy = json.loads(json.dumps(body))
     node = copy
     for part in path[:-1]:
@@ -171,6 +171,34 @@ def _pointer(path: tuple[str, ...]) -> str:
     return "/" + "/".join(path)
 
 
+Mutation = tuple[str, Callable[[Any], Any]]
+
+
+def _outside(
+    allowed: frozenset[str], path: tuple[str, ...], label: str
+) -> st.SearchStrategy[Mutation]:
+    """Set ``path`` to a short text that is not one of ``allowed``."""
+
+    def mutation(value: str) -> Mutation:
+        return label.format(where=_pointer(path), value=value), lambda body: _set(body, path, value)
+
+    return st.text(min_size=1, max_size=12).filter(lambda s: s not in allowed).map(mutation)
+
+
+def _unknown_field(known: frozenset[str], path: tuple[str, ...]) -> st.SearchStrategy[Mutation]:
+    """Add a field the object at ``path`` does not document."""
+
+    def mutation(name: str) -> Mutation:
+        where = (*path, name)
+        return f"unknown field {_pointer(where)}", lambda body: _set(body, where, "x")
+
+    return (
+        st.from_regex(r"[a-z][a-z_]{0,11}", fullmatch=True)
+        .filter(lambda n: n not in known)
+        .map(mutation)
+    )
+
+
 def _body_mutations(
     contracts: Contracts,
 ) -> list[st.SearchStrategy[tuple[str, Callable[[Any], Any]]]]:
@@ -198,31 +226,14 @@ def _body_mutations(
             families.append(mutation(f"{where} huge ({HUGE} characters)", path, "x" * HUGE))
             if "enum" in sub:
                 families.append(
-                    st.text(min_size=1, max_size=12)
-                    .filter(lambda s, allowed=tuple(sub["enum"]): s not in allowed)
-                    .map(
-                        lambda s, p=path, w=where: (
-                            f"{w} not in enum: {s!r}",
-                            lambda body: _set(body, p, s),
-                        )
-                    )
+                    _outside(frozenset(sub["enum"]), path, "{where} not in enum: {value!r}")
                 )
             if "pattern" in sub:
                 for variant in _URL_VARIANTS:
                     families.append(mutation(f"{where} = {variant!r}", path, variant))
     for path, sub in _objects(schema):
         if sub.get("additionalProperties") is False:
-            known = set(sub.get("properties", {}))
-            families.append(
-                st.from_regex(r"[a-z][a-z_]{0,11}", fullmatch=True)
-                .filter(lambda name, k=frozenset(known): name not in k)
-                .map(
-                    lambda name, p=path: (
-                        f"unknown field {_pointer((*p, name))}",
-                        lambda body: _set(body, (*p, name), "x"),
-                    )
-                )
-            )
+            families.append(_unknown_field(frozenset(sub.get("properties", {})), path))
     return families
 
 
@@ -327,7 +338,7 @@ def _header_mutations(contracts: Contracts) -> list[st.SearchStrategy[GeneratedR
             lambda raw: GeneratedRequest(f"malformed JSON {raw[:20]!r}", None, content=raw)
         )
     )
-    non_objects = st.sampled_from([[], "emo-detect-v1", 1, None, True])
+    non_objects: st.SearchStrategy[Any] = st.sampled_from([[], "emo-detect-v1", 1, None, True])
     out.append(
         non_objects.map(
             lambda value: GeneratedRequest(

@@ -8,11 +8,20 @@ from typing import Any
 import pytest
 
 from facedetect_contract.checks import CHECKS, run_checks
-from facedetect_contract.interaction import Expectation, Interaction, RecordedRequest, RecordedResponse
+from facedetect_contract.interaction import (
+    Expectation,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+)
 from facedetect_contract.violations import Severity
 
 PASS_BODY = {
-    "output": {"check_pass": True, "face_bbox": [302, 286, 610, 593], "ext_bbox": [71, 9, 840, 778]},
+    "output": {
+        "check_pass": True,
+        "face_bbox": [302, 286, 610, 593],
+        "ext_bbox": [71, 9, 840, 778],
+    },
     "usage": {"image_count": 1},
     "request_id": "c56f62df-724e-9c19-96bd-xxxxxx",
 }
@@ -27,13 +36,18 @@ def interaction(
     ratio: str | None = "1:1",
     expectation: Expectation | None = None,
 ) -> Interaction:
-    request_body: dict[str, Any] = {"model": "emo-detect-v1", "input": {"image_url": "https://example.com/p.png"}}
+    request_body: dict[str, Any] = {
+        "model": "emo-detect-v1",
+        "input": {"image_url": "https://example.com/p.png"},
+    }
     if ratio is not None:
         request_body["parameters"] = {"ratio": ratio}
     return Interaction(
         name="case",
         request=RecordedRequest("POST", {"content-type": "application/json"}, request_body),
-        response=RecordedResponse(status, JSON if headers is None else headers, body, not isinstance(body, str)),
+        response=RecordedResponse(
+            status, JSON if headers is None else headers, body, not isinstance(body, str)
+        ),
         expectation=expectation,
     )
 
@@ -53,43 +67,174 @@ def without(body: dict[str, Any], *path: str) -> dict[str, Any]:
     return body
 
 
-REJECT = Expectation(True, "parameters.ratio not in enum", "https://help.aliyun.com/zh/model-studio/error-code")
+REJECT = Expectation(
+    True, "parameters.ratio not in enum", "https://help.aliyun.com/zh/model-studio/error-code"
+)
 REJECT_401 = Expectation(
-    True, "no key", "https://help.aliyun.com/zh/model-studio/error-code", frozenset({401}), frozenset({"InvalidApiKey"})
+    True,
+    "no key",
+    "https://help.aliyun.com/zh/model-studio/error-code",
+    frozenset({401}),
+    frozenset({"InvalidApiKey"}),
 )
 SILENT = Expectation(False, "unknown field", "https://help.aliyun.com/zh/model-studio/error-code")
 
 # (check, the broken interaction, the JSON pointer it must name, severity)
 BROKEN = [
-    ("response_schema_conformance", interaction(passed(check_pass="yes")), "/output/check_pass", Severity.BREAKING),
-    ("response_schema_conformance", interaction(without(PASS_BODY, "usage")), "/usage", Severity.BREAKING),
-    ("response_schema_conformance", interaction({**PASS_BODY, "trace": "t"}), "/trace", Severity.ADDITIVE),
+    (
+        "response_schema_conformance",
+        interaction(passed(check_pass="yes")),
+        "/output/check_pass",
+        Severity.BREAKING,
+    ),
+    (
+        "response_schema_conformance",
+        interaction(without(PASS_BODY, "usage")),
+        "/usage",
+        Severity.BREAKING,
+    ),
+    (
+        "response_schema_conformance",
+        interaction({**PASS_BODY, "trace": "t"}),
+        "/trace",
+        Severity.ADDITIVE,
+    ),
     ("response_schema_conformance", interaction("<html>busy</html>"), "", Severity.BREAKING),
     ("status_code_is_documented", interaction(ERROR_BODY, status=418), "", Severity.BREAKING),
-    ("response_content_type_is_json", interaction(PASS_BODY, headers={"content-type": "text/html"}), "", Severity.BREAKING),
+    (
+        "response_content_type_is_json",
+        interaction(PASS_BODY, headers={"content-type": "text/html"}),
+        "",
+        Severity.BREAKING,
+    ),
     ("response_content_type_is_json", interaction(PASS_BODY, headers={}), "", Severity.BREAKING),
-    ("request_id_is_non_empty_string", interaction({**PASS_BODY, "request_id": ""}), "/request_id", Severity.BREAKING),
-    ("request_id_is_non_empty_string", interaction(without(ERROR_BODY, "request_id"), 401), "/request_id", Severity.BREAKING),
-    ("boxes_are_ordered_integers", interaction(passed(face_bbox=[610, 286, 302, 593])), "/output/face_bbox", Severity.BREAKING),
-    ("boxes_are_ordered_integers", interaction(passed(ext_bbox=[71, 778, 840, 9])), "/output/ext_bbox", Severity.BREAKING),
-    ("boxes_are_ordered_integers", interaction(passed(face_bbox=[-1, 286, 610, 593])), "/output/face_bbox", Severity.BREAKING),
-    ("boxes_are_ordered_integers", interaction(passed(face_bbox=[302.0, 286, 610, 593])), "/output/face_bbox", Severity.BREAKING),
-    ("boxes_are_ordered_integers", interaction(passed(face_bbox=[302, 286, 610])), "/output/face_bbox", Severity.BREAKING),
-    ("face_bbox_inside_ext_bbox", interaction(passed(face_bbox=[20, 286, 610, 593])), "/output/face_bbox", Severity.BREAKING),
-    ("ext_bbox_matches_ratio", interaction(passed(ext_bbox=[71, 9, 840, 700])), "/output/ext_bbox", Severity.BREAKING),
-    ("ext_bbox_matches_ratio", interaction(PASS_BODY, ratio="3:4"), "/output/ext_bbox", Severity.BREAKING),
-    ("ext_bbox_matches_ratio", interaction(passed(ext_bbox=[71, 9, 840, 776]), ratio=None), "/output/ext_bbox", Severity.BREAKING),
-    ("check_pass_true_has_both_boxes", interaction(without(PASS_BODY, "output", "ext_bbox")), "/output/ext_bbox", Severity.BREAKING),
-    ("check_pass_true_has_both_boxes", interaction(passed(face_bbox=None)), "/output/face_bbox", Severity.BREAKING),
-    ("usage_image_count_is_one", interaction({**PASS_BODY, "usage": {"image_count": 2}}), "/usage/image_count", Severity.BREAKING),
-    ("usage_image_count_is_one", interaction({**PASS_BODY, "usage": {}}), "/usage/image_count", Severity.BREAKING),
-    ("request_failure_is_not_billed", interaction({**ERROR_BODY, "usage": {"image_count": 1}}, 401), "/usage", Severity.BREAKING),
-    ("error_code_is_documented", interaction({**ERROR_BODY, "code": "InvalidApiKey.Expired"}, 401), "/code", Severity.ADDITIVE),
+    (
+        "request_id_is_non_empty_string",
+        interaction({**PASS_BODY, "request_id": ""}),
+        "/request_id",
+        Severity.BREAKING,
+    ),
+    (
+        "request_id_is_non_empty_string",
+        interaction(without(ERROR_BODY, "request_id"), 401),
+        "/request_id",
+        Severity.BREAKING,
+    ),
+    (
+        "boxes_are_ordered_integers",
+        interaction(passed(face_bbox=[610, 286, 302, 593])),
+        "/output/face_bbox",
+        Severity.BREAKING,
+    ),
+    (
+        "boxes_are_ordered_integers",
+        interaction(passed(ext_bbox=[71, 778, 840, 9])),
+        "/output/ext_bbox",
+        Severity.BREAKING,
+    ),
+    (
+        "boxes_are_ordered_integers",
+        interaction(passed(face_bbox=[-1, 286, 610, 593])),
+        "/output/face_bbox",
+        Severity.BREAKING,
+    ),
+    (
+        "boxes_are_ordered_integers",
+        interaction(passed(face_bbox=[302.0, 286, 610, 593])),
+        "/output/face_bbox",
+        Severity.BREAKING,
+    ),
+    (
+        "boxes_are_ordered_integers",
+        interaction(passed(face_bbox=[302, 286, 610])),
+        "/output/face_bbox",
+        Severity.BREAKING,
+    ),
+    (
+        "face_bbox_inside_ext_bbox",
+        interaction(passed(face_bbox=[20, 286, 610, 593])),
+        "/output/face_bbox",
+        Severity.BREAKING,
+    ),
+    (
+        "ext_bbox_matches_ratio",
+        interaction(passed(ext_bbox=[71, 9, 840, 700])),
+        "/output/ext_bbox",
+        Severity.BREAKING,
+    ),
+    (
+        "ext_bbox_matches_ratio",
+        interaction(PASS_BODY, ratio="3:4"),
+        "/output/ext_bbox",
+        Severity.BREAKING,
+    ),
+    (
+        "ext_bbox_matches_ratio",
+        interaction(passed(ext_bbox=[71, 9, 840, 776]), ratio=None),
+        "/output/ext_bbox",
+        Severity.BREAKING,
+    ),
+    (
+        "check_pass_true_has_both_boxes",
+        interaction(without(PASS_BODY, "output", "ext_bbox")),
+        "/output/ext_bbox",
+        Severity.BREAKING,
+    ),
+    (
+        "check_pass_true_has_both_boxes",
+        interaction(passed(face_bbox=None)),
+        "/output/face_bbox",
+        Severity.BREAKING,
+    ),
+    (
+        "usage_image_count_is_one",
+        interaction({**PASS_BODY, "usage": {"image_count": 2}}),
+        "/usage/image_count",
+        Severity.BREAKING,
+    ),
+    (
+        "usage_image_count_is_one",
+        interaction({**PASS_BODY, "usage": {}}),
+        "/usage/image_count",
+        Severity.BREAKING,
+    ),
+    (
+        "request_failure_is_not_billed",
+        interaction({**ERROR_BODY, "usage": {"image_count": 1}}, 401),
+        "/usage",
+        Severity.BREAKING,
+    ),
+    (
+        "error_code_is_documented",
+        interaction({**ERROR_BODY, "code": "InvalidApiKey.Expired"}, 401),
+        "/code",
+        Severity.ADDITIVE,
+    ),
     ("error_code_is_documented", interaction(ERROR_BODY, 403), "/code", Severity.BREAKING),
-    ("invalid_request_is_rejected", interaction(PASS_BODY, expectation=REJECT), "", Severity.BREAKING),
-    ("invalid_request_is_rejected", interaction({**ERROR_BODY, "code": "InternalError"}, 500, expectation=SILENT), "", Severity.BREAKING),
-    ("invalid_request_is_rejected", interaction(ERROR_BODY, 403, expectation=REJECT_401), "", Severity.BREAKING),
-    ("invalid_request_is_rejected", interaction({**ERROR_BODY, "code": "InvalidParameter"}, 401, expectation=REJECT_401), "/code", Severity.BREAKING),
+    (
+        "invalid_request_is_rejected",
+        interaction(PASS_BODY, expectation=REJECT),
+        "",
+        Severity.BREAKING,
+    ),
+    (
+        "invalid_request_is_rejected",
+        interaction({**ERROR_BODY, "code": "InternalError"}, 500, expectation=SILENT),
+        "",
+        Severity.BREAKING,
+    ),
+    (
+        "invalid_request_is_rejected",
+        interaction(ERROR_BODY, 403, expectation=REJECT_401),
+        "",
+        Severity.BREAKING,
+    ),
+    (
+        "invalid_request_is_rejected",
+        interaction({**ERROR_BODY, "code": "InvalidParameter"}, 401, expectation=REJECT_401),
+        "/code",
+        Severity.BREAKING,
+    ),
 ]
 
 
@@ -118,15 +263,43 @@ def test_every_registered_check_has_a_case_that_breaks_it() -> None:
     ("name", "good"),
     [
         ("documented pass", interaction(PASS_BODY)),
-        ("pass at 3:4", interaction(passed(ext_bbox=[0, 0, 600, 800], face_bbox=[100, 100, 400, 400]), ratio="3:4")),
+        (
+            "pass at 3:4",
+            interaction(
+                passed(ext_bbox=[0, 0, 600, 800], face_bbox=[100, 100, 400, 400]), ratio="3:4"
+            ),
+        ),
         ("pass 1 px off square", interaction(passed(ext_bbox=[71, 9, 840, 777]))),
         ("pass with humanoid", interaction(passed(humanoid=True))),
-        ("shape A, empty reason", interaction({"output": {"check_pass": False, "code": "", "message": ""}, "request_id": "r"})),
-        ("shape A, null boxes, billed", interaction({"output": {"check_pass": False, "face_bbox": None, "ext_bbox": None}, "usage": {"image_count": 1}, "request_id": "r"})),
-        ("shape B", interaction({"code": "InvalidFile.NoHuman", "message": "m", "request_id": "r"}, 400)),
+        (
+            "shape A, empty reason",
+            interaction(
+                {"output": {"check_pass": False, "code": "", "message": ""}, "request_id": "r"}
+            ),
+        ),
+        (
+            "shape A, null boxes, billed",
+            interaction(
+                {
+                    "output": {"check_pass": False, "face_bbox": None, "ext_bbox": None},
+                    "usage": {"image_count": 1},
+                    "request_id": "r",
+                }
+            ),
+        ),
+        (
+            "shape B",
+            interaction({"code": "InvalidFile.NoHuman", "message": "m", "request_id": "r"}, 400),
+        ),
         ("401", interaction(ERROR_BODY, 401)),
-        ("429", interaction({"code": "Throttling.RateQuota", "message": "m", "request_id": "r"}, 429)),
-        ("charset in content type", interaction(PASS_BODY, headers={"content-type": "application/json;charset=UTF-8"})),
+        (
+            "429",
+            interaction({"code": "Throttling.RateQuota", "message": "m", "request_id": "r"}, 429),
+        ),
+        (
+            "charset in content type",
+            interaction(PASS_BODY, headers={"content-type": "application/json;charset=UTF-8"}),
+        ),
         ("silent rule, accepted", interaction(PASS_BODY, expectation=SILENT)),
         ("rejected as named", interaction(ERROR_BODY, 401, expectation=REJECT_401)),
     ],
@@ -136,9 +309,18 @@ def test_no_check_cries_wolf_on_a_documented_response(name: str, good: Interacti
 
 
 def test_a_violation_says_where_what_was_received_what_is_documented_and_the_source() -> None:
-    violation = run_checks(interaction(passed(ext_bbox=[71, 9, 840, 700])), only=["ext_bbox_matches_ratio"])[0]
+    violation = run_checks(
+        interaction(passed(ext_bbox=[71, 9, 840, 700])), only=["ext_bbox_matches_ratio"]
+    )[0]
     text = str(violation)
-    for part in ("[breaking]", "ext_bbox_matches_ratio", "/output/ext_bbox", "769x691", "1:1", "https://help.aliyun.com"):
+    for part in (
+        "[breaking]",
+        "ext_bbox_matches_ratio",
+        "/output/ext_bbox",
+        "769x691",
+        "1:1",
+        "https://help.aliyun.com",
+    ):
         assert part in text
 
 

@@ -26,13 +26,19 @@ from facedetect_contract.redaction import Secret
 SENTINEL = "sk-SENTINEL-0123456789abcdef0123456789"
 ENV = {"DASHSCOPE_API_KEY": SENTINEL}
 PASS = {
-    "output": {"check_pass": True, "face_bbox": [302, 286, 610, 593], "ext_bbox": [71, 9, 840, 778]},
+    "output": {
+        "check_pass": True,
+        "face_bbox": [302, 286, 610, 593],
+        "ext_bbox": [71, 9, 840, 778],
+    },
     "usage": {"image_count": 1},
     "request_id": "r-1",
 }
 
 
-def responder(*answers: tuple[int, dict[str, str], object]) -> tuple[httpx.MockTransport, list[httpx.Request]]:
+def responder(
+    *answers: tuple[int, dict[str, str], object],
+) -> tuple[httpx.MockTransport, list[httpx.Request]]:
     """A transport giving ``answers`` in turn (the last one repeats), recording requests."""
     seen: list[httpx.Request] = []
 
@@ -40,7 +46,9 @@ def responder(*answers: tuple[int, dict[str, str], object]) -> tuple[httpx.MockT
         seen.append(request)
         status, headers, body = answers[min(len(seen), len(answers)) - 1]
         content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        return httpx.Response(status, headers={"content-type": "application/json", **headers}, content=content)
+        return httpx.Response(
+            status, headers={"content-type": "application/json", **headers}, content=content
+        )
 
     return httpx.MockTransport(handle), seen
 
@@ -49,24 +57,38 @@ def responder(*answers: tuple[int, dict[str, str], object]) -> tuple[httpx.MockT
     ("base_url", "environ", "expected"),
     [
         (None, {}, f"{DEFAULT_BASE_URL}/services/aigc/image2video/face-detect"),
-        (None, {"DASHSCOPE_HTTP_BASE_URL": "http://127.0.0.1:9/api/v1"}, "http://127.0.0.1:9/api/v1/services/aigc/image2video/face-detect"),
-        ("https://gw.example.com/qwen/api/v1/", {"DASHSCOPE_HTTP_BASE_URL": "http://ignored"}, "https://gw.example.com/qwen/api/v1/services/aigc/image2video/face-detect"),
+        (
+            None,
+            {"DASHSCOPE_HTTP_BASE_URL": "http://127.0.0.1:9/api/v1"},
+            "http://127.0.0.1:9/api/v1/services/aigc/image2video/face-detect",
+        ),
+        (
+            "https://gw.example.com/qwen/api/v1/",
+            {"DASHSCOPE_HTTP_BASE_URL": "http://ignored"},
+            "https://gw.example.com/qwen/api/v1/services/aigc/image2video/face-detect",
+        ),
     ],
     ids=["default", "from the environment", "gateway prefix wins over the environment"],
 )
-def test_the_endpoint_is_appended_to_the_base_url(base_url: str | None, environ: dict[str, str], expected: str) -> None:
+def test_the_endpoint_is_appended_to_the_base_url(
+    base_url: str | None, environ: dict[str, str], expected: str
+) -> None:
     assert endpoint_url(base_url, environ) == expected
 
 
-@pytest.mark.parametrize("bad", ["ftp://example.com/api/v1", "dashscope.aliyuncs.com/api/v1", "https://x.com/api/v1?q=1"])
+@pytest.mark.parametrize(
+    "bad", ["ftp://example.com/api/v1", "dashscope.aliyuncs.com/api/v1", "https://x.com/api/v1?q=1"]
+)
 def test_a_base_url_that_is_not_an_http_api_root_is_refused_with_the_fix(bad: str) -> None:
-    with pytest.raises(ValueError, match="API root|http"):
+    with pytest.raises(ValueError, match=r"API root|http"):
         endpoint_url(bad, {})
 
 
 def test_the_key_is_sent_as_a_bearer_token_and_the_gateway_path_is_used() -> None:
     transport, seen = responder((200, {}, PASS))
-    with FaceDetectClient(base_url="https://gw.example.com/qwen/api/v1", environ=ENV, transport=transport) as client:
+    with FaceDetectClient(
+        base_url="https://gw.example.com/qwen/api/v1", environ=ENV, transport=transport
+    ) as client:
         result = client.detect("https://example.com/p.png")
     assert isinstance(result, CheckPassed)
     assert seen[0].url.path == "/qwen/api/v1/services/aigc/image2video/face-detect"
@@ -81,19 +103,28 @@ def test_the_key_is_sent_as_a_bearer_token_and_the_gateway_path_is_used() -> Non
 
 def test_without_a_key_a_request_needing_one_is_refused_before_sending() -> None:
     transport, seen = responder((200, {}, PASS))
-    with FaceDetectClient(environ={}, transport=transport) as client, pytest.raises(FaceDetectError, match="DASHSCOPE_API_KEY"):
+    with (
+        FaceDetectClient(environ={}, transport=transport) as client,
+        pytest.raises(FaceDetectError, match="DASHSCOPE_API_KEY"),
+    ):
         client.detect("https://example.com/p.png")
     assert seen == []
 
 
 def test_retries_honour_retry_after_and_stop_at_the_bound() -> None:
     transport, seen = responder(
-        (429, {"retry-after": "3"}, {"code": "Throttling.RateQuota", "message": "m", "request_id": "a"}),
+        (
+            429,
+            {"retry-after": "3"},
+            {"code": "Throttling.RateQuota", "message": "m", "request_id": "a"},
+        ),
         (503, {}, {"code": "ModelUnavailable", "message": "m", "request_id": "b"}),
         (200, {}, PASS),
     )
     waits: list[float] = []
-    with FaceDetectClient(environ=ENV, transport=transport, sleep=waits.append, backoff=0.5) as client:
+    with FaceDetectClient(
+        environ=ENV, transport=transport, sleep=waits.append, backoff=0.5
+    ) as client:
         assert isinstance(client.detect("https://example.com/p.png"), CheckPassed)
     assert len(seen) == 3
     assert waits[0] == 3.0
@@ -101,21 +132,33 @@ def test_retries_honour_retry_after_and_stop_at_the_bound() -> None:
 
 
 def test_retries_are_bounded_and_the_last_error_is_raised_typed() -> None:
-    transport, seen = responder((500, {}, {"code": "InternalError", "message": "m", "request_id": "r"}))
+    transport, seen = responder(
+        (500, {}, {"code": "InternalError", "message": "m", "request_id": "r"})
+    )
     waits: list[float] = []
-    with FaceDetectClient(environ=ENV, transport=transport, sleep=waits.append, max_retries=3) as client:
-        with pytest.raises(ServerError) as raised:
-            client.detect("https://example.com/p.png")
+    with (
+        FaceDetectClient(
+            environ=ENV, transport=transport, sleep=waits.append, max_retries=3
+        ) as client,
+        pytest.raises(ServerError) as raised,
+    ):
+        client.detect("https://example.com/p.png")
     assert len(seen) == 4 and len(waits) == 3
     assert raised.value.code == "InternalError" and raised.value.retryable
 
 
 def test_a_huge_retry_after_is_capped() -> None:
-    transport, _seen = responder((429, {"retry-after": "86400"}, {"code": "Throttling", "message": "m", "request_id": "r"}))
+    transport, _seen = responder(
+        (429, {"retry-after": "86400"}, {"code": "Throttling", "message": "m", "request_id": "r"})
+    )
     waits: list[float] = []
-    with FaceDetectClient(environ=ENV, transport=transport, sleep=waits.append, max_retry_wait=7) as client:
-        with pytest.raises(Throttled) as raised:
-            client.detect("https://example.com/p.png")
+    with (
+        FaceDetectClient(
+            environ=ENV, transport=transport, sleep=waits.append, max_retry_wait=7
+        ) as client,
+        pytest.raises(Throttled) as raised,
+    ):
+        client.detect("https://example.com/p.png")
     assert waits == [7, 7]
     assert raised.value.retry_after == 86400
 
@@ -124,7 +167,9 @@ def test_a_huge_retry_after_is_capped() -> None:
     ("status", "code", "error_type"),
     [(400, "InvalidParameter", InvalidRequest), (401, "InvalidApiKey", AuthenticationFailed)],
 )
-def test_request_failures_are_not_retried(status: int, code: str, error_type: type[Exception]) -> None:
+def test_request_failures_are_not_retried(
+    status: int, code: str, error_type: type[Exception]
+) -> None:
     transport, seen = responder((status, {}, {"code": code, "message": "m", "request_id": "r"}))
     with FaceDetectClient(environ=ENV, transport=transport) as client, pytest.raises(error_type):
         client.detect("https://example.com/p.png")
@@ -133,33 +178,66 @@ def test_request_failures_are_not_retried(status: int, code: str, error_type: ty
 
 @pytest.mark.parametrize(
     ("status", "body"),
-    [(200, "<html>gateway</html>"), (200, {"code": "InvalidApiKey", "message": "m", "request_id": "r"}), (302, {}), (200, {"output": {"check_pass": True, "face_bbox": ["1", 2, 3, 4], "ext_bbox": [1, 2, 3, 4]}})],
+    [
+        (200, "<html>gateway</html>"),
+        (200, {"code": "InvalidApiKey", "message": "m", "request_id": "r"}),
+        (302, {}),
+        (
+            200,
+            {"output": {"check_pass": True, "face_bbox": ["1", 2, 3, 4], "ext_bbox": [1, 2, 3, 4]}},
+        ),
+    ],
     ids=["html", "error body under 200", "redirect", "string box"],
 )
-def test_a_response_no_documented_reading_explains_raises_unexpected_response(status: int, body: object) -> None:
+def test_a_response_no_documented_reading_explains_raises_unexpected_response(
+    status: int, body: object
+) -> None:
     transport, _seen = responder((status, {}, body))
-    with FaceDetectClient(environ=ENV, transport=transport) as client, pytest.raises(UnexpectedResponse):
+    with (
+        FaceDetectClient(environ=ENV, transport=transport) as client,
+        pytest.raises(UnexpectedResponse),
+    ):
         client.detect("https://example.com/p.png")
 
 
-@pytest.mark.parametrize("failure", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow")], ids=["refused", "timeout"])
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ConnectError("refused"), httpx.ReadTimeout("slow")],
+    ids=["refused", "timeout"],
+)
 def test_a_transport_failure_is_endpoint_unreachable_without_the_key(failure: Exception) -> None:
     def handle(request: httpx.Request) -> httpx.Response:
         raise failure
 
-    with FaceDetectClient(environ=ENV, transport=httpx.MockTransport(handle)) as client:
-        with pytest.raises(EndpointUnreachable) as raised:
-            client.detect("https://example.com/p.png")
+    client = FaceDetectClient(environ=ENV, transport=httpx.MockTransport(handle))
+    with client, pytest.raises(EndpointUnreachable) as raised:
+        client.detect("https://example.com/p.png")
     assert "unreachable" in str(raised.value)
     assert SENTINEL not in str(raised.value) and SENTINEL not in repr(raised.value)
 
 
 def test_the_key_appears_in_no_repr_str_error_or_recorded_interaction() -> None:
-    transport, _seen = responder((401, {}, {"code": "InvalidApiKey", "message": f"Invalid API-key provided: {SENTINEL}", "request_id": "r"}))
+    transport, _seen = responder(
+        (
+            401,
+            {},
+            {
+                "code": "InvalidApiKey",
+                "message": f"Invalid API-key provided: {SENTINEL}",
+                "request_id": "r",
+            },
+        )
+    )
     with FaceDetectClient(environ=ENV, transport=transport) as client:
         with pytest.raises(AuthenticationFailed) as raised:
             client.detect("https://example.com/p.png")
-        texts = [repr(client), str(client), str(raised.value), repr(raised.value), repr(raised.value.interaction.request)]
+        texts = [
+            repr(client),
+            str(client),
+            str(raised.value),
+            repr(raised.value),
+            repr(raised.value.interaction.request),
+        ]
     assert all(SENTINEL not in text for text in texts), texts
     assert raised.value.interaction.request.headers["authorization"] == "Bearer <redacted>"
 

@@ -19,10 +19,14 @@ PASSES = [i for i in FIXTURES if (i.expect or {}).get("result") == "check_passed
 ERRORS = [i for i in FIXTURES if i.response.status >= 400]
 
 
-def mutated(interaction: Interaction, change: Callable[[Any], Any], status: int | None = None) -> Interaction:
+def mutated(
+    interaction: Interaction, change: Callable[[Any], Any], status: int | None = None
+) -> Interaction:
     body = change(copy.deepcopy(interaction.response.body))
     response = dataclasses.replace(
-        interaction.response, body=body, status=interaction.response.status if status is None else status
+        interaction.response,
+        body=body,
+        status=interaction.response.status if status is None else status,
     )
     return dataclasses.replace(interaction, response=response)
 
@@ -65,7 +69,7 @@ def wrong_ratio(output: Any) -> list[int]:
 
 
 def face_outside(output: Any) -> list[int]:
-    x1, y1, x2, y2 = output["ext_bbox"]
+    _x1, y1, x2, _y2 = output["ext_bbox"]
     return [x2 + 1, y1 + 1, x2 + 50, y1 + 50]
 
 
@@ -79,12 +83,30 @@ BREAKING = [
     ("check_pass renamed", PASSES, rename_check_pass, None, "/output/check_pass"),
     ("boxes as strings", PASSES, boxes_as(str), None, "/output/face_bbox"),
     ("boxes as floats", PASSES, boxes_as(float), None, "/output/face_bbox"),
-    ("box of three items", PASSES, set_output("face_bbox", lambda o: o["face_bbox"][:3]), None, "/output/face_bbox"),
+    (
+        "box of three items",
+        PASSES,
+        set_output("face_bbox", lambda o: o["face_bbox"][:3]),
+        None,
+        "/output/face_bbox",
+    ),
     ("request_id dropped", FIXTURES, drop("request_id"), None, "/request_id"),
     ("usage dropped", PASSES, drop("usage"), None, "/usage"),
     ("error body nested under error", ERRORS, lambda body: {"error": body}, None, "/code"),
-    ("ext box of the wrong ratio", PASSES, set_output("ext_bbox", wrong_ratio), None, "/output/ext_bbox"),
-    ("face outside the ext box", PASSES, set_output("face_bbox", face_outside), None, "/output/face_bbox"),
+    (
+        "ext box of the wrong ratio",
+        PASSES,
+        set_output("ext_bbox", wrong_ratio),
+        None,
+        "/output/ext_bbox",
+    ),
+    (
+        "face outside the ext box",
+        PASSES,
+        set_output("face_bbox", face_outside),
+        None,
+        "/output/face_bbox",
+    ),
     ("inverted box", PASSES, set_output("ext_bbox", inverted), None, "/output/ext_bbox"),
     ("status 200 for an error", ERRORS, lambda body: body, 200, "/output"),
 ]
@@ -107,7 +129,9 @@ def test_a_breaking_mutation_yields_a_breaking_violation_at_its_pointer(
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.name for f in FIXTURES])
 @pytest.mark.parametrize("where", ["top level", "output"])
-def test_a_new_field_is_an_additive_finding_and_nothing_more(fixture: Interaction, where: str) -> None:
+def test_a_new_field_is_an_additive_finding_and_nothing_more(
+    fixture: Interaction, where: str
+) -> None:
     def add_field(body: Any) -> Any:
         target = body["output"] if where == "output" and "output" in body else body
         target["confidence"] = 0.98

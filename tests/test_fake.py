@@ -11,7 +11,6 @@ from facedetect_contract.checks import run_checks
 from facedetect_contract.contracts import load_contracts
 from facedetect_contract.fake import (
     DOCUMENTED_IMAGE,
-    CatalogImages,
     FaceDetectFake,
     FakeRequest,
     FakeResponse,
@@ -21,7 +20,9 @@ from facedetect_contract.fake import (
 from facedetect_contract.interaction import Interaction, RecordedRequest, RecordedResponse
 
 KEY = "sk-fake-test-key"
-DOC_URL = "https://help-static-aliyun-doc.aliyuncs.com/file-manage-files/zh-CN/20251225/onmomb/emo.png"
+DOC_URL = (
+    "https://help-static-aliyun-doc.aliyuncs.com/file-manage-files/zh-CN/20251225/onmomb/emo.png"
+)
 HEADERS = {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"}
 
 
@@ -33,8 +34,17 @@ def body(url: str = DOC_URL, ratio: str | None = "1:1", **extra: Any) -> dict[st
     return data
 
 
-def call(fake: FaceDetectFake, payload: Any = None, *, headers: dict[str, str] | None = None, raw: bytes | None = None, method: str = "POST") -> FakeResponse:
-    content = raw if raw is not None else json.dumps(body() if payload is None else payload).encode()
+def call(
+    fake: FaceDetectFake,
+    payload: Any = None,
+    *,
+    headers: dict[str, str] | None = None,
+    raw: bytes | None = None,
+    method: str = "POST",
+) -> FakeResponse:
+    content = (
+        raw if raw is not None else json.dumps(body() if payload is None else payload).encode()
+    )
     return fake(FakeRequest(method, HEADERS if headers is None else headers, content))
 
 
@@ -54,7 +64,9 @@ def fake() -> FaceDetectFake:
 
 
 @pytest.mark.parametrize("ratio", ["1:1", "3:4"])
-def test_the_documented_request_passes_with_boxes_of_the_requested_ratio(fake: FaceDetectFake, ratio: str) -> None:
+def test_the_documented_request_passes_with_boxes_of_the_requested_ratio(
+    fake: FaceDetectFake, ratio: str
+) -> None:
     response = call(fake, body(ratio=ratio))
     assert response.status == 200
     output = response.json()["output"]
@@ -71,30 +83,119 @@ def test_a_missing_ratio_takes_the_documented_default(fake: FaceDetectFake) -> N
     ("case", "headers", "payload", "raw", "method", "status", "code"),
     [
         ("no key", {"Content-Type": "application/json"}, None, None, "POST", 401, "InvalidApiKey"),
-        ("bad key", {**HEADERS, "Authorization": "Bearer sk-unknown"}, None, None, "POST", 401, "InvalidApiKey"),
-        ("not bearer", {**HEADERS, "Authorization": f"Basic {KEY}"}, None, None, "POST", 401, "InvalidApiKey"),
-        ("async header", {**HEADERS, "X-DashScope-Async": "enable"}, None, None, "POST", 403, "AccessDenied"),
-        ("form content type", {**HEADERS, "Content-Type": "application/x-www-form-urlencoded"}, None, None, "POST", 400, "BadRequest.IllegalInput"),
+        (
+            "bad key",
+            {**HEADERS, "Authorization": "Bearer sk-unknown"},
+            None,
+            None,
+            "POST",
+            401,
+            "InvalidApiKey",
+        ),
+        (
+            "not bearer",
+            {**HEADERS, "Authorization": f"Basic {KEY}"},
+            None,
+            None,
+            "POST",
+            401,
+            "InvalidApiKey",
+        ),
+        (
+            "async header",
+            {**HEADERS, "X-DashScope-Async": "enable"},
+            None,
+            None,
+            "POST",
+            403,
+            "AccessDenied",
+        ),
+        (
+            "form content type",
+            {**HEADERS, "Content-Type": "application/x-www-form-urlencoded"},
+            None,
+            None,
+            "POST",
+            400,
+            "BadRequest.IllegalInput",
+        ),
         ("malformed JSON", HEADERS, None, b'{"model": ', "POST", 400, "InvalidParameter"),
         ("JSON array", HEADERS, [], None, "POST", 400, "InvalidParameter"),
         ("GET", HEADERS, None, None, "GET", 400, "InvalidParameter"),
-        ("no model", HEADERS, {"input": {"image_url": DOC_URL}}, None, "POST", 400, "BadRequest.EmptyModel"),
+        (
+            "no model",
+            HEADERS,
+            {"input": {"image_url": DOC_URL}},
+            None,
+            "POST",
+            400,
+            "BadRequest.EmptyModel",
+        ),
         ("unknown model", HEADERS, body(model="emo-v2"), None, "POST", 404, "ModelNotFound"),
         ("model not a string", HEADERS, body(model=7), None, "POST", 400, "InvalidParameter"),
-        ("no input", HEADERS, {"model": "emo-detect-v1"}, None, "POST", 400, "BadRequest.EmptyInput"),
-        ("input not an object", HEADERS, {"model": "emo-detect-v1", "input": "x"}, None, "POST", 400, "InvalidParameter"),
-        ("no image_url", HEADERS, {"model": "emo-detect-v1", "input": {}}, None, "POST", 400, "InvalidParameter"),
+        (
+            "no input",
+            HEADERS,
+            {"model": "emo-detect-v1"},
+            None,
+            "POST",
+            400,
+            "BadRequest.EmptyInput",
+        ),
+        (
+            "input not an object",
+            HEADERS,
+            {"model": "emo-detect-v1", "input": "x"},
+            None,
+            "POST",
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "no image_url",
+            HEADERS,
+            {"model": "emo-detect-v1", "input": {}},
+            None,
+            "POST",
+            400,
+            "InvalidParameter",
+        ),
         ("bad ratio", HEADERS, body(ratio="16:9"), None, "POST", 400, "InvalidParameter"),
-        ("parameters not an object", HEADERS, body(parameters=[]), None, "POST", 400, "InvalidParameter"),
+        (
+            "parameters not an object",
+            HEADERS,
+            body(parameters=[]),
+            None,
+            "POST",
+            400,
+            "InvalidParameter",
+        ),
         ("file URL", HEADERS, body("file:///tmp/p.png"), None, "POST", 400, "InvalidURL"),
         ("oss URL", HEADERS, body("oss://bucket/p.png"), None, "POST", 400, "InvalidURL"),
         ("ftp URL", HEADERS, body("ftp://example.com/p.png"), None, "POST", 400, "InvalidURL"),
-        ("refused download", HEADERS, body("http://unreachable.example/p.png"), None, "POST", 400, "InvalidURL.ConnectionRefused"),
+        (
+            "refused download",
+            HEADERS,
+            body("http://unreachable.example/p.png"),
+            None,
+            "POST",
+            400,
+            "InvalidURL.ConnectionRefused",
+        ),
     ],
-    ids=lambda value: value if isinstance(value, str) and " " in value or value in ("GET",) else None,
+    ids=lambda value: (
+        value if (isinstance(value, str) and " " in value) or value in ("GET",) else None
+    ),
 )
 def test_each_documented_request_failure_gets_its_status_and_code_and_is_not_billed(
-    fake: FaceDetectFake, case: str, headers: dict[str, str], payload: Any, raw: bytes | None, method: str, status: int, code: str
+    fake: FaceDetectFake,
+    case: str,
+    headers: dict[str, str],
+    payload: Any,
+    raw: bytes | None,
+    method: str,
+    status: int,
+    code: str,
 ) -> None:
     response = call(fake, payload, headers=headers, raw=raw, method=method)
     assert (response.status, response.json()["code"]) == (status, code)
@@ -116,7 +217,11 @@ def test_a_failed_portrait_check_is_answered_in_the_chosen_shape(shape: str, rea
     response = call(fake, body(f"https://example.com/{kebab}.png"))
     if shape == "A":
         assert response.status == 200
-        assert response.json()["output"] == {"check_pass": False, "code": reason, "message": response.json()["output"]["message"]}
+        assert response.json()["output"] == {
+            "check_pass": False,
+            "code": reason,
+            "message": response.json()["output"]["message"],
+        }
         assert fake.billed == 1
     else:
         assert (response.status, response.json()["code"]) == (400, reason)
@@ -142,11 +247,26 @@ class FixedImages:
         (Image(800, 800, "gif", face=(10, 10, 100, 100)), 400, "InvalidImage.FileFormat"),
         (Image(800, 800, "png"), 200, "InvalidFile.NoHuman"),
         (Image(800, 400, "png", face=(0, 0, 790, 400)), 200, "InvalidFile.BodyProportion"),
-        (ImageUnavailable("InvalidURL.Timeout", "Download xxx timeout, please check network connection."), 400, "InvalidURL.Timeout"),
+        (
+            ImageUnavailable(
+                "InvalidURL.Timeout", "Download xxx timeout, please check network connection."
+            ),
+            400,
+            "InvalidURL.Timeout",
+        ),
     ],
-    ids=["short side 300", "long side 7001", "gif", "no face", "face fills a 3:4 crop", "download timeout"],
+    ids=[
+        "short side 300",
+        "long side 7001",
+        "gif",
+        "no face",
+        "face fills a 3:4 crop",
+        "download timeout",
+    ],
 )
-def test_image_limits_are_enforced_as_documented(image: Image | ImageUnavailable, status: int, code: str) -> None:
+def test_image_limits_are_enforced_as_documented(
+    image: Image | ImageUnavailable, status: int, code: str
+) -> None:
     fake = FaceDetectFake(api_keys={KEY}, images=FixedImages(image))
     response = call(fake, body(ratio="3:4"))
     answer = response.json()

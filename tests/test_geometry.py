@@ -34,7 +34,15 @@ def test_the_ext_box_contains_the_face_fits_the_image_and_has_the_ratio(
 
 @pytest.mark.parametrize(
     ("box", "ok"),
-    [([1, 2, 3, 4], True), ([1, 2, 1, 4], False), ([True, 2, 3, 4], False), ([1, 2, 3], False), ("1234", False), ([1.0, 2, 3, 4], False), ([-1, 2, 3, 4], False)],
+    [
+        ([1, 2, 3, 4], True),
+        ([1, 2, 1, 4], False),
+        ([True, 2, 3, 4], False),
+        ([1, 2, 3], False),
+        ("1234", False),
+        ([1.0, 2, 3, 4], False),
+        ([-1, 2, 3, 4], False),
+    ],
 )
 def test_a_box_is_four_ordered_non_negative_integers(box: object, ok: bool) -> None:
     assert geometry.is_box(box) is ok

@@ -11,7 +11,9 @@ import pytest
 
 import facedetect_contract
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(facedetect_contract.__path__) if not m.name.startswith("_"))
+MODULES = sorted(
+    m.name for m in pkgutil.iter_modules(facedetect_contract.__path__) if not m.name.startswith("_")
+)
 
 
 @pytest.mark.parametrize("name", [m for m in MODULES if m not in ("plugin",)])

@@ -32,7 +32,9 @@ def test_a_base_url_that_is_not_http_is_a_usage_error(suite: pytest.Pytester) ->
 
 
 @pytest.mark.parametrize(("ci", "profile"), [("true", "ci"), ("", "dev")])
-def test_the_hypothesis_profile_follows_ci(suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str, profile: str) -> None:
+def test_the_hypothesis_profile_follows_ci(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str, profile: str
+) -> None:
     monkeypatch.setenv("CI", ci)
     suite.makepyfile(
         f"""
@@ -45,7 +47,9 @@ def test_the_hypothesis_profile_follows_ci(suite: pytest.Pytester, monkeypatch: 
     suite.runpytest_subprocess().assert_outcomes(passed=1)
 
 
-def test_the_offline_client_reaches_the_fake_through_a_gateway_prefix(suite: pytest.Pytester) -> None:
+def test_the_offline_client_reaches_the_fake_through_a_gateway_prefix(
+    suite: pytest.Pytester,
+) -> None:
     suite.makepyfile(
         """
         def test_detect(offline_client):
@@ -53,10 +57,14 @@ def test_the_offline_client_reaches_the_fake_through_a_gateway_prefix(suite: pyt
             assert offline_client.detect("https://example.com/portrait.png").request_id
         """
     )
-    suite.runpytest_subprocess("--base-url", "https://gw.example.com/qwen/api/v1").assert_outcomes(passed=1)
+    suite.runpytest_subprocess("--base-url", "https://gw.example.com/qwen/api/v1").assert_outcomes(
+        passed=1
+    )
 
 
-def test_a_failing_property_shows_how_to_reproduce_it(suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_property_shows_how_to_reproduce_it(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CI", "true")
     suite.makepyfile(
         """

@@ -14,17 +14,30 @@ SENTINEL = "sk-SENTINEL-0123456789abcdef0123456789"
 
 
 def test_credential_headers_keep_their_scheme_but_lose_their_value() -> None:
-    cleaned = redact_headers({"Authorization": f"Bearer {SENTINEL}", "X-Api-Key": SENTINEL, "Accept": "json"})
-    assert cleaned == {"authorization": "Bearer <redacted>", "x-api-key": "<redacted>", "accept": "json"}
+    cleaned = redact_headers(
+        {"Authorization": f"Bearer {SENTINEL}", "X-Api-Key": SENTINEL, "Accept": "json"}
+    )
+    assert cleaned == {
+        "authorization": "Bearer <redacted>",
+        "x-api-key": "<redacted>",
+        "accept": "json",
+    }
 
 
 def test_placeholders_survive_redaction() -> None:
-    assert redact_headers({"authorization": "Bearer <invalid>"}) == {"authorization": "Bearer <invalid>"}
+    assert redact_headers({"authorization": "Bearer <invalid>"}) == {
+        "authorization": "Bearer <invalid>"
+    }
 
 
 @pytest.mark.parametrize(
     "text",
-    [f"key {SENTINEL} here", f'"Authorization": "Bearer {SENTINEL}"', "bearer abc.def-ghi", "sk-0123456789abcdef"],
+    [
+        f"key {SENTINEL} here",
+        f'"Authorization": "Bearer {SENTINEL}"',
+        "bearer abc.def-ghi",
+        "sk-0123456789abcdef",
+    ],
 )
 def test_key_like_text_is_redacted(text: str) -> None:
     assert "<redacted>" in redact_text(text, [SENTINEL])

@@ -20,10 +20,14 @@ from facedetect_contract.strategies import (
 )
 
 
-def draw_many(strategy: st.SearchStrategy[GeneratedRequest], count: int = 300) -> list[GeneratedRequest]:
+def draw_many(
+    strategy: st.SearchStrategy[GeneratedRequest], count: int = 300
+) -> list[GeneratedRequest]:
     found: list[GeneratedRequest] = []
 
-    @settings(max_examples=count, database=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @settings(
+        max_examples=count, database=None, suppress_health_check=list(HealthCheck), derandomize=True
+    )
     @given(strategy)
     def collect(request: GeneratedRequest) -> None:
         found.append(request)
@@ -47,14 +51,18 @@ def edited_contracts(tmp_path: Path) -> Contracts:
 
 
 @given(request=valid_requests())
-def test_every_valid_request_validates_against_the_request_contract(request: GeneratedRequest) -> None:
+def test_every_valid_request_validates_against_the_request_contract(
+    request: GeneratedRequest,
+) -> None:
     """Round trip: drawn from the contract, accepted by the contract."""
     assert not list(load_contracts().validator("request").iter_errors(request.body))
     assert expectation_for(request) is None
 
 
 @given(request=invalid_requests())
-def test_an_invalid_request_that_must_be_rejected_breaks_a_contract_rule(request: GeneratedRequest) -> None:
+def test_an_invalid_request_that_must_be_rejected_breaks_a_contract_rule(
+    request: GeneratedRequest,
+) -> None:
     """must_reject only where the contract (or the auth rule) is broken, never on a silent rule."""
     contracts = load_contracts()
     if request.must_reject and request.auth == "key" and request.content is None:
@@ -66,7 +74,9 @@ def test_an_invalid_request_that_must_be_rejected_breaks_a_contract_rule(request
         assert any(error.validator != "additionalProperties" for error in broken)
 
 
-def test_a_new_enum_value_and_a_new_field_are_generated_without_code_edits(edited_contracts: Contracts) -> None:
+def test_a_new_enum_value_and_a_new_field_are_generated_without_code_edits(
+    edited_contracts: Contracts,
+) -> None:
     bodies = [r.body for r in draw_many(valid_requests(edited_contracts))]
     assert any(b["parameters"]["ratio"] == "9:16" for b in bodies)
     assert all(b["parameters"]["style"] in ("calm", "active") for b in bodies)
@@ -107,8 +117,14 @@ def test_invalid_requests_cover_every_family_the_issue_names() -> None:
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
-def test_the_expectation_of_a_request_comes_from_the_contract(description: str, mutate: object, must_reject: bool | None, statuses: frozenset[int] | None) -> None:
-    body = {"model": "emo-detect-v1", "input": {"image_url": "https://e.com/p.png"}, "parameters": {"ratio": "1:1"}}
+def test_the_expectation_of_a_request_comes_from_the_contract(
+    description: str, mutate: object, must_reject: bool | None, statuses: frozenset[int] | None
+) -> None:
+    body = {
+        "model": "emo-detect-v1",
+        "input": {"image_url": "https://e.com/p.png"},
+        "parameters": {"ratio": "1:1"},
+    }
     mutate(body)  # type: ignore[operator]
     expectation = expectation_for(GeneratedRequest(description, body))
     if must_reject is None:

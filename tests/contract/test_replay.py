@@ -36,9 +36,10 @@ def test_every_fixture_replays_through_the_client_to_its_expected_result(
 ) -> None:
     """Each stored response conforms, and the client types it as the fixture says."""
     expect = interaction.expect or {}
-    with respx.mock(assert_all_called=True) as router, FaceDetectClient(
-        base_url=BASE_URL, environ=KEY, sleep=lambda _s: None
-    ) as client:
+    with (
+        respx.mock(assert_all_called=True) as router,
+        FaceDetectClient(base_url=BASE_URL, environ=KEY, sleep=lambda _s: None) as client,
+    ):
         mount_replay(router, FIXTURES, client.url)
         try:
             result: object = replayed(interaction, client)
@@ -76,7 +77,9 @@ def test_a_request_that_no_fixture_holds_fails_loudly_naming_the_closest_fixture
 def test_the_fixtures_cover_every_documented_interaction_the_suite_promises() -> None:
     """Pass (both documented pairs), shape A, shape B per reason, 401 x2, 400 x3, 429, 500."""
     names = {interaction.name for interaction in FIXTURES}
-    portrait = {i.response.body["code"] for i in FIXTURES if i.name.startswith("check-failed-shape-b-")}
+    portrait = {
+        i.response.body["code"] for i in FIXTURES if i.name.startswith("check-failed-shape-b-")
+    }
     from facedetect_contract.contracts import load_contracts
 
     assert portrait == load_contracts().portrait_codes

@@ -36,7 +36,9 @@ def client_answering(response: GeneratedResponse, waits: list[float]) -> FaceDet
 
     def answer(_request: httpx.Request) -> httpx.Response:
         return httpx.Response(
-            response.status, headers=dict(response.headers), content=json.dumps(response.body).encode()
+            response.status,
+            headers=dict(response.headers),
+            content=json.dumps(response.body).encode(),
         )
 
     return FaceDetectClient(
