@@ -84,10 +84,11 @@ def fixture_interactions(contracts: Contracts) -> list[Interaction]:
     return load_fixtures(FIXTURE_DIR, contracts)
 
 
-@pytest.fixture(scope="session")
-def fake(contracts: Contracts) -> FaceDetectFake:
-    """The contract-faithful fake, knowing only the offline key (failure shape A)."""
-    return FaceDetectFake(api_keys={OFFLINE_KEY}, contracts=contracts)
+@pytest.fixture(scope="session", params=["A", "B"], ids=["failure-shape-A", "failure-shape-B"])
+def fake(request: pytest.FixtureRequest, contracts: Contracts) -> FaceDetectFake:
+    """The contract-faithful fake, knowing only the offline key, in each failure shape."""
+    # Both documented shapes of a failed check (API notes 8.1) until live traffic settles it.
+    return FaceDetectFake(api_keys={OFFLINE_KEY}, contracts=contracts, failure_shape=request.param)
 
 
 @pytest.fixture(scope="session")
