@@ -30,6 +30,7 @@ __all__ = [
     "Image",
     "ImageSource",
     "ImageUnavailable",
+    "named_reason",
 ]
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
@@ -103,6 +104,21 @@ _DOCUMENTED_URLS = (
 )
 
 
+def _reasons_by_name(contracts: Contracts) -> dict[str, str]:
+    """``"nohuman"`` -> ``"InvalidFile.NoHuman"``, for every documented portrait reason."""
+    return {code.split(".", 1)[1].lower(): code for code in sorted(contracts.portrait_codes)}
+
+
+def named_reason(url: str, contracts: Contracts) -> str | None:
+    """The portrait reason a URL's file name names (``.../no-human.png`` -> NoHuman), if any.
+
+    Both image sources use it (the catalog offline, the stub server's downloader over HTTP), so
+    a test provokes the same documented failure in every mode by naming its image after it.
+    """
+    stem = urlsplit(url).path.rsplit("/", 1)[-1].rsplit(".", 1)[0].replace("-", "").lower()
+    return _reasons_by_name(contracts).get(stem)
+
+
 @dataclass
 class CatalogImages:
     """Offline images: documented URLs, named scenarios, and a deterministic draw for the rest.
@@ -119,9 +135,7 @@ class CatalogImages:
     def __post_init__(self) -> None:
         for url in _DOCUMENTED_URLS:
             self.images.setdefault(url, DOCUMENTED_IMAGE)
-        self._reasons = {
-            code.split(".", 1)[1].lower(): code for code in sorted(self.contracts.portrait_codes)
-        }
+        self._reasons = _reasons_by_name(self.contracts)
 
     def fetch(self, url: str) -> Image:
         if url in self.images:
@@ -132,11 +146,11 @@ class CatalogImages:
                 "InvalidURL.ConnectionRefused",
                 "Connection to xxx refused, please provide available URL.",
             )
-        stem = parts.path.rsplit("/", 1)[-1].rsplit(".", 1)[0].replace("-", "").lower()
         extension = parts.path.rsplit(".", 1)[-1].lower() if "." in parts.path else "png"
         fmt = extension if extension in FORMATS else "png"
-        if stem in self._reasons:
-            return Image(1024, 1024, fmt, reason=self._reasons[stem])
+        reason = named_reason(url, self.contracts)
+        if reason is not None:
+            return Image(1024, 1024, fmt, reason=reason)
         digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).digest()
         width, height = 400 + digest[0] * 12, 400 + digest[1] * 12
         if digest[2] < 32:  # one in eight fails the portrait check, for a documented reason

@@ -1,0 +1,114 @@
+"""The command line: ``serve`` runs the stub until stopped, ``openapi`` guards the generated file."""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from facedetect_contract.__main__ import main
+from facedetect_contract.client import CheckPassed, FaceDetectClient
+from facedetect_contract.contracts import CONTRACT_DIR
+from facedetect_contract.fixtures import IMAGE_DIR
+from facedetect_contract.openapi import OPENAPI_FILE, render_openapi
+
+ROOT = Path(__file__).resolve().parents[1]
+SENTINEL = "SENTINEL-cli-4b2e-stub-key-never-shown"
+
+
+def first_line(process: subprocess.Popen[str], timeout: float = 15) -> str:
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            process.kill()
+            pytest.fail(f"serve printed nothing in {timeout} s")
+    return process.stdout.readline()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_serve_starts_answers_and_stops_on_a_signal(stop: signal.Signals) -> None:
+    command = [sys.executable, "-m", "facedetect_contract", "serve", "--port", "0"]
+    command += ["--key-env", "STUB_CLI_KEY", "--images-dir", str(IMAGE_DIR)]
+    env = {**os.environ, "STUB_CLI_KEY": SENTINEL}
+    env.pop("DASHSCOPE_API_KEY", None)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        line = first_line(process)
+        found = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/api/v1)\n", line)
+        assert found, line
+        base_url = found.group(1)
+        image = base_url.removesuffix("/api/v1") + "/images/portrait.png"
+        with FaceDetectClient(base_url=base_url, environ={"DASHSCOPE_API_KEY": SENTINEL}) as c:
+            assert isinstance(c.detect(image), CheckPassed)
+        process.send_signal(stop)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+    assert '"POST /api/v1/services/aigc/image2video/face-detect HTTP/1.1" 200' in err
+    assert SENTINEL not in line + out + err
+
+
+def test_serve_refuses_a_non_loopback_host_unless_told(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--host", "0.0.0.0", "--port", "0"])
+    assert exited.value.code == 2
+    assert "--allow-remote-bind" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "flag"),
+    [
+        (["--qps", "0"], "--qps"),
+        (["--latency", "soon"], "--latency"),
+        (["--port", "70000"], "--port"),
+        (["--throttle-first", "-1"], "--throttle-first"),
+        (["--failure-shape", "C"], "--failure-shape"),
+        (["--images-dir", "/no/such/dir"], "--images-dir"),
+        (["--prefix", "api/v1"], "--prefix"),
+    ],
+)
+def test_a_bad_serve_flag_exits_2_naming_the_flag(
+    arguments: list[str], flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", "0", *arguments])
+    assert exited.value.code == 2
+    assert flag in capsys.readouterr().err
+
+
+def test_openapi_check_passes_on_the_committed_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["openapi", "--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_openapi_check_fails_on_a_stale_copy_and_write_refreshes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "face-detect"
+    shutil.copytree(CONTRACT_DIR, copy)
+    stale = copy / OPENAPI_FILE
+    stale.write_text(stale.read_text().replace('"3.1.0"', '"3.0.0"', 1))
+    assert main(["openapi", "--check", "--contracts-dir", str(copy)]) == 1
+    error = capsys.readouterr().err
+    assert "stale" in error
+    assert "openapi --write" in error
+    assert main(["openapi", "--write", "--contracts-dir", str(copy)]) == 0
+    assert main(["openapi", "--check", "--contracts-dir", str(copy)]) == 0
+
+
+def test_openapi_without_a_flag_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["openapi"]) == 0
+    assert capsys.readouterr().out == render_openapi()
