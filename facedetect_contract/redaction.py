@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 __all__ = [
     "API_KEY_ENV",
@@ -17,6 +18,7 @@ __all__ = [
     "Secret",
     "redact_headers",
     "redact_text",
+    "redact_tree",
 ]
 
 API_KEY_ENV = "DASHSCOPE_API_KEY"
@@ -97,3 +99,19 @@ def redact_headers(
         else:
             cleaned[lower] = redact_text(value, secrets)
     return cleaned
+
+
+def redact_tree(value: Any, secrets: Iterable[Secret | str | None] = ()) -> Any:
+    """A copy of a JSON value with every string (keys too) passed through ``redact_text``.
+
+    Redact before serialising: on serialised JSON a match can swallow the backslash of an
+    escaped quote and leave invalid JSON behind.
+    """
+    secrets = list(secrets)
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, Mapping):
+        return {redact_text(str(k), secrets): redact_tree(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_tree(item, secrets) for item in value]
+    return value

@@ -1,0 +1,172 @@
+"""The live cases file: which images a live run checks, at which ratio, and what it expects.
+
+A JSON list of objects ``{"name", "image_url", "ratio", "expect"}``. Other keys are kept; the ones
+this module knows (``face_bbox``, ``ext_bbox``: expected boxes; ``image_size``: ``[width,
+height]``) are validated too, so a typo is not silently ignored. The file is the user's to fix, so
+every error names the entry (index and name) and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+from urllib.parse import urlsplit
+
+from . import geometry
+from .contracts import Contracts, load_contracts
+
+__all__ = [
+    "DEFAULT_CASES_FILE",
+    "EXPECTS",
+    "CasesFileError",
+    "LiveCase",
+    "load_cases",
+]
+
+DEFAULT_CASES_FILE = Path(__file__).parents[1] / "fixtures" / "live-cases.json"
+EXPECTS = ("pass", "fail", "any")
+
+Expect = Literal["pass", "fail", "any"]
+_REQUIRED = ("name", "image_url", "ratio", "expect")
+
+
+class CasesFileError(ValueError):
+    """The cases file is missing, not JSON, or an entry is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class LiveCase:
+    """One image the live run sends, the ratio it asks for, and what it expects back."""
+
+    name: str
+    image_url: str
+    ratio: str
+    expect: Expect
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    model: str = "emo-detect-v1"
+
+    @property
+    def slug(self) -> str:
+        """The name as used in test ids and fixture file names (``[a-z0-9-]``)."""
+        return _slug(self.name)
+
+    def body(self) -> dict[str, Any]:
+        """The request body: the documented request with this image and ratio."""
+        return {
+            "model": self.model,
+            "input": {"image_url": self.image_url},
+            "parameters": {"ratio": self.ratio},
+        }
+
+    def expected_box(self, name: str) -> geometry.Box | None:
+        """``face_bbox`` / ``ext_bbox`` as the cases file expects it, when it gives one."""
+        box = self.extra.get(name)
+        return cast(geometry.Box, tuple(box)) if box is not None else None
+
+    @property
+    def image_size(self) -> tuple[int, int] | None:
+        """``[width, height]`` of the image when the cases file gives it (edge observations)."""
+        size = self.extra.get("image_size")
+        return (size[0], size[1]) if size is not None else None
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _where(path: Path, index: int, entry: Any) -> str:
+    name = entry.get("name") if isinstance(entry, dict) else None
+    named = f" ({name!r})" if isinstance(name, str) else ""
+    return f"{path}: entry {index}{named}"
+
+
+def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
+    if not isinstance(entry, dict):
+        raise CasesFileError(f"{where}: is {type(entry).__name__}; make it a JSON object")
+    for key in _REQUIRED:
+        if key not in entry:
+            raise CasesFileError(
+                f"{where}: field {key!r} is missing; every entry needs {list(_REQUIRED)}"
+            )
+    name = entry["name"]
+    if not isinstance(name, str) or not _slug(name):
+        raise CasesFileError(
+            f"{where}: field 'name' is {json.dumps(name)}; give a string with a letter or digit"
+        )
+    url = entry["image_url"]
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CasesFileError(
+            f"{where}: field 'image_url' is {json.dumps(url)}; give the public http(s) URL of "
+            f"the image (local paths are not supported by the endpoint)"
+        )
+    if entry["ratio"] not in contracts.ratios:
+        raise CasesFileError(
+            f"{where}: field 'ratio' is {json.dumps(entry['ratio'])}; "
+            f"use one of {list(contracts.ratios)}"
+        )
+    if entry["expect"] not in EXPECTS:
+        raise CasesFileError(
+            f"{where}: field 'expect' is {json.dumps(entry['expect'])}; use one of {list(EXPECTS)}"
+        )
+    for box_name in ("face_bbox", "ext_bbox"):
+        if box_name in entry and not geometry.is_box(entry[box_name]):
+            raise CasesFileError(
+                f"{where}: field {box_name!r} is {json.dumps(entry[box_name])}; give "
+                f"[x1, y1, x2, y2], 4 non-negative integers with x1 < x2 and y1 < y2"
+            )
+    size = entry.get("image_size")
+    if size is not None and not (
+        isinstance(size, list) and len(size) == 2 and all(type(v) is int and v > 0 for v in size)
+    ):
+        raise CasesFileError(
+            f"{where}: field 'image_size' is {json.dumps(size)}; give [width, height] in pixels"
+        )
+    return LiveCase(
+        name=name,
+        image_url=url,
+        ratio=entry["ratio"],
+        expect=entry["expect"],
+        extra={k: v for k, v in entry.items() if k not in _REQUIRED},
+        model=contracts.models[0],
+    )
+
+
+def load_cases(
+    path: Path = DEFAULT_CASES_FILE, contracts: Contracts | None = None
+) -> tuple[LiveCase, ...]:
+    """The cases of ``path``; ``CasesFileError`` names the entry and the field on any problem."""
+    contracts = contracts or load_contracts()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CasesFileError(f"{path}: cannot read the cases file ({exc.strerror})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CasesFileError(
+            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); fix the syntax there"
+        ) from None
+    if not isinstance(data, list) or not data:
+        raise CasesFileError(
+            f"{path}: give a non-empty JSON list of cases "
+            f'({{"name", "image_url", "ratio", "expect"}}); found {type(data).__name__}'
+            + (" (empty)" if data == [] else "")
+        )
+    cases: list[LiveCase] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(data):
+        where = _where(path, index, entry)
+        case = _check_entry(entry, where, contracts)
+        if case.slug in seen:
+            raise CasesFileError(
+                f"{where}: field 'name' gives the id {case.slug!r} that entry {seen[case.slug]} "
+                f"already uses; names must differ in their letters and digits"
+            )
+        seen[case.slug] = index
+        cases.append(case)
+    return tuple(cases)
