@@ -14,7 +14,7 @@ from typing import Any
 
 from .contracts import Contracts, load_contracts
 from .interaction import Interaction
-from .redaction import Secret, redact_text
+from .redaction import Secret, redact_tree
 
 __all__ = [
     "FIXTURE_DIR",
@@ -73,8 +73,9 @@ def dump_fixture(
 ) -> str:
     """The fixture text: sorted keys, 2-space indent, key-like strings redacted."""
     data = interaction.to_dict() if isinstance(interaction, Interaction) else interaction
-    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    return redact_text(text, secrets or [Secret.from_env()])
+    # Value by value, before serialising: redacting JSON text could eat an escaping backslash.
+    clean = redact_tree(data, secrets or [Secret.from_env()])
+    return json.dumps(clean, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def write_fixture(

@@ -63,7 +63,10 @@ def _differences(sent: tuple[str, str, str], recorded: tuple[str, str, str]) -> 
 def replay_handler(interactions: Iterable[Interaction]) -> Any:
     """An httpx handler answering each request with the fixture recorded for it."""
     table: dict[tuple[str, str, str], Interaction] = {}
-    for interaction in interactions:
+    # Where several fixtures hold the same request, real traffic wins: recorded before
+    # documented, the newest recording first.
+    by_date = sorted(interactions, key=lambda i: i.provenance.get("date", ""), reverse=True)
+    for interaction in sorted(by_date, key=lambda i: i.provenance.get("kind") != "recorded"):
         request = interaction.request
         key = _request_key(
             request.method, _auth_kind(request.headers), request.body, request.body_text

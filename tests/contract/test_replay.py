@@ -40,7 +40,8 @@ def test_every_fixture_replays_through_the_client_to_its_expected_result(
         respx.mock(assert_all_called=True) as router,
         FaceDetectClient(base_url=BASE_URL, environ=KEY, sleep=lambda _s: None) as client,
     ):
-        mount_replay(router, FIXTURES, client.url)
+        # Each fixture alone: a recording may share its request with a documented fixture.
+        mount_replay(router, [interaction], client.url)
         try:
             result: object = replayed(interaction, client)
         except RequestError as error:
@@ -95,3 +96,18 @@ def test_the_fixtures_cover_every_documented_interaction_the_suite_promises() ->
         "throttling-rate-quota",
         "internal-error",
     } <= names
+
+
+def test_where_fixtures_share_a_request_the_newest_recording_is_replayed() -> None:
+    """Recorded traffic wins over documented traffic for the same request."""
+    documented = next(i for i in FIXTURES if i.name == "documented-pass-1-1")
+    data = documented.to_dict()
+    data["response"]["body"]["request_id"] = "recorded-later"
+    older = dict(data, provenance={"kind": "recorded", "date": "2026-01-01", "host": "h"})
+    newer = dict(data, provenance={"kind": "recorded", "date": "2026-11-01", "host": "h"})
+    newer = {**newer, "response": {**data["response"], "body": {**data["response"]["body"], "request_id": "newest"}}}
+    recordings = [Interaction.from_dict(older), Interaction.from_dict(newer)]
+    with respx.mock as router, FaceDetectClient(base_url=BASE_URL, environ=KEY) as client:
+        mount_replay(router, [documented, *recordings], client.url)
+        result = replayed(documented, client)
+    assert result.request_id == "newest"
