@@ -103,3 +103,9 @@ def test_a_malformed_entry_is_named_with_its_field(
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(CasesFileError, match="cannot read the cases file"):
         load_cases(tmp_path / "nowhere.json")
+
+
+def test_the_local_stub_cases_of_the_readme_load_and_point_at_loopback() -> None:
+    cases = load_cases(DEFAULT_CASES_FILE.with_name("live-cases-local.json"))
+    assert {c.expect for c in cases} == {"pass", "fail"}
+    assert all(c.image_url.startswith("http://127.0.0.1:8000/images/") for c in cases)
