@@ -23,6 +23,7 @@ __all__ = [
     "dump_fixture",
     "load_fixture",
     "load_fixtures",
+    "write_atomically",
     "write_fixture",
 ]
 
@@ -84,15 +85,19 @@ def write_fixture(
     secrets: list[Secret | str | None] | None = None,
 ) -> Path:
     """Write ``<directory>/<name>.json`` atomically; never leaves a partial file behind."""
-    directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{interaction.name}.json"
-    text = dump_fixture(interaction, secrets)
-    handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{interaction.name}.", suffix=".tmp")
+    write_atomically(target, dump_fixture(interaction, secrets))
+    return target
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temp file beside ``path``, then rename it: readers see all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
-        os.replace(temp, target)
+        os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    return target

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from typing import Any, Literal
 
 from . import __version__
 from .budget import Spend
+from .fixtures import write_atomically
 from .live import LiveRun, Verdict
 from .observations import Observation, observe
 from .redaction import Secret, redact_text, redact_tree
@@ -272,8 +271,8 @@ class LiveReport:
         """
         clean = self.redacted(secrets)
         markdown = path.with_suffix(".md")
-        _write_atomic(path, clean.to_json())
-        _write_atomic(markdown, clean.to_markdown())
+        write_atomically(path, clean.to_json())
+        write_atomically(markdown, clean.to_markdown())
         return path, markdown
 
 
@@ -288,15 +287,3 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]
         "|" + "---|" * len(header),
         *("| " + " | ".join(_cell(value) for value in row) + " |" for row in rows),
     ]
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
