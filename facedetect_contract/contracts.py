@@ -18,6 +18,11 @@ from jsonschema.exceptions import SchemaError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+try:  # optional: the same verdicts as jsonschema, sooner (see Contracts.is_valid)
+    import jsonschema_rs
+except ImportError:  # pragma: no cover - depends on the environment
+    jsonschema_rs = None  # type: ignore[assignment]  # absent: jsonschema alone answers
+
 __all__ = [
     "CONTRACT_DIR",
     "SCHEMA_FILES",
@@ -128,6 +133,44 @@ class Contracts:
         """The validator of the schema with short name ``name`` (see ``SCHEMA_FILES``)."""
         return self.validators[name]
 
+    def is_valid(self, name: str, instance: Any) -> bool:
+        """Whether ``instance`` conforms to schema ``name``: jsonschema's verdict, sooner.
+
+        jsonschema-rs answers, when installed, for schemas that use no ``pattern`` or ``format``
+        (its regex dialect is not Python's); tests/test_validator_differential.py holds it to
+        jsonschema's verdict on every generated and recorded instance. jsonschema stays the
+        reference, and the only source of errors.
+        """
+        fast = self._fast_validators.get(name)
+        if fast is not None:
+            try:
+                return bool(fast.is_valid(instance))
+            except (ValueError, TypeError, OverflowError):  # a value it cannot convert
+                pass
+        return bool(self.validators[name].is_valid(instance))
+
+    @property
+    def fast_schemas(self) -> frozenset[str]:
+        """Names of the schemas ``is_valid`` asks jsonschema-rs about (none when it is absent)."""
+        return frozenset(self._fast_validators)
+
+    @functools.cached_property
+    def _fast_validators(self) -> dict[str, Any]:
+        """jsonschema-rs validators of the schemas it judges as jsonschema does (see is_valid)."""
+        if jsonschema_rs is None:
+            return {}
+        by_file = {filename: name for name, filename in SCHEMA_FILES.items()}
+        registry = jsonschema_rs.Registry(
+            [(schema["$id"], schema) for schema in self.schemas.values() if "$id" in schema]
+        )
+        return {
+            name: jsonschema_rs.Draft202012Validator(
+                schema, registry=registry, validate_formats=False, offline=True
+            )
+            for name, schema in self.schemas.items()
+            if not _uses_regex_or_format(schema, self.schemas, by_file)
+        }
+
     @functools.cached_property
     def documented_statuses(self) -> frozenset[int]:
         """200 and every status of the error table."""
@@ -162,6 +205,32 @@ class Contracts:
     def models(self) -> tuple[str, ...]:
         """The accepted model names, read from the request contract."""
         return tuple(self.schemas["request"]["properties"]["model"]["enum"])
+
+
+def _uses_regex_or_format(
+    node: Any,
+    schemas: Mapping[str, Any],
+    by_file: Mapping[str, str],
+    seen: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether a schema, or a schema file it refers to, uses a keyword whose meaning rests on a
+    regex dialect or a format checker (where jsonschema-rs and jsonschema may disagree)."""
+    if isinstance(node, list):
+        return any(_uses_regex_or_format(item, schemas, by_file, seen) for item in node)
+    if not isinstance(node, dict):
+        return False
+    if {"pattern", "patternProperties", "format", "$dynamicRef"} & node.keys():
+        return True
+    reference = node.get("$ref")
+    if isinstance(reference, str):
+        filename = reference.partition("#")[0].rsplit("/", 1)[-1]
+        if filename and filename not in seen:
+            if filename not in by_file:
+                return True  # a reference this module cannot follow: stay on jsonschema
+            target = schemas[by_file[filename]]
+            if _uses_regex_or_format(target, schemas, by_file, seen | {filename}):
+                return True
+    return any(_uses_regex_or_format(value, schemas, by_file, seen) for value in node.values())
 
 
 @functools.cache

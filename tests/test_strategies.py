@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -84,13 +85,39 @@ def test_a_new_enum_value_and_a_new_field_are_generated_without_code_edits(
     assert any(d.startswith("/parameters/style") for d in mutations), sorted(mutations)
 
 
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^https://[a-z0-9-]{1,20}\.example(:[0-9]{2,4})?/(img|pic)/[^\s?#]+\.(png|jpe?g)$",
+        r"^https?://\S+$",
+        r"^https?://(?!internal)[a-z.]+/.+$",  # a lookahead: drawn by st.from_regex instead
+    ],
+    ids=["classes-groups-alternation", "negated-escape", "lookahead-fallback"],
+)
+def test_a_changed_image_url_pattern_is_generated_without_code_edits(
+    tmp_path: Path, pattern: str
+) -> None:
+    """Whatever the pattern (translated to st.text runs, or left to st.from_regex): full matches."""
+    directory = tmp_path / "face-detect"
+    shutil.copytree(CONTRACT_DIR, directory)
+    path = directory / "request.schema.json"
+    schema = json.loads(path.read_text())
+    schema["properties"]["input"]["properties"]["image_url"].update(pattern=pattern, examples=[])
+    path.write_text(json.dumps(schema))
+    contracts = Contracts(directory)
+    urls = [r.body["input"]["image_url"] for r in draw_many(valid_requests(contracts), 100)]
+    assert len(set(urls)) > 50
+    assert all(re.fullmatch(pattern, url) for url in urls)
+
+
 def test_invalid_requests_cover_every_family_the_issue_names() -> None:
     descriptions = " | ".join(r.description for r in draw_many(invalid_requests(), 1500))
     for family in (
         "/model (required) missing",
         "/input/image_url (required) missing",
         "/parameters/ratio not in enum",
-        "of type int",
+        "/model of type integer",
+        "/input of type array",
         "empty",
         "huge",
         "'file:///tmp/portrait.png'",
