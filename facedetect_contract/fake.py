@@ -217,7 +217,8 @@ class FaceDetectFake:
         return self.error(
             400,
             "InvalidParameter",
-            f"Required parameter({field_name}) missing or invalid, please check the request parameters.",
+            f"Required parameter({field_name}) missing or invalid, "
+            "please check the request parameters.",
         )
 
     def _portrait_failure(self, code: str) -> FakeResponse:
@@ -249,7 +250,7 @@ class FaceDetectFake:
             return self.error(401, "InvalidApiKey", "No API-key provided.")
         if key.strip() not in self._keys:
             return self.error(401, "InvalidApiKey", "Invalid API-key provided.")
-        if (request.header("x-dashscope-async") or "").strip():
+        if request.header("x-dashscope-async") is not None:  # must not be sent, whatever its value
             return self.error(
                 403, "AccessDenied", "Current user api does not support asynchronous calls."
             )

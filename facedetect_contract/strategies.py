@@ -457,6 +457,15 @@ def _rejected(reason: str, contracts: Contracts, path: tuple[str, ...]) -> Expec
     )
 
 
+def _with_header(name: str) -> Callable[[str], GeneratedRequest]:
+    """A request carrying header ``name`` with the value it is given."""
+
+    def build(value: str) -> GeneratedRequest:
+        return GeneratedRequest(f"{name}: {value}", None, headers={**BASE_HEADERS, name: value})
+
+    return build
+
+
 def _header_mutations(contracts: Contracts) -> list[st.SearchStrategy[GeneratedRequest]]:
     """Header-level mutations: missing, malformed or forbidden headers, bad keys, bad JSON."""
     schema = contracts.schemas["request_headers"]
@@ -481,14 +490,8 @@ def _header_mutations(contracts: Contracts) -> list[st.SearchStrategy[GeneratedR
         )
     )
     for name, sub in schema["properties"].items():
-        if sub.get("not") == {}:
-            out.append(
-                st.just(
-                    GeneratedRequest(
-                        f"{name}: enable", None, headers={**BASE_HEADERS, name: "enable"}
-                    )
-                )
-            )
+        if sub.get("not") == {}:  # a header that must not be sent at all, whatever its value
+            out.append(st.sampled_from(["enable", "", "disable"]).map(_with_header(name)))
     malformed = st.sampled_from(
         [
             b'{"model": "emo-detect-v1", ',

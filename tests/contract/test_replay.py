@@ -105,7 +105,13 @@ def test_where_fixtures_share_a_request_the_newest_recording_is_replayed() -> No
     data["response"]["body"]["request_id"] = "recorded-later"
     older = dict(data, provenance={"kind": "recorded", "date": "2026-01-01", "host": "h"})
     newer = dict(data, provenance={"kind": "recorded", "date": "2026-11-01", "host": "h"})
-    newer = {**newer, "response": {**data["response"], "body": {**data["response"]["body"], "request_id": "newest"}}}
+    newer = {
+        **newer,
+        "response": {
+            **data["response"],
+            "body": {**data["response"]["body"], "request_id": "newest"},
+        },
+    }
     recordings = [Interaction.from_dict(older), Interaction.from_dict(newer)]
     with respx.mock as router, FaceDetectClient(base_url=BASE_URL, environ=KEY) as client:
         mount_replay(router, [documented, *recordings], client.url)
