@@ -171,21 +171,6 @@ def ratio(ours: float | None, theirs: float | None) -> float | None:
 # --- this suite, offline ---------------------------------------------------------------------
 
 
-def send(client: FaceDetectClient, request: GeneratedRequest) -> Interaction:
-    """As tests/contract/test_requests.py sends a generated request."""
-    interaction = client.exchange(
-        request.body,
-        content=request.bytes,
-        headers=request.headers,
-        auth=request.auth,
-        name=request.description,
-        retry=False,
-    )
-    return Interaction(
-        interaction.name, interaction.request, interaction.response, expectation=request.expectation
-    )
-
-
 def our_side(
     client: FaceDetectClient,
     contracts: Contracts,
@@ -201,7 +186,7 @@ def our_side(
 
     def body(request: GeneratedRequest) -> None:
         with tally.step("send"):
-            interaction = send(client, request)
+            interaction = request.send(client, retry=False)
         with tally.step("check"):
             violations = run_checks(interaction, contracts)
             status = interaction.response.status
@@ -552,6 +537,25 @@ def _child_env(base_url: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.pop("PYTEST_ADDOPTS", None)
     return env
+
+
+def warm_pytest() -> dict[str, Any]:
+    """Collect the tests once with bytecode writes allowed, before any timed pytest child.
+
+    pytest rewrites the assertions of every plugin's distribution (Hypothesis's among them) and
+    caches the result as .pyc; with PYTHONDONTWRITEBYTECODE=1 (set on these machines) nothing is
+    cached, and each start pays ~0.9 s rewriting Hypothesis again. One collection fills the cache,
+    as any earlier run does on a default Python; the timed children keep the caller's environment.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    run = run_child([*command, "tests"], env=env)
+    return {
+        "seconds": run["seconds"],
+        "exit_code": run["returncode"],
+        "bytecode_writes_forbidden": os.environ.get("PYTHONDONTWRITEBYTECODE", "") != "",
+    }
 
 
 # --- live mode near the rate limit -----------------------------------------------------------
@@ -968,6 +972,8 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
         },
     }
+    if not (args.quick or (args.skip_live and args.skip_suite)):
+        report["warmup"] = _guarded(warm_pytest)
     report["offline"] = _guarded(lambda: section_offline(cases, repeat))
     report["http"] = (
         skipped if args.quick or args.skip_http else _guarded(lambda: section_http(cases))

@@ -11,6 +11,7 @@ A refused connection or a timeout is an error of the run ("endpoint unreachable"
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import threading
@@ -111,7 +112,12 @@ def planned_names(cases: Iterable[LiveCase], examples: int) -> dict[str, tuple[s
 
 
 class Pacer:
-    """Spaces request starts across threads so a run stays under ``qps`` (0: no pacing)."""
+    """Spaces request starts across threads so a run stays under ``qps`` (0: no pacing).
+
+    The limit is a count per second, so up to ``int(qps)`` requests may start together; the
+    next one waits until the oldest of them is a window old. The window is stretched by the
+    headroom, because the gateway's window and our clock do not line up exactly.
+    """
 
     def __init__(
         self,
@@ -120,18 +126,21 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._interval = 1.0 / (qps * _HEADROOM) if qps > 0 else 0.0
+        self._burst = max(1, int(qps)) if qps > 0 else 0
+        self._window = self._burst / (qps * _HEADROOM) if qps > 0 else 0.0
         self._clock, self._sleep = clock, sleep
-        self._next = 0.0
+        self._starts: collections.deque[float] = collections.deque(maxlen=self._burst or 1)
         self._lock = threading.Lock()
 
     def wait(self) -> None:
-        if not self._interval:
+        if not self._burst:
             return
         with self._lock:
             now = self._clock()
-            start = max(now, self._next)
-            self._next = start + self._interval
+            start = now
+            if len(self._starts) == self._burst:
+                start = max(now, self._starts[0] + self._window)
+            self._starts.append(start)
         if start > now:
             self._sleep(start - now)
 
@@ -348,19 +357,14 @@ class LiveRun:
         self._attempts.seen = []
         request = planned.request
         try:
-            interaction = self.client.exchange(
-                content=request.bytes,
-                headers=request.headers,
-                auth=request.auth,
-                name=f"live-{planned.name}",
-            )
+            interaction = request.send(self.client, name=f"live-{planned.name}")
         except EndpointUnreachable as error:
             reason = self.redact(f"endpoint unreachable: {error} (an error of the run, not drift)")
             with self._lock:
                 self.errors.append(f"{planned.name}: {reason}")
             return Verdict(planned, "unreachable", reason=reason)
         attempts = tuple(self._attempts.seen)
-        interaction = dataclasses.replace(
+        interaction = dataclasses.replace(  # the final attempt, named as planned
             interaction,
             name=f"live-{planned.name}",
             expectation=planned.expectation,

@@ -24,8 +24,9 @@ from typing import Any, Literal
 from hypothesis import strategies as st
 
 from . import geometry
+from .client import FaceDetectClient
 from .contracts import Contracts, ErrorEntry, load_contracts
-from .interaction import Expectation
+from .interaction import Expectation, Interaction
 
 __all__ = [
     "GeneratedRequest",
@@ -63,6 +64,19 @@ class GeneratedRequest:
         if self.content is not None:
             return self.content
         return json.dumps(self.body, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+    def send(
+        self, client: FaceDetectClient, *, name: str | None = None, retry: bool = True
+    ) -> Interaction:
+        """Send it through ``client``; the interaction carries this request's expectation."""
+        interaction = client.exchange(
+            content=self.bytes,
+            headers=self.headers,
+            auth=self.auth,
+            name=name or self.description,
+            retry=retry,
+        )
+        return replace(interaction, expectation=self.expectation)
 
     @property
     def must_reject(self) -> bool:

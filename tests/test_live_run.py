@@ -95,19 +95,27 @@ def test_a_case_that_misses_its_expect_is_a_breaking_finding(tmp_path: Path) -> 
     assert run.exit_status() == 1
 
 
-def test_the_pacer_spaces_request_starts_under_the_rate() -> None:
+def test_the_pacer_never_starts_more_than_qps_requests_in_a_stretched_second() -> None:
     now = [0.0]
-    slept: list[float] = []
+    starts: list[float] = []
 
     def sleep(seconds: float) -> None:
-        slept.append(seconds)
+        now[0] += seconds
 
     pacer = Pacer(5, clock=lambda: now[0], sleep=sleep)
-    for _ in range(3):
+    for _ in range(12):
         pacer.wait()
-    assert slept == pytest.approx([1 / 4.5, 2 / 4.5])
-    Pacer(0, sleep=sleep).wait()
-    assert len(slept) == 2
+        starts.append(now[0])
+    window = 5 / 4.5
+    assert starts[:5] == [0.0] * 5
+    assert starts[5:10] == pytest.approx([window] * 5)
+    assert starts[10:] == pytest.approx([2 * window] * 2)
+    for index, start in enumerate(starts):
+        in_window = [s for s in starts[: index + 1] if s > start - window + 1e-9]
+        assert len(in_window) <= 5
+    slept: list[float] = []
+    Pacer(0, sleep=slept.append).wait()
+    assert slept == []
 
 
 @pytest.mark.parametrize(

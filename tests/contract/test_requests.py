@@ -12,20 +12,6 @@ from facedetect_contract.interaction import Interaction
 from facedetect_contract.strategies import GeneratedRequest, invalid_requests, valid_requests
 
 
-def send(client: FaceDetectClient, request: GeneratedRequest) -> Interaction:
-    interaction = client.exchange(
-        request.body,
-        content=request.bytes,
-        headers=request.headers,
-        auth=request.auth,
-        name=request.description,
-        retry=False,
-    )
-    return Interaction(
-        interaction.name, interaction.request, interaction.response, expectation=request.expectation
-    )
-
-
 def describe_failure(interaction: Interaction, violations: list[object]) -> str:
     return "\n\n".join(map(str, violations)) + f"\n\nresponse: {interaction.response.body!r}"
 
@@ -36,7 +22,7 @@ def test_a_valid_request_gets_a_response_that_honours_every_contract(
 ) -> None:
     """Valid request -> schema-conforming response that passes every semantic check."""
     note(f"request body: {request.body!r}")
-    interaction = send(offline_client, request)
+    interaction = request.send(offline_client, retry=False)
     violations = run_checks(interaction, contracts)
     assert not violations, describe_failure(interaction, violations)
     assert interaction.response.status in (200, 400)
@@ -52,7 +38,7 @@ def test_an_invalid_request_is_rejected_as_documented_and_never_billed(
     """Invalid request -> documented 4xx error body (never 2xx where rejection is due, never 5xx, never billed)."""
     note(f"mutation: {request.description}; expectation: {request.expectation}")
     billed_before = fake.billed
-    interaction = send(offline_client, request)
+    interaction = request.send(offline_client, retry=False)
     violations = run_checks(interaction, contracts)
     assert not violations, describe_failure(interaction, violations)
     assert interaction.response.status < 500
