@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -162,6 +163,20 @@ class CatalogImages:
         return Image(width, height, fmt, face=(x1, y1, x1 + side, y1 + side))
 
 
+_HOSTNAME = re.compile(r"[A-Za-z0-9.-]+")
+
+
+def _is_downloadable(url: str) -> bool:
+    """An http(s) URL with a DNS host name and a valid port: what a download can start from."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number in 0..65535
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    return parts.scheme in ("http", "https") and bool(_HOSTNAME.fullmatch(host))
+
+
 class FaceDetectFake:
     """The endpoint's documented behaviour as ``FakeRequest -> FakeResponse``.
 
@@ -301,12 +316,7 @@ class FaceDetectFake:
                 "InvalidParameter",
                 "The request parameter is invalid, please check the request parameter.",
             )
-        try:
-            parts = urlsplit(url)
-            valid_url = parts.scheme in ("http", "https") and bool(parts.hostname)
-        except ValueError:
-            valid_url = False
-        if not valid_url:
+        if not _is_downloadable(url):
             return self.error(400, "InvalidURL", "Invalid URL provided in your request.")
         try:
             image = self.images.fetch(url)

@@ -182,6 +182,16 @@ def test_a_missing_ratio_takes_the_documented_default(fake: FaceDetectFake) -> N
             400,
             "InvalidURL.ConnectionRefused",
         ),
+        ("host with a star", HEADERS, body("https://b.org*"), None, "POST", 400, "InvalidURL"),
+        (
+            "port out of range",
+            HEADERS,
+            body("https://b.org:99999/p.png"),
+            None,
+            "POST",
+            400,
+            "InvalidURL",
+        ),
     ],
     ids=lambda value: (
         value if (isinstance(value, str) and " " in value) or value in ("GET",) else None
