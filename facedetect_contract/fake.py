@@ -9,6 +9,7 @@ readings it takes the one its options name (``failure_shape``), so tests can exe
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 import threading
@@ -167,14 +168,19 @@ _HOSTNAME = re.compile(r"[A-Za-z0-9.-]+")
 
 
 def _is_downloadable(url: str) -> bool:
-    """An http(s) URL with a DNS host name and a valid port: what a download can start from."""
+    """An http(s) URL with a DNS host name (or an IP literal) and a valid port."""
     try:
         parts = urlsplit(url)
         _ = parts.port  # raises ValueError for a port that is not a number in 0..65535
     except ValueError:
         return False
     host = parts.hostname or ""
-    return parts.scheme in ("http", "https") and bool(_HOSTNAME.fullmatch(host))
+    try:
+        ipaddress.ip_address(host)
+        is_ip = True
+    except ValueError:
+        is_ip = False
+    return parts.scheme in ("http", "https") and (is_ip or bool(_HOSTNAME.fullmatch(host)))
 
 
 class FaceDetectFake:

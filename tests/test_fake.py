@@ -294,3 +294,11 @@ def test_the_same_generated_url_always_gets_the_same_answer(fake: FaceDetectFake
 
 def test_the_fake_repr_does_not_show_its_keys(fake: FaceDetectFake) -> None:
     assert KEY not in repr(fake)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1]:8000/portrait.png", "http://127.0.0.1:8000/portrait.png"]
+)
+def test_an_ip_literal_host_is_a_downloadable_url(fake: FaceDetectFake, url: str) -> None:
+    response = call(fake, body(url))
+    assert response.json().get("code") != "InvalidURL"
