@@ -6,8 +6,9 @@
     python3 dev.py lint                     # ruff and mypy
     python3 dev.py bench [bench args]       # the benchmark (bench/run.py)
 
-The first run makes .venv and installs the project with its dev extras; later runs reinstall only
-when pyproject.toml changes.
+The first run makes .venv and installs the project with its dev and bench extras (the tests
+compare against Schemathesis and check the benchmark runs); later runs reinstall only when
+pyproject.toml changes.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "RETRYABLE_STATUSES",
     "AccessDenied",
+    "Auth",
     "AuthenticationFailed",
     "CheckFailed",
     "CheckPassed",
@@ -50,6 +51,7 @@ RETRYABLE_STATUSES = frozenset({429, 500, 503})
 INVALID_KEY = "sk-invalid-0000000000000000"  # a key the endpoint cannot know, for 401 probes
 
 Auth = Literal["key", "none", "invalid"]
+"""How a request authenticates: the configured key, no Authorization, or an unknown key."""
 
 
 def endpoint_url(base_url: str | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -60,14 +62,23 @@ def endpoint_url(base_url: str | None = None, environ: Mapping[str, str] | None 
         or (os.environ if environ is None else environ).get(BASE_URL_ENV)
         or DEFAULT_BASE_URL
     )
-    parsed = httpx.URL(base)
+    try:
+        parsed = httpx.URL(base)
+    except httpx.InvalidURL:
+        parsed = httpx.URL("invalid:")
+    shown = repr(str(parsed.copy_with(userinfo=b""))) if parsed.userinfo else repr(base)
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ValueError(
-            f"base URL {base!r} (from --base-url or {BASE_URL_ENV}) is not an http(s) URL; "
+            f"base URL {shown} (from --base-url or {BASE_URL_ENV}) is not an http(s) URL; "
             f"give the API root, such as {DEFAULT_BASE_URL}"
         )
+    if parsed.userinfo:
+        raise ValueError(
+            f"base URL {shown} carries credentials (user:password@); remove them: the key "
+            f"goes in DASHSCOPE_API_KEY only"
+        )
     if parsed.query or parsed.fragment:
-        raise ValueError(f"base URL {base!r} must not carry a query or fragment; give the API root")
+        raise ValueError(f"base URL {shown} must not carry a query or fragment; give the API root")
     return base.rstrip("/") + ENDPOINT_PATH
 
 
@@ -209,7 +220,8 @@ class FaceDetectClient:
     """Calls ``POST {base}/services/aigc/image2video/face-detect`` and types the answer.
 
     Retries 429/500/503 up to ``max_retries`` times, waiting ``Retry-After`` (capped at
-    ``max_retry_wait``) or an exponential backoff. ``on_exchange`` sees every attempt, already
+    ``max_retry_wait``) or an exponential backoff. ``before_attempt`` runs before every attempt,
+    retries included (live mode paces there); ``on_exchange`` sees every attempt, already
     redacted (live mode records and bills from it). ``environ`` (default ``os.environ``) is where
     ``DASHSCOPE_API_KEY`` and ``DASHSCOPE_HTTP_BASE_URL`` are read; the key is read nowhere else.
     """
@@ -225,6 +237,7 @@ class FaceDetectClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         on_exchange: Callable[[Interaction], None] | None = None,
+        before_attempt: Callable[[], None] | None = None,
         contracts: Contracts | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
@@ -237,6 +250,7 @@ class FaceDetectClient:
         self.max_retry_wait = max_retry_wait
         self._sleep = sleep
         self._on_exchange = on_exchange
+        self._before_attempt = before_attempt
         self._contracts = contracts or load_contracts()
         self._counter = itertools.count(1)
         self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
@@ -324,6 +338,8 @@ class FaceDetectClient:
         name: str,
         attempt: int,
     ) -> Interaction:
+        if self._before_attempt is not None:
+            self._before_attempt()
         try:
             response = self._http.request(
                 method, self.url, content=content, headers=headers, auth=http_auth

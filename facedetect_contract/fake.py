@@ -47,8 +47,8 @@ class FakeRequest:
     """The parts of an HTTP request the endpoint looks at. Header names in any case."""
 
     method: str
-    headers: Mapping[str, str]
-    body: bytes
+    headers: Mapping[str, str] = field(repr=False)  # holds the Authorization header: never shown
+    body: bytes = b""
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -148,8 +148,9 @@ class CatalogImages:
                 "InvalidURL.ConnectionRefused",
                 "Connection to xxx refused, please provide available URL.",
             )
-        extension = parts.path.rsplit(".", 1)[-1].lower() if "." in parts.path else "png"
-        fmt = extension if extension in FORMATS else "png"
+        filename = parts.path.rsplit("/", 1)[-1]
+        # The file name's extension is the format; an unsupported one is answered as such.
+        fmt = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
         reason = named_reason(url, self.contracts)
         if reason is not None:
             return Image(1024, 1024, fmt, reason=reason)

@@ -117,7 +117,7 @@ class Interaction:
 
     @property
     def ratio(self) -> str | None:
-        """The ratio the response must honour: as sent, else the documented default."""
+        """The ratio as sent; ``None`` when absent (the checks apply the documented default)."""
         return self.request.ratio
 
     def to_dict(self) -> dict[str, Any]:

@@ -24,7 +24,8 @@ from typing import Any, Literal
 from hypothesis import strategies as st
 
 from . import geometry
-from .client import FaceDetectClient
+from .checks import ERROR_CODE_DOC
+from .client import Auth, FaceDetectClient
 from .contracts import Contracts, ErrorEntry, load_contracts
 from .interaction import Expectation, Interaction
 
@@ -41,10 +42,7 @@ __all__ = [
     "valid_requests",
 ]
 
-ERROR_CODE_DOC = "https://help.aliyun.com/zh/model-studio/error-code"
 BASE_HEADERS: Mapping[str, str] = {"content-type": "application/json"}
-
-Auth = Literal["key", "none", "invalid"]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from facedetect_contract.client import (
 )
 from facedetect_contract.redaction import Secret
 
-SENTINEL = "sk-SENTINEL-0123456789abcdef0123456789"
+# Not "sk-..." on purpose: the generic key pattern must not be what hides it.
+SENTINEL = "gwkey-SENTINEL-0123456789abcdef"
 ENV = {"DASHSCOPE_API_KEY": SENTINEL}
 PASS = {
     "output": {
@@ -248,3 +249,17 @@ def test_a_secret_never_shows_its_value() -> None:
     with pytest.raises(TypeError):
         pickle.dumps(secret)
     assert secret.reveal() == SENTINEL
+
+
+def test_a_base_url_with_credentials_is_refused_without_showing_them() -> None:
+    with pytest.raises(ValueError, match="credentials") as raised:
+        endpoint_url(f"https://user:{SENTINEL}@gw.example.com/api/v1", {})
+    assert SENTINEL not in str(raised.value)
+    assert "gw.example.com" in str(raised.value)
+
+
+def test_a_fake_request_never_shows_its_headers() -> None:
+    from facedetect_contract.fake import FakeRequest
+
+    request = FakeRequest("POST", {"Authorization": f"Bearer {SENTINEL}"}, b"{}")
+    assert SENTINEL not in repr(request)

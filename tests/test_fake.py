@@ -302,3 +302,13 @@ def test_the_fake_repr_does_not_show_its_keys(fake: FaceDetectFake) -> None:
 def test_an_ip_literal_host_is_a_downloadable_url(fake: FaceDetectFake, url: str) -> None:
     response = call(fake, body(url))
     assert response.json().get("code") != "InvalidURL"
+
+
+@pytest.mark.parametrize(
+    "url", ["https://example.com/portrait.gif", "https://example.com/scan.tiff"]
+)
+def test_an_unsupported_image_format_is_answered_as_such_offline_too(
+    fake: FaceDetectFake, url: str
+) -> None:
+    response = call(fake, body(url))
+    assert (response.status, response.json()["code"]) == (400, "InvalidImage.FileFormat")

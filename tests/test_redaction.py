@@ -10,7 +10,8 @@ import pytest
 from facedetect_contract.fixtures import load_fixtures, write_fixture
 from facedetect_contract.redaction import Secret, redact_headers, redact_text
 
-SENTINEL = "sk-SENTINEL-0123456789abcdef0123456789"
+# Not "sk-..." on purpose: the generic key pattern must not be what hides it.
+SENTINEL = "gwkey-SENTINEL-0123456789abcdef"
 
 
 def test_credential_headers_keep_their_scheme_but_lose_their_value() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import respx
 
@@ -11,6 +13,7 @@ from facedetect_contract.contracts import Contracts
 from facedetect_contract.fixtures import FIXTURE_DIR, load_fixtures
 from facedetect_contract.interaction import Interaction
 from facedetect_contract.offline import UnmatchedRequest, mount_replay
+from facedetect_contract.violations import Severity
 
 KEY = {"DASHSCOPE_API_KEY": "sk-offline-fake-key-not-a-secret"}
 BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
@@ -34,7 +37,11 @@ def replayed(interaction: Interaction, client: FaceDetectClient) -> CheckPassed 
 def test_every_fixture_replays_through_the_client_to_its_expected_result(
     interaction: Interaction, contracts: Contracts
 ) -> None:
-    """Each stored response conforms, and the client types it as the fixture says."""
+    """What the client receives conforms, and the client types it as the fixture says.
+
+    A documented fixture must be spotless; a recorded one may carry additive findings (a new
+    field the endpoint started sending), never a breaking one.
+    """
     expect = interaction.expect or {}
     with (
         respx.mock(assert_all_called=True) as router,
@@ -46,7 +53,14 @@ def test_every_fixture_replays_through_the_client_to_its_expected_result(
             result: object = replayed(interaction, client)
         except RequestError as error:
             result = error
-    assert not run_checks(interaction, contracts)
+    received = result.interaction  # type: ignore[attr-defined]  # every result carries it
+    assert received.response.body == interaction.response.body
+    assert received.response.status == interaction.response.status
+    violations = run_checks(dataclasses.replace(received, request=interaction.request), contracts)
+    if interaction.provenance.get("kind") == "documented":
+        assert violations == []
+    else:
+        assert [v for v in violations if v.severity is Severity.BREAKING] == []
     match expect.get("result"):
         case "check_passed":
             assert isinstance(result, CheckPassed)

@@ -11,9 +11,13 @@ from hypothesis import given
 from facedetect_contract.checks import run_checks
 from facedetect_contract.client import (
     RETRYABLE_STATUSES,
+    AccessDenied,
+    AuthenticationFailed,
     CheckFailed,
     CheckPassed,
     FaceDetectClient,
+    InvalidRequest,
+    ModelNotFound,
     RequestError,
     ServerError,
     Throttled,
@@ -51,7 +55,7 @@ def client_answering(response: GeneratedResponse, waits: list[float]) -> FaceDet
     )
 
 
-def conforms(interaction: Interaction, contracts: Contracts, ratio: str = "1:1") -> None:
+def conforms(interaction: Interaction, contracts: Contracts) -> None:
     """The generated response itself is documented: no violation at all."""
     violations = run_checks(interaction, contracts)
     assert not violations, "\n".join(map(str, violations))
@@ -98,10 +102,14 @@ def test_a_request_failure_raises_the_typed_error_of_its_status_after_bounded_re
     error = raised.value
     assert (error.status, error.code) == (response.status, response.body["code"])
     assert error.request_id == response.body["request_id"]
-    if response.status == 429:
-        assert isinstance(error, Throttled)
-    if response.status >= 500:
-        assert isinstance(error, ServerError)
+    expected_class = {
+        400: InvalidRequest,
+        401: AuthenticationFailed,
+        403: AccessDenied,
+        404: ModelNotFound,
+        429: Throttled,
+    }.get(response.status, ServerError)
+    assert type(error) is expected_class
     if response.status in RETRYABLE_STATUSES:
         assert error.retryable
         assert len(waits) == 2
