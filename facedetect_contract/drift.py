@@ -2,14 +2,13 @@
 
 A response can keep every contract while the behaviour behind it moves (a retrained detector, a
 new crop rule), and then the recordings that offline replay serves no longer tell the truth.
-Where a live case has a recorded fixture (same body), or the cases file gives expected boxes,
+Where a live case has a recorded fixture (the same request), or the cases file gives expected boxes,
 ``check_pass`` and the boxes are compared: a flipped check, or a box whose IoU with the expected
 one is below ``IOU_THRESHOLD``, is an additive finding (no client breaks; the fixtures are stale).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ from . import geometry
 from .cases import LiveCase
 from .contracts import Contracts, load_contracts
 from .interaction import Interaction
+from .offline import replay_key
 from .violations import Severity, Violation, render_value
 
 __all__ = ["CHECK", "IOU_THRESHOLD", "behaviour_drift", "check_outcome", "recording_for"]
@@ -41,22 +41,16 @@ def check_outcome(interaction: Interaction, contracts: Contracts | None = None) 
     return None
 
 
-def _key(body: Any) -> str:
-    return json.dumps(body, sort_keys=True, ensure_ascii=False)
-
-
 def recording_for(
     interaction: Interaction, fixtures: Iterable[Interaction], contracts: Contracts | None = None
 ) -> Interaction | None:
-    """The fixture that answered the same body with a check result: the newest recording first,
-    else a documented example."""
-    wanted = _key(interaction.request.body)
+    """The fixture that answered the same request (``offline.replay_key``) with a check result:
+    the newest recording first, else a documented example."""
+    wanted = replay_key(interaction.request)
     candidates = [
         fixture
         for fixture in fixtures
-        if fixture.request.body is not None
-        and _key(fixture.request.body) == wanted
-        and check_outcome(fixture, contracts) is not None
+        if replay_key(fixture.request) == wanted and check_outcome(fixture, contracts) is not None
     ]
     if not candidates:
         return None

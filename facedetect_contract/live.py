@@ -6,14 +6,15 @@ QPS limit, and each test then reads its ``Verdict``. Judging happens here, not i
 the findings of the whole run are in one place for the terminal summary and the drift report.
 
 A refused connection or a timeout is an error of the run ("endpoint unreachable"), and so is a
-429 that outlasts the retries: neither says anything about the contract, so neither is drift.
+429, 500 or 503 that outlasts the retries ("throttled", "endpoint failing"): none says anything
+about the contract, so none is drift. The pacer runs before every attempt, retries included, and
+the budget admits each request just before it is sent (see ``budget``).
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +30,7 @@ from .budget import BillingBudget, Spend, images_billed
 from .cases import DEFAULT_CASES_FILE, LiveCase
 from .checks import run_checks
 from .client import (
+    RETRYABLE_STATUSES,
     CheckFailed,
     CheckPassed,
     EndpointUnreachable,
@@ -41,6 +43,7 @@ from .contracts import Contracts, load_contracts
 from .drift import behaviour_drift, recording_for
 from .fixtures import FIXTURE_DIR, load_fixtures, write_fixture
 from .interaction import Interaction
+from .offline import ReplayKey, replay_key
 from .probes import (
     PROBE_NAMES,
     PlannedRequest,
@@ -68,7 +71,7 @@ WORKERS = 8
 # Start requests 10 % under the limit: the gateway's window and our clock do not line up exactly.
 _HEADROOM = 0.9
 
-Status = Literal["judged", "not-sent", "unreachable", "throttled"]
+Status = Literal["judged", "not-sent", "unreachable", "throttled", "failing"]
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ class Verdict:
     violations: tuple[Violation, ...] = ()
     attempts: tuple[Interaction, ...] = ()
     reason: str = ""
-    message: str | None = None
+    message: str | None = None  # why its test fails (redacted); None when it passes
 
     @property
     def name(self) -> str:
@@ -168,20 +171,6 @@ class Verdict:
     @property
     def additive(self) -> tuple[Violation, ...]:
         return tuple(v for v in self.violations if v.severity is Severity.ADDITIVE)
-
-    def failure_message(self) -> str | None:
-        """Why the test of this request fails (already redacted), or ``None`` when it passes."""
-        return self.message
-
-
-def _replay_key(planned: PlannedRequest) -> tuple[str, str]:
-    """What offline replay matches a recording on: the authentication and the body."""
-    raw = planned.request.bytes
-    try:
-        body = json.dumps(json.loads(raw), sort_keys=True)
-    except ValueError:
-        body = raw.decode("utf-8", errors="replace")
-    return planned.request.auth, body
 
 
 def _result_of(
@@ -204,6 +193,21 @@ def _expect_of(
         return {**expect, "code": result.code} if result.code else expect
     if isinstance(result, RequestError) and result.code:
         return {"result": "request_error", "code": result.code}
+    return None
+
+
+def _why_not_recorded(
+    result: CheckPassed | CheckFailed | RequestError | UnexpectedResponse,
+    expect: dict[str, str] | None,
+    violations: list[Violation],
+) -> str | None:
+    """Why replaying this answer would fail the offline suite, or ``None`` when it would not."""
+    if any(v.severity is Severity.BREAKING for v in violations):
+        return "answers with breaking findings"
+    if isinstance(result, UnexpectedResponse):
+        return "answers no documented reading explains"
+    if expect is None:
+        return "answers without a documented code to expect"
     return None
 
 
@@ -237,6 +241,7 @@ class LiveRun:
         self.cases = cases
         self.contracts = contracts or load_contracts()
         self.budget = BillingBudget(settings.max_billed)
+        self.url = endpoint_url(settings.base_url, environ)  # ValueError names a bad base URL
         self._secret = Secret.from_env(environ)
         self._environ = environ
         self._transport = transport
@@ -247,15 +252,16 @@ class LiveRun:
         self._client: FaceDetectClient | None = None
         self._plan: dict[str, PlannedRequest] | None = None
         self._recordings: list[Interaction] | None = None
-        self._recorded_keys: dict[tuple[str, str], str] = {}
+        self._recorded_keys: dict[ReplayKey, str] = {}
         self.verdicts: dict[str, Verdict] = {}
         self.recorded: list[Path] = []
+        self.not_recorded: collections.Counter[str] = collections.Counter()  # why, how many
         self.errors: list[str] = []
         self.started: datetime | None = None
         self.finished: datetime | None = None
 
     def __repr__(self) -> str:
-        return f"LiveRun(endpoint={self.endpoint!r}, verdicts={len(self.verdicts)})"
+        return f"LiveRun(endpoint={self.url!r}, verdicts={len(self.verdicts)})"
 
     # -- parts made on first use -----------------------------------------------------------
 
@@ -270,6 +276,7 @@ class LiveRun:
                 transport=self._transport,
                 sleep=self._sleep,
                 on_exchange=self._on_exchange,
+                before_attempt=self._pacer.wait,  # retries too: every attempt counts for QPS
                 contracts=self.contracts,
                 environ=self._environ,
             )
@@ -279,12 +286,6 @@ class LiveRun:
         seen = getattr(self._attempts, "seen", None)
         if seen is not None:
             seen.append(interaction)
-
-    @property
-    def endpoint(self) -> str:
-        """The endpoint URL without any user info, for messages and the report."""
-        url = httpx.URL(endpoint_url(self.settings.base_url, self._environ))
-        return str(url.copy_with(username=None, password=None)) if url.userinfo else str(url)
 
     @property
     def plan(self) -> dict[str, PlannedRequest]:
@@ -322,21 +323,19 @@ class LiveRun:
         """Send the named requests (default: all) not sent yet, cases first for the budget."""
         wanted = set(self.plan) if names is None else set(names)
         _ = self.recordings  # a broken fixture file stops the run before anything is sent
-        pending: list[PlannedRequest] = []
-        for planned in self.plan.values():
-            if planned.name not in wanted or planned.name in self.verdicts:
-                continue
-            if planned.billable and not self.budget.reserve(planned.name):
-                self.verdicts[planned.name] = Verdict(
-                    planned,
-                    "not-sent",
-                    reason=f"not sent: it can be billed and --max-billed "
-                    f"{self.settings.max_billed} is used up",
-                )
-                continue
-            pending.append(planned)
+        pending = [
+            planned
+            for planned in self.plan.values()
+            if planned.name in wanted and planned.name not in self.verdicts
+        ]
         if not pending:
             return
+        trial = next((p for p in pending if p.keyed and not p.billable), None)
+        if trial is not None and self.budget.trial(trial.name):
+            # Sent first: the keyed requests wait for its answer (see budget), so it must not
+            # queue behind them.
+            pending = [trial, *(p for p in pending if p is not trial)]
+        self.budget.queue(p.name for p in pending if p.keyed)  # the slots go in plan order
         _ = self.client  # made once, before the threads share it
         self.started = self.started or datetime.now(UTC)
         with ThreadPoolExecutor(max_workers=min(WORKERS, len(pending))) as pool:
@@ -353,16 +352,30 @@ class LiveRun:
         return self.verdicts[name]
 
     def _send(self, planned: PlannedRequest) -> Verdict:
-        self._pacer.wait()
+        if not self.budget.admit(planned.name, billable=planned.billable, keyed=planned.keyed):
+            why = (
+                "it can be billed"
+                if planned.billable
+                else "the endpoint billed a request the docs call free, so this one can be too"
+            )
+            return Verdict(
+                planned,
+                "not-sent",
+                reason=f"not sent: {why}, and --max-billed {self.settings.max_billed} is used up",
+            )
         self._attempts.seen = []
-        request = planned.request
         try:
-            interaction = request.send(self.client, name=f"live-{planned.name}")
+            interaction = planned.request.send(self.client, name=f"live-{planned.name}")
         except EndpointUnreachable as error:
-            reason = self.redact(f"endpoint unreachable: {error} (an error of the run, not drift)")
-            with self._lock:
-                self.errors.append(f"{planned.name}: {reason}")
-            return Verdict(planned, "unreachable", reason=reason)
+            reason = f"endpoint unreachable: {error} (an error of the run, not drift)"
+            return self._error_of_the_run(planned, "unreachable", reason)
+        finally:
+            seen: list[Interaction] = self._attempts.seen
+            self.budget.settle(
+                planned.name,
+                sum(images_billed(attempt) for attempt in seen),
+                answered=bool(seen) and seen[-1].response.status not in RETRYABLE_STATUSES,
+            )
         attempts = tuple(self._attempts.seen)
         interaction = dataclasses.replace(  # the final attempt, named as planned
             interaction,
@@ -370,21 +383,23 @@ class LiveRun:
             expectation=planned.expectation,
             description=planned.description,
         )
-        self.budget.charge(planned.name, images_billed(interaction))
-        if interaction.response.status == 429:
-            reason = (
-                f"throttled: still HTTP 429 after {self.settings.max_retries} retries "
-                f"(an error of the run, not drift); lower --live-qps or run again later"
-            )
-            with self._lock:
-                self.errors.append(f"{planned.name}: {reason}")
-            return Verdict(planned, "throttled", interaction, attempts=attempts, reason=reason)
+        status = interaction.response.status
+        if status in RETRYABLE_STATUSES:  # still 429, 500 or 503 after the retries
+            body = interaction.response.body
+            code = body.get("code") if isinstance(body, dict) else None
+            answer = f"HTTP {status}" + (f" {code}" if isinstance(code, str) else "")
+            retries = f"after {len(attempts) - 1} retries (an error of the run, not drift)"
+            if status == 429:
+                reason = f"throttled: still {answer} {retries}; lower --live-qps or run again later"
+                return self._error_of_the_run(planned, "throttled", reason, interaction, attempts)
+            reason = f"endpoint failing: {answer} {retries}; run again later"
+            return self._error_of_the_run(planned, "failing", reason, interaction, attempts)
         result = _result_of(self.client, interaction)
         violations = run_checks(interaction, self.contracts)
         if planned.case is not None:
             violations += self._judge_case(planned.case, interaction, result)
         if self.settings.record:
-            self._record(planned, interaction, result)
+            self._record(planned, interaction, result, violations)
         return Verdict(
             planned,
             "judged",
@@ -393,6 +408,19 @@ class LiveRun:
             attempts,
             message=self._message(planned, violations),
         )
+
+    def _error_of_the_run(
+        self,
+        planned: PlannedRequest,
+        status: Status,
+        reason: str,
+        interaction: Interaction | None = None,
+        attempts: tuple[Interaction, ...] = (),
+    ) -> Verdict:
+        reason = self.redact(reason)
+        with self._lock:
+            self.errors.append(f"{planned.name}: {reason}")
+        return Verdict(planned, status, interaction, attempts=attempts, reason=reason)
 
     def _judge_case(
         self,
@@ -441,7 +469,7 @@ class LiveRun:
             return None
         lines = [
             f"{planned.name}: {planned.description}",
-            f"endpoint: {self.endpoint}",
+            f"endpoint: {self.url}",
             *(str(v) for v in failing),
         ]
         if not self.settings.strict_drift and len(failing) < len(violations):
@@ -453,13 +481,27 @@ class LiveRun:
         planned: PlannedRequest,
         interaction: Interaction,
         result: CheckPassed | CheckFailed | RequestError | UnexpectedResponse,
+        violations: list[Violation],
     ) -> None:
-        """Write the final answer as a fixture, unless replay could not tell it from another."""
-        key = _replay_key(planned)
+        """Write the final answer as a fixture, if offline replay can serve it as it stands.
+
+        Not recorded: an answer with a breaking finding or that no documented reading explains
+        (replayed, it would fail the offline suite), one without an ``expect`` to type it by, and
+        a second answer to a request already recorded in this run (replay could not tell them
+        apart: the first one wins).
+        """
+        expect = _expect_of(result)
+        why_not = _why_not_recorded(result, expect, violations)
+        key = replay_key(interaction.request)  # the key replay will serve it by
         with self._lock:
-            first = self._recorded_keys.setdefault(key, planned.name)
-        if first != planned.name:
-            return  # replay matches on auth and body only: the first recording of this request wins
+            if (
+                why_not is None
+                and self._recorded_keys.setdefault(key, planned.name) != planned.name
+            ):
+                why_not = "answers to a request already recorded in this run"
+            if why_not is not None:
+                self.not_recorded[why_not] += 1
+                return
         provenance = {
             "kind": "recorded",
             "date": datetime.now(UTC).date().isoformat(),
@@ -468,7 +510,7 @@ class LiveRun:
         if planned.case is not None:
             provenance["case"] = planned.case.name
         recorded = dataclasses.replace(
-            interaction, provenance=provenance, expect=_expect_of(result), expectation=None
+            interaction, provenance=provenance, expect=expect, expectation=None
         )
         try:
             # Redacted value by value first: on the serialised text it could break the JSON.
@@ -476,7 +518,7 @@ class LiveRun:
             path = write_fixture(recorded, self.settings.record_dir, secrets=[self._secret])
         except (OSError, ValueError) as error:
             with self._lock:
-                self.errors.append(f"{planned.name}: recording failed: {error}")
+                self.errors.append(self.redact(f"{planned.name}: recording failed: {error}"))
             return
         with self._lock:
             self.recorded.append(path)
@@ -484,18 +526,5 @@ class LiveRun:
     # -- the run as a whole ------------------------------------------------------------------
 
     @property
-    def violations(self) -> list[Violation]:
-        return [v for verdict in self.verdicts.values() for v in verdict.violations]
-
-    @property
     def spend(self) -> Spend:
         return self.budget.summary()
-
-    def exit_status(self) -> int:
-        """1 when anything breaking (or, with --strict-drift, additive) was found, or an error."""
-        failing = [
-            v
-            for v in self.violations
-            if v.severity is Severity.BREAKING or self.settings.strict_drift
-        ]
-        return 1 if failing or self.errors else 0

@@ -2,22 +2,31 @@
 
 ``mount_fake`` routes the endpoint to ``FaceDetectFake``; ``mount_replay`` serves recorded
 interactions and fails loudly, saying which fixture came closest and where it differed, when a
-request matches none.
+request matches none. ``replay_key`` is the one definition of "the same request": replay matches
+on it, and live mode records one fixture per key.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import respx
 
 from .fake import FaceDetectFake, FakeRequest
-from .interaction import Interaction
+from .interaction import Interaction, RecordedRequest
 
-__all__ = ["UnmatchedRequest", "fake_handler", "mount_fake", "mount_replay", "replay_handler"]
+__all__ = [
+    "ReplayKey",
+    "UnmatchedRequest",
+    "fake_handler",
+    "mount_fake",
+    "mount_replay",
+    "replay_handler",
+    "replay_key",
+]
 
 
 class UnmatchedRequest(AssertionError):
@@ -39,47 +48,68 @@ def mount_fake(router: respx.Router, fake: FaceDetectFake, url: str) -> respx.Ro
     return router.route(url=url).mock(side_effect=fake_handler(fake))
 
 
-def _auth_kind(headers: Any) -> str:
-    value = headers.get("authorization")
-    if value is None:
-        return "none"
-    return "invalid" if "invalid" in value else "key"
+class ReplayKey(NamedTuple):
+    """What replay matches a request on: every part of it the endpoint's answer can depend on."""
+
+    method: str
+    authorization: str  # "key", "none" or "invalid": the key itself is never part of a fixture
+    content_type: str | None
+    x_dashscope_async: str | None
+    body: str  # canonical JSON (sorted keys), or the raw text when the body is not JSON
 
 
-def _request_key(method: str, auth: str, body: Any, body_text: str | None) -> tuple[str, str, str]:
-    payload = body_text if body_text is not None else json.dumps(body, sort_keys=True)
-    return method.upper(), auth, payload
+def replay_key(request: RecordedRequest) -> ReplayKey:
+    """The key offline replay and live recording agree on for ``request``.
+
+    Two requests with the same body but another ``Content-Type`` or ``X-DashScope-Async`` are
+    different requests: the endpoint may answer them differently, so their recordings must not
+    replace each other.
+    """
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    authorization = headers.get("authorization")
+    auth = "none" if authorization is None else ("invalid" if "invalid" in authorization else "key")
+    content_type = headers.get("content-type")
+    if request.body_text is not None:
+        body = request.body_text
+    else:
+        body = json.dumps(request.body, sort_keys=True)
+    return ReplayKey(
+        request.method.upper(),
+        auth,
+        content_type.strip().lower() if content_type is not None else None,
+        headers.get("x-dashscope-async"),
+        body,
+    )
 
 
-def _differences(sent: tuple[str, str, str], recorded: tuple[str, str, str]) -> list[str]:
-    labels = ("method", "authorization", "body")
+def _recorded(request: httpx.Request) -> RecordedRequest:
+    content = request.read()
+    try:
+        return RecordedRequest(request.method, dict(request.headers), json.loads(content))
+    except ValueError:
+        text = content.decode("utf-8", errors="replace")
+        return RecordedRequest(request.method, dict(request.headers), None, text)
+
+
+def _differences(sent: ReplayKey, recorded: ReplayKey) -> list[str]:
     return [
-        f"{label}: sent {a[:120]!r}, recorded {b[:120]!r}"
-        for label, a, b in zip(labels, sent, recorded, strict=True)
+        f"{label.replace('_', '-')}: sent {str(a)[:120]!r}, recorded {str(b)[:120]!r}"
+        for label, a, b in zip(ReplayKey._fields, sent, recorded, strict=True)
         if a != b
     ]
 
 
 def replay_handler(interactions: Iterable[Interaction]) -> Any:
     """An httpx handler answering each request with the fixture recorded for it."""
-    table: dict[tuple[str, str, str], Interaction] = {}
+    table: dict[ReplayKey, Interaction] = {}
     # Where several fixtures hold the same request, real traffic wins: recorded before
     # documented, the newest recording first.
     by_date = sorted(interactions, key=lambda i: i.provenance.get("date", ""), reverse=True)
     for interaction in sorted(by_date, key=lambda i: i.provenance.get("kind") != "recorded"):
-        request = interaction.request
-        key = _request_key(
-            request.method, _auth_kind(request.headers), request.body, request.body_text
-        )
-        table.setdefault(key, interaction)
+        table.setdefault(replay_key(interaction.request), interaction)
 
     def handle(request: httpx.Request) -> httpx.Response:
-        content = request.read()
-        try:
-            body, body_text = json.loads(content), None
-        except ValueError:
-            body, body_text = None, content.decode("utf-8", errors="replace")
-        sent = _request_key(request.method, _auth_kind(request.headers), body, body_text)
+        sent = replay_key(_recorded(request))
         found = table.get(sent)
         if found is None:
             raise UnmatchedRequest(_explain(sent, list(table.items())))
@@ -94,15 +124,15 @@ def replay_handler(interactions: Iterable[Interaction]) -> Any:
     return handle
 
 
-def _explain(
-    sent: tuple[str, str, str], table: Sequence[tuple[tuple[str, str, str], Interaction]]
-) -> str:
+def _explain(sent: ReplayKey, table: Sequence[tuple[ReplayKey, Interaction]]) -> str:
     if not table:
         return "no fixture is loaded; add interactions under fixtures/face-detect/"
     closest_key, closest = min(table, key=lambda item: len(_differences(sent, item[0])))
     differences = "; ".join(_differences(sent, closest_key))
     return (
-        f"no fixture matches {sent[0]} with authorization={sent[1]} and body {sent[2][:200]}; "
+        f"no fixture matches {sent.method} with authorization={sent.authorization}, "
+        f"content-type={sent.content_type}, x-dashscope-async={sent.x_dashscope_async} and "
+        f"body {sent.body[:200]}; "
         f"closest is fixture {closest.name!r}, which differs in {differences}. "
         f"Record it (pytest --live --record) or add a fixture under fixtures/face-detect/."
     )

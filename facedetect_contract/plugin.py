@@ -19,8 +19,7 @@ from .cases import DEFAULT_CASES_FILE, load_cases  # live mode
 from .client import FaceDetectClient, endpoint_url
 from .contracts import Contracts, load_contracts
 from .fake import FaceDetectFake
-from .fixtures import FIXTURE_DIR, load_fixtures
-from .interaction import Interaction
+from .fixtures import FIXTURE_DIR
 from .live import DEFAULT_QPS, LiveRun, LiveSettings, Verdict, planned_names  # live mode
 from .offline import mount_fake
 from .redaction import Secret  # live mode
@@ -82,12 +81,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def contracts() -> Contracts:
     """The face-detect contracts, loaded and checked once."""
     return load_contracts()
-
-
-@pytest.fixture(scope="session")
-def fixture_interactions(contracts: Contracts) -> list[Interaction]:
-    """Every interaction stored under fixtures/face-detect/."""
-    return load_fixtures(FIXTURE_DIR, contracts)
 
 
 @pytest.fixture(scope="session", params=["A", "B"], ids=["failure-shape-A", "failure-shape-B"])
@@ -197,7 +190,8 @@ def _add_live_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
     group.addoption(
         "--record",
         action="store_true",
-        help="write each live interaction as a fixture (redacted) to facedetect_fixture_dir",
+        help="write each live answer replay can serve (no breaking finding, a documented "
+        "result) as a fixture, redacted, to facedetect_fixture_dir",
     )
     group.addoption(
         "--drift-report",
@@ -264,7 +258,7 @@ def _configure_live(config: pytest.Config) -> None:
         settings = _live_settings(config)
         run = LiveRun(settings, load_cases(settings.cases_file))
         _ = run.recordings  # a broken fixture file is a usage error, before anything is sent
-    except ValueError as exc:  # cases file, option values, fixtures, contracts
+    except ValueError as exc:  # cases file, option values, base URL, fixtures, contracts
         raise pytest.UsageError(str(exc)) from None
     config.stash[LIVE_RUN] = run
 
@@ -327,7 +321,7 @@ def _live_verdict(run: LiveRun, name: str | None) -> Verdict:
     verdict = run.verdict(name)
     if verdict.status == "not-sent":
         pytest.skip(verdict.reason)
-    if verdict.status != "judged":  # unreachable or throttled: an error of the run, not drift
+    if verdict.status != "judged":  # unreachable, throttled, failing: an error of the run
         pytest.fail(verdict.reason, pytrace=False)
     return verdict
 

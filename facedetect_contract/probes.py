@@ -3,13 +3,15 @@
 Request failures are not billed (API file section 6), so the probes cost nothing on an endpoint
 that keeps its contract: each breaks one documented rule. The generated requests come from
 ``strategies.invalid_requests`` with a fixed seed, so a run sends the same ones every night and
-a finding can be reproduced. Each planned request carries the expectation its contract implies;
-``budget.may_be_billed`` decides from it whether the request is reserved against the budget.
+a finding can be reproduced, one per mutation family so that few examples cover many kinds. Each
+planned request carries the expectation its contract implies; ``budget.may_be_billed`` decides
+from it whether the request takes a slot of the budget.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,6 +30,7 @@ __all__ = [
     "case_requests",
     "example_names",
     "generated_requests",
+    "mutation_family",
     "negative_probes",
 ]
 
@@ -65,6 +68,11 @@ class PlannedRequest:
         return self.request.expectation
 
     @property
+    def keyed(self) -> bool:
+        """Whether it is sent with the configured key: nothing else can be billed."""
+        return self.request.auth == "key"
+
+    @property
     def billable(self) -> bool:
         """Whether the request could be billed, so it must be reserved against the budget."""
         return may_be_billed(
@@ -94,11 +102,6 @@ def _with_status(expectation: Expectation | None, status: int) -> Expectation | 
         if expectation is None
         else dataclasses.replace(expectation, statuses=frozenset({status}))
     )
-
-
-def _tagged(url: str, probe: str) -> str:
-    """``url`` with a query naming the probe: replay tells requests apart by body, not header."""
-    return f"{url}{'&' if '?' in url else '?'}probe={probe}"
 
 
 def negative_probes(
@@ -132,7 +135,7 @@ def negative_probes(
         ),
         "async-header": GeneratedRequest(
             "X-DashScope-Async: enable on a synchronous API: a documented 4xx error body",
-            {**body, "input": {"image_url": _tagged(image_url, "async-header")}},
+            body,
             headers={**BASE_HEADERS, "x-dashscope-async": "enable"},
         ),
     }
@@ -158,16 +161,49 @@ def example_names(count: int) -> tuple[str, ...]:
     return tuple(f"example-{index:0{width}d}" for index in range(1, count + 1))
 
 
+# What ``strategies.invalid_requests`` draws inside one mutation family (a value, a field name,
+# a header value), removed from a description to leave the family. Descriptions not matched
+# here (a field missing, null, empty or huge; no Authorization; an unknown key) are families.
+_FAMILY_OF = (
+    (re.compile(r"(/\S*) of type \w+"), r"\1 of a wrong type"),
+    (re.compile(r"(/\S*) not in enum: .*", re.DOTALL), r"\1 not in enum"),
+    (re.compile(r"(/\S*) = .*", re.DOTALL), r"\1 not a URL the contract accepts"),
+    (re.compile(r"unknown field (\S*/)[^/]*"), r"unknown field in \1"),
+    (re.compile(r"Content-Type .*", re.DOTALL), "Content-Type not JSON"),
+    (re.compile(r"malformed JSON .*", re.DOTALL), "malformed JSON"),
+    (re.compile(r"JSON \w+ instead of an object"), "JSON not an object"),
+    (re.compile(r"([a-z0-9-]+): .*", re.DOTALL), r"\1 header sent"),
+)
+
+
+def mutation_family(description: str) -> str:
+    """The kind of mutation a generated request's description names, without the drawn value.
+
+    ``x-dashscope-async: enable`` and ``x-dashscope-async: disable`` are one family; so are two
+    malformed bodies, or two wrong types of one field.
+    """
+    for pattern, family in _FAMILY_OF:
+        match = pattern.fullmatch(description)
+        if match is not None:
+            return match.expand(family)
+    return description
+
+
 def generated_requests(
     count: int, contracts: Contracts | None = None
 ) -> tuple[PlannedRequest, ...]:
-    """``count`` distinct requests from ``strategies.invalid_requests``, the same every run."""
+    """``count`` requests from ``strategies.invalid_requests``, the same every run.
+
+    One per mutation family while there are families left, so a few examples cover as many
+    kinds of invalid request as they can; then distinct ones of families already drawn.
+    """
     if count <= 0:
         return ()
     contracts = contracts or load_contracts()
-    drawn: dict[str, GeneratedRequest] = {}
-    # Few examples are asked for, so most draws are distinct; widen the search only when not.
-    for budget in (count * 4, count * 25):
+    by_family: dict[str, GeneratedRequest] = {}
+    others: dict[str, GeneratedRequest] = {}
+    # Families repeat often; widen the search only when too few were drawn.
+    for budget in (count * 5, count * 25):
 
         @settings(
             max_examples=budget,
@@ -179,13 +215,22 @@ def generated_requests(
         )
         @given(invalid_requests(contracts))
         def draw(request: GeneratedRequest) -> None:
-            if len(drawn) < count:
-                drawn.setdefault(request.description, request)
+            if len(by_family) < count:
+                family = mutation_family(request.description)
+                if family not in by_family:
+                    by_family[family] = request
+                    return
+            others.setdefault(request.description, request)
 
         draw()
-        if len(drawn) >= count:
+        if len(by_family) >= count:
             break
+    chosen = {request.description: request for request in by_family.values()}
+    for description, request in others.items():
+        if len(chosen) >= count:
+            break
+        chosen.setdefault(description, request)
     return tuple(
         PlannedRequest(name, "example", request)
-        for name, request in zip(example_names(count), drawn.values(), strict=False)
+        for name, request in zip(example_names(count), chosen.values(), strict=False)
     )

@@ -62,6 +62,7 @@ class LiveReport:
     requests: tuple[dict[str, Any], ...]
     recorded: tuple[str, ...]
     duration_s: float | None = None
+    not_recorded: tuple[tuple[str, int], ...] = ()  # (why, how many answers) under --record
 
     @classmethod
     def from_run(cls, run: LiveRun) -> LiveReport:
@@ -76,7 +77,7 @@ class LiveReport:
             else None
         )
         return cls(
-            endpoint=run.endpoint,
+            endpoint=run.url,
             generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
             strict_drift=run.settings.strict_drift,
             findings=tuple(findings),
@@ -86,6 +87,7 @@ class LiveReport:
             requests=tuple(_request_row(v) for v in verdicts),
             recorded=tuple(str(path) for path in run.recorded),
             duration_s=duration,
+            not_recorded=tuple(sorted(run.not_recorded.items())),
         )
 
     # -- verdict -------------------------------------------------------------------------------
@@ -141,6 +143,7 @@ class LiveReport:
             "observations": [o.to_dict() for o in self.observations],
             "requests": list(self.requests),
             "recorded": list(self.recorded),
+            "not_recorded": dict(self.not_recorded),
         }
 
     def to_json(self) -> str:
@@ -213,9 +216,18 @@ class LiveReport:
                 for r in self.requests
             ),
         )
-        if self.recorded:
-            lines += ["", f"Recorded {len(self.recorded)} fixture(s)."]
+        if self.recorded or self.not_recorded:
+            lines += ["", self.recording_line()]
         return "\n".join(lines) + "\n"
+
+    def recording_line(self) -> str:
+        """What ``--record`` wrote, and how many answers it left out and why."""
+        text = f"recorded {len(self.recorded)} fixture(s)"
+        if self.not_recorded:
+            text += "; not recorded: " + ", ".join(
+                f"{count} {why}" for why, count in self.not_recorded
+            )
+        return text
 
     def summary_lines(self) -> list[tuple[str, Literal["red", "yellow", "green", ""]]]:
         """Lines for the terminal summary, each with the colour of its severity."""
@@ -237,6 +249,8 @@ class LiveReport:
         for error in self.errors:
             lines.append((f"ERROR    {error}", "red"))
         lines.append((str(self.spend), ""))
+        if self.recorded or self.not_recorded:
+            lines.append((self.recording_line(), ""))
         observed = sum(1 for o in self.observations if not o.answer.startswith("not observed"))
         lines.append(
             (f"observed {observed} of {len(self.observations)} open questions (section 8)", "")

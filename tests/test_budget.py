@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -39,17 +40,17 @@ def test_a_request_can_be_billed_only_with_the_key_and_no_documented_rejection(
     assert may_be_billed(auth=auth, expectation=expectation, headers=headers) is billable
 
 
-def test_concurrent_reservations_never_exceed_the_budget() -> None:
+def test_concurrent_admissions_never_exceed_the_budget() -> None:
     budget = BillingBudget(5)
     granted: list[bool] = []
     lock = threading.Lock()
 
-    def reserve(index: int) -> None:
-        result = budget.reserve(f"request-{index}")
+    def admit(index: int) -> None:
+        result = budget.admit(f"request-{index}", billable=True)
         with lock:
             granted.append(result)
 
-    threads = [threading.Thread(target=reserve, args=(i,)) for i in range(50)]
+    threads = [threading.Thread(target=admit, args=(i,)) for i in range(50)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -58,17 +59,98 @@ def test_concurrent_reservations_never_exceed_the_budget() -> None:
     assert len(budget.summary().not_sent) == 45
 
 
+def test_a_billable_request_keeps_its_slot_even_when_its_answer_was_not_billed() -> None:
+    budget = BillingBudget(1)
+    assert budget.admit("example-01", billable=True)
+    budget.settle("example-01", 0, answered=True)
+    assert not budget.admit("case", billable=True)
+    assert budget.summary().billable_sent == 1
+
+
+def test_a_request_without_the_key_is_always_sent() -> None:
+    budget = BillingBudget(0)
+    assert budget.admit("probe-no-key", billable=False, keyed=False)
+    assert budget.summary().not_sent == ()
+
+
 def test_an_image_billed_for_a_free_request_uses_up_the_budget() -> None:
     budget = BillingBudget(2)
-    assert budget.reserve("case")
-    budget.charge("case", 1)
-    budget.charge("probe-invalid-ratio", 1)  # documented free, billed all the same
-    assert not budget.reserve("example-01")
+    assert budget.admit("case", billable=True)
+    budget.settle("case", 1, answered=True)
+    budget.settle("probe-invalid-ratio", 1, answered=True)  # documented free, billed all the same
+    assert not budget.admit("example-01", billable=True)
     spend = budget.summary()
     assert spend.images_billed == 2
     assert spend.cny == Decimal("0.008")
     assert spend.billed_unexpectedly == ("probe-invalid-ratio",)
     assert "spent 2 image(s), CNY 0.008" in str(spend)
+
+
+def test_once_a_free_request_was_billed_every_keyed_request_needs_a_slot() -> None:
+    budget = BillingBudget(1)
+    assert budget.admit("probe-invalid-ratio", billable=False)
+    budget.settle("probe-invalid-ratio", 1, answered=True)
+    assert not budget.admit("probe-unknown-model", billable=False)
+    assert budget.admit("probe-bad-key", billable=False, keyed=False)
+    assert budget.summary().not_sent == ("probe-unknown-model",)
+
+
+def test_once_an_unbilled_failure_confirmed_the_docs_free_requests_need_no_slot() -> None:
+    budget = BillingBudget(0)
+    assert budget.admit("probe-invalid-ratio", billable=False)  # the trial, at budget 0
+    budget.settle("probe-invalid-ratio", 0, answered=True)
+    assert budget.admit("probe-unknown-model", billable=False)
+    assert not budget.admit("case", billable=True)
+
+
+def settle_later(budget: BillingBudget, name: str, images: int) -> threading.Thread:
+    """Settle ``name`` from another thread once the main thread is waiting in ``admit``."""
+
+    def settle() -> None:
+        time.sleep(0.05)
+        budget.settle(name, images, answered=True)
+
+    thread = threading.Thread(target=settle)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize(("trial_images", "case_admitted"), [(0, True), (1, False)])
+def test_billable_requests_wait_for_the_trial_so_a_billing_endpoint_spends_no_more_than_n(
+    trial_images: int, case_admitted: bool
+) -> None:
+    budget = BillingBudget(1)
+    assert budget.trial("probe-invalid-ratio")
+    assert not budget.trial("probe-unknown-model")  # one trial at a time
+    assert budget.admit("probe-invalid-ratio", billable=False)
+    thread = settle_later(budget, "probe-invalid-ratio", trial_images)
+    assert budget.admit("case", billable=True) is case_admitted  # waits for the trial
+    thread.join()
+    assert budget.summary().images_billed == trial_images
+    assert not budget.trial("probe-unknown-model")  # the claim is tested: no second trial
+
+
+def test_slots_go_in_the_queued_order_whichever_thread_asks_first() -> None:
+    budget = BillingBudget(1)
+    budget.queue(["case-first", "case-second"])
+    second: list[bool] = []
+    thread = threading.Thread(
+        target=lambda: second.append(budget.admit("case-second", billable=True))
+    )
+    thread.start()
+    time.sleep(0.05)  # case-second asks first, and waits for its turn
+    assert budget.admit("case-first", billable=True)
+    thread.join()
+    assert second == [False]
+    assert budget.summary().not_sent == ("case-second",)
+
+
+def test_a_trial_refused_after_the_claim_fell_releases_the_requests_waiting_on_it() -> None:
+    budget = BillingBudget(0)
+    assert budget.trial("probe-invalid-ratio")
+    budget.settle("probe-no-key", 1, answered=True)  # billed without a key: the claim falls
+    assert not budget.admit("probe-invalid-ratio", billable=False)
+    assert not budget.admit("probe-unknown-model", billable=False)  # would hang if not released
 
 
 def test_a_negative_budget_is_refused() -> None:

@@ -24,7 +24,9 @@ from facedetect_contract.server import RunningServer, serve_in_thread
 
 pytest_plugins = ["pytester"]
 
-SENTINEL = "sk-SENTINEL-" + "5e4f" * 8
+# Not shaped like "sk-..." or "Bearer ...", so only the explicit redaction of the configured key
+# can keep it out: the generic key-like patterns would hide a broken one.
+SENTINEL = "gwkey-SENTINEL-" + "5e4f" * 8
 TEST_LIVE = Path(__file__).parent / "contract" / "test_live.py"
 Hook = Callable[[FakeRequest, FakeResponse], FakeResponse]
 Change = Callable[[FakeRequest, int, Any], tuple[int, Any]]
@@ -222,8 +224,8 @@ def move_the_boxes(request: FakeRequest, status: int, body: Any) -> tuple[int, A
 
 
 def echo_the_key(request: FakeRequest, status: int, body: Any) -> tuple[int, Any]:
-    """A careless gateway: the Authorization header echoed into every answer, and drift."""
-    echoed = request.header("authorization") or "(none)"
+    """A careless gateway: the bare key of the Authorization header echoed, and drift."""
+    echoed = (request.header("authorization") or "(none)").removeprefix("Bearer ")
     if status >= 400:
         body["message"] = f"{body['message']} (you sent {echoed})"
         body["leak"] = echoed
@@ -379,6 +381,28 @@ def test_an_unreachable_endpoint_is_an_error_of_the_run_never_drift(
 # --- the budget ------------------------------------------------------------------------------------
 
 
+def test_an_endpoint_billing_every_answer_never_bills_more_than_the_budget(
+    project: LiveProject,
+) -> None:
+    """The budget is enforced as requests are sent, counting images billed for free requests."""
+    billed = {"keyed": 0}
+
+    def bill_everything(request: FakeRequest, response: FakeResponse) -> FakeResponse:
+        body = response.json()
+        body["usage"] = {"image_count": 1}
+        if request.header("authorization") == f"Bearer {SENTINEL}":
+            billed["keyed"] += 1  # only the key's account can be billed
+        return FakeResponse(response.status, response.headers, json.dumps(body).encode())
+
+    with stub(bill_everything) as server:
+        run = project.run(server, "--max-billed", "1", examples=10)
+    spend = run.report["spend"]
+    assert billed["keyed"] == 1, run.output
+    assert spend["billed_although_documented_free"]
+    assert "case-portrait" in spend["not_sent_for_budget"]
+    assert run.ret == 1  # a failure billed, an additive or breaking finding: not a silent pass
+
+
 @pytest.mark.parametrize("max_billed", [0, 1])
 def test_the_budget_is_never_exceeded_and_the_spend_is_reported(
     project: LiveProject, honest_stub: RunningServer, max_billed: int
@@ -398,6 +422,25 @@ def test_the_budget_is_never_exceeded_and_the_spend_is_reported(
 
 
 # --- usage errors ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        ("ftp://127.0.0.1/api/v1", "*base URL 'ftp://127.0.0.1/api/v1'*is not an http(s) URL*"),
+        ("http://gw:hunter2@127.0.0.1:9/api/v1", "*base URL*carries credentials*"),
+    ],
+    ids=["not-http", "credentials"],
+)
+def test_live_with_a_bad_base_url_in_the_environment_is_a_usage_error(
+    project: LiveProject, monkeypatch: pytest.MonkeyPatch, base_url: str, message: str
+) -> None:
+    monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", base_url)
+    result = project.pytester.runpytest("--live")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert "hunter2" not in result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in result.stderr.str()
 
 
 def test_live_without_the_key_is_a_usage_error(
@@ -521,6 +564,7 @@ def test_recorded_fixtures_validate_and_carry_their_provenance(
         assert interaction.provenance["kind"] == "recorded"
         assert interaction.provenance["date"] == today
         assert interaction.provenance["host"] == "127.0.0.1"
+    assert all(load_fixture(path).expect for path in recorded)
     case = load_fixture(project.pytester.path / "recorded" / "live-case-portrait.json")
     assert case.expect == {"result": "check_passed"}
     assert case.request.headers["authorization"] == "Bearer <redacted>"

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from facedetect_contract.cases import DEFAULT_CASES_FILE, LiveCase, load_cases
 from facedetect_contract.fake import FaceDetectFake
-from facedetect_contract.fixtures import FIXTURE_DIR
+from facedetect_contract.fixtures import FIXTURE_DIR, load_fixtures
 from facedetect_contract.live import LiveRun, LiveSettings, Pacer
-from facedetect_contract.offline import fake_handler
+from facedetect_contract.offline import fake_handler, replay_handler
+from facedetect_contract.probes import generated_requests, mutation_family
 from facedetect_contract.report import LiveReport
 from facedetect_contract.violations import Severity, Violation
+
+Handler = Callable[[httpx.Request], httpx.Response]
 
 KEY = "sk-unit-" + "ab12" * 8
 
@@ -24,26 +31,55 @@ def live_run(
     cases: tuple[LiveCase, ...] | None = None,
     *,
     failure_shape: str = "A",
+    handler: Callable[[Handler], Handler] | None = None,
+    sleep: Callable[[float], None] = lambda _seconds: None,
     **settings: object,
 ) -> tuple[LiveRun, FaceDetectFake]:
+    """A live run against the fake; ``handler`` wraps the fake's handler (drift, faults)."""
     fake = FaceDetectFake(api_keys={KEY}, failure_shape=failure_shape)  # type: ignore[arg-type]
     options: dict[str, object] = {"qps": 0, "examples": 3, "record_dir": tmp_path, **settings}
+    serve = fake_handler(fake)
     run = LiveRun(
         LiveSettings(**options),  # type: ignore[arg-type]
         cases or load_cases(DEFAULT_CASES_FILE),
         environ={"DASHSCOPE_API_KEY": KEY},
-        transport=httpx.MockTransport(fake_handler(fake)),
-        sleep=lambda _seconds: None,
+        transport=httpx.MockTransport(handler(serve) if handler is not None else serve),
+        sleep=sleep,
     )
     return run, fake
+
+
+def answer(status: int, body: dict[str, Any], **headers: str) -> httpx.Response:
+    return httpx.Response(
+        status, json=body, headers={"content-type": "application/json", **headers}
+    )
+
+
+def throttled_once(serve: Handler) -> Handler:
+    """429 with ``Retry-After: 0`` to the first attempt of every request, then the fake."""
+    seen: set[tuple[str | None, bytes]] = set()
+    lock = threading.Lock()
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        key = (request.headers.get("authorization"), request.read())
+        with lock:
+            first = key not in seen
+            seen.add(key)
+        if first:
+            body = {"code": "Throttling.RateQuota", "message": "Requests rate limit exceeded"}
+            return answer(429, {**body, "request_id": "r-429"}, **{"retry-after": "0"})
+        return serve(request)
+
+    return handle
 
 
 def test_a_run_against_the_fake_judges_every_request_without_a_finding(tmp_path: Path) -> None:
     run, fake = live_run(tmp_path)
     run.execute()
     assert {v.status for v in run.verdicts.values()} == {"judged"}
-    assert run.violations == []
-    assert run.exit_status() == 0
+    report = LiveReport.from_run(run)
+    assert report.findings == ()
+    assert report.exit_status == 0
     assert run.spend.images_billed == fake.billed == 2
 
 
@@ -78,8 +114,9 @@ def test_a_shape_b_failure_is_observed_and_meets_expect_fail(tmp_path: Path) -> 
     nobody = LiveCase("nobody", "https://example.com/portraits/no-human.png", "1:1", "fail")
     run, _ = live_run(tmp_path, (nobody,), failure_shape="B", examples=0)
     run.execute()
-    assert run.violations == []
-    answers = {o.question: o.answer for o in LiveReport.from_run(run).observations}
+    report = LiveReport.from_run(run)
+    assert report.findings == ()
+    answers = {o.question: o.answer for o in report.observations}
     assert answers["8.1"] == "shape B (HTTP 400 InvalidFile.NoHuman)"
     assert answers["8.5"] == "not billed (HTTP 400 InvalidFile.NoHuman)"
 
@@ -91,8 +128,31 @@ def test_a_case_that_misses_its_expect_is_a_breaking_finding(tmp_path: Path) -> 
     (finding,) = verdict.breaking
     assert finding.check == "live_case_meets_its_expect"
     assert finding.pointer == "/output/check_pass"
-    assert verdict.failure_message() is not None
-    assert run.exit_status() == 1
+    assert verdict.message is not None
+    assert LiveReport.from_run(run).exit_status == 1
+
+
+def test_retries_are_paced_too_so_no_second_sees_more_attempts_than_the_limit(
+    tmp_path: Path,
+) -> None:
+    """Every attempt, retries included, starts inside the rate limit."""
+    starts: list[float] = []
+
+    def timed(serve: Handler) -> Handler:
+        throttled = throttled_once(serve)
+
+        def handle(request: httpx.Request) -> httpx.Response:
+            starts.append(time.monotonic())
+            return throttled(request)
+
+        return handle
+
+    run, _ = live_run(tmp_path, handler=timed, qps=4, sleep=time.sleep)
+    run.execute(["probe-no-key", "probe-bad-key", "probe-invalid-ratio"])
+    assert {v.status for v in run.verdicts.values()} == {"judged"}
+    assert len(starts) == 6
+    starts.sort()
+    assert max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts) <= 4
 
 
 def test_the_pacer_never_starts_more_than_qps_requests_in_a_stretched_second() -> None:
@@ -153,3 +213,101 @@ def test_the_written_report_is_valid_json_and_markdown_without_the_key(tmp_path:
     markdown = markdown_path.read_text(encoding="utf-8")
     assert KEY not in json_path.read_text(encoding="utf-8") + markdown
     assert "sk-other-0123456789" not in markdown
+
+
+def test_a_503_that_outlasts_the_retries_is_an_error_of_the_run_not_drift(tmp_path: Path) -> None:
+    def unavailable(serve: Handler) -> Handler:
+        body = {"code": "ModelUnavailable", "message": "busy", "request_id": "r-503"}
+        return lambda request: answer(503, body)
+
+    run, _ = live_run(tmp_path, handler=unavailable, examples=0)
+    verdict = run.verdict("probe-invalid-ratio")
+    assert verdict.status == "failing"
+    assert verdict.violations == ()
+    assert len(verdict.attempts) == run.settings.max_retries + 1
+    assert verdict.reason.startswith(
+        f"endpoint failing: HTTP 503 ModelUnavailable after {run.settings.max_retries} retries"
+    )
+    assert run.errors == [f"probe-invalid-ratio: {verdict.reason}"]
+    report = LiveReport.from_run(run)
+    assert (report.outcome, report.findings) == ("error", ())
+
+
+def test_record_leaves_out_answers_replay_would_fail_on_and_says_so(tmp_path: Path) -> None:
+    """Recorded fixtures carry an expect and no breaking finding, so the offline suite stays green."""
+
+    def drop_request_id_from_errors(serve: Handler) -> Handler:
+        def handle(request: httpx.Request) -> httpx.Response:
+            response = serve(request)
+            body = json.loads(response.content)
+            if response.status_code == 401:
+                body.pop("request_id")
+            return answer(response.status_code, body)
+
+        return handle
+
+    run, _ = live_run(tmp_path, handler=drop_request_id_from_errors, record=True, examples=0)
+    run.execute()
+    recorded = load_fixtures(tmp_path)
+    assert {i.name for i in recorded} >= {"live-case-documented-1-1", "live-probe-invalid-ratio"}
+    assert not {"live-probe-no-key", "live-probe-bad-key"} & {i.name for i in recorded}
+    assert all(i.expect for i in recorded)
+    assert run.not_recorded == {"answers with breaking findings": 2}
+    report = LiveReport.from_run(run)
+    assert report.to_dict()["not_recorded"] == {"answers with breaking findings": 2}
+    assert "not recorded: 2 answers with breaking findings" in report.to_markdown()
+    assert any("not recorded: 2" in line for line, _ in report.summary_lines())
+
+
+def test_recordings_replay_each_request_its_own_answer_headers_included(tmp_path: Path) -> None:
+    """The async-header probe shares its body with a case; replay still tells them apart."""
+    run, _ = live_run(tmp_path, record=True, examples=20, max_billed=20)
+    run.execute()
+    recorded = {i.name: i for i in load_fixtures(tmp_path)}
+    case, probe = recorded["live-case-documented-1-1"], recorded["live-probe-async-header"]
+    assert case.request.body == probe.request.body
+    serve = replay_handler(recorded.values())
+    for interaction in recorded.values():
+        request = interaction.request
+        headers = {k: v for k, v in request.headers.items() if k != "authorization"}
+        auth = request.headers.get("authorization")
+        if auth is not None:
+            headers["authorization"] = "Bearer sk-invalid" if "invalid" in auth else f"Bearer {KEY}"
+        content = (
+            request.body_text.encode()
+            if request.body_text is not None
+            else json.dumps(request.body).encode()
+        )
+        replayed = serve(httpx.Request("POST", "http://replay", headers=headers, content=content))
+        assert replayed.status_code == interaction.response.status, interaction.name
+        assert json.loads(replayed.content) == interaction.response.body, interaction.name
+
+
+def test_generated_examples_are_one_per_mutation_family() -> None:
+    examples = generated_requests(20)
+    families = [mutation_family(p.description) for p in examples]
+    assert len(examples) == 20
+    assert len(set(families)) == 20, families
+    assert sum(p.request.headers.get("x-dashscope-async") is not None for p in examples) <= 1
+
+
+@pytest.mark.parametrize(
+    ("descriptions", "family"),
+    [
+        (["x-dashscope-async: enable", "x-dashscope-async: "], "x-dashscope-async header sent"),
+        (["malformed JSON b'not json'", "malformed JSON b''"], "malformed JSON"),
+        (["/model of type integer", "/model of type array"], "/model of a wrong type"),
+        (["unknown field /input/ab", "unknown field /input/c"], "unknown field in /input/"),
+        (["/parameters/ratio not in enum: 'a\\nb'"], "/parameters/ratio not in enum"),
+        (["/model null"], "/model null"),
+    ],
+    ids=["async-header", "malformed-json", "wrong-type", "unknown-field", "enum", "null"],
+)
+def test_a_mutation_family_leaves_out_the_drawn_value(descriptions: list[str], family: str) -> None:
+    assert {mutation_family(d) for d in descriptions} == {family}
+
+
+def test_a_base_url_with_credentials_is_refused_without_showing_them(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="carries credentials") as raised:
+        live_run(tmp_path, base_url="http://user:hunter2@127.0.0.1:9/api/v1")
+    assert "hunter2" not in str(raised.value)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.live
 
 
 def fail_on_findings(verdict: Verdict) -> None:
-    message = verdict.failure_message()
+    message = verdict.message
     if message is not None:
         pytest.fail(message, pytrace=False)
 
