@@ -122,6 +122,12 @@ def _alphabet(item: str) -> str | st.SearchStrategy[str]:
     return "".join(matched)
 
 
+def _interleave(parts: tuple[str | st.SearchStrategy[str], ...], drawn: tuple[str, ...]) -> str:
+    """``parts`` joined, each strategy replaced by the next drawn value in turn."""
+    values = iter(drawn)
+    return "".join(part if isinstance(part, str) else next(values) for part in parts)
+
+
 class _PatternTranslation:
     """Recursive descent over the covered subset of Python's regular expression syntax."""
 
@@ -146,8 +152,9 @@ class _PatternTranslation:
         return branches[0] if len(branches) == 1 else st.one_of(branches)
 
     def sequence(self) -> st.SearchStrategy[str]:
-        parts: list[st.SearchStrategy[str]] = []
-        literal = ""
+        # Literal runs are not drawn: each draw costs Hypothesis a span, so only the variable
+        # parts are drawn and the literals are put back between them.
+        parts: list[str | st.SearchStrategy[str]] = []
         while self.peek() not in ("", "|", ")"):
             if self.peek() == "$" and self.position == len(self.pattern) - 1:
                 self.position += 1  # the closing anchor: every value is a full match anyway
@@ -155,12 +162,11 @@ class _PatternTranslation:
             alphabet, group = self.atom()
             low, high = self.quantifier()
             if isinstance(alphabet, str) and len(alphabet) == 1 and (low, high) == (1, 1):
-                literal += alphabet
-                continue
-            if literal:
-                parts.append(st.just(literal))
-                literal = ""
-            if alphabet is not None:
+                if parts and isinstance(parts[-1], str):
+                    parts[-1] += alphabet
+                else:
+                    parts.append(alphabet)
+            elif alphabet is not None:
                 parts.append(st.text(alphabet, min_size=low, max_size=high))
             elif (low, high) == (1, 1):
                 parts.append(group)
@@ -168,11 +174,12 @@ class _PatternTranslation:
                 parts.append(st.one_of(st.just(""), group))
             else:
                 parts.append(st.lists(group, min_size=low, max_size=high).map("".join))
-        if literal:
-            parts.append(st.just(literal))
+        drawn = [part for part in parts if not isinstance(part, str)]
+        if not drawn:
+            return st.just("".join(part for part in parts if isinstance(part, str)))
         if len(parts) == 1:
-            return parts[0]
-        return st.tuples(*parts).map("".join)
+            return drawn[0]
+        return st.tuples(*drawn).map(functools.partial(_interleave, tuple(parts)))
 
     def atom(self) -> tuple[str | st.SearchStrategy[str] | None, st.SearchStrategy[str]]:
         """(alphabet, strategy) of one atom; the alphabet is None for a group."""
@@ -241,13 +248,15 @@ class _PatternTranslation:
         return bounds
 
 
-def _matching(pattern: str) -> st.SearchStrategy[str]:
-    """Strings that fully match ``pattern`` (so ``re.search`` accepts them, as JSON Schema does)."""
+def _matching(pattern: str, min_length: int = 0) -> st.SearchStrategy[str]:
+    """Strings of ``min_length`` or more that fully match ``pattern`` (so ``re.search`` accepts
+    them, as JSON Schema does). One filter for both: each filter layer costs a draw."""
     try:
         translated = _PatternTranslation(pattern).strategy()
     except (_Unsupported, re.error):
-        return st.from_regex(pattern, fullmatch=True, alphabet=st.characters(codec="utf-8"))
-    return translated.filter(re.compile(pattern).search)
+        translated = st.from_regex(pattern, fullmatch=True, alphabet=st.characters(codec="utf-8"))
+    search = re.compile(pattern).search
+    return translated.filter(lambda s: len(s) >= min_length and search(s) is not None)
 
 
 def _from_schema(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
@@ -261,9 +270,12 @@ def _from_schema(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
         properties = schema.get("properties", {})
         return st.fixed_dictionaries({name: _from_schema(sub) for name, sub in properties.items()})
     if kind == "string":
-        generated = _matching(schema["pattern"]) if "pattern" in schema else st.text()
         minimum = schema.get("minLength", 0)
-        generated = generated.filter(lambda s: len(s) >= minimum)
+        generated = (
+            _matching(schema["pattern"], minimum)
+            if "pattern" in schema
+            else st.text(min_size=minimum)
+        )
         examples = schema.get("examples")
         return st.one_of(st.sampled_from(examples), generated) if examples else generated
     if kind == "integer":
