@@ -27,7 +27,13 @@ __all__ = [
     "load_cases",
 ]
 
-DEFAULT_CASES_FILE = Path(__file__).parents[1] / "fixtures" / "live-cases.json"
+# The checkout keeps it in fixtures/; an installed wheel carries a copy inside the package.
+_PACKAGED_CASES = Path(__file__).parent / "_data" / "live-cases.json"
+DEFAULT_CASES_FILE = (
+    _PACKAGED_CASES
+    if _PACKAGED_CASES.is_file()
+    else Path(__file__).parents[1] / "fixtures" / "live-cases.json"
+)
 EXPECTS = ("pass", "fail", "any")
 
 Expect = Literal["pass", "fail", "any"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -212,6 +213,11 @@ def _add_live_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
     )
 
 
+def _default_fixture_dir(config: pytest.Config) -> Path:
+    """The checkout's fixtures; installed from a wheel (no such folder), the rootdir's."""
+    return FIXTURE_DIR if FIXTURE_DIR.is_dir() else config.rootpath / "fixtures" / "face-detect"
+
+
 def _live_settings(config: pytest.Config) -> LiveSettings:
     # Relative paths: an option's are the invocation directory's, the ini key's the ini file's
     # directory (rootdir without one), as pytest resolves its own.
@@ -228,7 +234,7 @@ def _live_settings(config: pytest.Config) -> LiveSettings:
         max_billed=4 if max_billed is None else max_billed,
         qps=DEFAULT_QPS if qps is None else qps,
         record=config.getoption("record"),
-        record_dir=ini_dir / fixture_dir if fixture_dir else FIXTURE_DIR,
+        record_dir=ini_dir / fixture_dir if fixture_dir else _default_fixture_dir(config),
         drift_report=here / report if report is not None else None,
         strict_drift=config.getoption("strict_drift"),
     )
