@@ -20,6 +20,7 @@ from .interaction import Interaction
 from .violations import ABSENT, Severity, Violation, render_value
 
 __all__ = [
+    "BOXES",
     "CHECKS",
     "Check",
     "Finding",
@@ -261,13 +262,14 @@ def request_id_is_non_empty_string(
         )
 
 
-_BOXES = ("face_bbox", "ext_bbox")
+BOXES = ("face_bbox", "ext_bbox")
+"""The two boxes of a passed check, in the order the docs list them."""
 
 
 @check(source=EMO_DETECT_DOC)
 def boxes_are_ordered_integers(interaction: Interaction, contracts: Contracts) -> Iterator[Finding]:
     """Each box present is 4 non-negative integers [x1, y1, x2, y2] with x1 < x2 and y1 < y2."""
-    for name in _BOXES:
+    for name in BOXES:
         box = _get(interaction.response.body, "output", name)
         if box is ABSENT or box is None:
             continue
@@ -329,7 +331,7 @@ def check_pass_true_has_both_boxes(
     """A passed check comes with ``face_bbox`` and ``ext_bbox``."""
     if _get(interaction.response.body, "output", "check_pass") is not True:
         return
-    for name in _BOXES:
+    for name in BOXES:
         box = _get(interaction.response.body, "output", name)
         if box is ABSENT or box is None:
             yield Finding(

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import geometry
 from .cases import LiveCase
+from .checks import BOXES
 from .contracts import Contracts, load_contracts
 from .interaction import Interaction
 from .offline import replay_key
@@ -23,7 +24,6 @@ __all__ = ["CHECK", "IOU_THRESHOLD", "behaviour_drift", "check_outcome", "record
 
 CHECK = "behaviour_matches_recording"
 IOU_THRESHOLD = 0.9
-_BOXES = ("face_bbox", "ext_bbox")
 
 
 def check_outcome(interaction: Interaction, contracts: Contracts | None = None) -> bool | None:
@@ -74,7 +74,7 @@ def _compare_boxes(
     source: str,
 ) -> list[Violation]:
     found = []
-    for name in _BOXES:
+    for name in BOXES:
         live, wanted = _box(interaction, name), expected.get(name)
         if live is None or wanted is None:
             continue
@@ -125,10 +125,10 @@ def behaviour_drift(
             )
         else:
             found += _compare_boxes(
-                interaction, {name: _box(recording, name) for name in _BOXES}, where, source
+                interaction, {name: _box(recording, name) for name in BOXES}, where, source
             )
     if case is not None:
-        expected = {name: case.expected_box(name) for name in _BOXES}
+        expected = {name: case.expected_box(name) for name in BOXES}
         found += _compare_boxes(
             interaction,
             expected,

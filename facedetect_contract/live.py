@@ -52,7 +52,7 @@ from .probes import (
     generated_requests,
     negative_probes,
 )
-from .redaction import Secret, redact_text, redact_tree
+from .redaction import Secret, redact_text
 from .violations import Severity, Violation
 
 __all__ = [
@@ -513,8 +513,6 @@ class LiveRun:
             interaction, provenance=provenance, expect=expect, expectation=None
         )
         try:
-            # Redacted value by value first: on the serialised text it could break the JSON.
-            recorded = Interaction.from_dict(redact_tree(recorded.to_dict(), [self._secret]))
             path = write_fixture(recorded, self.settings.record_dir, secrets=[self._secret])
         except (OSError, ValueError) as error:
             with self._lock:

@@ -108,13 +108,10 @@ def _humanoid(answered: Sequence[Interaction]) -> Observation:
     return Observation("8.3", topic, _tally(states), tuple(i.name for i in with_output))
 
 
-def _parameters(verdicts: Sequence[Verdict]) -> Observation:
+def _parameters(sent: Sequence[tuple[Verdict, Interaction]]) -> Observation:
     topic = "may parameters/ratio be omitted? which code does an invalid ratio give?"
     parts, evidence = [], []
-    for verdict in verdicts:
-        interaction = verdict.interaction
-        if interaction is None:
-            continue
+    for verdict, interaction in sent:
         body = interaction.request.body
         if verdict.name == "probe-invalid-ratio":
             parts.append(f"invalid ratio: {_answer(interaction)}")
@@ -183,13 +180,10 @@ def _boxes(passed: Sequence[tuple[Interaction, tuple[int, int] | None]]) -> Obse
     return Observation("8.6", topic, " | ".join(parts), tuple(i.name for i, _ in passed))
 
 
-def _urls(verdicts: Sequence[Verdict]) -> Observation:
+def _urls(sent: Sequence[tuple[Verdict, Interaction]]) -> Observation:
     topic = "HTTPS image URLs, oss:// URLs, file-size limit"
     parts, evidence = [], []
-    for verdict in verdicts:
-        interaction = verdict.interaction
-        if interaction is None:
-            continue
+    for verdict, interaction in sent:
         body = interaction.request.body
         payload = body.get("input") if isinstance(body, dict) else None
         url = payload.get("image_url") if isinstance(payload, dict) else None
@@ -241,10 +235,9 @@ def observe(verdicts: Iterable[Verdict], contracts: Contracts | None = None) -> 
     """The answers a run's verdicts give to the open questions 8.1 to 8.8."""
     contracts = contracts or load_contracts()
     verdicts = list(verdicts)
-    judged = [v for v in verdicts if v.interaction is not None]
-    cases = [v for v in judged if v.planned.case is not None]
-    answered = [v.interaction for v in judged if v.interaction is not None]
-    case_answers = [(v.interaction, v.planned.case) for v in cases if v.interaction is not None]
+    sent = [(v, v.interaction) for v in verdicts if v.interaction is not None]
+    answered = [interaction for _, interaction in sent]
+    case_answers = [(i, v.planned.case) for v, i in sent if v.planned.case is not None]
     failed = [i for i, _ in case_answers if check_outcome(i, contracts) is False]
     passed = [
         (i, case.image_size if case is not None else None)
@@ -255,9 +248,9 @@ def observe(verdicts: Iterable[Verdict], contracts: Contracts | None = None) -> 
         _failure_shape(failed),
         _shape_a_details(failed),
         _humanoid(answered),
-        _parameters(judged),
+        _parameters(sent),
         _billing(failed),
         _boxes(passed),
-        _urls(judged),
+        _urls(sent),
         _throttling(verdicts),
     ]
