@@ -1,3 +1,11 @@
-"""Registers the suite's pytest plugin for every test under this root (and nowhere else)."""
+"""The checkout's tests load the suite's Hypothesis profile (the plugin itself loads none)."""
 
-pytest_plugins = ["facedetect_contract.plugin"]
+from __future__ import annotations
+
+import pytest
+
+from facedetect_contract.harness import load_hypothesis_profile
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    load_hypothesis_profile(config)

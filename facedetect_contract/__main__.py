@@ -17,9 +17,9 @@ from pathlib import Path
 from types import FrameType
 
 from .contracts import ContractFileError, load_contracts
+from .images import is_loopback_host
 from .openapi import OPENAPI_FILE, render_openapi, write_openapi
-from .redaction import API_KEY_ENV
-from .server import DEFAULT_PREFIX, StubServer, is_loopback_host
+from .server import DEFAULT_PREFIX, StubServer
 
 __all__ = ["main"]
 
@@ -54,6 +54,9 @@ def _port(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    profile = load_contracts().profile
+    key_env = profile.api_key_env
+    shapes = {k.shape: k.description for k in profile.answers if k.shape}
     parser = argparse.ArgumentParser(
         prog="python -m facedetect_contract",
         description="Contract tooling for DashScope's EMO face-detect endpoint.",
@@ -64,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         "serve",
         help="run the stub server (the contract-faithful fake over HTTP) until Ctrl-C",
         description="Serve POST PREFIX/services/aigc/image2video/face-detect on loopback. "
-        f"Accepted key: the value of $KEY_ENV (default {API_KEY_ENV}); it is never printed.",
+        f"Accepted key: the value of $KEY_ENV (default {key_env}); it is never printed.",
     )
     serve.add_argument("--port", type=_port, default=8000, help="TCP port; 0 picks a free one")
     serve.add_argument("--host", default="127.0.0.1", help="bind address (loopback only)")
@@ -98,15 +101,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--failure-shape",
-        choices=("A", "B"),
-        default="A",
-        help="failed portrait check: A = 200 check_pass false (billed), B = 400 InvalidFile.*",
+        choices=tuple(shapes),
+        default=next(iter(shapes)),
+        help="how a failed portrait check is answered: "
+        + "; ".join(f"{shape} = {text}" for shape, text in shapes.items()),
     )
     serve.add_argument(
         "--key-env",
         metavar="NAME",
-        default=API_KEY_ENV,
-        help=f"environment variable holding the accepted key (default {API_KEY_ENV})",
+        default=key_env,
+        help=f"environment variable holding the accepted key (default {key_env})",
     )
     serve.add_argument(
         "--allow-remote-images",
@@ -115,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--images-dir", metavar="DIR", type=Path, default=None, help="serve DIR under /images/"
+    )
+    serve.add_argument(
+        "--catalog",
+        action="store_true",
+        help="answer image URLs from the fake's offline catalogue (the documented example "
+        "images, and a deterministic answer for any other URL) instead of downloading them, "
+        "so tools over HTTP see every kind of answer",
     )
     serve.set_defaults(run=_serve, parser=serve)
 
@@ -151,6 +162,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
     if args.images_dir is not None and not args.images_dir.is_dir():
         parser.error(f"--images-dir {args.images_dir}: no such directory; give an existing one")
+    if args.catalog and args.allow_remote_images:
+        parser.error("--catalog answers every URL offline; drop --allow-remote-images")
     try:
         server = StubServer(
             (args.host, args.port),
@@ -162,9 +175,10 @@ def _serve(args: argparse.Namespace) -> int:
             throttle_first=args.throttle_first,
             allow_remote_images=args.allow_remote_images,
             images_dir=args.images_dir,
+            catalog=args.catalog,
         )
     except ValueError as exc:
-        parser.error(f"--prefix: {exc}")
+        parser.error(str(exc))
     except OSError as exc:
         parser.error(
             f"--port {args.port}: cannot listen on {args.host}:{args.port} ({exc.strerror}); "
@@ -176,7 +190,7 @@ def _serve(args: argparse.Namespace) -> int:
     package_logger = logging.getLogger("facedetect_contract")
     package_logger.addHandler(log)
     package_logger.setLevel(logging.INFO)
-    if not server.secrets:
+    if not server.key_count:
         print(
             f"warning: ${args.key_env} is not set: every request will be answered "
             "401 InvalidApiKey. Export it, or pick another variable with --key-env.",

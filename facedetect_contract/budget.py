@@ -1,17 +1,20 @@
-"""The billing budget of a live run: which requests can be billed, and never more of them than N.
+"""The billing budget of a live run: which attempts can be billed, and never more of them than N.
 
-The endpoint bills CNY 0.004 per checked image; request failures are not billed (API file
-section 6). A request *can be billed* when it carries the real key and the docs do not say it is
-rejected. Such a request takes a slot of the budget just before it is sent (``admit``; slots go in
-the order the run queued them, cases first), and once the slots taken plus the images billed reach
-``max_billed``, no more are sent. What the endpoint did bill (``usage.image_count``) is noted as
-each answer comes back (``settle``), so the report shows the spend, including images billed for
-requests the docs call free.
+The endpoint bills per checked image (price and unit in the endpoint profile); request failures
+are not billed. A request *can be billed* when it carries the real key and the docs do not say it
+is rejected (or only infer it). Every attempt that can be billed, retries included, takes a slot
+of the budget just before it is sent (``admit``; slots go in the order the run queued the
+requests, cases first), and once the slots taken plus the images billed reach ``max_billed``, no
+more are sent: a retry that finds no slot is not sent. What the endpoint did bill is noted as each
+keyed answer comes back (``settle``); usage on an answer to a request without the key is not
+spend (nothing was charged to the key).
 
 The docs' word that failures are free is tested, not assumed: the first request sent with the key
 that the docs call free goes out alone among the keyed requests (the *trial*), and the billable
-ones wait for its answer. Billed, it disproves the docs: from then on every keyed request needs a
-slot. So an endpoint that bills every answer, or only what the docs say, never costs more than
+ones wait for its final answer. Billed, it disproves the docs: from then on every keyed attempt
+needs a slot. A trial that gets no final answer (throttled, failing, unreachable) proves nothing,
+and the run then treats the claim as disproved rather than send keyed requests one at a time. So
+an endpoint that bills every answer, or only what the docs say, never costs more than
 ``max_billed`` images; one that bills only some failures can add at most the documented-free
 requests in flight when the first such charge comes back (fewer than the run's worker count);
 with ``max_billed`` 0 the trial itself is the one image a failure-billing endpoint can cost.
@@ -20,46 +23,42 @@ with ``max_billed`` 0 the trial itself is the one image a failure-billing endpoi
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from .contracts import Contracts, load_contracts
 from .interaction import Expectation, Interaction
+from .outcome import classify
 
 __all__ = [
-    "PRICE_PER_IMAGE_CNY",
     "BillingBudget",
     "Spend",
     "images_billed",
     "may_be_billed",
 ]
 
-PRICE_PER_IMAGE_CNY = Decimal("0.004")
-# Headers whose rejection the docs only infer (API file section 2): a request carrying one is
-# treated as billable, because the endpoint may ignore the header and check the image.
-_INFERRED_REJECTION_HEADERS = frozenset({"x-dashscope-async"})
+Claim = Literal["untested", "holds", "broken", "unknown"]
 
 
-def may_be_billed(
-    *, auth: str, expectation: Expectation | None, headers: Mapping[str, str]
-) -> bool:
-    """Whether a request could cost money: it authenticates and the docs do not say it fails."""
+def may_be_billed(*, auth: str, expectation: Expectation | None) -> bool:
+    """Whether a request could cost money: it authenticates and the docs do not say it fails.
+
+    A rejection the docs only infer (an open question) counts as billable: the endpoint may
+    ignore the rule and check the image.
+    """
     if auth != "key":
         return False  # no key or an unknown key: 401 before any image is looked at
     if expectation is None or not expectation.must_reject:
         return True
-    return any(name.lower() in _INFERRED_REJECTION_HEADERS for name in headers)
+    return expectation.open_question is not None
 
 
-def images_billed(interaction: Interaction) -> int:
-    """Images the response says were billed (``usage.image_count``), 0 without ``usage``."""
-    body: Any = interaction.response.body
-    usage = body.get("usage") if isinstance(body, dict) else None
-    count = usage.get("image_count") if isinstance(usage, dict) else None
-    if type(count) is int and count > 0:
-        return count
-    return 1 if isinstance(usage, dict) else 0  # a malformed usage still means billed
+def images_billed(interaction: Interaction, contracts: Contracts | None = None) -> int:
+    """Images the answer says were billed (its usage count; 1 for a malformed usage), else 0."""
+    return classify(interaction.response, contracts or load_contracts()).billed_images
 
 
 @dataclass(frozen=True)
@@ -71,74 +70,92 @@ class Spend:
     images_billed: int
     not_sent: tuple[str, ...]
     billed_unexpectedly: tuple[str, ...]
+    price: Decimal
+    currency: str
+    retries_not_sent: tuple[str, ...] = ()
 
     @property
-    def cny(self) -> Decimal:
-        return self.images_billed * PRICE_PER_IMAGE_CNY
+    def cost(self) -> Decimal:
+        return self.images_billed * self.price
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "max_billed": self.max_billed,
             "billable_requests_sent": self.billable_sent,
             "images_billed": self.images_billed,
-            "cny": str(self.cny),
-            "price_per_image_cny": str(PRICE_PER_IMAGE_CNY),
+            "cost": str(self.cost),
+            "currency": self.currency,
+            "price_per_image": str(self.price),
             "not_sent_for_budget": list(self.not_sent),
+            "retries_not_sent_for_budget": list(self.retries_not_sent),
             "billed_although_documented_free": list(self.billed_unexpectedly),
         }
 
     def __str__(self) -> str:
         text = (
-            f"spent {self.images_billed} image(s), CNY {self.cny} "
-            f"({self.billable_sent} billable request(s) sent; --max-billed {self.max_billed})"
+            f"spent {self.images_billed} image(s), {self.currency} {self.cost} "
+            f"({self.billable_sent} billable attempt(s) sent; --max-billed {self.max_billed})"
         )
         if self.not_sent:
             text += f"; {len(self.not_sent)} not sent to stay within the budget"
+        if self.retries_not_sent:
+            text += f"; {len(self.retries_not_sent)} retries not sent to stay within it"
         return text
 
 
 class BillingBudget:
-    """At most ``max_billed`` billable requests, and images, per run; thread-safe.
+    """At most ``max_billed`` billable attempts, and images, per run; thread-safe.
 
-    ``admit`` just before sending a request (``False``: do not send it); ``settle`` with what
-    every answer billed, or with 0 when none came back. A request the docs call free that comes
-    back billed uses up the budget too, so a drifting endpoint cannot spend it twice.
+    ``admit`` just before a request's first attempt, ``admit_retry`` before each retry (``False``:
+    do not send it); ``settle`` with what every keyed answer billed, and ``finish`` when a
+    request is done. A request the docs call free that comes back billed uses up the budget too,
+    so a drifting endpoint cannot spend it twice.
     """
 
-    def __init__(self, max_billed: int) -> None:
+    def __init__(self, max_billed: int, *, price: Decimal = Decimal(0), currency: str = "") -> None:
         if max_billed < 0:
             raise ValueError(f"max_billed must be >= 0, not {max_billed}")
         self.max_billed = max_billed
+        self._price, self._currency = price, currency
         self._lock = threading.Condition()
-        self._reserved: list[str] = []
+        self._slots: Counter[str] = Counter()  # slots taken, by request
+        self._billed: Counter[str] = Counter()  # images billed, by request
         self._refused: list[str] = []
-        self._billed: dict[str, int] = {}
+        self._retries_refused: list[str] = []
         self._unexpected: list[str] = []
         self._free_keyed: set[str] = set()  # sent with the key as documented free
-        self._free_claim: Literal["untested", "holds", "broken"] = "untested"
+        self._claim: Claim = "untested"
         self._trial: str | None = None
         self._queue: list[str] = []  # keyed requests in the order they are admitted in
         self._decided: set[str] = set()
         self._next = 0  # the first position in the queue not decided yet
+        self._cancelled = False
 
     def __repr__(self) -> str:
         return f"BillingBudget({self.summary()})"
 
+    @property
+    def claim(self) -> Claim:
+        """What the run knows of the docs' claim that failures are free."""
+        return self._claim
+
     def _used(self) -> int:
-        """Slots taken: each billable request counts 1 until its answer says how many images."""
+        """Slots taken: each slot counts 1 until the answers say how many images they cost."""
         return sum(
-            max(1 if name in self._reserved else 0, self._billed.get(name, 0))
-            for name in {*self._reserved, *self._billed}
+            max(self._slots[name], self._billed[name]) for name in {*self._slots, *self._billed}
         )
+
+    def _needs_slot(self, billable: bool) -> bool:
+        return billable or self._claim in ("broken", "unknown")
 
     def trial(self, name: str) -> bool:
         """Make ``name`` (documented free, sent with the key) the trial of the docs' claim.
 
         ``False`` when the claim was tested already or a trial is out. Keyed requests wait in
-        ``admit`` until the trial's answer is settled, so the caller must send it first.
+        ``admit`` until the trial is settled, so the caller must send it first.
         """
         with self._lock:
-            if self._free_claim != "untested" or self._trial is not None:
+            if self._claim != "untested" or self._trial is not None:
                 return False
             self._trial = name
             return True
@@ -166,55 +183,91 @@ class BillingBudget:
         return admitted
 
     def admit(self, name: str, *, billable: bool, keyed: bool = True) -> bool:
-        """Whether ``name`` may be sent now; ``False`` (and noted as not sent) when it must not.
+        """Whether ``name``'s first attempt may be sent now; ``False`` (noted) when it must not.
 
         Without the key nothing can be billed. With it, a request waits while the trial is out;
-        a billable one (or any, once the endpoint billed what the docs call free) then takes a
-        slot if one is left.
+        a billable one (or any, once the claim fell or could not be tested) then takes a slot if
+        one is left.
         """
         if not keyed:
             return True
         with self._lock:
-            while not self._turn(name):
+            while not self._turn(name) and not self._cancelled:
                 self._lock.wait()
-            if not (billable or self._free_claim == "broken"):
-                if self._free_claim == "untested" and self._trial is None:
+            if self._cancelled:
+                self._refused.append(name)
+                return self._decide(name, False)
+            if not self._needs_slot(billable):
+                if self._claim == "untested" and self._trial is None:
                     self._trial = name  # no trial was named: this one is it
                 self._free_keyed.add(name)
                 return self._decide(name, True)
             if self._used() < self.max_billed:
-                self._reserved.append(name)
+                self._slots[name] += 1
                 return self._decide(name, True)
             self._refused.append(name)
             if self._trial == name:  # a trial refused (the claim fell meanwhile) settles nothing
                 self._trial = None
             return self._decide(name, False)
 
-    def settle(self, name: str, images: int, *, answered: bool) -> None:
-        """Note the images an answer to ``name`` billed; ``answered``: a final answer came back.
+    def admit_retry(self, name: str, *, billable: bool, keyed: bool = True) -> bool:
+        """Whether a retry of ``name`` may be sent: it needs a slot of its own whenever it can be
+        billed (a billable request; or any keyed one once the claim fell or this request's
+        earlier attempt was billed)."""
+        if not keyed:
+            return True
+        with self._lock:
+            if not (self._needs_slot(billable) or self._billed[name]):
+                return True
+            if self._used() < self.max_billed:
+                self._slots[name] += 1
+                return True
+            self._retries_refused.append(name)
+            return False
 
-        An unbilled final answer to a documented-free keyed request confirms the docs; a billed
-        answer to any request that took no slot disproves them.
+    def settle(self, name: str, images: int, *, keyed: bool = True) -> None:
+        """Note the images one keyed answer to ``name`` billed (0: none)."""
+        if not keyed or images <= 0:
+            return  # usage on an answer to a request without the key is not spend
+        with self._lock:
+            self._billed[name] += images
+            if self._billed[name] > self._slots[name]:
+                if name not in self._unexpected:
+                    self._unexpected.append(name)
+                self._claim = "broken"
+            self._lock.notify_all()
+
+    def finish(self, name: str, *, answered: bool) -> None:
+        """``name`` is done: ``answered`` when a final (not retryable) answer came back.
+
+        An unbilled final answer to a documented-free keyed request confirms the docs; a trial
+        that got no final answer leaves the claim untestable, and it is treated as fallen.
         """
         with self._lock:
-            if images > 0:
-                self._billed[name] = self._billed.get(name, 0) + images
-                if name not in self._reserved:
-                    if name not in self._unexpected:
-                        self._unexpected.append(name)
-                    self._free_claim = "broken"
-            elif answered and name in self._free_keyed and self._free_claim == "untested":
-                self._free_claim = "holds"
+            if name in self._free_keyed and self._claim == "untested":
+                if answered and not self._billed[name]:
+                    self._claim = "holds"
+                elif not answered and self._trial == name:
+                    self._claim = "unknown"
             if self._trial == name:
                 self._trial = None
+            self._lock.notify_all()
+
+    def cancel(self) -> None:
+        """The run is over (its deadline, an interrupt): refuse every request still waiting."""
+        with self._lock:
+            self._cancelled = True
             self._lock.notify_all()
 
     def summary(self) -> Spend:
         with self._lock:
             return Spend(
                 max_billed=self.max_billed,
-                billable_sent=len(self._reserved),
+                billable_sent=sum(self._slots.values()),
                 images_billed=sum(self._billed.values()),
                 not_sent=tuple(self._refused),
                 billed_unexpectedly=tuple(self._unexpected),
+                price=self._price,
+                currency=self._currency,
+                retries_not_sent=tuple(self._retries_refused),
             )

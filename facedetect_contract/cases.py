@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from . import geometry
 from .contracts import Contracts, load_contracts
+from .interaction import read_json_file
 
 __all__ = [
     "DEFAULT_CASES_FILE",
@@ -53,23 +54,24 @@ class LiveCase:
     ratio: str
     expect: Expect
     extra: Mapping[str, Any] = field(default_factory=dict)
-    model: str = "emo-detect-v1"
+    model: str = ""  # empty: the profile's model
 
     @property
     def slug(self) -> str:
         """The name as used in test ids and fixture file names (``[a-z0-9-]``)."""
         return _slug(self.name)
 
-    def body(self) -> dict[str, Any]:
+    def body(self, contracts: Contracts | None = None) -> dict[str, Any]:
         """The request body: the documented request with this image and ratio."""
-        return {
-            "model": self.model,
-            "input": {"image_url": self.image_url},
-            "parameters": {"ratio": self.ratio},
-        }
+        contracts = contracts or load_contracts()
+        fields, body = contracts.profile.request, dict[str, Any]()
+        fields.model.put(body, self.model or contracts.profile.model)
+        fields.image_url.put(body, self.image_url)
+        fields.ratio.put(body, self.ratio)
+        return body
 
     def expected_box(self, name: str) -> geometry.Box | None:
-        """``face_bbox`` / ``ext_bbox`` as the cases file expects it, when it gives one."""
+        """A box (by its field name) as the cases file expects it, when it gives one."""
         box = self.extra.get(name)
         return cast(geometry.Box, tuple(box)) if box is not None else None
 
@@ -104,11 +106,20 @@ def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
             f"{where}: field 'name' is {json.dumps(name)}; give a string with a letter or digit"
         )
     url = entry["image_url"]
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        host = parts.hostname if parts is not None else None
+    except ValueError:  # such as an unclosed IPv6 bracket
+        parts, host = None, None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not host:
         raise CasesFileError(
             f"{where}: field 'image_url' is {json.dumps(url)}; give the public http(s) URL of "
             f"the image (local paths are not supported by the endpoint)"
+        )
+    if not contracts.accepts_image_url(url):
+        raise CasesFileError(
+            f"{where}: field 'image_url' is {json.dumps(url)}, which the request contract "
+            f"refuses (no whitespace, a port 0..65535); give a well-formed http(s) URL"
         )
     if entry["ratio"] not in contracts.ratios:
         raise CasesFileError(
@@ -119,7 +130,7 @@ def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
         raise CasesFileError(
             f"{where}: field 'expect' is {json.dumps(entry['expect'])}; use one of {list(EXPECTS)}"
         )
-    for box_name in ("face_bbox", "ext_bbox"):
+    for box_name in (at.name for at in contracts.profile.response.boxes):
         if box_name in entry and not geometry.is_box(entry[box_name]):
             raise CasesFileError(
                 f"{where}: field {box_name!r} is {json.dumps(entry[box_name])}; give "
@@ -138,7 +149,7 @@ def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
         ratio=entry["ratio"],
         expect=entry["expect"],
         extra={k: v for k, v in entry.items() if k not in _REQUIRED},
-        model=contracts.models[0],
+        model=contracts.profile.model,
     )
 
 
@@ -147,16 +158,16 @@ def load_cases(
 ) -> tuple[LiveCase, ...]:
     """The cases of ``path``; ``CasesFileError`` names the entry and the field on any problem."""
     contracts = contracts or load_contracts()
+    if path.is_dir():
+        raise CasesFileError(f"{path}: is a directory; give the cases file (a JSON list)")
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
-        raise CasesFileError(f"{path}: cannot read the cases file ({exc.strerror})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
         raise CasesFileError(
-            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); fix the syntax there"
+            f"{path}: cannot read the cases file ({exc.strerror or type(exc).__name__}); "
+            f"check the path (a dangling link?) and its permissions"
         ) from None
+    data = read_json_file(path, raw, CasesFileError)
     if not isinstance(data, list) or not data:
         raise CasesFileError(
             f"{path}: give a non-empty JSON list of cases "

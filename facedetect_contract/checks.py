@@ -1,37 +1,48 @@
 """The checks: registered functions, each named after the documented claim it asserts.
 
-A check receives an interaction and the contracts and yields ``Finding``s; ``run_checks`` turns
-them into ``Violation``s that carry the check's name, the interaction's name and the rule's
-source. Every check is backed by a rule of the docs (its ``source``); none is generic.
+A check receives an interaction and a ``CheckContext`` (the contracts, the interaction's outcome,
+and in a live run its case and its recording) and yields ``Finding``s; ``run_checks`` turns them
+into ``Violation``s that carry the check's name, the interaction's name and the rule's source.
+Every check is backed by a rule of the docs (its ``sources``, ids of the endpoint profile); none is
+generic. A check that needs a JSON body is not run on one that is not JSON: that answer gets one
+finding ("the body is not JSON"), not a dozen derived ones.
+
+Checks across a whole run (the same image at two ratios, unique request ids) are registered with
+``run_check`` and receive a ``RunContext``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 
 from . import geometry
-from .contracts import Contracts, load_contracts
+from .cases import LiveCase
+from .contracts import SCHEMA_FILES, Contracts, load_contracts
 from .interaction import Interaction
+from .outcome import Outcome, classify, nearest_answer
+from .pointers import Pointer
 from .violations import ABSENT, Severity, Violation, render_value
 
 __all__ = [
-    "BOXES",
     "CHECKS",
+    "RUN_CHECKS",
     "Check",
+    "CheckContext",
     "Finding",
+    "RunCheck",
+    "RunContext",
     "check",
     "response_schema_for",
+    "run_check",
     "run_checks",
+    "run_run_checks",
 ]
-
-EMO_DETECT_DOC = "https://help.aliyun.com/zh/model-studio/emo-detect-api (2026-02-11)"
-ERROR_CODE_DOC = "https://help.aliyun.com/zh/model-studio/error-code"
-QUICK_START_DOC = "https://help.aliyun.com/en/model-studio/emo-quick-start/"
 
 
 @dataclass(frozen=True)
@@ -43,108 +54,185 @@ class Finding:
     documented: str
     title: str
     severity: Severity = Severity.BREAKING
+    source: str | None = None  # overrides the check's sources (a cases file entry, a fixture)
+    interaction: str | None = None  # run checks: the interaction it is about
 
 
-CheckFunction = Callable[[Interaction, Contracts], Iterable[Finding]]
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check may look at besides the interaction itself."""
+
+    contracts: Contracts
+    outcome: Outcome | None = None  # set by run_checks: the interaction's outcome
+    case: LiveCase | None = None  # a live case: its expect and expected boxes
+    case_source: str = ""  # where the case comes from, for the findings about it
+    recording: Interaction | None = None  # the fixture that answered the same request
+
+
+CheckFunction = Callable[[Interaction, CheckContext], Iterable[Finding]]
+
+
+def _cite(contracts: Contracts, sources: Sequence[str]) -> str:
+    return "; ".join(str(contracts.profile.source(source)) for source in sources)
 
 
 @dataclass(frozen=True)
 class Check:
-    """A registered check: its name (the claim), its function and the source of its rule."""
+    """A registered check: its name (the claim), its function and the sources of its rule."""
 
     name: str
     function: CheckFunction
-    source: str
+    sources: tuple[str, ...]
+    needs_json: bool = True
 
-    def __call__(self, interaction: Interaction, contracts: Contracts) -> list[Violation]:
+    def __call__(self, interaction: Interaction, context: CheckContext) -> list[Violation]:
+        default = _cite(context.contracts, self.sources)
         return [
             Violation(
                 check=self.name,
-                interaction=interaction.name,
+                interaction=finding.interaction or interaction.name,
                 pointer=finding.pointer,
                 received=finding.received,
                 documented=finding.documented,
                 severity=finding.severity,
-                source=self.source,
+                source=finding.source or default,
                 title=finding.title,
             )
-            for finding in self.function(interaction, contracts)
+            for finding in self.function(interaction, context)
         ]
 
 
 CHECKS: dict[str, Check] = {}
 
 
-def check(*, source: str) -> Callable[[CheckFunction], CheckFunction]:
-    """Register a check under its function's name, with the doc source of its rule."""
+def check(
+    *, sources: Sequence[str], needs_json: bool = True
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check under its function's name, with the profile ids of its rule's sources."""
 
     def register(function: CheckFunction) -> CheckFunction:
-        if function.__name__ in CHECKS:
+        if function.__name__ in CHECKS or function.__name__ in RUN_CHECKS:
             raise ValueError(f"check {function.__name__!r} is registered twice")
-        CHECKS[function.__name__] = Check(function.__name__, function, source)
+        CHECKS[function.__name__] = Check(function.__name__, function, tuple(sources), needs_json)
         return function
 
     return register
 
 
+def _known(only: Sequence[str] | None) -> None:
+    if only is not None:
+        unknown = sorted(set(only) - set(CHECKS) - set(RUN_CHECKS))
+        if unknown:
+            raise KeyError(
+                f"unknown checks {unknown}; registered: {sorted({*CHECKS, *RUN_CHECKS})}"
+            )
+
+
 def run_checks(
     interaction: Interaction,
-    contracts: Contracts | None = None,
+    context: Contracts | CheckContext | None = None,
     *,
     only: Sequence[str] | None = None,
 ) -> list[Violation]:
     """Every registered check (or those named in ``only``) on one interaction."""
-    contracts = contracts or load_contracts()
-    if only is not None:
-        unknown = sorted(set(only) - set(CHECKS))
-        if unknown:
-            raise KeyError(f"unknown checks {unknown}; registered: {sorted(CHECKS)}")
+    if not isinstance(context, CheckContext):
+        context = CheckContext(context or load_contracts())
+    _known(only)
+    context = dataclasses.replace(
+        context, outcome=classify(interaction.response, context.contracts)
+    )
+    is_json = interaction.response.body_is_json
     violations: list[Violation] = []
     for name, registered in CHECKS.items():
+        if (only is None or name in only) and (is_json or not registered.needs_json):
+            violations.extend(registered(interaction, context))
+    return violations
+
+
+# --- checks across a run -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Every judged answer of a run, with the case each answered (``None`` for probes)."""
+
+    contracts: Contracts
+    answers: Sequence[tuple[Interaction, LiveCase | None]] = ()
+    outcomes: Mapping[str, Outcome] = field(default_factory=dict)  # by interaction name
+    repeated: Mapping[str, str] = field(default_factory=dict)  # repeat's name -> first's name
+
+
+RunCheckFunction = Callable[[RunContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class RunCheck:
+    """A registered check over a whole run; each finding names its interaction."""
+
+    name: str
+    function: RunCheckFunction
+    sources: tuple[str, ...]
+
+    def __call__(self, context: RunContext) -> list[Violation]:
+        default = _cite(context.contracts, self.sources)
+        return [
+            Violation(
+                check=self.name,
+                interaction=finding.interaction or "(the run)",
+                pointer=finding.pointer,
+                received=finding.received,
+                documented=finding.documented,
+                severity=finding.severity,
+                source=finding.source or default,
+                title=finding.title,
+            )
+            for finding in self.function(context)
+        ]
+
+
+RUN_CHECKS: dict[str, RunCheck] = {}
+
+
+def run_check(*, sources: Sequence[str]) -> Callable[[RunCheckFunction], RunCheckFunction]:
+    """Register a check over a whole run under its function's name."""
+
+    def register(function: RunCheckFunction) -> RunCheckFunction:
+        if function.__name__ in CHECKS or function.__name__ in RUN_CHECKS:
+            raise ValueError(f"check {function.__name__!r} is registered twice")
+        RUN_CHECKS[function.__name__] = RunCheck(function.__name__, function, tuple(sources))
+        return function
+
+    return register
+
+
+def run_run_checks(context: RunContext, *, only: Sequence[str] | None = None) -> list[Violation]:
+    """Every registered run check (or those in ``only``) on the answers of one run."""
+    _known(only)
+    if not context.outcomes:
+        outcomes = {i.name: classify(i.response, context.contracts) for i, _ in context.answers}
+        context = dataclasses.replace(context, outcomes=outcomes)
+    violations: list[Violation] = []
+    for name, registered in RUN_CHECKS.items():
         if only is None or name in only:
-            violations.extend(registered(interaction, contracts))
+            violations.extend(registered(context))
     return violations
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _pointer(parts: Iterable[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+def _outcome(interaction: Interaction, context: CheckContext) -> Outcome:
+    return context.outcome or classify(interaction.response, context.contracts)
 
 
-def _get(body: Any, *path: str | int) -> Any:
-    """The value at ``path`` in ``body``, or ``ABSENT``."""
-    node = body
-    for part in path:
-        in_mapping = isinstance(part, str) and isinstance(node, Mapping) and part in node
-        in_list = isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node)
-        if in_mapping or in_list:
-            node = node[part]
-        else:
-            return ABSENT
-    return node
-
-
-def _is_error_status(interaction: Interaction) -> bool:
-    return interaction.response.status >= 400
-
-
-def response_schema_for(interaction: Interaction) -> str:
-    """The contract a response is judged by: by status, then by ``output.check_pass``."""
-    if _is_error_status(interaction):
-        return "error_body"
-    check_pass = _get(interaction.response.body, "output", "check_pass")
-    if check_pass is False:
-        return "check_failed"
-    if check_pass is True:
-        return "check_passed"
-    # check_pass is missing or mistyped: an output with boxes is judged as a pass, so a renamed
-    # check_pass is reported precisely; an output without boxes as a failure; no output as a pass.
-    body = interaction.response.body
-    has_output = _get(body, "output") is not ABSENT
-    has_boxes = _get(body, "output", "face_bbox") is not ABSENT
-    return "check_failed" if has_output and not has_boxes else "check_passed"
+def response_schema_for(interaction: Interaction, contracts: Contracts | None = None) -> str | None:
+    """The short name of the contract a body is judged by (``None``: an undocumented status)."""
+    contracts = contracts or load_contracts()
+    kind = nearest_answer(interaction.response, contracts)
+    if kind is None:
+        return None
+    by_file = {filename: name for name, filename in SCHEMA_FILES.items()}
+    return by_file[kind.schema]
 
 
 def _schema_findings(error: ValidationError) -> Iterator[Finding]:
@@ -159,7 +247,7 @@ def _schema_findings(error: ValidationError) -> Iterator[Finding]:
         known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
         for name in sorted(set(instance) - set(known)):
             yield Finding(
-                pointer=_pointer([*path, name]),
+                pointer=str(Pointer.of([*path, name])),
                 received=render_value(instance[name]),
                 documented=f"no field {name!r} here; documented fields: {sorted(known)}",
                 title=f"new undocumented field {name!r}",
@@ -171,7 +259,7 @@ def _schema_findings(error: ValidationError) -> Iterator[Finding]:
         for name in required:
             if isinstance(instance, dict) and name not in instance:
                 yield Finding(
-                    pointer=_pointer([*path, name]),
+                    pointer=str(Pointer.of([*path, name])),
                     received="(absent)",
                     documented=f"required field {name!r}",
                     title=f"required field {name!r} is missing",
@@ -181,7 +269,7 @@ def _schema_findings(error: ValidationError) -> Iterator[Finding]:
     if documented_by:
         documented += f" ({documented_by})"
     yield Finding(
-        pointer=_pointer(path),
+        pointer=str(Pointer.of(path)),
         received=render_value(error.instance),
         documented=documented,
         title=error.message if len(error.message) <= 120 else error.message[:117] + "...",
@@ -191,16 +279,20 @@ def _schema_findings(error: ValidationError) -> Iterator[Finding]:
 # --- the checks ------------------------------------------------------------------------------
 
 
-@check(source=f"{EMO_DETECT_DOC}; {ERROR_CODE_DOC}")
+@check(sources=("emo-detect-api", "error-code"), needs_json=False)
 def response_schema_conformance(
-    interaction: Interaction, contracts: Contracts
+    interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
-    """The body matches the contract for its status: pass, failure shape A, or the error body."""
+    """The body matches the contract of its kind of answer: pass, failure shape A, error body."""
     response = interaction.response
     if not response.body_is_json:
-        yield Finding("", render_value(response.body), "a JSON body", "the body is not JSON")
+        why = f" ({response.not_json})" if response.not_json else ""
+        yield Finding("", render_value(response.body), "a JSON body", f"the body is not JSON{why}")
         return
-    name = response_schema_for(interaction)
+    name = response_schema_for(interaction, context.contracts)
+    if name is None:
+        return  # an undocumented status: status_code_is_documented reports it
+    contracts = context.contracts
     if contracts.is_valid(name, response.body):
         return  # the common case, decided without collecting errors (see Contracts.is_valid)
     # One finding per place: a wrong type explains a failed 'const' or 'minimum' at the same spot.
@@ -216,171 +308,205 @@ def response_schema_conformance(
                 yield finding
 
 
-@check(source=f"{EMO_DETECT_DOC}; {ERROR_CODE_DOC}")
-def status_code_is_documented(interaction: Interaction, contracts: Contracts) -> Iterator[Finding]:
+@check(sources=("emo-detect-api", "error-code"), needs_json=False)
+def status_code_is_documented(interaction: Interaction, context: CheckContext) -> Iterator[Finding]:
     """The HTTP status is 200 or one of the error table's statuses."""
     status = interaction.response.status
-    if status not in contracts.documented_statuses:
+    documented = context.contracts.documented_statuses
+    if status not in documented:
         yield Finding(
             pointer="",
             received=f"HTTP {status}",
-            documented=f"one of {sorted(contracts.documented_statuses)}",
+            documented=f"one of {sorted(documented)}",
             title=f"undocumented HTTP status {status}",
         )
 
 
-@check(source=EMO_DETECT_DOC)
+@check(sources=("emo-detect-api",))
 def response_content_type_is_json(
-    interaction: Interaction, contracts: Contracts
+    interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
-    """The response says it is JSON (``application/json``, parameters allowed)."""
+    """The response says it is JSON (the documented media type, parameters allowed)."""
+    expected = context.contracts.profile.content_type
     content_type = interaction.response.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
-    if media_type != "application/json":
+    if media_type != expected:
         yield Finding(
             pointer="",
             received=f"Content-Type: {content_type or '(absent)'}",
-            documented="Content-Type: application/json",
+            documented=f"Content-Type: {expected}",
             title="response Content-Type is not JSON",
         )
 
 
-@check(source=EMO_DETECT_DOC)
+@check(sources=("emo-detect-api",))
 def request_id_is_non_empty_string(
-    interaction: Interaction, contracts: Contracts
+    interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
-    """Every JSON response carries ``request_id``, a non-empty string."""
-    if not interaction.response.body_is_json:
-        return
-    request_id = _get(interaction.response.body, "request_id")
+    """Every JSON response carries the request id, a non-empty string."""
+    at = context.contracts.profile.response.request_id
+    request_id = at.get(interaction.response.body)
     if not isinstance(request_id, str) or not request_id:
         yield Finding(
-            pointer="/request_id",
+            pointer=str(at),
             received=render_value(request_id),
             documented="a non-empty string naming the request",
-            title="request_id is missing or empty",
+            title=f"{at.name} is missing or empty",
         )
 
 
-BOXES = ("face_bbox", "ext_bbox")
-"""The two boxes of a passed check, in the order the docs list them."""
+@check(sources=("emo-detect-api",))
+def request_id_header_matches_body(
+    interaction: Interaction, context: CheckContext
+) -> Iterator[Finding]:
+    """Where a gateway sends a request-id header, it names the request the body's id names."""
+    profile = context.contracts.profile
+    header = interaction.response.headers.get(profile.request_id_header)
+    body_id = profile.response.request_id.get(interaction.response.body)
+    if header is not None and isinstance(body_id, str) and body_id and header.strip() != body_id:
+        yield Finding(
+            pointer=str(profile.response.request_id),
+            received=f"{profile.request_id_header}: {render_value(header)}, body "
+            f"{render_value(body_id)}",
+            documented="one request, one id: the header (where sent) equals the body's id",
+            title=f"the {profile.request_id_header} header names another request",
+            severity=Severity.ADDITIVE,
+        )
 
 
-@check(source=EMO_DETECT_DOC)
-def boxes_are_ordered_integers(interaction: Interaction, contracts: Contracts) -> Iterator[Finding]:
+@check(sources=("emo-detect-api",))
+def boxes_are_ordered_integers(
+    interaction: Interaction, context: CheckContext
+) -> Iterator[Finding]:
     """Each box present is 4 non-negative integers [x1, y1, x2, y2] with x1 < x2 and y1 < y2."""
-    for name in BOXES:
-        box = _get(interaction.response.body, "output", name)
+    for at in context.contracts.profile.response.boxes:
+        box = at.get(interaction.response.body)
         if box is ABSENT or box is None:
             continue
         if not geometry.is_box(box):
             yield Finding(
-                pointer=f"/output/{name}",
+                pointer=str(at),
                 received=render_value(box),
                 documented="[x1, y1, x2, y2]: 4 non-negative integers, x1 < x2, y1 < y2",
-                title=f"{name} is not a well-formed box",
+                title=f"{at.name} is not a well-formed box",
             )
 
 
-def _boxes(interaction: Interaction) -> tuple[Any, Any] | None:
-    face = _get(interaction.response.body, "output", "face_bbox")
-    ext = _get(interaction.response.body, "output", "ext_bbox")
-    if geometry.is_box(face) and geometry.is_box(ext):
-        return face, ext
+def _boxes(interaction: Interaction, context: CheckContext) -> tuple[Any, Any] | None:
+    face_at, crop_at = context.contracts.profile.response.boxes
+    face = face_at.get(interaction.response.body)
+    crop = crop_at.get(interaction.response.body)
+    if geometry.is_box(face) and geometry.is_box(crop):
+        return face, crop
     return None
 
 
-@check(source=EMO_DETECT_DOC)
-def face_bbox_inside_ext_bbox(interaction: Interaction, contracts: Contracts) -> Iterator[Finding]:
+@check(sources=("emo-detect-api",))
+def face_bbox_inside_ext_bbox(interaction: Interaction, context: CheckContext) -> Iterator[Finding]:
     """The face box lies inside the extended (crop) box."""
-    boxes = _boxes(interaction)
+    boxes = _boxes(interaction, context)
+    face_at, crop_at = context.contracts.profile.response.boxes
     if boxes and not geometry.contains(boxes[1], boxes[0]):
         yield Finding(
-            pointer="/output/face_bbox",
-            received=f"face_bbox {render_value(boxes[0])}, ext_bbox {render_value(boxes[1])}",
-            documented="face_bbox inside ext_bbox: the video model crops the image to ext_bbox",
-            title="face_bbox lies outside ext_bbox",
+            pointer=str(face_at),
+            received=f"{face_at.name} {render_value(boxes[0])}, "
+            f"{crop_at.name} {render_value(boxes[1])}",
+            documented=f"{face_at.name} inside {crop_at.name}: the video model crops the image "
+            f"to {crop_at.name}",
+            title=f"{face_at.name} lies outside {crop_at.name}",
         )
 
 
-@check(source=EMO_DETECT_DOC)
-def ext_bbox_matches_ratio(interaction: Interaction, contracts: Contracts) -> Iterator[Finding]:
-    """The ext box's width:height equals the requested ratio (default 1:1) within 1 px."""
-    boxes = _boxes(interaction)
+@check(sources=("emo-detect-api",))
+def ext_bbox_matches_ratio(interaction: Interaction, context: CheckContext) -> Iterator[Finding]:
+    """The crop box's width:height equals the requested ratio (default 1:1) within the profile's
+    tolerance."""
+    boxes = _boxes(interaction, context)
     if not boxes:
         return
-    ratio_text = interaction.ratio or contracts.default_ratio
+    contracts = context.contracts
+    profile = contracts.profile
+    asked = profile.request.ratio.get(interaction.request.body)
+    ratio_text = asked if isinstance(asked, str) else contracts.default_ratio
     try:
         ratio = geometry.parse_ratio(ratio_text)
     except ValueError:
         return  # an invalid ratio is the request's fault; the rejection checks judge that
-    ext = boxes[1]
-    if not geometry.matches_ratio(ext, ratio):
+    crop = profile.ratio_box.get(interaction.response.body)
+    tolerance = profile.ratio_tolerance_px
+    if not geometry.matches_ratio(crop, ratio, tolerance_px=tolerance):
         yield Finding(
-            pointer="/output/ext_bbox",
-            received=f"{render_value(ext)}: {ext[2] - ext[0]}x{ext[3] - ext[1]} px",
-            documented=f"width:height = {ratio_text} within {geometry.RATIO_TOLERANCE_PX} px",
-            title=f"ext_bbox does not have the requested ratio {ratio_text}",
+            pointer=str(profile.ratio_box),
+            received=f"{render_value(crop)}: {crop[2] - crop[0]}x{crop[3] - crop[1]} px",
+            documented=f"width:height = {ratio_text} within {tolerance} px",
+            title=f"{profile.ratio_box.name} does not have the requested ratio {ratio_text}",
         )
 
 
-@check(source=EMO_DETECT_DOC)
+@check(sources=("emo-detect-api",))
 def check_pass_true_has_both_boxes(
-    interaction: Interaction, contracts: Contracts
+    interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
-    """A passed check comes with ``face_bbox`` and ``ext_bbox``."""
-    if _get(interaction.response.body, "output", "check_pass") is not True:
+    """A passed check comes with both boxes."""
+    fields = context.contracts.profile.response
+    if fields.verdict.get(interaction.response.body) is not True:
         return
-    for name in BOXES:
-        box = _get(interaction.response.body, "output", name)
+    for at in fields.boxes:
+        box = at.get(interaction.response.body)
         if box is ABSENT or box is None:
             yield Finding(
-                pointer=f"/output/{name}",
+                pointer=str(at),
                 received=render_value(box),
-                documented=f"check_pass true comes with {name}",
-                title=f"check passed without {name}",
+                documented=f"{fields.verdict.name} true comes with {at.name}",
+                title=f"check passed without {at.name}",
             )
 
 
-@check(source=f"{EMO_DETECT_DOC}; price: {QUICK_START_DOC}")
-def usage_image_count_is_one(interaction: Interaction, contracts: Contracts) -> Iterator[Finding]:
-    """Whenever ``usage`` is present, ``usage.image_count`` is 1 (one image, the billing unit)."""
-    usage = _get(interaction.response.body, "usage")
-    if usage is ABSENT:
+@check(sources=("emo-detect-api", "emo-quick-start"))
+def usage_image_count_is_one(interaction: Interaction, context: CheckContext) -> Iterator[Finding]:
+    """Whenever usage is present, it counts one image (the billing unit) per request."""
+    profile = context.contracts.profile
+    body = interaction.response.body
+    if profile.response.usage.get(body) is ABSENT:
         return
-    count = _get(usage, "image_count")
+    count = profile.response.billed_images.get(body)
     if type(count) is not int or count != 1:
         yield Finding(
-            pointer="/usage/image_count",
+            pointer=str(profile.response.billed_images),
             received=render_value(count),
-            documented="1: one image per request, billed at CNY 0.004",
-            title="usage.image_count is not 1",
+            documented=f"1: one {profile.billing_unit} per request, billed at "
+            f"{profile.currency} {profile.price}",
+            title=f"{profile.response.billed_images.name} is not 1",
         )
 
 
-@check(source=f"{ERROR_CODE_DOC}; billing: {QUICK_START_DOC}")
+@check(sources=("error-code", "emo-quick-start"))
 def request_failure_is_not_billed(
-    interaction: Interaction, contracts: Contracts
+    interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
-    """A request failure (HTTP 4xx/5xx) carries no ``usage``: failures are not billed."""
-    if not _is_error_status(interaction):
-        return
-    usage = _get(interaction.response.body, "usage")
+    """A request failure (HTTP 4xx/5xx) carries no usage: failures are not billed."""
+    outcome = _outcome(interaction, context)
+    if outcome.status < 400 or outcome.kind == "failed":
+        return  # a shape B failure is judged by its own reading (failure-billing)
+    at = context.contracts.profile.response.usage
+    usage = at.get(interaction.response.body)
     if usage is not ABSENT:
         yield Finding(
-            pointer="/usage",
+            pointer=str(at),
             received=render_value(usage),
             documented="no usage on a request failure: request failures are not billed",
-            title=f"HTTP {interaction.response.status} failure carries usage (billed?)",
+            title=f"HTTP {outcome.status} failure carries usage (billed?)",
         )
 
 
-@check(source=ERROR_CODE_DOC)
-def error_code_is_documented(interaction: Interaction, contracts: Contracts) -> Iterator[Finding]:
+@check(sources=("error-code",))
+def error_code_is_documented(interaction: Interaction, context: CheckContext) -> Iterator[Finding]:
     """An error's code is documented for its status; a new code under a known status is additive."""
+    contracts = context.contracts
+    at = contracts.profile.response.error_code
     status = interaction.response.status
-    code = _get(interaction.response.body, "code")
-    if not _is_error_status(interaction) or not isinstance(code, str):
+    code = at.get(interaction.response.body)
+    if status < 400 or not isinstance(code, str):
         return
     if status not in contracts.documented_statuses:
         return  # status_code_is_documented reports it
@@ -390,14 +516,14 @@ def error_code_is_documented(interaction: Interaction, contracts: Contracts) -> 
     listed = sorted(entry.code for entry in contracts.errors_for(status=status))
     if elsewhere:
         yield Finding(
-            pointer="/code",
+            pointer=str(at),
             received=f"HTTP {status} with code {code!r}",
             documented=f"{code!r} is documented under HTTP {', '.join(map(str, elsewhere))}",
             title=f"{code!r} came with HTTP {status}, not its documented status",
         )
     else:
         yield Finding(
-            pointer="/code",
+            pointer=str(at),
             received=f"HTTP {status} with code {code!r}",
             documented=f"codes documented for HTTP {status}: {', '.join(listed)}",
             title=f"undocumented error code {code!r} under HTTP {status}",
@@ -405,9 +531,9 @@ def error_code_is_documented(interaction: Interaction, contracts: Contracts) -> 
         )
 
 
-@check(source=ERROR_CODE_DOC)
+@check(sources=("error-code",), needs_json=False)
 def invalid_request_is_rejected(
-    interaction: Interaction, contracts: Contracts
+    interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
     """A request the docs say is invalid gets a documented 4xx error body: never 2xx, never 5xx."""
     expectation = interaction.expectation
@@ -422,8 +548,8 @@ def invalid_request_is_rejected(
             title=f"server error on an invalid request: {expectation.reason}",
         )
         return
-    if not expectation.must_reject:
-        return
+    if not expectation.must_reject or not interaction.response.body_is_json:
+        return  # a body that is not JSON is reported as such, and only as such
     if status < 400:
         yield Finding(
             pointer="",
@@ -440,11 +566,111 @@ def invalid_request_is_rejected(
             f"{expectation.reason} ({expectation.source})",
             title=f"invalid request rejected with another status: {expectation.reason}",
         )
-    code = _get(interaction.response.body, "code")
+    at = context.contracts.profile.response.error_code
+    code = at.get(interaction.response.body)
     if expectation.codes is not None and code not in expectation.codes:
         yield Finding(
-            pointer="/code",
+            pointer=str(at),
             received=render_value(code),
             documented=f"one of {sorted(expectation.codes)}: {expectation.reason}",
             title=f"invalid request rejected with another code: {expectation.reason}",
+        )
+
+
+_EXPECTS = {
+    "pass": ("the portrait check passes", (True,)),
+    "fail": ("the portrait check fails (shape A or B)", (False,)),
+    "any": ("the portrait check passes or fails, not a request failure", (True, False)),
+}
+
+
+@check(sources=("emo-detect-api",))
+def live_case_meets_its_expect(
+    interaction: Interaction, context: CheckContext
+) -> Iterator[Finding]:
+    """A live case's answer is what its ``expect`` says: a pass, a failure, or either."""
+    case = context.case
+    if case is None:
+        return
+    outcome = _outcome(interaction, context)
+    wanted, admitted = _EXPECTS[case.expect]
+    if outcome.passed not in admitted:
+        verdict = context.contracts.profile.response.verdict
+        yield Finding(
+            pointer=str(verdict) if interaction.response.status == 200 else "",
+            received=outcome.describe(),
+            documented=f"expect {case.expect!r}: {wanted}",
+            title=f"live case {case.name!r} did not meet its expect {case.expect!r}",
+            source=f"{context.case_source or 'the live cases file'}, entry {case.name!r}",
+        )
+
+
+def _box_drift(
+    live: Outcome,
+    expected: Mapping[Pointer, Sequence[int] | None],
+    where: str,
+    source: str,
+    context: CheckContext,
+) -> Iterator[Finding]:
+    threshold = context.contracts.profile.iou_min
+    face_at, crop_at = context.contracts.profile.response.boxes
+    for at, box in ((face_at, live.face_box), (crop_at, live.crop_box)):
+        wanted = expected.get(at)
+        if box is None or wanted is None:
+            continue
+        overlap = geometry.iou(box, wanted)
+        if overlap < threshold:
+            yield Finding(
+                pointer=str(at),
+                received=f"{render_value(list(box))} (IoU {overlap:.2f} with {where})",
+                documented=f"{render_value(list(wanted))} in {where}: IoU >= {threshold}",
+                title=f"behaviour drift: {at.name} moved (IoU {overlap:.2f} < {threshold})",
+                severity=Severity.ADDITIVE,
+                source=source,
+            )
+
+
+@check(sources=("emo-detect-api",))
+def behaviour_matches_recording(
+    interaction: Interaction, context: CheckContext
+) -> Iterator[Finding]:
+    """The same request gets the same verdict and boxes (IoU at least the profile's threshold) as
+    its recording and as the boxes its live case expects; a change is behaviour drift (additive)."""
+    live = _outcome(interaction, context)
+    recording = context.recording
+    if recording is not None:
+        recorded = classify(recording.response, context.contracts)
+        kind, date = recording.provenance.get("kind", "?"), recording.provenance.get("date", "?")
+        where = f"fixture {recording.name!r} ({kind} {date})"
+        source = f"fixtures/face-detect/{recording.name}.json"
+        if (
+            live.passed is not None
+            and recorded.passed is not None
+            and live.passed != recorded.passed
+        ):
+            yield Finding(
+                pointer=str(context.contracts.profile.response.verdict),
+                received=f"the portrait check {'passed' if live.passed else 'failed'}",
+                documented=f"it {'passed' if recorded.passed else 'failed'} in {where}",
+                title="behaviour drift: the portrait check flipped",
+                severity=Severity.ADDITIVE,
+                source=source,
+            )
+        else:
+            face_at, crop_at = context.contracts.profile.response.boxes
+            expected = {face_at: recorded.face_box, crop_at: recorded.crop_box}
+            yield from _box_drift(live, expected, where, source, context)
+    case = context.case
+    if case is not None:
+        face_at, crop_at = context.contracts.profile.response.boxes
+        expected = {
+            face_at: case.expected_box(face_at.name),
+            crop_at: case.expected_box(crop_at.name),
+        }
+        yield from _box_drift(
+            live,
+            expected,
+            f"live case {case.name!r}",
+            f"{context.case_source or 'the live cases file'}, entry {case.name!r}",
+            context,
         )

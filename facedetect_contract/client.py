@@ -1,38 +1,46 @@
 """The face-detect client: one httpx client for every mode, and typed results.
 
 Users import it; the suite uses it offline (respx in front of the fake), against the stub server
-and live. The key comes from ``DASHSCOPE_API_KEY`` only and lives in a ``Secret`` that is added
-to the request by an ``httpx.Auth`` flow, so no frame, repr or message of this module holds it.
+and live. The key comes from the profile's key variable (``DASHSCOPE_API_KEY``) only and lives in
+a ``Secret`` that is added to the request by an ``httpx.Auth`` flow, so no frame, repr or message
+of this module holds it. Every answer is read within a deadline and a size cap, decoded, then
+redacted before anything else sees it; whatever the transport raises becomes a typed error whose
+message holds no byte of the exchange.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import itertools
 import json
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import EllipsisType
 from typing import Any, Literal
 
 import httpx
 
 from .contracts import Contracts, load_contracts
-from .interaction import ENDPOINT_PATH, Interaction, RecordedRequest, RecordedResponse
-from .redaction import REDACTED, Secret, redact_headers
+from .interaction import Interaction, RecordedRequest, RecordedResponse
+from .outcome import Outcome, classify
+from .redaction import Redactor, Secret
+from .transport import DeadlineTransport, deadline
 
 __all__ = [
-    "BASE_URL_ENV",
-    "DEFAULT_BASE_URL",
-    "RETRYABLE_STATUSES",
+    "INVALID_KEY",
+    "MAX_RESPONSE_BYTES",
     "AccessDenied",
     "Auth",
     "AuthenticationFailed",
     "CheckFailed",
     "CheckPassed",
+    "EndpointBroken",
     "EndpointUnreachable",
     "FaceDetectClient",
     "FaceDetectError",
@@ -43,43 +51,62 @@ __all__ = [
     "Throttled",
     "UnexpectedResponse",
     "endpoint_url",
+    "retry_after_seconds",
 ]
 
-BASE_URL_ENV = "DASHSCOPE_HTTP_BASE_URL"
-DEFAULT_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
-RETRYABLE_STATUSES = frozenset({429, 500, 503})
 INVALID_KEY = "sk-invalid-0000000000000000"  # a key the endpoint cannot know, for 401 probes
+# No documented answer is larger than a kilobyte; an answer beyond this is not read to its end.
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 Auth = Literal["key", "none", "invalid"]
 """How a request authenticates: the configured key, no Authorization, or an unknown key."""
 
 
-def endpoint_url(base_url: str | None = None, environ: Mapping[str, str] | None = None) -> str:
-    """``base_url`` (else ``DASHSCOPE_HTTP_BASE_URL``, else the default) plus the endpoint path."""
-    # Precedence: the explicit argument (--base-url), then the environment, then the default.
+def _shown(url: httpx.URL) -> str:
+    """A URL as it may appear in a message: scheme, host, port and path only."""
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}{url.path}"
+
+
+def endpoint_url(
+    base_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    contracts: Contracts | None = None,
+) -> str:
+    """``base_url`` (else the base-URL variable, else the default) plus the endpoint path.
+
+    ``ValueError`` when it is not an http(s) API root; the message never repeats user info, a
+    query or a fragment, where a key could hide.
+    """
+    profile = (contracts or load_contracts()).profile
+    # Precedence: the explicit argument (an option), then the environment, then the default.
+    source = "the base URL option" if base_url else f"${profile.base_url_env}"
     base = (
         base_url
-        or (os.environ if environ is None else environ).get(BASE_URL_ENV)
-        or DEFAULT_BASE_URL
+        or (os.environ if environ is None else environ).get(profile.base_url_env)
+        or profile.default_base_url
     )
     try:
         parsed = httpx.URL(base)
-    except httpx.InvalidURL:
-        parsed = httpx.URL("invalid:")
-    shown = repr(str(parsed.copy_with(userinfo=b""))) if parsed.userinfo else repr(base)
+        shown = repr(_shown(parsed)) if parsed.host else "(unparseable)"
+    except (httpx.InvalidURL, ValueError, TypeError):
+        parsed, shown = httpx.URL("invalid:"), "(unparseable)"
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ValueError(
-            f"base URL {shown} (from --base-url or {BASE_URL_ENV}) is not an http(s) URL; "
-            f"give the API root, such as {DEFAULT_BASE_URL}"
+            f"base URL {shown} (from {source}) is not an http(s) URL; give the API root, "
+            f"such as {profile.default_base_url}"
         )
     if parsed.userinfo:
         raise ValueError(
-            f"base URL {shown} carries credentials (user:password@); remove them: the key "
-            f"goes in DASHSCOPE_API_KEY only"
+            f"base URL {shown} (from {source}) carries credentials (user:password@); remove "
+            f"them: the key goes in {profile.api_key_env} only"
         )
     if parsed.query or parsed.fragment:
-        raise ValueError(f"base URL {shown} must not carry a query or fragment; give the API root")
-    return base.rstrip("/") + ENDPOINT_PATH
+        raise ValueError(
+            f"base URL {shown} (from {source}) carries a query or a fragment (not shown, it "
+            f"may hold a key); give the API root alone"
+        )
+    return str(parsed.copy_with(path=parsed.path.rstrip("/") + profile.path))
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -103,7 +130,7 @@ class CheckFailed:
 
     code: str
     message: str
-    shape: Literal["A", "B"]
+    shape: str
     billed: bool
     request_id: str
     interaction: Interaction
@@ -115,6 +142,11 @@ class FaceDetectError(Exception):
 
 class EndpointUnreachable(FaceDetectError):
     """Timeout, refused connection or other transport failure: an error of the run, not drift."""
+
+
+class EndpointBroken(FaceDetectError):
+    """An answer that could not be read: cut short, undecodable, over the size cap, or not
+    complete by the deadline. An error of the run, not drift."""
 
 
 class UnexpectedResponse(FaceDetectError):
@@ -183,18 +215,21 @@ _ERROR_CLASSES: Mapping[int, type[RequestError]] = {
     404: ModelNotFound,
     429: Throttled,
 }
+_SECONDS = re.compile(r"[0-9]{1,9}")  # delay-seconds (RFC 9110 10.2.3), ASCII digits only
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """The ``Retry-After`` hint in seconds (delay-seconds or an HTTP date), ``None`` if absent
+    or malformed (``²``, ``-1``, ``NaN``, ``1.5`` are all malformed)."""
     value = headers.get("retry-after")
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _SECONDS.fullmatch(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -213,17 +248,32 @@ class _BearerAuth(httpx.Auth):
         return "_BearerAuth(<redacted>)"
 
 
+# What a transport failure says, by type: never the exception's own text, which may quote bytes.
+_TRANSPORT_FAULTS: tuple[tuple[type[BaseException], type[FaceDetectError], str], ...] = (
+    (httpx.ConnectTimeout, EndpointUnreachable, "no connection within the deadline"),
+    (httpx.ConnectError, EndpointUnreachable, "the connection was refused or failed"),
+    (httpx.TimeoutException, EndpointBroken, "no complete answer within the deadline"),
+    (httpx.DecodingError, EndpointBroken, "the body does not decode as its Content-Encoding says"),
+    (httpx.RemoteProtocolError, EndpointBroken, "the answer broke HTTP (cut short or malformed)"),
+    (httpx.LocalProtocolError, EndpointBroken, "the request could not be sent as HTTP"),
+    (httpx.NetworkError, EndpointBroken, "the connection broke during the exchange"),
+    (httpx.UnsupportedProtocol, EndpointUnreachable, "the URL's scheme is not HTTP"),
+)
+
+
 # --- the client ------------------------------------------------------------------------------
 
 
 class FaceDetectClient:
-    """Calls ``POST {base}/services/aigc/image2video/face-detect`` and types the answer.
+    """Calls the endpoint and types the answer.
 
-    Retries 429/500/503 up to ``max_retries`` times, waiting ``Retry-After`` (capped at
-    ``max_retry_wait``) or an exponential backoff. ``before_attempt`` runs before every attempt,
-    retries included (live mode paces there); ``on_exchange`` sees every attempt, already
-    redacted (live mode records and bills from it). ``environ`` (default ``os.environ``) is where
-    ``DASHSCOPE_API_KEY`` and ``DASHSCOPE_HTTP_BASE_URL`` are read; the key is read nowhere else.
+    Retries the retryable statuses (the error table's, and gateway faults) up to ``max_retries``
+    times, waiting ``Retry-After`` (capped at ``max_retry_wait``) or an exponential backoff.
+    ``timeout`` is each attempt's deadline: connect and the whole answer. ``before_attempt(n)``
+    runs before attempt ``n`` (0 first; live mode paces and budgets there) and may return
+    ``False`` to send no more attempts; ``on_exchange`` sees every attempt, already redacted
+    (live mode records and bills from it). ``environ`` (default ``os.environ``) is where the key
+    and base-URL variables are read; the key is read nowhere else.
     """
 
     def __init__(
@@ -237,31 +287,44 @@ class FaceDetectClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         on_exchange: Callable[[Interaction], None] | None = None,
-        before_attempt: Callable[[], None] | None = None,
+        before_attempt: Callable[[int], bool | None] | None = None,
         contracts: Contracts | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        if max_retries < 0 or timeout <= 0:
+        if max_retries < 0 or not timeout > 0:
             raise ValueError("max_retries must be >= 0 and timeout > 0")
-        self.url = endpoint_url(base_url, environ)
-        self._secret = Secret.from_env(environ)
+        self._contracts = contracts or load_contracts()
+        self.url = endpoint_url(base_url, environ, self._contracts)
+        self._host = httpx.URL(self.url).host
+        self._secret = Secret.from_env(environ, name=self._contracts.profile.api_key_env)
+        self._redactor = Redactor([self._secret])
+        self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_retry_wait = max_retry_wait
         self._sleep = sleep
         self._on_exchange = on_exchange
         self._before_attempt = before_attempt
-        self._contracts = contracts or load_contracts()
         self._counter = itertools.count(1)
-        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+        self._http = httpx.Client(
+            timeout=timeout,
+            transport=transport or DeadlineTransport(),
+            follow_redirects=False,
+            trust_env=False,  # the deadline transport carries no proxies; see the README
+        )
 
     def __repr__(self) -> str:
         return f"FaceDetectClient(url={self.url!r}, key={'set' if self._secret else 'unset'})"
 
     @property
     def has_key(self) -> bool:
-        """Whether ``DASHSCOPE_API_KEY`` was set when the client was made."""
+        """Whether the key variable was set when the client was made."""
         return self._secret is not None
+
+    @property
+    def redactor(self) -> Redactor:
+        """What this client redacts everything it records with (its key, any key-like text)."""
+        return self._redactor
 
     def close(self) -> None:
         self._http.close()
@@ -281,23 +344,26 @@ class FaceDetectClient:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         auth: Auth = "key",
-        method: str = "POST",
+        method: str | None = None,
         name: str | None = None,
         retry: bool = True,
     ) -> Interaction:
         """Send one request (JSON ``body`` or raw ``content``), retrying as documented.
 
         ``auth`` is ``"key"`` (the configured key), ``"none"`` (no Authorization) or ``"invalid"``
-        (a well-formed key the endpoint cannot know). ``headers`` replace the default
-        ``Content-Type: application/json`` when given, so a probe can leave it out.
+        (a well-formed key the endpoint cannot know). ``headers`` replace the default Content-Type
+        when given, so a probe can leave it out. Returns the last attempt's interaction; raises
+        ``EndpointUnreachable`` or ``EndpointBroken`` when no answer could be read.
         """
+        profile = self._contracts.profile
         if auth == "key" and self._secret is None:
             raise FaceDetectError(
-                "DASHSCOPE_API_KEY is not set; export it (the suite reads the key from there only)"
+                f"{profile.api_key_env} is not set; export it (the suite reads the key from "
+                f"there only)"
             )
         if content is None:
             content = json.dumps(body, ensure_ascii=False).encode()
-        sent_headers = {"Content-Type": "application/json"} if headers is None else dict(headers)
+        sent_headers = {"Content-Type": profile.content_type} if headers is None else dict(headers)
         http_auth: httpx.Auth | None = None
         if auth == "key" and self._secret is not None:
             http_auth = _BearerAuth(self._secret)
@@ -305,20 +371,28 @@ class FaceDetectClient:
             sent_headers["Authorization"] = "Bearer " + INVALID_KEY
         name = name or f"exchange-{next(self._counter)}"
         attempt = 0
+        interaction: Interaction | None = None
+        retryable = self._contracts.retryable_statuses
         while True:
+            if self._before_attempt is not None and self._before_attempt(attempt) is False:
+                if interaction is None:
+                    raise FaceDetectError("the request was not sent: before_attempt refused it")
+                return interaction  # no further attempt may be sent (the budget said so)
             interaction = self._send_once(
-                method=method,
+                method=method or profile.method,
                 headers=sent_headers,
                 content=content,
                 http_auth=http_auth,
                 auth=auth,
-                name=name,
-                attempt=attempt,
+                name=name if attempt == 0 else f"{name}-retry-{attempt}",
             )
-            status = interaction.response.status
-            if not retry or status not in RETRYABLE_STATUSES or attempt >= self.max_retries:
+            if (
+                not retry
+                or not self._should_retry(interaction, retryable)
+                or (attempt >= self.max_retries)
+            ):
                 return interaction
-            hint = _retry_after(interaction.response.headers)
+            hint = retry_after_seconds(interaction.response.headers)
             wait = (
                 hint
                 if hint is not None
@@ -326,6 +400,14 @@ class FaceDetectClient:
             )
             self._sleep(min(wait, self.max_retry_wait))
             attempt += 1
+
+    @staticmethod
+    def _should_retry(interaction: Interaction, retryable: frozenset[int]) -> bool:
+        """The retryable statuses, and any 5xx whose body is not JSON (a gateway's page)."""
+        response = interaction.response
+        return response.status in retryable or (
+            response.status >= 500 and not response.body_is_json
+        )
 
     def _send_once(
         self,
@@ -336,19 +418,22 @@ class FaceDetectClient:
         http_auth: httpx.Auth | None,
         auth: Auth,
         name: str,
-        attempt: int,
     ) -> Interaction:
-        if self._before_attempt is not None:
-            self._before_attempt()
         try:
-            response = self._http.request(
-                method, self.url, content=content, headers=headers, auth=http_auth
-            )
-        except httpx.TransportError as exc:
-            raise EndpointUnreachable(
-                f"endpoint unreachable: {type(exc).__name__} on {method} {self.url}"
-            ) from None
-        recorded_headers = redact_headers(response.request.headers, [self._secret, INVALID_KEY])
+            with (
+                deadline(self.timeout),
+                self._http.stream(
+                    method, self.url, content=content, headers=headers, auth=http_auth
+                ) as response,
+            ):
+                raw, complete = self._read_capped(response)
+                request_headers = response.request.headers
+        except AssertionError:
+            raise  # a test double's verdict (respx: no route matched), not a network fault
+        except Exception as exc:  # whatever the transport raised: typed, and without its text
+            raise self._transport_fault(exc, method) from None
+        redactor = self._redactor
+        recorded_headers = redactor.headers(request_headers.multi_items())
         recorded_headers.pop("content-length", None)
         if auth == "invalid":
             recorded_headers["authorization"] = "Bearer <invalid>"
@@ -357,110 +442,115 @@ class FaceDetectClient:
             body_text = None
         except ValueError:
             body, body_text = None, content.decode("utf-8", errors="replace")
-        interaction = Interaction(
-            name=name if attempt == 0 else f"{name}-retry-{attempt}",
-            request=RecordedRequest(method, recorded_headers, body, body_text),
-            response=RecordedResponse.from_bytes(
+        response_headers = redactor.headers(response.headers.multi_items())
+        if complete:
+            parsed = RecordedResponse.from_bytes(response.status_code, response_headers, raw)
+        else:
+            parsed = RecordedResponse(
                 response.status_code,
-                redact_headers(response.headers, [self._secret]),
-                self._redacted(response.content),
-            ),
-            provenance={"kind": "recorded", "host": response.request.url.host},
+                response_headers,
+                raw[:200].decode("utf-8", errors="replace"),
+                body_is_json=False,
+                not_json=f"larger than {MAX_RESPONSE_BYTES} bytes, not read to its end",
+            )
+        # Redacted after decoding: no escape, encoding or cut can hide the key from the match.
+        recorded = dataclasses.replace(parsed, body=redactor.tree(parsed.body))
+        interaction = Interaction(
+            name=name,
+            request=RecordedRequest(method, recorded_headers, body, body_text),
+            response=recorded,
+            provenance={"kind": "recorded", "host": self._host},
         )
         if self._on_exchange is not None:
             self._on_exchange(interaction)
         return interaction
 
-    def _redacted(self, content: bytes) -> bytes:
-        """Response bytes with the key replaced, in case a server or gateway echoes it."""
-        # Keys shorter than 8 characters would mangle ordinary JSON ("k" in "check_pass").
-        if self._secret is not None and len(self._secret.reveal()) >= 8:
-            content = content.replace(self._secret.reveal().encode(), REDACTED.encode())
-        return content
+    @staticmethod
+    def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:
+        """The decoded body, up to the cap; ``False`` when the answer went on beyond it."""
+        chunks, total = [], 0
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > MAX_RESPONSE_BYTES:
+                return b"".join(chunks)[: MAX_RESPONSE_BYTES + 1], False
+        return b"".join(chunks), True
+
+    def _transport_fault(self, exc: BaseException, method: str) -> FaceDetectError:
+        where = f"on {method} {_shown(httpx.URL(self.url))}"
+        for kind, error, says in _TRANSPORT_FAULTS:
+            if isinstance(exc, kind):
+                prefix = (
+                    "endpoint unreachable" if error is EndpointUnreachable else "endpoint broken"
+                )
+                return error(f"{prefix}: {says} ({type(exc).__name__} {where})")
+        return EndpointBroken(
+            f"endpoint broken: the exchange failed ({type(exc).__name__} {where})"
+        )
 
     # -- typed results ------------------------------------------------------------------------
 
     def detect(
         self,
         image_url: str,
-        ratio: str | None = "1:1",
+        ratio: str | EllipsisType | None = ...,
         *,
-        model: str = "emo-detect-v1",
+        model: str | None = None,
         name: str | None = None,
     ) -> CheckPassed | CheckFailed:
         """Check a portrait. Returns the passed or failed check; raises ``RequestError`` otherwise.
 
-        ``ratio=None`` leaves ``parameters`` out (the documented default applies).
+        ``ratio`` left as it is sends the documented default (``"1:1"``); ``ratio=None`` leaves
+        the parameters out (the endpoint then applies its default).
         """
-        body: dict[str, Any] = {"model": model, "input": {"image_url": image_url}}
+        contracts = self._contracts
+        fields = contracts.profile.request
+        body: dict[str, Any] = {}
+        fields.model.put(body, model or contracts.profile.model)
+        fields.image_url.put(body, image_url)
         if ratio is not None:
-            body["parameters"] = {"ratio": ratio}
+            fields.ratio.put(body, contracts.default_ratio if ratio is ... else ratio)
         return self.result(self.exchange(body, name=name))
+
+    def outcome(self, interaction: Interaction) -> Outcome:
+        """What the answer says (see ``outcome.classify``)."""
+        return classify(interaction.response, self._contracts)
 
     def result(self, interaction: Interaction) -> CheckPassed | CheckFailed:
         """The typed result of a response, or the typed error it stands for."""
-        response = interaction.response
-        body = response.body if response.body_is_json else None
-        status = response.status
-        if status >= 400:
-            code = body.get("code") if isinstance(body, dict) else None
-            message = body.get("message") if isinstance(body, dict) else None
-            request_id = body.get("request_id") if isinstance(body, dict) else None
-            code = code if isinstance(code, str) else None
-            if status == 400 and code in self._contracts.portrait_codes:
-                return CheckFailed(
-                    code=str(code),
-                    message=message if isinstance(message, str) else "",
-                    shape="B",
-                    billed="usage" in (body or {}),
-                    request_id=request_id if isinstance(request_id, str) else "",
-                    interaction=interaction,
-                )
+        outcome = self.outcome(interaction)
+        if outcome.kind == "passed":
+            assert outcome.face_box is not None
+            assert outcome.crop_box is not None
+            return CheckPassed(
+                face_bbox=outcome.face_box,
+                ext_bbox=outcome.crop_box,
+                request_id=outcome.request_id or "",
+                image_count=outcome.billed_images,
+                humanoid=outcome.humanoid,
+                interaction=interaction,
+            )
+        if outcome.kind == "failed":
+            return CheckFailed(
+                code=outcome.code or "",
+                message=outcome.message or "",
+                shape=outcome.shape or "",
+                billed=outcome.billed_images > 0,
+                request_id=outcome.request_id or "",
+                interaction=interaction,
+            )
+        status = interaction.response.status
+        if outcome.kind == "request_error":
             error_class = _ERROR_CLASSES.get(status, ServerError if status >= 500 else RequestError)
+            body = interaction.response.body
+            fallback = str(body)[:200] if not interaction.response.body_is_json else ""
             raise error_class(
                 status=status,
-                code=code,
-                message=message if isinstance(message, str) else str(response.body)[:200],
-                request_id=request_id if isinstance(request_id, str) else None,
-                retryable=status in RETRYABLE_STATUSES,
-                retry_after=_retry_after(response.headers),
+                code=outcome.code,
+                message=outcome.message if outcome.message is not None else fallback,
+                request_id=outcome.request_id,
+                retryable=status in self._contracts.retryable_statuses,
+                retry_after=retry_after_seconds(interaction.response.headers),
                 interaction=interaction,
             )
-        if status != 200:
-            raise UnexpectedResponse(f"undocumented status {status}", interaction)
-        if not isinstance(body, dict) or not isinstance(body.get("output"), dict):
-            raise UnexpectedResponse("a 200 response without an 'output' object", interaction)
-        output = body["output"]
-        usage = body.get("usage")
-        image_count = usage.get("image_count") if isinstance(usage, dict) else None
-        request_id = body.get("request_id")
-        request_id = request_id if isinstance(request_id, str) else ""
-        check_pass = output.get("check_pass")
-        if check_pass is True:
-            face, ext = output.get("face_bbox"), output.get("ext_bbox")
-            if not (_is_int_box(face) and _is_int_box(ext)):
-                raise UnexpectedResponse("check_pass true without two integer boxes", interaction)
-            humanoid = output.get("humanoid")
-            return CheckPassed(
-                face_bbox=tuple(face),
-                ext_bbox=tuple(ext),
-                request_id=request_id,
-                image_count=image_count if isinstance(image_count, int) else 0,
-                humanoid=humanoid if isinstance(humanoid, bool) else None,
-                interaction=interaction,
-            )
-        if check_pass is False:
-            code, message = output.get("code"), output.get("message")
-            return CheckFailed(
-                code=code if isinstance(code, str) else "",
-                message=message if isinstance(message, str) else "",
-                shape="A",
-                billed=isinstance(usage, dict),
-                request_id=request_id,
-                interaction=interaction,
-            )
-        raise UnexpectedResponse("output.check_pass is not a boolean", interaction)
-
-
-def _is_int_box(value: object) -> bool:
-    return isinstance(value, list) and len(value) == 4 and all(type(v) is int for v in value)
+        raise UnexpectedResponse(outcome.reason, interaction)

@@ -1,7 +1,9 @@
 """The contract files of ``contracts/face-detect/``: loaded once, checked, turned into validators.
 
-The contracts are data. This module is the only place that knows where they live and how they
-refer to each other; everything else asks it for a validator or for the error table.
+The contracts are data: the JSON Schemas of the messages, the error table, the endpoint profile
+(``profile.py``) and the open questions (``questions.py``). This module is the only place that
+knows where they live and how they refer to each other; it checks those references when it loads
+them, so a broken edit is named with its file, field and fix before anything runs.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from .pointers import Pointer
+from .profile import EndpointProfile, parse_profile
+from .questions import OpenQuestion, parse_questions
+from .violations import ABSENT
 
 try:  # optional: the same verdicts as jsonschema, sooner (see Contracts.is_valid)
     import jsonschema_rs
@@ -48,8 +55,14 @@ SCHEMA_FILES: Mapping[str, str] = {
     "error_body": "error.schema.json",
     "interaction": "interaction.schema.json",
     "error_table": "errors.schema.json",
+    "profile": "endpoint.schema.json",
+    "questions": "questions.schema.json",
 }
 ERROR_TABLE_FILE = "errors.json"
+PROFILE_FILE = "endpoint.json"
+QUESTIONS_FILE = "questions.json"
+# The schemas of data files, as opposed to the schemas of the endpoint's messages.
+_META_SCHEMAS = frozenset({"interaction", "error_table", "profile", "questions"})
 
 
 class ContractFileError(ValueError):
@@ -66,6 +79,7 @@ class ErrorEntry:
     kind: str
     retryable: bool
     source: str
+    stub_message: str | None = None
 
 
 def _read_json(path: Path) -> Any:
@@ -108,15 +122,7 @@ class Contracts:
             name: Draft202012Validator(schema, registry=self.registry)
             for name, schema in self.schemas.items()
         }
-        table = _read_json(directory / ERROR_TABLE_FILE)
-        problems = list(self.validators["error_table"].iter_errors(table))
-        if problems:
-            first = problems[0]
-            where = "/" + "/".join(str(p) for p in first.absolute_path)
-            raise ContractFileError(
-                f"{directory / ERROR_TABLE_FILE}: at {where}: {first.message}; "
-                f"make the entry match {SCHEMA_FILES['error_table']}"
-            )
+        table = self._read_checked(ERROR_TABLE_FILE, "error_table")
         self.errors = tuple(
             ErrorEntry(
                 status=row["status"],
@@ -125,9 +131,102 @@ class Contracts:
                 kind=row["kind"],
                 retryable=row["retryable"],
                 source=row["source"],
+                stub_message=row.get("stub_message"),
             )
             for row in table["errors"]
         )
+        try:
+            self.questions: Mapping[str, OpenQuestion] = parse_questions(
+                self._read_checked(QUESTIONS_FILE, "questions")
+            )
+        except ValueError as exc:
+            raise ContractFileError(f"{directory / QUESTIONS_FILE}: at {exc}") from None
+        try:
+            self.profile: EndpointProfile = parse_profile(
+                self._read_checked(PROFILE_FILE, "profile"), messages_of=self._messages_of
+            )
+        except ValueError as exc:
+            raise ContractFileError(f"{directory / PROFILE_FILE}: at {exc}") from None
+        self._check_references()
+
+    def _read_checked(self, filename: str, schema_name: str) -> Any:
+        """A data file of the directory, validated against its schema (the first error named)."""
+        data = _read_json(self.directory / filename)
+        problems = sorted(
+            self.validators[schema_name].iter_errors(data), key=lambda e: list(e.absolute_path)
+        )
+        if problems:
+            first = problems[0]
+            where = "/" + "/".join(str(p) for p in first.absolute_path)
+            raise ContractFileError(
+                f"{self.directory / filename}: at {where}: {first.message}; "
+                f"make it match {SCHEMA_FILES[schema_name]}"
+            )
+        return data
+
+    def _messages_of(self, code: str) -> tuple[str, ...] | None:
+        rows = [entry for entry in self.errors if entry.code == code]
+        if not rows:
+            return None
+        return tuple(
+            text
+            for row in rows
+            for text in (*row.messages, *((row.stub_message,) if row.stub_message else ()))
+        )
+
+    def _check_references(self) -> None:
+        """Every id and file one data file names in another exists."""
+        profile, where = self.profile, self.directory / PROFILE_FILE
+        if profile.model not in self.models:
+            raise ContractFileError(
+                f"{where}: at /model: {profile.model!r} is not in the model enum of "
+                f"{SCHEMA_FILES['request']}; add it there"
+            )
+        files = set(SCHEMA_FILES.values())
+        for kind in profile.answers:
+            if kind.schema not in files:
+                raise ContractFileError(
+                    f"{where}: at /answers/{kind.name}/schema: no contract {kind.schema!r}; "
+                    f"use one of {sorted(files)}"
+                )
+            if kind.question is not None:
+                self._check_reading(where, f"/answers/{kind.name}", kind.question, kind.reading)
+        for question_id in _open_question_ids(self.schemas):
+            self._check_reading(self.directory, "x-open-questions", question_id, None)
+        for question in self.questions.values():
+            for reading in question.readings:
+                for filename, pointer in reading.encoded_by:
+                    target = self._document(filename)
+                    if Pointer.parse(pointer).get(target) is ABSENT:
+                        raise ContractFileError(
+                            f"{self.directory / QUESTIONS_FILE}: question {question.id!r}, "
+                            f"reading {reading.id!r}: {filename} has nothing at {pointer!r}; "
+                            f"point at the keyword that encodes the reading"
+                        )
+
+    def _check_reading(self, where: Any, field: str, question: str, reading: str | None) -> None:
+        if question not in self.questions:
+            raise ContractFileError(
+                f"{where}: at {field}: no open question {question!r} in {QUESTIONS_FILE}; "
+                f"known: {sorted(self.questions)}"
+            )
+        readings = [r.id for r in self.questions[question].readings]
+        if reading is not None and reading not in readings:
+            raise ContractFileError(
+                f"{where}: at {field}/reading: question {question!r} has no reading "
+                f"{reading!r}; readings: {readings}"
+            )
+
+    def _document(self, filename: str) -> Any:
+        by_file = {file: name for name, file in SCHEMA_FILES.items()}
+        if filename in by_file:
+            return self.schemas[by_file[filename]]
+        if filename not in (ERROR_TABLE_FILE, PROFILE_FILE, QUESTIONS_FILE):
+            raise ContractFileError(
+                f"{self.directory / QUESTIONS_FILE}: names {filename!r}, which is not a file of "
+                f"{self.directory}"
+            )
+        return _read_json(self.directory / filename)
 
     def validator(self, name: str) -> Draft202012Validator:
         """The validator of the schema with short name ``name`` (see ``SCHEMA_FILES``)."""
@@ -186,25 +285,55 @@ class Contracts:
 
     @functools.cached_property
     def portrait_codes(self) -> frozenset[str]:
-        """Codes of failure shape B: the portrait check's reasons (API file section 4)."""
+        """Codes of failure shape B: the portrait check's reasons."""
         return frozenset(entry.code for entry in self.errors if entry.kind == "portrait")
 
     @functools.cached_property
+    def retryable_statuses(self) -> frozenset[int]:
+        """Statuses a client retries: the error table's retryable rows, and gateway faults."""
+        documented = {entry.status for entry in self.errors if entry.retryable}
+        return frozenset(documented | self.profile.gateway_retry_statuses)
+
+    def request_subschema(self, pointer: Pointer) -> dict[str, Any]:
+        """The part of the request contract that describes the body field at ``pointer``."""
+        node = self.schemas["request"]
+        for part in pointer.parts:
+            node = node["properties"][part]
+        return node
+
+    @functools.cached_property
     def ratios(self) -> tuple[str, ...]:
-        """The documented values of ``parameters.ratio``, read from the request contract."""
-        ratio = self.schemas["request"]["properties"]["parameters"]["properties"]["ratio"]
-        return tuple(ratio["enum"])
+        """The documented values of the ratio, read from the request contract."""
+        return tuple(self.request_subschema(self.profile.request.ratio)["enum"])
 
     @functools.cached_property
     def default_ratio(self) -> str:
-        """The documented default of ``parameters.ratio``."""
-        ratio = self.schemas["request"]["properties"]["parameters"]["properties"]["ratio"]
-        return str(ratio["default"])
+        """The documented default of the ratio."""
+        return str(self.request_subschema(self.profile.request.ratio)["default"])
 
     @functools.cached_property
     def models(self) -> tuple[str, ...]:
         """The accepted model names, read from the request contract."""
-        return tuple(self.schemas["request"]["properties"]["model"]["enum"])
+        return tuple(self.request_subschema(self.profile.request.model)["enum"])
+
+    @functools.cached_property
+    def _image_url_validator(self) -> Draft202012Validator:
+        return Draft202012Validator(self.request_subschema(self.profile.request.image_url))
+
+    def accepts_image_url(self, url: object) -> bool:
+        """Whether the request contract admits ``url`` as the image URL."""
+        return bool(self._image_url_validator.is_valid(url))
+
+
+def _open_question_ids(node: Any) -> Iterator[str]:
+    """Every id an ``x-open-questions`` annotation of the schemas names."""
+    if isinstance(node, dict):
+        yield from node.get("x-open-questions", ())
+        for value in node.values():
+            yield from _open_question_ids(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _open_question_ids(item)
 
 
 def _uses_regex_or_format(

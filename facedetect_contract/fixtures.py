@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .contracts import Contracts, load_contracts
-from .interaction import Interaction
+from .interaction import Interaction, read_json_file
 from .redaction import Secret, redact_tree
 
 __all__ = [
@@ -27,9 +27,12 @@ __all__ = [
     "write_fixture",
 ]
 
-FIXTURE_DIR = Path(__file__).parents[1] / "fixtures" / "face-detect"
+# The checkout keeps them at the top level; an installed wheel carries a copy inside the package.
+_PACKAGED = Path(__file__).parent / "_data" / "fixtures"
+_FIXTURES = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).parents[1] / "fixtures"
+FIXTURE_DIR = _FIXTURES / "face-detect"
 # Real image files for the stub server to serve and download (fixtures/images/make_images.py).
-IMAGE_DIR = Path(__file__).parents[1] / "fixtures" / "images"
+IMAGE_DIR = _FIXTURES / "images"
 
 
 class FixtureFileError(ValueError):
@@ -39,12 +42,18 @@ class FixtureFileError(ValueError):
 def load_fixture(path: Path, contracts: Contracts | None = None) -> Interaction:
     """One fixture file as an ``Interaction``; ``FixtureFileError`` names the file and field."""
     contracts = contracts or load_contracts()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    if not path.is_file():
+        what = "a directory" if path.is_dir() else "not a readable file (a dangling link?)"
         raise FixtureFileError(
-            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})"
+            f"{path}: is {what}; a fixture is a JSON file: move it out of the fixture folder"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FixtureFileError(
+            f"{path}: cannot read it ({exc.strerror}); check its permissions"
         ) from None
+    data = read_json_file(path, raw, FixtureFileError)
     errors = sorted(
         contracts.validator("interaction").iter_errors(data), key=lambda e: list(e.path)
     )
@@ -65,7 +74,10 @@ def load_fixture(path: Path, contracts: Contracts | None = None) -> Interaction:
 def load_fixtures(
     directory: Path = FIXTURE_DIR, contracts: Contracts | None = None
 ) -> list[Interaction]:
-    """Every ``*.json`` interaction of ``directory``, sorted by name."""
+    """Every ``*.json`` interaction of ``directory``, sorted by name (``FixtureFileError`` names
+    the first bad one)."""
+    if not directory.is_dir():
+        raise FixtureFileError(f"{directory}: no such fixture folder; create it or fix the path")
     return [load_fixture(path, contracts) for path in sorted(directory.glob("*.json"))]
 
 

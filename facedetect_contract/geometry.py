@@ -1,7 +1,8 @@
 """Box arithmetic shared by the checks, the fake and the generators.
 
 A box is ``[x1, y1, x2, y2]`` in pixels (top-left, bottom-right). Whether x2/y2 are inclusive is
-not documented (API file section 8.6), so every ratio comparison allows one pixel.
+not documented (open question box-conventions), so a ratio comparison allows the tolerance the
+endpoint profile gives (``endpoint.json`` /geometry).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 __all__ = [
-    "RATIO_TOLERANCE_PX",
     "Box",
     "contains",
     "ext_box_for",
@@ -18,11 +18,10 @@ __all__ = [
     "is_box",
     "matches_ratio",
     "parse_ratio",
+    "ratio_error_px",
 ]
 
 Box = tuple[int, int, int, int]
-
-RATIO_TOLERANCE_PX = 1
 
 
 def parse_ratio(ratio: str) -> tuple[int, int]:
@@ -52,12 +51,19 @@ def contains(outer: Sequence[int], inner: Sequence[int]) -> bool:
     )
 
 
-def matches_ratio(box: Sequence[int], ratio: tuple[int, int]) -> bool:
-    """Width:height equals ``ratio`` within one pixel on either side."""
+def ratio_error_px(box: Sequence[int], ratio: tuple[int, int]) -> float:
+    """How many pixels the box's width:height is off ``ratio`` (0 when exact)."""
     width, height = box[2] - box[0], box[3] - box[1]
     rw, rh = ratio
     # |w/h - rw/rh| scaled to pixels: one pixel of width is rh units, one of height rw units.
-    return abs(width * rh - height * rw) <= RATIO_TOLERANCE_PX * max(rw, rh)
+    return abs(width * rh - height * rw) / max(rw, rh)
+
+
+def matches_ratio(box: Sequence[int], ratio: tuple[int, int], *, tolerance_px: int) -> bool:
+    """Width:height equals ``ratio`` within ``tolerance_px`` pixels on either side."""
+    width, height = box[2] - box[0], box[3] - box[1]
+    rw, rh = ratio
+    return abs(width * rh - height * rw) <= tolerance_px * max(rw, rh)  # exact, in integers
 
 
 def ext_box_for(

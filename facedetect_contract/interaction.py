@@ -9,19 +9,92 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .redaction import redact_headers
 
 __all__ = [
-    "ENDPOINT_PATH",
+    "MAX_JSON_DEPTH",
     "Expectation",
     "Interaction",
     "RecordedRequest",
     "RecordedResponse",
+    "parse_json",
+    "read_json_file",
 ]
 
-ENDPOINT_PATH = "/services/aigc/image2video/face-detect"
+# A body nested deeper than this is not parsed: a hostile answer of 100,000 '[' must not exhaust
+# the interpreter's stack, and no documented body is deeper than 4.
+MAX_JSON_DEPTH = 64
+
+
+class _NotJSON(ValueError):
+    """Why a body is not the JSON of RFC 8259 (as opposed to what Python's parser tolerates)."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotJSON(f"{name} is not a JSON value")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _NotJSON(f"the key {key!r} appears twice in one object")
+            seen.add(key)
+    return result
+
+
+def _depth(text: str) -> int:
+    """How deep brackets nest in ``text`` (an upper bound: brackets in strings count too)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def parse_json(content: bytes) -> Any:
+    """Strict JSON: UTF-8, no NaN/Infinity, no repeated key, bounded depth; ``ValueError`` says
+    why not."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _NotJSON(f"not UTF-8 (byte {exc.start})") from None
+    brackets = text.count("[") + text.count("{")  # counted in C; the walk only when it may matter
+    if brackets > MAX_JSON_DEPTH and _depth(text) > MAX_JSON_DEPTH:
+        raise _NotJSON(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except _NotJSON:
+        raise
+    except RecursionError:
+        raise _NotJSON(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer of more digits than Python takes
+        raise _NotJSON(str(exc).split(":")[0]) from None
+
+
+def read_json_file(path: Path, raw: bytes, error: type[ValueError]) -> Any:
+    """The JSON of a user's file; ``error`` names the file, the place and the fix otherwise."""
+    try:
+        return parse_json(raw)
+    except ValueError as exc:
+        try:  # a syntax error: name the line and column
+            json.loads(raw.decode("utf-8"))
+        except json.JSONDecodeError as syntax:
+            raise error(
+                f"{path}:{syntax.lineno}:{syntax.colno}: not valid JSON ({syntax.msg}); "
+                f"fix the syntax there"
+            ) from None
+        except (UnicodeDecodeError, RecursionError, ValueError):
+            pass
+        raise error(f"{path}: not valid JSON ({exc}); save it as UTF-8 JSON and fix it") from None
 
 
 @dataclass(frozen=True)
@@ -32,15 +105,6 @@ class RecordedRequest:
     headers: Mapping[str, str]
     body: Any = None
     body_text: str | None = None
-
-    @property
-    def ratio(self) -> str | None:
-        """``parameters.ratio`` as sent, when it is a string."""
-        if isinstance(self.body, dict):
-            parameters = self.body.get("parameters")
-            if isinstance(parameters, dict) and isinstance(parameters.get("ratio"), str):
-                return str(parameters["ratio"])
-        return None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"method": self.method, "headers": dict(self.headers)}
@@ -68,18 +132,19 @@ class RecordedResponse:
     headers: Mapping[str, str]
     body: Any
     body_is_json: bool = True
+    not_json: str = ""  # why the body is not JSON, when it is not
 
     @classmethod
     def from_bytes(
         cls, status: int, headers: Mapping[str, str], content: bytes
     ) -> RecordedResponse:
-        """Parse ``content`` as JSON where possible; keep it as text otherwise."""
+        """Parse ``content`` as strict JSON where possible; keep it as text otherwise."""
         lowered = {name.lower(): value for name, value in headers.items()}
-        text = content.decode("utf-8", errors="replace")
         try:
-            return cls(status, lowered, json.loads(text))
-        except ValueError:
-            return cls(status, lowered, text, body_is_json=False)
+            return cls(status, lowered, parse_json(content))
+        except ValueError as why:
+            text = content.decode("utf-8", errors="replace")
+            return cls(status, lowered, text, body_is_json=False, not_json=str(why))
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "headers": dict(self.headers), "body": self.body}
@@ -101,6 +166,9 @@ class Expectation:
     source: str
     statuses: frozenset[int] | None = None
     codes: frozenset[str] | None = None
+    # The open question the rejection rests on, when the docs only infer it: the endpoint may
+    # answer as if the request were valid (and bill it), so the budget counts it as billable.
+    open_question: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,11 +182,6 @@ class Interaction:
     expect: Mapping[str, str] | None = None
     expectation: Expectation | None = None
     description: str = ""
-
-    @property
-    def ratio(self) -> str | None:
-        """The ratio as sent; ``None`` when absent (the checks apply the documented default)."""
-        return self.request.ratio
 
     def to_dict(self) -> dict[str, Any]:
         """The fixture-file form (see ``contracts/face-detect/interaction.schema.json``)."""

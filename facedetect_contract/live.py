@@ -1,82 +1,68 @@
-"""A live run: the planned requests sent once, concurrently and paced, within the budget, judged.
+"""A live run: the planned requests sent once, concurrently and paced, within the budget and the
+run's deadline, each judged.
 
 The pytest plugin makes one ``LiveRun`` per session; the first live test executes every selected
-request (cases, free probes, generated examples) on a thread pool, paced under the documented
-QPS limit, and each test then reads its ``Verdict``. Judging happens here, not in the tests, so
-the findings of the whole run are in one place for the terminal summary and the drift report.
+request (``plan``: cases, free probes, generated examples) on worker threads, paced under the
+documented rate limit (``pacing``), admitted by the budget attempt by attempt (``budget``),
+judged (``judging``) and recorded (``recording``); each test then reads its ``Verdict``. Judging
+happens here, not in the tests, so the findings of the whole run are in one place for the
+terminal summary and the reports.
 
-A refused connection or a timeout is an error of the run ("endpoint unreachable"), and so is a
-429, 500 or 503 that outlasts the retries ("throttled", "endpoint failing"): none says anything
-about the contract, so none is drift. The pacer runs before every attempt, retries included, and
-the budget admits each request just before it is sent (see ``budget``).
+Nothing escapes: an exception inside the run becomes an error of the run naming its cause; a
+request still in flight at the run's deadline is an error ("timed-out"); the run knows which of
+its selected requests got no verdict, so no report can call it passed.
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
+import math
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import httpx
 
 from .budget import BillingBudget, Spend, images_billed
 from .cases import DEFAULT_CASES_FILE, LiveCase
-from .checks import run_checks
-from .client import (
-    RETRYABLE_STATUSES,
-    CheckFailed,
-    CheckPassed,
-    EndpointUnreachable,
-    FaceDetectClient,
-    RequestError,
-    UnexpectedResponse,
-    endpoint_url,
-)
+from .checks import RunContext, run_run_checks
+from .client import EndpointBroken, EndpointUnreachable, FaceDetectClient, endpoint_url
 from .contracts import Contracts, load_contracts
-from .drift import behaviour_drift, recording_for
-from .fixtures import FIXTURE_DIR, load_fixtures, write_fixture
+from .drift import recording_for
+from .fixtures import FIXTURE_DIR, load_fixtures
 from .interaction import Interaction
-from .offline import ReplayKey, replay_key
-from .probes import (
-    PROBE_NAMES,
+from .judging import Verdict, endpoint_failure, judge
+from .pacing import Pacer
+from .plan import (
     PlannedRequest,
     case_requests,
-    example_names,
     generated_requests,
     negative_probes,
+    planned_names,
 )
-from .redaction import Secret, redact_text
-from .violations import Severity, Violation
+from .recording import Recorder
+from .redaction import Redactor, Secret
+from .violations import Violation
 
-__all__ = [
-    "DEFAULT_QPS",
-    "EXPECT_CHECK",
-    "LiveRun",
-    "LiveSettings",
-    "Pacer",
-    "Verdict",
-    "planned_names",
-]
+__all__ = ["REPORT_SUFFIXES", "LiveRun", "LiveSettings", "Verdict", "planned_names"]
 
-DEFAULT_QPS = 5.0  # emo-detect-v1's documented limit (API file section 6)
-EXPECT_CHECK = "live_case_meets_its_expect"
 WORKERS = 8
-# Start requests 10 % under the limit: the gateway's window and our clock do not line up exactly.
-_HEADROOM = 0.9
-
-Status = Literal["judged", "not-sent", "unreachable", "throttled", "failing"]
+REPORT_SUFFIXES = (".json", ".md", ".html")
+_GRACE = 2.0  # seconds past the run deadline to let threads in flight see it
 
 
 @dataclass(frozen=True)
 class LiveSettings:
-    """What the live options asked for; ``ValueError`` names the option when a value is wrong."""
+    """What the live options asked for, with the defaults every option takes from here.
+
+    ``ValueError`` names the option when a value is wrong. ``qps`` ``None`` is the profile's
+    documented rate limit.
+    """
 
     base_url: str | None = None
     cases_file: Path = DEFAULT_CASES_FILE
@@ -84,142 +70,75 @@ class LiveSettings:
     max_billed: int = 4
     record: bool = False
     record_dir: Path = FIXTURE_DIR
-    drift_report: Path | None = None
+    reports: tuple[Path, ...] = ()
     strict_drift: bool = False
-    qps: float = DEFAULT_QPS
+    qps: float | None = None
     timeout: float = 30.0
     max_retries: int = 3
     max_retry_wait: float = 10.0
+    deadline: float = 300.0
+    repeat_cases: bool = False
+    inputs: tuple[Path, ...] = field(default=(), repr=False)  # files the run reads, not to write
 
     def __post_init__(self) -> None:
         if self.examples < 0:
             raise ValueError(f"--live-examples must be 0 or more, not {self.examples}")
         if self.max_billed < 0:
             raise ValueError(f"--max-billed must be 0 or more, not {self.max_billed}")
-        if not self.qps >= 0:
-            raise ValueError(f"--live-qps must be 0 (unpaced) or more, not {self.qps}")
-        if self.drift_report is not None and self.drift_report.suffix.lower() != ".json":
+        if self.qps is not None and not (math.isfinite(self.qps) and self.qps >= 0):
+            raise ValueError(f"--live-qps must be 0 (unpaced) or a finite number, not {self.qps}")
+        if not (math.isfinite(self.deadline) and self.deadline > 0):
             raise ValueError(
-                f"--drift-report {self.drift_report}: give a .json path; the Markdown "
-                f"rendering is written beside it ({self.drift_report.with_suffix('.md').name})"
+                f"--live-deadline must be a number of seconds > 0, not {self.deadline}"
+            )
+        if not (math.isfinite(self.timeout) and self.timeout > 0):
+            raise ValueError(f"--live-timeout must be a number of seconds > 0, not {self.timeout}")
+        for path in self.reports:
+            if path.suffix.lower() not in REPORT_SUFFIXES:
+                raise ValueError(
+                    f"--drift-report {path}: give a path ending in one of {list(REPORT_SUFFIXES)} "
+                    f"(one option per format)"
+                )
+
+
+def _is_our_report(path: Path) -> bool:
+    """Whether ``path`` holds a report this suite wrote (so writing over it loses nothing)."""
+    from .report import looks_like_report  # noqa: PLC0415  # report imports live
+
+    return looks_like_report(path)
+
+
+def check_outputs(settings: LiveSettings) -> None:
+    """``ValueError`` when writing a report would replace a file the user has: an input of the
+    run, or an existing file that is not an earlier report of this suite."""
+    inputs = {settings.cases_file.resolve(), *(p.resolve() for p in settings.inputs)}
+    seen: set[Path] = set()
+    for path in settings.reports:
+        resolved = path.resolve()
+        if resolved in seen:
+            raise ValueError(f"--drift-report {path} is given twice; give each path once")
+        seen.add(resolved)
+        if resolved in inputs or resolved.parent == settings.record_dir.resolve():
+            raise ValueError(
+                f"--drift-report {path} is an input of the run (or in the fixture folder); "
+                f"write the report elsewhere, such as reports/drift{path.suffix}"
+            )
+        if resolved.is_dir():
+            raise ValueError(f"--drift-report {path} is a directory; give a file path")
+        if resolved.exists() and not _is_our_report(resolved):
+            raise ValueError(
+                f"--drift-report {path} exists and is not a report of this suite; it would be "
+                f"replaced: give another path (or delete the file yourself)"
             )
 
 
-def planned_names(cases: Iterable[LiveCase], examples: int) -> dict[str, tuple[str, ...]]:
-    """The ids of the run's requests by kind, known before anything is drawn or sent."""
-    return {
-        "case": tuple(f"case-{case.slug}" for case in cases),
-        "probe": tuple(f"probe-{name}" for name in PROBE_NAMES),
-        "example": example_names(examples),
-    }
-
-
-class Pacer:
-    """Spaces request starts across threads so a run stays under ``qps`` (0: no pacing).
-
-    The limit is a count per second, so up to ``int(qps)`` requests may start together; the
-    next one waits until the oldest of them is a window old. The window is stretched by the
-    headroom, because the gateway's window and our clock do not line up exactly.
-    """
-
-    def __init__(
-        self,
-        qps: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._burst = max(1, int(qps)) if qps > 0 else 0
-        self._window = self._burst / (qps * _HEADROOM) if qps > 0 else 0.0
-        self._clock, self._sleep = clock, sleep
-        self._starts: collections.deque[float] = collections.deque(maxlen=self._burst or 1)
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self._burst:
-            return
-        with self._lock:
-            now = self._clock()
-            start = now
-            if len(self._starts) == self._burst:
-                start = max(now, self._starts[0] + self._window)
-            self._starts.append(start)
-        if start > now:
-            self._sleep(start - now)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What became of one planned request: judged (with its findings), not sent, or an error."""
+@dataclass
+class _InFlight:
+    """The request a worker thread is sending: its attempts, and what the budget refused."""
 
     planned: PlannedRequest
-    status: Status
-    interaction: Interaction | None = None
-    violations: tuple[Violation, ...] = ()
-    attempts: tuple[Interaction, ...] = ()
-    reason: str = ""
-    message: str | None = None  # why its test fails (redacted); None when it passes
-
-    @property
-    def name(self) -> str:
-        return self.planned.name
-
-    @property
-    def breaking(self) -> tuple[Violation, ...]:
-        return tuple(v for v in self.violations if v.severity is Severity.BREAKING)
-
-    @property
-    def additive(self) -> tuple[Violation, ...]:
-        return tuple(v for v in self.violations if v.severity is Severity.ADDITIVE)
-
-
-def _result_of(
-    client: FaceDetectClient, interaction: Interaction
-) -> CheckPassed | CheckFailed | RequestError | UnexpectedResponse:
-    try:
-        return client.result(interaction)
-    except (RequestError, UnexpectedResponse) as error:
-        return error
-
-
-def _expect_of(
-    result: CheckPassed | CheckFailed | RequestError | UnexpectedResponse,
-) -> dict[str, str] | None:
-    """The fixture's ``expect`` for a recorded result: what replay must type it as."""
-    if isinstance(result, CheckPassed):
-        return {"result": "check_passed"}
-    if isinstance(result, CheckFailed):
-        expect = {"result": "check_failed", "shape": result.shape}
-        return {**expect, "code": result.code} if result.code else expect
-    if isinstance(result, RequestError) and result.code:
-        return {"result": "request_error", "code": result.code}
-    return None
-
-
-def _why_not_recorded(
-    result: CheckPassed | CheckFailed | RequestError | UnexpectedResponse,
-    expect: dict[str, str] | None,
-    violations: list[Violation],
-) -> str | None:
-    """Why replaying this answer would fail the offline suite, or ``None`` when it would not."""
-    if any(v.severity is Severity.BREAKING for v in violations):
-        return "answers with breaking findings"
-    if isinstance(result, UnexpectedResponse):
-        return "answers no documented reading explains"
-    if expect is None:
-        return "answers without a documented code to expect"
-    return None
-
-
-def _describe(result: CheckPassed | CheckFailed | RequestError | UnexpectedResponse) -> str:
-    if isinstance(result, CheckPassed):
-        return "the portrait check passed"
-    if isinstance(result, CheckFailed):
-        code = f", code {result.code!r}" if result.code else ""
-        return f"the portrait check failed (shape {result.shape}{code})"
-    if isinstance(result, RequestError):
-        return f"a request failure: HTTP {result.status} {result.code or '(no code)'}"
-    return f"a response no documented reading explains ({result.reason})"
+    attempts: list[Interaction] = field(default_factory=list)
+    retry_refused: bool = False
 
 
 class LiveRun:
@@ -234,29 +153,36 @@ class LiveRun:
         environ: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not cases:
             raise ValueError("a live run needs at least one case")
         self.settings = settings
         self.cases = cases
         self.contracts = contracts or load_contracts()
-        self.budget = BillingBudget(settings.max_billed)
-        self.url = endpoint_url(settings.base_url, environ)  # ValueError names a bad base URL
-        self._secret = Secret.from_env(environ)
+        profile = self.contracts.profile
+        self.budget = BillingBudget(
+            settings.max_billed, price=profile.price, currency=profile.currency
+        )
+        self.url = endpoint_url(settings.base_url, environ, self.contracts)  # names a bad URL
+        self._secret = Secret.from_env(environ, name=profile.api_key_env)
+        self.redactor = Redactor([self._secret])
         self._environ = environ
         self._transport = transport
-        self._sleep = sleep
-        self._pacer = Pacer(settings.qps, sleep=sleep)
-        self._attempts = threading.local()  # .seen: every attempt of the request in flight
+        self._sleep, self._clock = sleep, clock
+        qps = profile.qps if settings.qps is None else settings.qps
+        self._pacer = Pacer(qps, sleep=sleep)
+        self._current = threading.local()  # .flight: the request this thread is sending
         self._lock = threading.Lock()
         self._client: FaceDetectClient | None = None
         self._plan: dict[str, PlannedRequest] | None = None
         self._recordings: list[Interaction] | None = None
-        self._recorded_keys: dict[ReplayKey, str] = {}
+        self.recorder = Recorder(settings.record_dir, self.contracts, [self._secret])
         self.verdicts: dict[str, Verdict] = {}
-        self.recorded: list[Path] = []
-        self.not_recorded: collections.Counter[str] = collections.Counter()  # why, how many
+        self.selected: set[str] = set()  # every request a test asked for
+        self.run_findings: tuple[Violation, ...] = ()
         self.errors: list[str] = []
+        self.interrupted = False
         self.started: datetime | None = None
         self.finished: datetime | None = None
 
@@ -276,23 +202,42 @@ class LiveRun:
                 transport=self._transport,
                 sleep=self._sleep,
                 on_exchange=self._on_exchange,
-                before_attempt=self._pacer.wait,  # retries too: every attempt counts for QPS
+                before_attempt=self._before_attempt,
                 contracts=self.contracts,
                 environ=self._environ,
             )
         return self._client
 
+    def _flight(self) -> _InFlight | None:
+        return getattr(self._current, "flight", None)
+
+    def _before_attempt(self, attempt: int) -> bool:
+        flight = self._flight()
+        if flight is not None and attempt > 0:
+            planned = flight.planned
+            if not self.budget.admit_retry(
+                planned.name, billable=planned.billable, keyed=planned.keyed
+            ):
+                flight.retry_refused = True
+                return False
+        self._pacer.wait()  # every attempt counts for the rate limit, retries too
+        return True
+
     def _on_exchange(self, interaction: Interaction) -> None:
-        seen = getattr(self._attempts, "seen", None)
-        if seen is not None:
-            seen.append(interaction)
+        flight = self._flight()
+        if flight is not None:
+            flight.attempts.append(interaction)
+            planned = flight.planned
+            self.budget.settle(
+                planned.name, images_billed(interaction, self.contracts), keyed=planned.keyed
+            )
 
     @property
     def plan(self) -> dict[str, PlannedRequest]:
         """Every request of the run by id: cases, then probes, then generated examples."""
         if self._plan is None:
             planned = (
-                *case_requests(self.cases),
+                *case_requests(self.cases, self.contracts, repeat=self.settings.repeat_cases),
                 *negative_probes(self.cases[0].image_url, self.contracts),
                 *generated_requests(self.settings.examples, self.contracts),
             )
@@ -309,24 +254,46 @@ class LiveRun:
             )
         return self._recordings
 
+    @property
+    def recorded(self) -> list[Path]:
+        return self.recorder.recorded
+
+    @property
+    def not_recorded(self) -> Mapping[str, int]:
+        return self.recorder.not_recorded
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
 
     def redact(self, text: str) -> str:
         """``text`` without the key or anything key-like."""
-        return redact_text(text, [self._secret])
+        return self.redactor.text(text)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Selected requests without a verdict (an interrupted or crashed run)."""
+        return tuple(
+            name for name in self.plan if name in self.selected and name not in self.verdicts
+        )
+
+    @property
+    def sent(self) -> int:
+        """How many requests got an answer or an error (were sent at all)."""
+        return sum(1 for v in self.verdicts.values() if v.status != "not-sent")
 
     # -- executing ---------------------------------------------------------------------------
 
     def execute(self, names: Iterable[str] | None = None) -> None:
         """Send the named requests (default: all) not sent yet, cases first for the budget."""
         wanted = set(self.plan) if names is None else set(names)
+        unknown = sorted(wanted - set(self.plan))
+        if unknown:
+            raise KeyError(f"no live requests {unknown}; planned: {sorted(self.plan)}")
+        self.selected |= wanted
         _ = self.recordings  # a broken fixture file stops the run before anything is sent
         pending = [
-            planned
-            for planned in self.plan.values()
-            if planned.name in wanted and planned.name not in self.verdicts
+            p for p in self.plan.values() if p.name in wanted and p.name not in self.verdicts
         ]
         if not pending:
             return
@@ -338,10 +305,79 @@ class LiveRun:
         self.budget.queue(p.name for p in pending if p.keyed)  # the slots go in plan order
         _ = self.client  # made once, before the threads share it
         self.started = self.started or datetime.now(UTC)
-        with ThreadPoolExecutor(max_workers=min(WORKERS, len(pending))) as pool:
-            for verdict in pool.map(self._send, pending):
-                self.verdicts[verdict.name] = verdict
+        stop_at = self._clock() + self.settings.deadline
+        work: queue.SimpleQueue[PlannedRequest] = queue.SimpleQueue()
+        for planned in pending:
+            work.put(planned)
+        results: dict[str, Verdict] = {}
+
+        def worker() -> None:
+            while True:
+                try:
+                    planned = work.get_nowait()
+                except queue.Empty:
+                    return
+                results[planned.name] = self._send_guarded(planned, stop_at)
+
+        # Daemon threads: a request stuck past the deadline must not keep the process alive.
+        threads = [
+            threading.Thread(target=worker, name=f"facedetect-live-{i}", daemon=True)
+            for i in range(min(WORKERS, len(pending)))
+        ]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(max(0.0, stop_at - self._clock()) + _GRACE)
+        except BaseException:  # Ctrl-C: what was judged is kept, the run is marked interrupted
+            self.interrupted = True
+            self.budget.cancel()
+            self._store(pending, results)
+            raise
+        if any(thread.is_alive() for thread in threads):
+            self.budget.cancel()
+        for planned in pending:
+            if planned.name not in results:
+                results[planned.name] = self._error_of_the_run(
+                    planned,
+                    "timed-out",
+                    f"no answer before the run's deadline ({self.settings.deadline:g} s, "
+                    f"--live-deadline); an error of the run, not drift",
+                )
+        self._store(pending, results)
+        self.run_findings = tuple(self._run_checks())
         self.finished = datetime.now(UTC)
+
+    def _store(self, pending: list[PlannedRequest], results: Mapping[str, Verdict]) -> None:
+        for planned in self.plan.values():  # plan order, whatever order the threads finished in
+            if planned.name in results:
+                self.verdicts[planned.name] = results[planned.name]
+
+    def _run_checks(self) -> list[Violation]:
+        judged = [v for v in self.verdicts.values() if v.status == "judged" and v.interaction]
+        repeated = {
+            f"live-{v.planned.name}": f"live-{v.planned.repeat_of}"
+            for v in judged
+            if v.planned.repeat_of is not None
+        }
+        context = RunContext(
+            self.contracts,
+            answers=[(v.interaction, v.planned.case) for v in judged if v.interaction is not None],
+            outcomes={
+                v.interaction.name: v.outcome
+                for v in judged
+                if v.interaction is not None and v.outcome is not None
+            },
+            repeated=repeated,
+        )
+        return [dataclasses.replace(v, **self._redacted(v)) for v in run_run_checks(context)]
+
+    def _redacted(self, violation: Violation) -> dict[str, Any]:
+        return {
+            key: self.redact(value)
+            for key, value in violation.to_dict().items()
+            if key in ("received", "documented", "title")
+        }
 
     def verdict(self, name: str) -> Verdict:
         """The verdict of one request, sending it first if it was not sent yet."""
@@ -351,178 +387,104 @@ class LiveRun:
             self.execute([name])
         return self.verdicts[name]
 
-    def _send(self, planned: PlannedRequest) -> Verdict:
+    def _send_guarded(self, planned: PlannedRequest, stop_at: float) -> Verdict:
+        if self._clock() >= stop_at:
+            return Verdict(
+                planned,
+                "not-sent",
+                reason=f"not sent: the run's deadline ({self.settings.deadline:g} s) had passed",
+            )
+        try:
+            return self._send(planned, stop_at)
+        except Exception as error:  # a fault of the suite itself: an error of the run, named
+            text = f"{type(error).__name__}: {error}"[:300]
+            return self._error_of_the_run(
+                planned, "error", f"the suite failed on this request ({text})"
+            )
+        finally:
+            self._current.flight = None
+
+    def _send(self, planned: PlannedRequest, stop_at: float) -> Verdict:
         if not self.budget.admit(planned.name, billable=planned.billable, keyed=planned.keyed):
             why = (
                 "it can be billed"
                 if planned.billable
-                else "the endpoint billed a request the docs call free, so this one can be too"
+                else "the endpoint billed (or could not show it does not bill) a request the "
+                "docs call free, so this one can be billed too"
             )
             return Verdict(
                 planned,
                 "not-sent",
                 reason=f"not sent: {why}, and --max-billed {self.settings.max_billed} is used up",
             )
-        self._attempts.seen = []
+        flight = _InFlight(planned)
+        self._current.flight = flight
+        answered = False
         try:
-            interaction = planned.request.send(self.client, name=f"live-{planned.name}")
+            final = planned.request.send(self.client, name=f"live-{planned.name}")
         except EndpointUnreachable as error:
-            reason = f"endpoint unreachable: {error} (an error of the run, not drift)"
-            return self._error_of_the_run(planned, "unreachable", reason)
-        finally:
-            seen: list[Interaction] = self._attempts.seen
-            self.budget.settle(
-                planned.name,
-                sum(images_billed(attempt) for attempt in seen),
-                answered=bool(seen) and seen[-1].response.status not in RETRYABLE_STATUSES,
+            return self._error_of_the_run(
+                planned, "unreachable", f"{error} (an error of the run, not drift)", flight
             )
-        attempts = tuple(self._attempts.seen)
+        except EndpointBroken as error:
+            return self._error_of_the_run(
+                planned, "broken", f"{error} (an error of the run, not drift)", flight
+            )
+        else:
+            answered = endpoint_failure(final, self.contracts) is None
+        finally:
+            self.budget.finish(planned.name, answered=answered)
         interaction = dataclasses.replace(  # the final attempt, named as planned
-            interaction,
+            final,
             name=f"live-{planned.name}",
             expectation=planned.expectation,
             description=planned.description,
         )
-        status = interaction.response.status
-        if status in RETRYABLE_STATUSES:  # still 429, 500 or 503 after the retries
-            body = interaction.response.body
-            code = body.get("code") if isinstance(body, dict) else None
-            answer = f"HTTP {status}" + (f" {code}" if isinstance(code, str) else "")
-            retries = f"after {len(attempts) - 1} retries (an error of the run, not drift)"
-            if status == 429:
-                reason = f"throttled: still {answer} {retries}; lower --live-qps or run again later"
-                return self._error_of_the_run(planned, "throttled", reason, interaction, attempts)
-            reason = f"endpoint failing: {answer} {retries}; run again later"
-            return self._error_of_the_run(planned, "failing", reason, interaction, attempts)
-        result = _result_of(self.client, interaction)
-        violations = run_checks(interaction, self.contracts)
-        if planned.case is not None:
-            violations += self._judge_case(planned.case, interaction, result)
-        if self.settings.record:
-            self._record(planned, interaction, result, violations)
-        return Verdict(
+        verdict = judge(
             planned,
-            "judged",
             interaction,
-            tuple(violations),
-            attempts,
-            message=self._message(planned, violations),
+            flight.attempts,
+            contracts=self.contracts,
+            redactor=self.redactor,
+            endpoint=self.url,
+            strict_drift=self.settings.strict_drift,
+            recording=recording_for(interaction, self.recordings, self.contracts),
+            cases_source=f"the live cases file {self.settings.cases_file}",
         )
+        if verdict.is_run_error:
+            if flight.retry_refused:
+                verdict = dataclasses.replace(
+                    verdict,
+                    reason=f"{verdict.reason} (a retry was not sent: it could be billed and "
+                    f"--max-billed {self.settings.max_billed} was used up)",
+                )
+            with self._lock:
+                self.errors.append(f"{planned.name}: {verdict.reason}")
+        elif self.settings.record:
+            self.recorder.record(verdict)
+        return verdict
 
     def _error_of_the_run(
         self,
         planned: PlannedRequest,
-        status: Status,
+        status: Any,
         reason: str,
-        interaction: Interaction | None = None,
-        attempts: tuple[Interaction, ...] = (),
+        flight: _InFlight | None = None,
     ) -> Verdict:
         reason = self.redact(reason)
         with self._lock:
             self.errors.append(f"{planned.name}: {reason}")
-        return Verdict(planned, status, interaction, attempts=attempts, reason=reason)
-
-    def _judge_case(
-        self,
-        case: LiveCase,
-        interaction: Interaction,
-        result: CheckPassed | CheckFailed | RequestError | UnexpectedResponse,
-    ) -> list[Violation]:
-        """The case's ``expect``, and behaviour drift against its recording and boxes."""
-        found = behaviour_drift(
-            interaction,
-            recording=recording_for(interaction, self.recordings, self.contracts),
-            case=case,
-            contracts=self.contracts,
-        )
-        passed = (
-            True
-            if isinstance(result, CheckPassed)
-            else (False if isinstance(result, CheckFailed) else None)
-        )
-        met = {"pass": passed is True, "fail": passed is False, "any": passed is not None}
-        if not met[case.expect]:
-            wanted = {
-                "pass": "the portrait check passes",
-                "fail": "the portrait check fails (shape A or B)",
-                "any": "the portrait check passes or fails, not a request failure",
-            }[case.expect]
-            found.append(
-                Violation(
-                    check=EXPECT_CHECK,
-                    interaction=interaction.name,
-                    pointer="/output/check_pass" if interaction.response.status == 200 else "",
-                    received=_describe(result),
-                    documented=f"expect {case.expect!r}: {wanted}",
-                    severity=Severity.BREAKING,
-                    source=f"{self.settings.cases_file}, entry {case.name!r}",
-                    title=f"live case {case.name!r} did not meet its expect {case.expect!r}",
-                )
-            )
-        return found
-
-    def _message(self, planned: PlannedRequest, violations: list[Violation]) -> str | None:
-        failing = [
-            v for v in violations if v.severity is Severity.BREAKING or self.settings.strict_drift
-        ]
-        if not failing:
-            return None
-        lines = [
-            f"{planned.name}: {planned.description}",
-            f"endpoint: {self.url}",
-            *(str(v) for v in failing),
-        ]
-        if not self.settings.strict_drift and len(failing) < len(violations):
-            lines.append(f"(and {len(violations) - len(failing)} additive finding(s), not failing)")
-        return self.redact("\n".join(lines))
-
-    def _record(
-        self,
-        planned: PlannedRequest,
-        interaction: Interaction,
-        result: CheckPassed | CheckFailed | RequestError | UnexpectedResponse,
-        violations: list[Violation],
-    ) -> None:
-        """Write the final answer as a fixture, if offline replay can serve it as it stands.
-
-        Not recorded: an answer with a breaking finding or that no documented reading explains
-        (replayed, it would fail the offline suite), one without an ``expect`` to type it by, and
-        a second answer to a request already recorded in this run (replay could not tell them
-        apart: the first one wins).
-        """
-        expect = _expect_of(result)
-        why_not = _why_not_recorded(result, expect, violations)
-        key = replay_key(interaction.request)  # the key replay will serve it by
-        with self._lock:
-            if (
-                why_not is None
-                and self._recorded_keys.setdefault(key, planned.name) != planned.name
-            ):
-                why_not = "answers to a request already recorded in this run"
-            if why_not is not None:
-                self.not_recorded[why_not] += 1
-                return
-        provenance = {
-            "kind": "recorded",
-            "date": datetime.now(UTC).date().isoformat(),
-            "host": str(interaction.provenance.get("host", "")) or "unknown",
-        }
-        if planned.case is not None:
-            provenance["case"] = planned.case.name
-        recorded = dataclasses.replace(
-            interaction, provenance=provenance, expect=expect, expectation=None
-        )
-        try:
-            path = write_fixture(recorded, self.settings.record_dir, secrets=[self._secret])
-        except (OSError, ValueError) as error:
-            with self._lock:
-                self.errors.append(self.redact(f"{planned.name}: recording failed: {error}"))
-            return
-        with self._lock:
-            self.recorded.append(path)
+        attempts = tuple(flight.attempts) if flight is not None else ()
+        last = attempts[-1] if attempts else None
+        return Verdict(planned, status, last, attempts=attempts, reason=reason)
 
     # -- the run as a whole ------------------------------------------------------------------
 
     @property
     def spend(self) -> Spend:
         return self.budget.summary()
+
+    @property
+    def all_errors(self) -> list[str]:
+        """Errors of the run: the requests' and the recorder's."""
+        return [*self.errors, *self.recorder.errors]

@@ -1,58 +1,81 @@
-"""What a live run saw the endpoint do: answers to the open questions of API file section 8.
+"""What a live run saw the endpoint do on each open question (``questions.json``, by id).
 
-The contracts accept every documented reading where the docs disagree; live traffic is what can
-settle them. Each ``Observation`` answers one question from the run's responses and names the
-requests that are its evidence, or says it was not observed and what would observe it. Nothing
-here judges: a finding is the checks' business; this is what to write into the docs next.
+The contracts accept every documented reading where the docs disagree or are silent; live traffic
+is what can settle them. One registered observer per question reads the run's verdicts and says
+what it saw, which reading that supports (``reading``: a reading id, ``mixed`` when answers
+disagree, ``None`` when nothing observed it) and which requests are its evidence. Nothing here
+judges: a finding is the checks' business; the history turns readings seen night after night into
+a settled question.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import geometry
 from .contracts import Contracts, load_contracts
-from .drift import check_outcome
 from .interaction import Interaction
-from .live import Verdict
+from .judging import Verdict
+from .outcome import Outcome, classify
+from .violations import ABSENT
 
-__all__ = ["Observation", "observe"]
+__all__ = ["MIXED", "OBSERVERS", "Observation", "observe", "observer"]
+
+MIXED = "mixed"
 
 
 @dataclass(frozen=True)
 class Observation:
-    """One open question, what was observed, and the requests that show it."""
+    """One open question, what was observed, the reading it supports, and the evidence."""
 
-    question: str
+    question: str  # the id in questions.json
     topic: str
     answer: str
+    reading: str | None = None
     evidence: tuple[str, ...] = ()
+
+    @property
+    def observed(self) -> bool:
+        return self.reading is not None or not self.answer.startswith("not observed")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "topic": self.topic,
             "answer": self.answer,
+            "reading": self.reading,
             "evidence": list(self.evidence),
         }
 
 
-def _body(interaction: Interaction) -> dict[str, Any]:
-    body = interaction.response.body
-    return body if isinstance(body, dict) else {}
+@dataclass(frozen=True)
+class _Seen:
+    """One answered request, as the observers see it."""
+
+    verdict: Verdict
+    interaction: Interaction
+    outcome: Outcome
 
 
-def _output(interaction: Interaction) -> dict[str, Any]:
-    output = _body(interaction).get("output")
-    return output if isinstance(output, dict) else {}
+Observer = Callable[
+    [Sequence[_Seen], Sequence[Verdict], Contracts], tuple[str, str | None, list[str]]
+]
+OBSERVERS: dict[str, Observer] = {}
 
 
-def _answer(interaction: Interaction) -> str:
-    code = _body(interaction).get("code")
-    return f"HTTP {interaction.response.status}" + (f" {code}" if isinstance(code, str) else "")
+def observer(question: str) -> Callable[[Observer], Observer]:
+    """Register the observer of one open question."""
+
+    def register(function: Observer) -> Observer:
+        if question in OBSERVERS:
+            raise ValueError(f"question {question!r} has two observers")
+        OBSERVERS[question] = function
+        return function
+
+    return register
 
 
 def _tally(items: Iterable[str]) -> str:
@@ -60,111 +83,159 @@ def _tally(items: Iterable[str]) -> str:
     return "; ".join(f"{item} ({n}x)" if n > 1 else item for item, n in sorted(counts.items()))
 
 
-def _failure_shape(failed: Sequence[Interaction]) -> Observation:
-    topic = "status of a failed portrait check: 200 + check_pass false (A) or 400 InvalidFile.* (B)"
+def _one(readings: Sequence[str]) -> str | None:
+    """The reading all answers support, ``mixed`` when they disagree, ``None`` without any."""
+    distinct = set(readings)
+    if not distinct:
+        return None
+    return distinct.pop() if len(distinct) == 1 else MIXED
+
+
+def _answer(seen: _Seen) -> str:
+    code = seen.outcome.code
+    return f"HTTP {seen.interaction.response.status}" + (f" {code}" if code else "")
+
+
+def _cases(seen: Sequence[_Seen]) -> list[_Seen]:
+    return [s for s in seen if s.verdict.planned.case is not None]
+
+
+@observer("failure-shape")
+def _failure_shape(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    failed = [s for s in _cases(seen) if s.outcome.kind == "failed"]
     if not failed:
-        return Observation("8.1", topic, "not observed: no case failed the portrait check")
-    shapes = [
-        "shape A (HTTP 200, check_pass false)"
-        if i.response.status == 200
-        else f"shape B ({_answer(i)})"
-        for i in failed
+        return "not observed: no case failed the portrait check", None, []
+    shapes = [s.outcome.shape or "?" for s in failed]
+    texts = [f"shape {s.outcome.shape} ({_answer(s)})" for s in failed]
+    return _tally(texts), _one(shapes), [s.interaction.name for s in failed]
+
+
+@observer("failure-details")
+def _failure_details(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    fields = contracts.profile.response
+    with_verdict = [
+        s
+        for s in _cases(seen)
+        if s.outcome.kind == "failed"
+        and s.outcome.answer is not None
+        and s.outcome.answer.verdict is not None
     ]
-    return Observation("8.1", topic, _tally(shapes), tuple(i.name for i in failed))
+    if not with_verdict:
+        return "not observed: no failure carried by the verdict came back", None, []
+    parts, readings = [], []
+    for s in with_verdict:
+        body = s.interaction.response.body
+        states = []
+        for at in (fields.reason_code, fields.reason_message):
+            value = at.get(body)
+            states.append("absent" if value is ABSENT else ("filled" if value else "empty"))
+        for at in fields.boxes:
+            value = at.get(body)
+            box = "absent" if value is ABSENT else ("null" if value is None else "present")
+            states.append(f"{at.name} {box}")
+        parts.append(
+            f"{fields.reason_code.name} {states[0]}, {fields.reason_message.name} {states[1]}, "
+            + ", ".join(states[2:])
+        )
+        readings.append(states[0] if states[0] == states[1] else MIXED)
+    return _tally(parts), _one(readings), [s.interaction.name for s in with_verdict]
 
 
-def _shape_a_details(failed: Sequence[Interaction]) -> Observation:
-    topic = "on a 200 failure: output.code/message filled; boxes absent, null or present"
-    shape_a = [i for i in failed if i.response.status == 200]
-    if not shape_a:
-        return Observation("8.2", topic, "not observed: no shape A failure came back")
-    parts = []
-    for i in shape_a:
-        output = _output(i)
-        fields = []
-        for name in ("code", "message"):
-            value = output.get(name)
-            fields.append(
-                f"{name} {'absent' if name not in output else ('filled' if value else 'empty')}"
-            )
-        for name in ("face_bbox", "ext_bbox"):
-            state = (
-                "absent" if name not in output else ("null" if output[name] is None else "present")
-            )
-            fields.append(f"{name} {state}")
-        parts.append(", ".join(fields))
-    return Observation("8.2", topic, _tally(parts), tuple(i.name for i in shape_a))
-
-
-def _humanoid(answered: Sequence[Interaction]) -> Observation:
-    topic = "is output.humanoid returned?"
-    with_output = [i for i in answered if i.response.status == 200 and _output(i)]
+@observer("humanoid")
+def _humanoid(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    fields = contracts.profile.response
+    with_output = [
+        s
+        for s in seen
+        if s.outcome.status == 200
+        and isinstance(fields.verdict.parent.get(s.interaction.response.body), dict)
+    ]
     if not with_output:
-        return Observation("8.3", topic, "not observed: no HTTP 200 answer with output")
-    states = [
-        f"returned ({_output(i)['humanoid']!r})" if "humanoid" in _output(i) else "not returned"
-        for i in with_output
-    ]
-    return Observation("8.3", topic, _tally(states), tuple(i.name for i in with_output))
+        return "not observed: no HTTP 200 answer with an output", None, []
+    readings, texts = [], []
+    for s in with_output:
+        value = fields.humanoid.get(s.interaction.response.body)
+        readings.append("not-returned" if value is ABSENT else "returned")
+        texts.append("not returned" if value is ABSENT else f"returned ({value!r})")
+    return _tally(texts), _one(readings), [s.interaction.name for s in with_output]
 
 
-def _parameters(sent: Sequence[tuple[Verdict, Interaction]]) -> Observation:
-    topic = "may parameters/ratio be omitted? which code does an invalid ratio give?"
-    parts, evidence = [], []
-    for verdict, interaction in sent:
-        body = interaction.request.body
-        if verdict.name == "probe-invalid-ratio":
-            parts.append(f"invalid ratio: {_answer(interaction)}")
-            evidence.append(interaction.name)
-        elif (
-            verdict.planned.request.auth == "key"
-            and isinstance(body, dict)
-            and set(body) <= {"model", "input", "parameters"}
-            and isinstance(body.get("input"), dict)
-            and (
-                "parameters" not in body
-                or (isinstance(body["parameters"], dict) and "ratio" not in body["parameters"])
-            )
-            and "x-dashscope-async" not in interaction.request.headers
-        ):
-            left_out = "parameters" if "parameters" not in body else "parameters.ratio"
-            parts.append(f"{left_out} left out: {_answer(interaction)}")
-            evidence.append(interaction.name)
+def _left_out(seen: _Seen, contracts: Contracts) -> str | None:
+    """Which of the ratio or its parent a keyed, otherwise valid request left out, if it did."""
+    mutation = seen.verdict.planned.mutation
+    ratio = contracts.profile.request.ratio
+    if seen.verdict.planned.request.auth != "key" or mutation is None:
+        return None
+    if mutation.family == "missing" and mutation.where in (str(ratio), str(ratio.parent)):
+        return mutation.where
+    return None
+
+
+@observer("ratio-default")
+def _ratio_default(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    parts, readings, evidence = [], [], []
+    for s in seen:
+        if s.verdict.name == "probe-invalid-ratio":
+            parts.append(f"invalid ratio: {_answer(s)}")
+            evidence.append(s.interaction.name)
+        where = _left_out(s, contracts)
+        if where is not None:
+            ran = s.outcome.is_check_result
+            parts.append(f"{where} left out: {_answer(s)}")
+            readings.append("optional" if ran else "required")
+            evidence.append(s.interaction.name)
     if not parts:
-        return Observation("8.4", topic, "not observed")
-    return Observation("8.4", topic, _tally(parts), tuple(evidence))
+        return "not observed", None, []
+    return _tally(parts), _one(readings), evidence
 
 
-def _billing(failed: Sequence[Interaction]) -> Observation:
-    topic = "is a failed portrait check billed (usage present)?"
+@observer("failure-billing")
+def _failure_billing(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    failed = [s for s in _cases(seen) if s.outcome.kind == "failed"]
     if not failed:
-        return Observation("8.5", topic, "not observed: no case failed the portrait check")
-    states = [f"{'billed' if 'usage' in _body(i) else 'not billed'} ({_answer(i)})" for i in failed]
-    return Observation("8.5", topic, _tally(states), tuple(i.name for i in failed))
+        return "not observed: no case failed the portrait check", None, []
+    readings = ["billed" if s.outcome.billed_images else "not-billed" for s in failed]
+    texts = [f"{r.replace('-', ' ')} ({_answer(s)})" for r, s in zip(readings, failed, strict=True)]
+    return _tally(texts), _one(readings), [s.interaction.name for s in failed]
 
 
-def _boxes(passed: Sequence[tuple[Interaction, tuple[int, int] | None]]) -> Observation:
-    topic = "box conventions: ratio exact or within 1 px; boxes touching or clipped at the edge"
+@observer("box-conventions")
+def _box_conventions(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    profile = contracts.profile
+    passed = [s for s in _cases(seen) if s.outcome.kind == "passed"]
     if not passed:
-        return Observation("8.6", topic, "not observed: no case passed the portrait check")
-    parts = []
-    for interaction, size in passed:
-        output = _output(interaction)
-        ext: Any = output.get("ext_bbox")
-        face: Any = output.get("face_bbox")
-        ratio = interaction.ratio
-        if not geometry.is_box(ext) or ratio is None:
-            continue
-        rw, rh = geometry.parse_ratio(ratio)
-        width, height = ext[2] - ext[0], ext[3] - ext[1]
-        off = abs(width * rh - height * rw) / max(rw, rh)
+        return "not observed: no case passed the portrait check", None, []
+    parts, readings = [], []
+    for s in passed:
+        crop, face = s.outcome.crop_box, s.outcome.face_box
+        asked = profile.request.ratio.get(s.interaction.request.body)
+        ratio_text = asked if isinstance(asked, str) else contracts.default_ratio
+        assert crop is not None  # a passed outcome carries both boxes
+        assert face is not None
+        off = geometry.ratio_error_px(crop, geometry.parse_ratio(ratio_text))
+        readings.append("exact-ratio" if off == 0 else "within-one-pixel" if off <= 1 else MIXED)
+        width, height = crop[2] - crop[0], crop[3] - crop[1]
         notes = [
-            f"ext {width}x{height} at {ratio}: " + ("exact" if off == 0 else f"{off:g} px off")
+            f"crop {width}x{height} at {ratio_text}: "
+            + ("exact" if off == 0 else f"{off:g} px off")
         ]
-        edges = [name for name, value in (("left", ext[0]), ("top", ext[1])) if value == 0]
+        edges = [name for name, value in (("left", crop[0]), ("top", crop[1])) if value == 0]
+        case = s.verdict.planned.case
+        size = case.image_size if case is not None else None
         if size is not None:
-            image_w, image_h = size
-            for name, value, limit in (("right", ext[2], image_w), ("bottom", ext[3], image_h)):
+            for name, value, limit in (("right", crop[2], size[0]), ("bottom", crop[3], size[1])):
                 if value == limit:
                     edges.append(f"{name} (x2/y2 = size: exclusive)")
                 elif value == limit - 1:
@@ -172,85 +243,126 @@ def _boxes(passed: Sequence[tuple[Interaction, tuple[int, int] | None]]) -> Obse
                 elif value > limit:
                     edges.append(f"{name} beyond the image (not clipped)")
         notes.append("touches the " + ", ".join(edges) + " edge" if edges else "inside the image")
-        if geometry.is_box(face):
-            notes.append("face inside ext" if geometry.contains(ext, face) else "face outside ext")
+        notes.append("face inside crop" if geometry.contains(crop, face) else "face outside crop")
         parts.append("; ".join(notes))
-    if not parts:
-        return Observation("8.6", topic, "not observed: no passed check had a well-formed ext_bbox")
-    return Observation("8.6", topic, " | ".join(parts), tuple(i.name for i, _ in passed))
+    return " | ".join(parts), _one(readings), [s.interaction.name for s in passed]
 
 
-def _urls(sent: Sequence[tuple[Verdict, Interaction]]) -> Observation:
-    topic = "HTTPS image URLs, oss:// URLs, file-size limit"
-    parts, evidence = [], []
-    for verdict, interaction in sent:
-        body = interaction.request.body
-        payload = body.get("input") if isinstance(body, dict) else None
-        url = payload.get("image_url") if isinstance(payload, dict) else None
+@observer("image-url")
+def _image_url(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    at = contracts.profile.request.image_url
+    parts, readings, evidence = [], [], []
+    for s in seen:
+        url = at.get(s.interaction.request.body)
         if not isinstance(url, str):
             continue
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-        if verdict.planned.case is not None and scheme == "https":
-            outcome = check_outcome(interaction)
+        if s.verdict.planned.case is not None and scheme == "https":
+            ran = s.outcome.is_check_result
             parts.append(
-                "https URL: "
-                + (
-                    "accepted (the check ran)"
-                    if outcome is not None
-                    else f"rejected? {_answer(interaction)}"
-                )
+                "https URL: " + ("accepted (the check ran)" if ran else f"rejected? {_answer(s)}")
             )
-            evidence.append(interaction.name)
+            if ran:
+                readings.append("http-or-https")
+            evidence.append(s.interaction.name)
         elif scheme == "oss":
-            parts.append(f"oss:// URL: {_answer(interaction)}")
-            evidence.append(interaction.name)
+            parts.append(f"oss:// URL: {_answer(s)}")
+            evidence.append(s.interaction.name)
     parts.append("file-size limit: not probed (it would need a large image, billed)")
-    return Observation("8.7", topic, _tally(parts), tuple(evidence))
+    return _tally(parts), _one(readings), evidence
 
 
-def _throttling(verdicts: Sequence[Verdict]) -> Observation:
-    topic = "which 429 code the QPS limit yields"
+@observer("throttle-code")
+def _throttle_code(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
     # Every attempt counts: a 429 that a retry got past is the answer to this question.
-    throttled = [
-        attempt
-        for verdict in verdicts
-        for attempt in verdict.attempts
-        if attempt.response.status == 429
-    ]
+    status = contracts.profile.throttle_status
+    throttled = [a for v in verdicts for a in v.attempts if a.response.status == status]
     if not throttled:
-        return Observation("8.8", topic, "not observed: no request was throttled")
-    parts = [
-        _answer(i)
-        + (
-            f", Retry-After {i.response.headers['retry-after']}"
-            if "retry-after" in i.response.headers
-            else ", no Retry-After"
+        return "not observed: no request was throttled", None, []
+    codes, texts = [], []
+    for attempt in throttled:
+        code = classify(attempt.response, contracts).code or "(no code)"
+        codes.append(code)
+        hint = attempt.response.headers.get("retry-after")
+        texts.append(
+            f"HTTP {status} {code}, " + (f"Retry-After {hint}" if hint else "no Retry-After")
         )
-        for i in throttled
+    return _tally(texts), _one(codes), [a.name for a in throttled]
+
+
+def _by_family(seen: Sequence[_Seen], family: str) -> list[_Seen]:
+    return [
+        s
+        for s in seen
+        if s.verdict.planned.request.auth == "key"
+        and s.verdict.planned.mutation is not None
+        and s.verdict.planned.mutation.family == family
     ]
-    return Observation("8.8", topic, _tally(parts), tuple(i.name for i in throttled))
+
+
+@observer("unknown-fields")
+def _unknown_fields(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    sent = _by_family(seen, "unknown-field")
+    if not sent:
+        return "not observed: no keyed request with an unknown field was answered", None, []
+    readings = ["ignored" if s.outcome.is_check_result else "rejected" for s in sent]
+    texts = [f"{s.verdict.planned.description}: {_answer(s)}" for s in sent]
+    return _tally(texts), _one(readings), [s.interaction.name for s in sent]
+
+
+@observer("async-header")
+def _async_header(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    sent = [s for s in seen if s.verdict.name == "probe-async-header"]
+    sent += _by_family(seen, "forbidden-header")
+    if not sent:
+        return "not observed: the async header was not sent", None, []
+    readings = ["ignored" if s.outcome.is_check_result else "rejected" for s in sent]
+    texts = [f"{s.verdict.planned.description}: {_answer(s)}" for s in sent]
+    return _tally(texts), _one(readings), [s.interaction.name for s in sent]
+
+
+@observer("request-id-header")
+def _request_id_header(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    header = contracts.profile.request_id_header
+    answered = [s for s in seen if s.interaction.response.body_is_json]
+    if not answered:
+        return "not observed: no JSON answer", None, []
+    readings = [
+        "present" if header in s.interaction.response.headers else "absent" for s in answered
+    ]
+    texts = [f"{header} {r}" for r in readings]
+    return _tally(texts), _one(readings), [s.interaction.name for s in answered]
 
 
 def observe(verdicts: Iterable[Verdict], contracts: Contracts | None = None) -> list[Observation]:
-    """The answers a run's verdicts give to the open questions 8.1 to 8.8."""
+    """The answers a run's verdicts give to every open question, in the questions' order."""
     contracts = contracts or load_contracts()
     verdicts = list(verdicts)
-    sent = [(v, v.interaction) for v in verdicts if v.interaction is not None]
-    answered = [interaction for _, interaction in sent]
-    case_answers = [(i, v.planned.case) for v, i in sent if v.planned.case is not None]
-    failed = [i for i, _ in case_answers if check_outcome(i, contracts) is False]
-    passed = [
-        (i, case.image_size if case is not None else None)
-        for i, case in case_answers
-        if check_outcome(i, contracts) is True
+    seen = [
+        _Seen(v, v.interaction, v.outcome or classify(v.interaction.response, contracts))
+        for v in verdicts
+        if v.status == "judged" and v.interaction is not None
     ]
-    return [
-        _failure_shape(failed),
-        _shape_a_details(failed),
-        _humanoid(answered),
-        _parameters(sent),
-        _billing(failed),
-        _boxes(passed),
-        _urls(sent),
-        _throttling(verdicts),
-    ]
+    observations = []
+    for question in contracts.questions.values():
+        function = OBSERVERS.get(question.id)
+        if function is None:
+            observations.append(Observation(question.id, question.question, "no observer"))
+            continue
+        answer, reading, evidence = function(seen, verdicts, contracts)
+        if question.settled is not None:
+            answer = f"settled ({question.settled}); tonight: {answer}"
+        observations.append(
+            Observation(question.id, question.question, answer, reading, tuple(evidence))
+        )
+    return observations

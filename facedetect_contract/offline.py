@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import httpx
 import respx
 
+from .contracts import Contracts, load_contracts
 from .fake import FaceDetectFake, FakeRequest
 from .interaction import Interaction, RecordedRequest
 
@@ -54,17 +55,18 @@ class ReplayKey(NamedTuple):
     method: str
     authorization: str  # "key", "none" or "invalid": the key itself is never part of a fixture
     content_type: str | None
-    x_dashscope_async: str | None
+    async_header: str | None
     body: str  # canonical JSON (sorted keys), or the raw text when the body is not JSON
 
 
-def replay_key(request: RecordedRequest) -> ReplayKey:
+def replay_key(request: RecordedRequest, contracts: Contracts | None = None) -> ReplayKey:
     """The key offline replay and live recording agree on for ``request``.
 
-    Two requests with the same body but another ``Content-Type`` or ``X-DashScope-Async`` are
-    different requests: the endpoint may answer them differently, so their recordings must not
-    replace each other.
+    Two requests with the same body but another ``Content-Type`` or async header are different
+    requests: the endpoint may answer them differently, so their recordings must not replace
+    each other.
     """
+    async_header = (contracts or load_contracts()).profile.async_header
     headers = {name.lower(): value for name, value in request.headers.items()}
     authorization = headers.get("authorization")
     auth = "none" if authorization is None else ("invalid" if "invalid" in authorization else "key")
@@ -77,12 +79,13 @@ def replay_key(request: RecordedRequest) -> ReplayKey:
         request.method.upper(),
         auth,
         content_type.strip().lower() if content_type is not None else None,
-        headers.get("x-dashscope-async"),
+        headers.get(async_header),
         body,
     )
 
 
 def _recorded(request: httpx.Request) -> RecordedRequest:
+    """The request as replay sees it (its Authorization included: only its kind is compared)."""
     content = request.read()
     try:
         return RecordedRequest(request.method, dict(request.headers), json.loads(content))
@@ -99,17 +102,18 @@ def _differences(sent: ReplayKey, recorded: ReplayKey) -> list[str]:
     ]
 
 
-def replay_handler(interactions: Iterable[Interaction]) -> Any:
+def replay_handler(interactions: Iterable[Interaction], contracts: Contracts | None = None) -> Any:
     """An httpx handler answering each request with the fixture recorded for it."""
+    contracts = contracts or load_contracts()
     table: dict[ReplayKey, Interaction] = {}
     # Where several fixtures hold the same request, real traffic wins: recorded before
     # documented, the newest recording first.
     by_date = sorted(interactions, key=lambda i: i.provenance.get("date", ""), reverse=True)
     for interaction in sorted(by_date, key=lambda i: i.provenance.get("kind") != "recorded"):
-        table.setdefault(replay_key(interaction.request), interaction)
+        table.setdefault(replay_key(interaction.request, contracts), interaction)
 
     def handle(request: httpx.Request) -> httpx.Response:
-        sent = replay_key(_recorded(request))
+        sent = replay_key(_recorded(request), contracts)
         found = table.get(sent)
         if found is None:
             raise UnmatchedRequest(_explain(sent, list(table.items())))
@@ -131,7 +135,7 @@ def _explain(sent: ReplayKey, table: Sequence[tuple[ReplayKey, Interaction]]) ->
     differences = "; ".join(_differences(sent, closest_key))
     return (
         f"no fixture matches {sent.method} with authorization={sent.authorization}, "
-        f"content-type={sent.content_type}, x-dashscope-async={sent.x_dashscope_async} and "
+        f"content-type={sent.content_type}, async header={sent.async_header} and "
         f"body {sent.body[:200]}; "
         f"closest is fixture {closest.name!r}, which differs in {differences}. "
         f"Record it (pytest --live --record) or add a fixture under fixtures/face-detect/."
@@ -139,7 +143,10 @@ def _explain(sent: ReplayKey, table: Sequence[tuple[ReplayKey, Interaction]]) ->
 
 
 def mount_replay(
-    router: respx.Router, interactions: Iterable[Interaction], url: str
+    router: respx.Router,
+    interactions: Iterable[Interaction],
+    url: str,
+    contracts: Contracts | None = None,
 ) -> respx.Route:
     """Route ``url`` to the recorded interactions; unmatched requests raise ``UnmatchedRequest``."""
-    return router.route(url=url).mock(side_effect=replay_handler(interactions))
+    return router.route(url=url).mock(side_effect=replay_handler(interactions, contracts))

@@ -15,7 +15,6 @@ from typing import Any
 
 from . import __version__
 from .contracts import SCHEMA_FILES, Contracts, load_contracts
-from .interaction import ENDPOINT_PATH
 
 __all__ = ["OPENAPI_FILE", "build_openapi", "render_openapi"]
 
@@ -50,13 +49,37 @@ def _rewrite_refs(node: Any, names: dict[str, str]) -> Any:
     return node
 
 
+def _examples(contracts: Contracts, status: int) -> dict[str, Any]:
+    """The documented fixtures answered with ``status``, as OpenAPI response examples."""
+    from .fixtures import FIXTURE_DIR, load_fixtures  # noqa: PLC0415  # fixtures import us not
+
+    examples: dict[str, Any] = {}
+    for fixture in load_fixtures(FIXTURE_DIR, contracts):
+        if fixture.provenance.get("kind") == "documented" and fixture.response.status == status:
+            summary = fixture.description or fixture.name
+            examples[fixture.name] = {
+                "summary": summary if len(summary) <= 120 else summary[:117] + "...",
+                "value": fixture.response.body,
+            }
+    return examples
+
+
+def _content(schema: dict[str, Any], examples: dict[str, Any]) -> dict[str, Any]:
+    media: dict[str, Any] = {"schema": schema}
+    if examples:
+        media["examples"] = examples
+    return media
+
+
 def _error_response(contracts: Contracts, status: int) -> dict[str, Any]:
     codes = sorted({entry.code for entry in contracts.errors_for(status=status)})
+    profile = contracts.profile
+    schema = {"$ref": "#/components/schemas/ErrorBody"}
     response: dict[str, Any] = {
         "description": f"Request failure. Documented codes: {', '.join(codes)}.",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        "content": {profile.content_type: _content(schema, _examples(contracts, status))},
     }
-    if status == 429:
+    if status == profile.throttle_status:
         response["headers"] = {
             "Retry-After": {
                 "description": "Seconds to wait, when given.",
@@ -67,8 +90,9 @@ def _error_response(contracts: Contracts, status: int) -> dict[str, Any]:
 
 
 def build_openapi(contracts: Contracts | None = None) -> dict[str, Any]:
-    """The OpenAPI 3.1 document: one POST operation, its request and every documented response."""
+    """The OpenAPI 3.1 document: one operation, its request and every documented response."""
     contracts = contracts or load_contracts()
+    profile = contracts.profile
     names = _component_names(contracts)
     schemas: dict[str, Any] = {}
     for name in _COMPONENTS:
@@ -78,62 +102,66 @@ def build_openapi(contracts: Contracts | None = None) -> dict[str, Any]:
         schemas[def_name] = _rewrite_refs(copy.deepcopy(definition), names)
     headers = contracts.schemas["request_headers"]
     auth = headers["properties"]["authorization"]
+    by_file = {filename: name for name, filename in SCHEMA_FILES.items()}
+    passing = [k for k in profile.answers if k.status == 200]
+    refs = [
+        {"$ref": "#/components/schemas/" + contracts.schemas[by_file[k.schema]]["title"]}
+        for k in passing
+    ]
     responses: dict[str, Any] = {
         "200": {
-            "description": "The check ran: passed (boxes) or failed (failure shape A).",
+            "description": "The check ran: " + "; ".join(k.description for k in passing),
             "content": {
-                "application/json": {
-                    "schema": {
-                        "oneOf": [
-                            {"$ref": "#/components/schemas/CheckPassed"},
-                            {"$ref": "#/components/schemas/CheckFailed"},
-                        ]
-                    }
-                }
+                profile.content_type: _content(
+                    refs[0] if len(refs) == 1 else {"oneOf": refs}, _examples(contracts, 200)
+                )
             },
         }
     }
     for status in sorted(contracts.documented_statuses - {200}):
         responses[str(status)] = _error_response(contracts, status)
+    async_header = headers["properties"][profile.async_header]
+    # The header a synchronous API must not be sent is told in prose: as a parameter whose
+    # schema is `not: {}`, generators (Schemathesis) send it on valid requests.
+    operation_text = (
+        f"{contracts.schemas['request']['description']} Header {profile.async_header}: "
+        f"{async_header['description']} {async_header['$comment']}"
+    )
+    variables = {"host": {"default": "127.0.0.1"}, "port": {"default": "8000"}}
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
-            "title": "DashScope EMO image detection (emo-detect-v1)",
+            "title": f"DashScope EMO image detection ({profile.model})",
             "version": __version__,
-            "description": "Generated from contracts/face-detect/*.schema.json."
-            " Do not edit: run `python -m facedetect_contract openapi --write`.",
+            "description": "Generated from contracts/face-detect/*.schema.json and endpoint.json."
+            " Do not edit: run `python -m facedetect_contract openapi --write`. Open questions"
+            " (x-open-questions): docs/endpoint.md#open-questions.",
         },
         "servers": [
-            {"url": "https://dashscope.aliyuncs.com/api/v1", "description": "China (Beijing)"},
+            {"url": profile.default_base_url, "description": "The documented endpoint"},
             {
-                "url": "{base}",
-                "description": "A gateway or stub (DASHSCOPE_HTTP_BASE_URL)",
-                "variables": {"base": {"default": "http://127.0.0.1:8000/api/v1"}},
+                "url": "http://{host}:{port}/api/v1",
+                "description": "The stub server (python -m facedetect_contract serve)",
+                "variables": variables,
+            },
+            {
+                "url": "http://{host}:{port}/qwen/api/v1",
+                "description": "A gateway or stub that serves the API under a prefix",
+                "variables": variables,
             },
         ],
         "security": [{"bearer": []}],
         "paths": {
-            ENDPOINT_PATH: {
-                "post": {
+            profile.path: {
+                profile.method.lower(): {
                     "operationId": "faceDetect",
                     "summary": "Check a portrait for EMO and get its face and crop boxes",
-                    "description": contracts.schemas["request"]["description"],
-                    "parameters": [
-                        {
-                            "name": "X-DashScope-Async",
-                            "in": "header",
-                            "required": False,
-                            "description": headers["properties"]["x-dashscope-async"]["description"]
-                            + " "
-                            + headers["properties"]["x-dashscope-async"]["$comment"],
-                            "schema": {"not": {}},
-                        }
-                    ],
+                    "description": operation_text,
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {
+                            profile.content_type: {
                                 "schema": {"$ref": "#/components/schemas/FaceDetectRequest"}
                             }
                         },

@@ -1,247 +1,356 @@
-"""The pytest plugin: options, markers, Hypothesis profiles and fixtures; nothing else.
+"""The pytest plugin: options, markers and fixtures, all namespaced. Inert until asked.
 
-It translates pytest's surface into calls into the package. Registered once, by the root
-``conftest.py`` (``pytest_plugins``).
+It translates pytest's surface into calls into the package. Installed, it is loaded through the
+``pytest11`` entry point, and it changes nothing in a project's own tests: it loads no Hypothesis
+profile, its markers and fixtures carry the ``facedetect_`` prefix, its base-URL option is
+``--dashscope-base-url`` (so it lives beside pytest-base-url's ``--base-url``), and its live
+machinery starts only with ``--live``.
 """
 
 from __future__ import annotations
 
-import os
+import inspect
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-import respx
-from hypothesis import HealthCheck, Verbosity, settings
-
-from .cases import DEFAULT_CASES_FILE, load_cases  # live mode
-from .client import FaceDetectClient, endpoint_url
-from .contracts import Contracts, load_contracts
-from .fake import FaceDetectFake
-from .fixtures import FIXTURE_DIR
-from .live import DEFAULT_QPS, LiveRun, LiveSettings, Verdict, planned_names  # live mode
-from .offline import mount_fake
-from .redaction import Secret  # live mode
-from .report import LiveReport  # live mode
-
-# A key that only the offline fake knows. A real DASHSCOPE_API_KEY is never sent offline.
-OFFLINE_KEY = "sk-offline-fake-key-not-a-secret"
-EXAMPLES_PER_PROPERTY = 200
-
-settings.register_profile(
-    "ci",
-    max_examples=EXAMPLES_PER_PROPERTY,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "dev",
-    max_examples=EXAMPLES_PER_PROPERTY,
-    derandomize=False,  # explicit: Hypothesis's own CI detection would otherwise leak in
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile("debug", parent=settings.get_profile("dev"), verbosity=Verbosity.verbose)
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("face-detect", "face-detect contract suite")
-    group.addoption(
-        "--base-url",
-        metavar="URL",
-        default=None,
-        help="API root; the endpoint path is appended. Default: $DASHSCOPE_HTTP_BASE_URL, "
-        "else https://dashscope.aliyuncs.com/api/v1. A gateway prefix (/qwen/api/v1) works.",
-    )
-    _add_live_options(parser, group)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "live: talks to the real endpoint (or --base-url); needs --live"
-    )
-    # Precedence: --hypothesis-profile, then CI=true -> 'ci' (derandomized), else 'dev'.
-    if config.getoption("hypothesis_profile", None) is None:
-        settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
-    base_url = config.getoption("base_url")
-    if base_url is not None:
-        try:
-            endpoint_url(base_url)
-        except ValueError as exc:
-            raise pytest.UsageError(f"--base-url: {exc}") from None
-    _configure_live(config)
-
-
-@pytest.fixture(scope="session")
-def contracts() -> Contracts:
-    """The face-detect contracts, loaded and checked once."""
-    return load_contracts()
-
-
-@pytest.fixture(scope="session", params=["A", "B"], ids=["failure-shape-A", "failure-shape-B"])
-def fake(request: pytest.FixtureRequest, contracts: Contracts) -> FaceDetectFake:
-    """The contract-faithful fake, knowing only the offline key, in each failure shape."""
-    # Both documented shapes of a failed check (API notes 8.1) until live traffic settles it.
-    return FaceDetectFake(api_keys={OFFLINE_KEY}, contracts=contracts, failure_shape=request.param)
-
-
-@pytest.fixture(scope="session")
-def offline_client(
-    pytestconfig: pytest.Config, fake: FaceDetectFake, contracts: Contracts
-) -> Iterator[FaceDetectClient]:
-    """A client whose transport is a respx router serving the fake; no retry waits."""
-    environ = {"DASHSCOPE_API_KEY": OFFLINE_KEY}
-    base_url = pytestconfig.getoption("base_url")
-    router = respx.Router(assert_all_mocked=True)
-    client = FaceDetectClient(
-        base_url=base_url,
-        environ=environ,
-        transport=httpx.MockTransport(router.handler),
-        sleep=lambda _seconds: None,
-        contracts=contracts,
-    )
-    mount_fake(router, fake, client.url)
-    with client:
-        yield client
-
-
-# --- stub server (facedetect_contract.server) -------------------------------------------------
-# A key that only the stub server knows; tests check it never reaches any output.
-STUB_KEY = "sk-stub-server-key-not-a-secret"
-
-
-@pytest.fixture(scope="session")
-def stub_server() -> Iterator[RunningServer]:
-    """The stub server on 127.0.0.1 (key STUB_KEY), serving fixtures/images/ under /images/."""
-    # Imported here: only tests that use the stub pay for the server and Pillow.
-    from .fixtures import IMAGE_DIR  # noqa: PLC0415
-    from .server import serve_in_thread  # noqa: PLC0415
-
-    with serve_in_thread(api_keys=[STUB_KEY], images_dir=IMAGE_DIR) as running:
-        yield running
-
 
 if TYPE_CHECKING:
+    import respx
+
+    from .client import FaceDetectClient
+    from .contracts import Contracts
+    from .fake import FaceDetectFake
+    from .judging import Verdict
+    from .live import LiveRun, LiveSettings
     from .server import RunningServer
-# --- end of stub server -----------------------------------------------------------------------
 
+TEST_KEY = "sk-facedetect-test-key-not-a-secret"
+"""The key the ``facedetect_fake`` and ``facedetect_stub`` fixtures accept (no real key is)."""
 
-# --- live mode (facedetect_contract.live, .report) ------------------------------------------
-# Translates --live and its options into one LiveRun on config.stash; the plan, the budget, the
-# judging and the report are the package's. Tests marked `live` take a verdict fixture.
-
-LIVE_RUN = pytest.StashKey[LiveRun]()
-LIVE_REPORT = pytest.StashKey[LiveReport]()
-LIVE_SKIP_REASON = "live: needs --live and DASHSCOPE_API_KEY (see the README, Live mode)"
+LIVE_MARKER = "facedetect_live"
+LIVE_SKIP_REASON = "facedetect live: needs --live and DASHSCOPE_API_KEY (see the README, Live mode)"
+LIVE_RUN = pytest.StashKey["LiveRun"]()
+LIVE_REPORT = pytest.StashKey[Any]()  # the run's LiveReport, once written
+_LOGGING = pytest.StashKey[Any]()
 # Verdict fixture -> kind of planned request it is parametrized with.
-_LIVE_FIXTURES = {"live_case": "case", "live_probe": "probe", "live_example": "example"}
+_LIVE_FIXTURES = {
+    "facedetect_live_case": "case",
+    "facedetect_live_probe": "probe",
+    "facedetect_live_example": "example",
+}
 # Options that only mean something with --live: given without it, they would do nothing.
 _LIVE_ONLY = {
-    "live_cases": "--live-cases",
-    "live_examples": "--live-examples",
-    "max_billed": "--max-billed",
-    "live_qps": "--live-qps",
-    "record": "--record",
-    "drift_report": "--drift-report",
-    "strict_drift": "--strict-drift",
+    "facedetect_live_cases": "--live-cases",
+    "facedetect_live_examples": "--live-examples",
+    "facedetect_max_billed": "--max-billed",
+    "facedetect_live_qps": "--live-qps",
+    "facedetect_live_timeout": "--live-timeout",
+    "facedetect_live_deadline": "--live-deadline",
+    "facedetect_live_repeat": "--live-repeat-cases",
+    "facedetect_record": "--record",
+    "facedetect_record_dir": "--record-dir",
+    "facedetect_reports": "--drift-report",
+    "facedetect_strict_drift": "--strict-drift",
 }
 
 
-def _add_live_options(parser: pytest.Parser, group: pytest.OptionGroup) -> None:
+def _default(name: str) -> Any:
+    """An option's default, declared once: the field of ``LiveSettings``."""
+    from .live import LiveSettings  # noqa: PLC0415  # heavy: only when --help or --live asks
+
+    return next(f.default for f in fields(LiveSettings) if f.name == name)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("face-detect", "face-detect contract suite (facedetect-contract)")
+    group.addoption(
+        "--dashscope-base-url",
+        dest="facedetect_base_url",
+        metavar="URL",
+        default=None,
+        help="API root of the face-detect endpoint; the endpoint path is appended. Default: "
+        "$DASHSCOPE_HTTP_BASE_URL, else https://dashscope.aliyuncs.com/api/v1. A gateway "
+        "prefix (/qwen/api/v1) works.",
+    )
     group.addoption(
         "--live",
+        dest="facedetect_live",
         action="store_true",
-        help="run the tests marked 'live' against --base-url with DASHSCOPE_API_KEY",
+        help=f"run the tests marked {LIVE_MARKER} against --dashscope-base-url with "
+        "DASHSCOPE_API_KEY",
     )
     group.addoption(
         "--live-cases",
+        dest="facedetect_live_cases",
         metavar="PATH",
         default=None,
-        help="JSON list of image cases {name, image_url, ratio, expect}; "
-        "default: fixtures/live-cases.json",
+        help="JSON list of image cases {name, image_url, ratio, expect}; default: the packaged "
+        "live-cases.json (the documented image at both ratios)",
     )
     group.addoption(
         "--live-examples",
+        dest="facedetect_live_examples",
         metavar="N",
         type=int,
         default=None,
-        help="generated invalid requests to send live (default 20)",
+        help=f"generated invalid requests to send live (default {_default('examples')})",
     )
     group.addoption(
         "--max-billed",
+        dest="facedetect_max_billed",
         metavar="N",
         type=int,
         default=None,
-        help="send at most N requests that can be billed, CNY 0.004 each (default 4)",
+        help=f"send at most N attempts that can be billed (default {_default('max_billed')})",
     )
     group.addoption(
         "--live-qps",
+        dest="facedetect_live_qps",
         metavar="QPS",
         type=float,
         default=None,
-        help="pace live requests under QPS per second; 0: unpaced (default 5, the documented "
-        "limit)",
+        help="pace live requests under QPS per second; 0: unpaced (default: the documented "
+        "rate limit)",
+    )
+    group.addoption(
+        "--live-timeout",
+        dest="facedetect_live_timeout",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="each attempt's deadline, connection and whole answer "
+        f"(default {_default('timeout'):g})",
+    )
+    group.addoption(
+        "--live-deadline",
+        dest="facedetect_live_deadline",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help=f"the whole run's deadline (default {_default('deadline'):g}); what is not "
+        "answered by then is an error of the run",
+    )
+    group.addoption(
+        "--live-repeat-cases",
+        dest="facedetect_live_repeat",
+        action="store_true",
+        help="send every case twice and check both answers agree (costs one image per case)",
     )
     group.addoption(
         "--record",
+        dest="facedetect_record",
         action="store_true",
-        help="write each live answer replay can serve (no breaking finding, a documented "
-        "result) as a fixture, redacted, to facedetect_fixture_dir",
+        help="write each live answer replay can serve as a redacted fixture to the record dir",
+    )
+    group.addoption(
+        "--record-dir",
+        dest="facedetect_record_dir",
+        metavar="DIR",
+        default=None,
+        help="where --record writes and behaviour drift looks for recordings (default: the "
+        "ini key facedetect_fixture_dir, else fixtures/face-detect of the checkout or of the "
+        "current folder)",
     )
     group.addoption(
         "--drift-report",
+        dest="facedetect_reports",
         metavar="PATH",
+        action="append",
         default=None,
-        help="write the live findings as JSON to PATH (.json) and as Markdown beside it (.md)",
+        help="write the live report to PATH in the format its suffix names (.json, .md, "
+        ".html); give it once per format",
     )
     group.addoption(
         "--strict-drift",
+        dest="facedetect_strict_drift",
         action="store_true",
         help="additive findings (new fields, behaviour drift) fail the live run too",
     )
     parser.addini(
         "facedetect_fixture_dir",
-        "directory --record writes fixtures to and behaviour drift compares with "
-        "(default: fixtures/face-detect)",
+        "directory --record writes fixtures to and behaviour drift compares with",
         default="",
     )
 
 
-def _default_fixture_dir(config: pytest.Config) -> Path:
-    """The checkout's fixtures; installed from a wheel (no such folder), the rootdir's."""
-    return FIXTURE_DIR if FIXTURE_DIR.is_dir() else config.rootpath / "fixtures" / "face-detect"
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{LIVE_MARKER}: talks to the face-detect endpoint (or --dashscope-base-url); needs --live",
+    )
+    config.addinivalue_line(
+        "markers",
+        "facedetect_fake(**kwargs): options of the facedetect_fake fixture "
+        "(FaceDetectFake's keyword arguments, such as failure_shape='B')",
+    )
+    base_url = config.getoption("facedetect_base_url")
+    if base_url is not None:
+        from .client import endpoint_url  # noqa: PLC0415
+
+        try:
+            endpoint_url(base_url)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--dashscope-base-url: {exc}") from None
+    _configure_live(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    uninstall = config.stash.get(_LOGGING, None)
+    if uninstall is not None:
+        uninstall()
+
+
+# --- fixtures for any project -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def facedetect_contracts() -> Contracts:
+    """The face-detect contracts (schemas, error table, endpoint profile), loaded once."""
+    from .contracts import load_contracts  # noqa: PLC0415
+
+    return load_contracts()
+
+
+@pytest.fixture
+def facedetect_api_key() -> str:
+    """The key the fake and the stub server accept (``TEST_KEY``); never a real key."""
+    return TEST_KEY
+
+
+@pytest.fixture
+def facedetect_fake(
+    request: pytest.FixtureRequest, facedetect_contracts: Contracts
+) -> FaceDetectFake:
+    """The contract-faithful fake, accepting ``TEST_KEY``; options from the
+    ``facedetect_fake`` marker (``@pytest.mark.facedetect_fake(failure_shape="B")``)."""
+    from .fake import FaceDetectFake  # noqa: PLC0415
+
+    marker = request.node.get_closest_marker("facedetect_fake")
+    options = dict(marker.kwargs) if marker is not None else {}
+    if marker is not None and marker.args:
+        raise pytest.UsageError("@pytest.mark.facedetect_fake takes keyword arguments only")
+    allowed = set(inspect.signature(FaceDetectFake).parameters) - {"contracts"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise pytest.UsageError(
+            f"@pytest.mark.facedetect_fake: unknown option(s) {unknown}; known: {sorted(allowed)}"
+        )
+    options.setdefault("api_keys", [TEST_KEY])
+    try:
+        return FaceDetectFake(contracts=facedetect_contracts, **options)
+    except ValueError as exc:
+        raise pytest.UsageError(f"@pytest.mark.facedetect_fake: {exc}") from None
+
+
+@pytest.fixture
+def facedetect_mock(
+    facedetect_fake: FaceDetectFake, facedetect_contracts: Contracts
+) -> Iterator[respx.MockRouter]:
+    """respx mocking every httpx request to the endpoint path (on any host) with the fake.
+
+    Other httpx traffic is not mocked (``assert_all_mocked=False``)."""
+    import respx  # noqa: PLC0415
+
+    from .offline import fake_handler  # noqa: PLC0415
+
+    path = facedetect_contracts.profile.path
+    with respx.mock(assert_all_called=False, assert_all_mocked=False) as router:
+        router.route(path__regex=f"{path}$").mock(side_effect=fake_handler(facedetect_fake))
+        yield router
+
+
+@pytest.fixture
+def facedetect_client(
+    pytestconfig: pytest.Config, facedetect_fake: FaceDetectFake, facedetect_contracts: Contracts
+) -> Iterator[FaceDetectClient]:
+    """A ``FaceDetectClient`` whose transport serves the fake in-process; no retry waits."""
+    import httpx  # noqa: PLC0415
+    import respx  # noqa: PLC0415
+
+    from .client import FaceDetectClient  # noqa: PLC0415
+    from .offline import mount_fake  # noqa: PLC0415
+
+    profile = facedetect_contracts.profile
+    router = respx.Router(assert_all_mocked=True)
+    client = FaceDetectClient(
+        base_url=pytestconfig.getoption("facedetect_base_url"),
+        environ={profile.api_key_env: TEST_KEY},
+        transport=httpx.MockTransport(router.handler),
+        sleep=lambda _seconds: None,
+        contracts=facedetect_contracts,
+    )
+    mount_fake(router, facedetect_fake, client.url)
+    with client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def facedetect_stub() -> Iterator[RunningServer]:
+    """The stub server on 127.0.0.1 (key ``TEST_KEY``), serving the packaged images under
+    ``/images/`` (``facedetect_stub.image_url("portrait.png")``)."""
+    # Imported here: only tests that use the stub pay for the server and Pillow.
+    from .fixtures import IMAGE_DIR  # noqa: PLC0415
+    from .server import serve_in_thread  # noqa: PLC0415
+
+    with serve_in_thread(api_keys=[TEST_KEY], images_dir=IMAGE_DIR) as running:
+        yield running
+
+
+# --- live mode (facedetect_contract.live, .report) ------------------------------------------
+# Translates --live and its options into one LiveRun on config.stash; the plan, the budget, the
+# judging and the report are the package's. Tests marked facedetect_live take a verdict fixture.
+
+
+def _record_dir(config: pytest.Config) -> Path:
+    # Precedence: --record-dir (relative to the invocation folder), then the ini key (relative
+    # to the ini file's folder), then the checkout's fixtures, else the invocation folder's.
+    from .fixtures import FIXTURE_DIR  # noqa: PLC0415
+
+    here = config.invocation_params.dir
+    option = config.getoption("facedetect_record_dir")
+    if option:
+        return here / str(option)
+    ini = config.getini("facedetect_fixture_dir")
+    if ini:
+        base = config.inipath.parent if config.inipath is not None else config.rootpath
+        return Path(base) / str(ini)
+    checkout = FIXTURE_DIR.parents[1] / "facedetect_contract"
+    return FIXTURE_DIR if checkout.is_dir() else here / "fixtures" / "face-detect"
 
 
 def _live_settings(config: pytest.Config) -> LiveSettings:
-    # Relative paths: an option's are the invocation directory's, the ini key's the ini file's
-    # directory (rootdir without one), as pytest resolves its own.
+    from .cases import DEFAULT_CASES_FILE  # noqa: PLC0415
+    from .live import LiveSettings  # noqa: PLC0415
+
+    # Relative paths are the invocation folder's, as pytest resolves its own options'.
     here = config.invocation_params.dir
-    cases, report = config.getoption("live_cases"), config.getoption("drift_report")
-    examples, max_billed = config.getoption("live_examples"), config.getoption("max_billed")
-    qps = config.getoption("live_qps")
-    fixture_dir = config.getini("facedetect_fixture_dir")
-    ini_dir = config.inipath.parent if config.inipath is not None else config.rootpath
+
+    def option(name: str, default: str) -> Any:
+        value = config.getoption(name)
+        return _default(default) if value is None else value
+
+    cases = config.getoption("facedetect_live_cases")
     return LiveSettings(
-        base_url=config.getoption("base_url"),
+        base_url=config.getoption("facedetect_base_url"),
         cases_file=here / cases if cases is not None else DEFAULT_CASES_FILE,
-        examples=20 if examples is None else examples,
-        max_billed=4 if max_billed is None else max_billed,
-        qps=DEFAULT_QPS if qps is None else qps,
-        record=config.getoption("record"),
-        record_dir=ini_dir / fixture_dir if fixture_dir else _default_fixture_dir(config),
-        drift_report=here / report if report is not None else None,
-        strict_drift=config.getoption("strict_drift"),
+        examples=option("facedetect_live_examples", "examples"),
+        max_billed=option("facedetect_max_billed", "max_billed"),
+        qps=config.getoption("facedetect_live_qps"),
+        timeout=option("facedetect_live_timeout", "timeout"),
+        deadline=option("facedetect_live_deadline", "deadline"),
+        repeat_cases=config.getoption("facedetect_live_repeat"),
+        record=config.getoption("facedetect_record"),
+        record_dir=_record_dir(config),
+        reports=tuple(here / p for p in config.getoption("facedetect_reports") or ()),
+        strict_drift=config.getoption("facedetect_strict_drift"),
     )
 
 
 def _configure_live(config: pytest.Config) -> None:
-    if not config.getoption("live"):
+    if not config.getoption("facedetect_live"):
         given = [
             flag for name, flag in _LIVE_ONLY.items() if config.getoption(name) not in (None, False)
         ]
@@ -255,14 +364,27 @@ def _configure_live(config: pytest.Config) -> None:
             "--live sends its requests concurrently itself, once per run; drop -n (xdist would "
             "send them once per worker, over the budget)"
         )
-    if Secret.from_env() is None:
+    from .cases import load_cases  # noqa: PLC0415
+    from .contracts import ContractFileError, load_contracts  # noqa: PLC0415
+    from .live import LiveRun, check_outputs  # noqa: PLC0415
+    from .redaction import Secret, redact_log_records  # noqa: PLC0415
+
+    try:
+        contracts = load_contracts()
+        key_env = contracts.profile.api_key_env
+        secret = Secret.from_env(name=key_env)
+    except (ContractFileError, ValueError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if secret is None:
         raise pytest.UsageError(
-            "--live needs DASHSCOPE_API_KEY: export it (in CI, from a secret); the suite reads "
-            "the key from there only and never prints it"
+            f"--live needs {key_env}: export it (in CI, from a secret); the suite reads the key "
+            f"from there only and never prints it"
         )
+    config.stash[_LOGGING] = redact_log_records([secret])
     try:
         settings = _live_settings(config)
-        run = LiveRun(settings, load_cases(settings.cases_file))
+        check_outputs(settings)
+        run = LiveRun(settings, load_cases(settings.cases_file, contracts), contracts=contracts)
         _ = run.recordings  # a broken fixture file is a usage error, before anything is sent
     except ValueError as exc:  # cases file, option values, base URL, fixtures, contracts
         raise pytest.UsageError(str(exc)) from None
@@ -274,19 +396,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason=LIVE_SKIP_REASON)
     for item in items:
-        if item.get_closest_marker("live") is not None:
+        if item.get_closest_marker(LIVE_MARKER) is not None:
             item.add_marker(skip)
 
 
 def _live_ids(config: pytest.Config) -> dict[str, tuple[str, ...]]:
+    from .plan import planned_names  # noqa: PLC0415
+
     run = config.stash.get(LIVE_RUN, None)
     if run is not None:
-        return planned_names(run.cases, run.settings.examples)
+        return planned_names(run.cases, run.settings.examples, repeat=run.settings.repeat_cases)
+    from .cases import DEFAULT_CASES_FILE, load_cases  # noqa: PLC0415
+
     try:  # without --live the tests are skipped; the ids still show what --live would send
         cases = load_cases(DEFAULT_CASES_FILE)
     except ValueError:
         cases = ()
-    return planned_names(cases, 20)
+    return planned_names(cases, _default("examples"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -303,7 +429,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_run(request: pytest.FixtureRequest) -> LiveRun:
+def facedetect_live_run(request: pytest.FixtureRequest) -> LiveRun:
     """The live run: every selected live request, sent once, concurrently, within the budget."""
     run = request.config.stash.get(LIVE_RUN, None)
     if run is None:
@@ -327,43 +453,49 @@ def _live_verdict(run: LiveRun, name: str | None) -> Verdict:
     verdict = run.verdict(name)
     if verdict.status == "not-sent":
         pytest.skip(verdict.reason)
-    if verdict.status != "judged":  # unreachable, throttled, failing: an error of the run
+    if verdict.status != "judged":  # unreachable, throttled, failing, ...: an error of the run
         pytest.fail(verdict.reason, pytrace=False)
     return verdict
 
 
 @pytest.fixture
-def live_case(request: pytest.FixtureRequest, live_run: LiveRun) -> Verdict:
+def facedetect_live_case(request: pytest.FixtureRequest, facedetect_live_run: LiveRun) -> Verdict:
     """The verdict on one live case: contracts, checks, its expect, behaviour drift."""
-    return _live_verdict(live_run, request.param)
+    return _live_verdict(facedetect_live_run, request.param)
 
 
 @pytest.fixture
-def live_probe(request: pytest.FixtureRequest, live_run: LiveRun) -> Verdict:
+def facedetect_live_probe(request: pytest.FixtureRequest, facedetect_live_run: LiveRun) -> Verdict:
     """The verdict on one free negative probe (a request the docs say is rejected)."""
-    return _live_verdict(live_run, request.param)
+    return _live_verdict(facedetect_live_run, request.param)
 
 
 @pytest.fixture
-def live_example(request: pytest.FixtureRequest, live_run: LiveRun) -> Verdict:
+def facedetect_live_example(
+    request: pytest.FixtureRequest, facedetect_live_run: LiveRun
+) -> Verdict:
     """The verdict on one generated invalid request."""
-    return _live_verdict(live_run, request.param)
+    return _live_verdict(facedetect_live_run, request.param)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash.get(LIVE_RUN, None)
     if run is None:
         return
+    from .report import LiveReport, write_reports  # noqa: PLC0415
+
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        run.interrupted = True
     report = LiveReport.from_run(run)
     run.close()
-    session.config.stash[LIVE_REPORT] = report
-    if run.settings.drift_report is not None:
+    if run.settings.reports:
         try:
-            report.write(run.settings.drift_report, [Secret.from_env()])
+            write_reports(report, run.settings.reports, run.redactor)
         except OSError as exc:
-            run.errors.append(f"--drift-report {run.settings.drift_report}: {exc.strerror}")
-            session.config.stash[LIVE_REPORT] = report = LiveReport.from_run(run)
-    # 0 only when nothing breaking was found; the tests fail on it, this covers the rest.
+            run.errors.append(f"--drift-report: {exc.strerror} ({exc.filename})")
+            report = LiveReport.from_run(run)
+    session.config.stash[LIVE_REPORT] = report
+    # 0 only when the run checked something and found nothing breaking.
     if session.exitstatus == pytest.ExitCode.OK and report.exit_status:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -376,9 +508,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("face-detect live mode")
     for line, colour in report.summary_lines():
         terminalreporter.line(run.redact(line), **({colour: True} if colour else {}))
-    if run.settings.drift_report is not None:
-        markdown = run.settings.drift_report.with_suffix(".md")
-        terminalreporter.line(f"drift report: {run.settings.drift_report} (and {markdown.name})")
-
-
-# --- end of live mode -----------------------------------------------------------------------
+    if run.settings.reports:
+        shown = ", ".join(str(path) for path in run.settings.reports)
+        terminalreporter.line(f"drift report: {shown}")

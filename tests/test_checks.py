@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from facedetect_contract.checks import CHECKS, run_checks
+from facedetect_contract.cases import LiveCase
+from facedetect_contract.checks import CHECKS, CheckContext, run_checks
+from facedetect_contract.contracts import load_contracts
 from facedetect_contract.interaction import (
     Expectation,
     Interaction,
@@ -78,6 +80,10 @@ REJECT_401 = Expectation(
     frozenset({"InvalidApiKey"}),
 )
 SILENT = Expectation(False, "unknown field", "https://help.aliyun.com/zh/model-studio/error-code")
+CASE = LiveCase("portrait", "https://example.com/p.png", "1:1", "pass")
+CASE_WITH_BOXES = LiveCase(
+    "portrait", "https://example.com/p.png", "1:1", "any", {"face_bbox": [302, 286, 610, 593]}
+)
 
 # (check, the broken interaction, the JSON pointer it must name, severity)
 BROKEN = [
@@ -235,6 +241,48 @@ BROKEN = [
         "/code",
         Severity.BREAKING,
     ),
+    (
+        "request_id_header_matches_body",
+        interaction(PASS_BODY, headers={**JSON, "x-request-id": "another-request"}),
+        "/request_id",
+        Severity.ADDITIVE,
+    ),
+    (
+        "live_case_meets_its_expect",
+        (interaction(ERROR_BODY, 401), {"case": CASE}),
+        "",
+        Severity.BREAKING,
+    ),
+    (
+        "live_case_meets_its_expect",
+        (interaction({"output": {"check_pass": False}, "request_id": "r"}), {"case": CASE}),
+        "/output/check_pass",
+        Severity.BREAKING,
+    ),
+    (
+        "behaviour_matches_recording",
+        (interaction(passed(face_bbox=[402, 286, 710, 593])), {"case": CASE_WITH_BOXES}),
+        "/output/face_bbox",
+        Severity.ADDITIVE,
+    ),
+    (
+        "behaviour_matches_recording",
+        (
+            interaction(passed(ext_bbox=[171, 9, 940, 778])),
+            {"recording": interaction(PASS_BODY)},
+        ),
+        "/output/ext_bbox",
+        Severity.ADDITIVE,
+    ),
+    (
+        "behaviour_matches_recording",
+        (
+            interaction({"output": {"check_pass": False}, "request_id": "r"}),
+            {"recording": interaction(PASS_BODY)},
+        ),
+        "/output/check_pass",
+        Severity.ADDITIVE,
+    ),
 ]
 
 
@@ -244,15 +292,19 @@ BROKEN = [
     ids=[f"{check}-{index}" for index, (check, *_rest) in enumerate(BROKEN)],
 )
 def test_each_check_reports_the_response_that_breaks_its_rule(
-    check: str, broken: Interaction, pointer: str, severity: Severity
+    check: str,
+    broken: Interaction | tuple[Interaction, dict[str, Any]],
+    pointer: str,
+    severity: Severity,
 ) -> None:
-    violations = run_checks(broken, only=[check])
+    broken, context = broken if isinstance(broken, tuple) else (broken, {})
+    violations = run_checks(broken, CheckContext(load_contracts(), **context), only=[check])
     assert [(v.pointer, v.severity) for v in violations] == [(pointer, severity)], violations
     violation = violations[0]
     assert violation.check == check
     assert violation.interaction == "case"
     assert violation.received and violation.documented
-    assert violation.source.startswith("https://")
+    assert violation.source.startswith(("https://", "the live cases file", "fixtures/"))
 
 
 def test_every_registered_check_has_a_case_that_breaks_it() -> None:

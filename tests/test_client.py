@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from facedetect_contract.client import (
-    DEFAULT_BASE_URL,
     AuthenticationFailed,
     CheckPassed,
+    EndpointBroken,
     EndpointUnreachable,
     FaceDetectClient,
     FaceDetectError,
@@ -21,7 +21,10 @@ from facedetect_contract.client import (
     UnexpectedResponse,
     endpoint_url,
 )
+from facedetect_contract.contracts import load_contracts
 from facedetect_contract.redaction import Secret
+
+DEFAULT_BASE_URL = load_contracts().profile.default_base_url
 
 # Not "sk-..." on purpose: the generic key pattern must not be what hides it.
 SENTINEL = "gwkey-SENTINEL-0123456789abcdef"
@@ -202,18 +205,30 @@ def test_a_response_no_documented_reading_explains_raises_unexpected_response(
 
 
 @pytest.mark.parametrize(
-    "failure",
-    [httpx.ConnectError("refused"), httpx.ReadTimeout("slow")],
-    ids=["refused", "timeout"],
+    ("failure", "error", "says"),
+    [
+        (httpx.ConnectError(f"refused {SENTINEL}"), EndpointUnreachable, "unreachable"),
+        (httpx.ReadTimeout(f"slow {SENTINEL}"), EndpointBroken, "no complete answer"),
+        (httpx.DecodingError(f"Bearer {SENTINEL}"), EndpointBroken, "does not decode"),
+        (httpx.RemoteProtocolError(SENTINEL), EndpointBroken, "broke HTTP"),
+        (ValueError(SENTINEL), EndpointBroken, "the exchange failed"),
+    ],
+    ids=["refused", "timeout", "bad-encoding", "protocol-error", "anything-else"],
 )
-def test_a_transport_failure_is_endpoint_unreachable_without_the_key(failure: Exception) -> None:
+def test_a_transport_failure_is_a_typed_error_of_the_run_without_the_key(
+    failure: Exception, error: type[Exception], says: str
+) -> None:
+    """Whatever the transport raises, even with the key in its text, comes out typed and clean."""
+
     def handle(request: httpx.Request) -> httpx.Response:
         raise failure
 
     client = FaceDetectClient(environ=ENV, transport=httpx.MockTransport(handle))
-    with client, pytest.raises(EndpointUnreachable) as raised:
+    with client, pytest.raises(error) as raised:
         client.detect("https://example.com/p.png")
-    assert "unreachable" in str(raised.value)
+    assert says in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__context__ is not None
+    assert raised.value.__suppress_context__  # pytest prints no chained traceback
     assert SENTINEL not in str(raised.value) and SENTINEL not in repr(raised.value)
 
 

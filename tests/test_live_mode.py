@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ class Run:
 
     @classmethod
     def of(cls, result: pytest.RunResult, path: Path) -> Run:
-        exists = path.exists()
+        exists = path.exists()  # the JSON report, and the Markdown one beside it
         return cls(
             result,
             path,
@@ -105,7 +106,7 @@ class LiveProject:
         report = self.pytester.path / "report" / "drift.json"
         argv = [
             "--live",
-            "--base-url",
+            "--dashscope-base-url",
             base_url,
             "--live-cases",
             "cases.json",
@@ -115,6 +116,8 @@ class LiveProject:
             "0",
             "--drift-report",
             str(report),
+            "--drift-report",
+            str(report.with_suffix(".md")),
             "-p",
             "no:cacheprovider",
             *args,
@@ -125,7 +128,6 @@ class LiveProject:
 
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> LiveProject:
-    pytester.makeconftest('pytest_plugins = ["facedetect_contract.plugin"]\n')
     pytester.makeini("[pytest]\nfacedetect_fixture_dir = recorded\n")
     (pytester.path / "test_live.py").write_text(TEST_LIVE.read_text(encoding="utf-8"))
     monkeypatch.setenv("DASHSCOPE_API_KEY", SENTINEL)
@@ -246,21 +248,27 @@ def test_live_mode_passes_against_the_honest_stub_and_reports_its_spend(
         ("photo half body", "photo.jpg", "3:4", "pass"),
         ("nobody", "no-human.png", "1:1", "fail"),
     )
-    run = project.run(honest_stub, "--max-billed", "4", examples=5)
+    run = project.run(honest_stub, "--max-billed", "10", examples=5)
     assert run.ret == 0, run.output
     run.result.assert_outcomes(passed=15)
     report = run.report
     assert report["outcome"] == "passed"
     assert report["findings"] == []
-    assert report["spend"]["images_billed"] == honest_stub.fake.billed == 3
-    assert report["spend"]["cny"] == "0.012"
-    assert report["spend"]["billable_requests_sent"] <= 4
-    answers = {o["question"]: o["answer"] for o in report["observations"]}
-    assert answers["8.1"] == "shape A (HTTP 200, check_pass false)"
-    assert answers["8.4"].startswith("invalid ratio: HTTP 400 InvalidParameter")
-    assert "spent 3 image(s), CNY 0.012" in run.output
+    # The cases cost 3 images; a generated example the docs do not reject can cost one too.
+    billed = report["spend"]["images_billed"]
+    assert billed == honest_stub.fake.billed >= 3
+    assert report["spend"]["cost"] == str(Decimal("0.004") * billed)
+    assert report["spend"]["billable_requests_sent"] <= 10
+    observed = {o["question"]: o for o in report["observations"]}
+    assert observed["failure-shape"]["reading"] == "A"
+    assert observed["failure-shape"]["answer"] == "shape A (HTTP 200 InvalidFile.NoHuman)"
+    assert observed["failure-shape"]["notes"] == "docs/endpoint.md#failure-shape"
+    assert observed["ratio-default"]["answer"].startswith(
+        "invalid ratio: HTTP 400 InvalidParameter"
+    )
+    assert f"spent {billed} image(s), CNY {Decimal('0.004') * billed}" in run.output
     assert run.markdown.startswith("# face-detect live drift report")
-    assert "| 8.1 |" in run.markdown
+    assert "[failure-shape](docs/endpoint.md#failure-shape)" in run.markdown
 
 
 def test_only_the_selected_live_tests_send_requests(
@@ -358,7 +366,7 @@ def test_a_throttled_server_still_gives_a_passing_run(project: LiveProject) -> N
     assert run.ret == 0, run.output
     assert throttled == 1
     answers = {o["question"]: o["answer"] for o in run.report["observations"]}
-    assert answers["8.8"] == "HTTP 429 Throttling.RateQuota, Retry-After 1"
+    assert answers["throttle-code"] == "HTTP 429 Throttling.RateQuota, Retry-After 1"
 
 
 def test_an_unreachable_endpoint_is_an_error_of_the_run_never_drift(
@@ -418,7 +426,7 @@ def test_the_budget_is_never_exceeded_and_the_spend_is_reported(
     assert honest_stub.fake.billed == spend["images_billed"] == max_billed
     assert spend["billable_requests_sent"] <= max_billed
     assert "case-second" in spend["not_sent_for_budget"]
-    assert f"CNY {spend['cny']}" in run.output
+    assert f"CNY {spend['cost']}" in run.output
 
 
 # --- usage errors ----------------------------------------------------------------------------------
@@ -496,8 +504,9 @@ def test_a_malformed_cases_file_is_a_usage_error_naming_the_entry_and_field(
     [
         (["--live", "--max-billed", "-1"], "*--max-billed must be 0 or more, not -1*"),
         (["--live", "--live-examples", "-3"], "*--live-examples must be 0 or more, not -3*"),
-        (["--live", "--live-qps", "-1"], "*--live-qps must be 0 (unpaced) or more*"),
-        (["--live", "--drift-report", "report.md"], "*report.md: give a .json path*"),
+        (["--live", "--live-qps", "-1"], "*--live-qps must be 0 (unpaced) or a finite number*"),
+        (["--live", "--live-qps", "inf"], "*--live-qps must be 0 (unpaced) or a finite number*"),
+        (["--live", "--drift-report", "report.txt"], "*report.txt: give a path ending in one of*"),
         (["--live", "--max-billed", "two"], "*--max-billed*invalid int value*"),
         (["--record", "--strict-drift"], "*--record, --strict-drift only take effect with --live*"),
         (["--live", "-n", "2"], "*--live sends its requests concurrently itself*drop -n*"),
@@ -506,7 +515,8 @@ def test_a_malformed_cases_file_is_a_usage_error_naming_the_entry_and_field(
         "negative-budget",
         "negative-examples",
         "negative-qps",
-        "report-not-json",
+        "infinite-qps",
+        "report-of-no-format",
         "not-a-number",
         "no-live",
         "xdist",
@@ -526,7 +536,8 @@ def test_without_live_the_live_tests_are_skipped_with_a_one_line_reason(
     result = project.pytester.runpytest("-rs")
     result.assert_outcomes(skipped=29)
     assert (
-        "SKIPPED [29] test_live.py: live: needs --live and DASHSCOPE_API_KEY" in result.stdout.str()
+        "SKIPPED [29] test_live.py: facedetect live: needs --live and DASHSCOPE_API_KEY"
+        in result.stdout.str()
     )
 
 
@@ -535,6 +546,7 @@ def test_the_live_options_are_in_the_face_detect_group_of_help(project: LiveProj
     result.stdout.fnmatch_lines(
         [
             "*face-detect contract suite*",
+            "*--dashscope-base-url=URL*",
             "*--live *",
             "*--live-cases=PATH*",
             "*--live-examples=N*",

@@ -15,10 +15,14 @@ import pytest
 from facedetect_contract.cases import DEFAULT_CASES_FILE, LiveCase, load_cases
 from facedetect_contract.fake import FaceDetectFake
 from facedetect_contract.fixtures import FIXTURE_DIR, load_fixtures
-from facedetect_contract.live import LiveRun, LiveSettings, Pacer
+from facedetect_contract.live import LiveRun, LiveSettings
+from facedetect_contract.mutations import Mutation
 from facedetect_contract.offline import fake_handler, replay_handler
-from facedetect_contract.probes import generated_requests, mutation_family
-from facedetect_contract.report import LiveReport
+from facedetect_contract.pacing import Pacer
+from facedetect_contract.plan import generated_requests
+from facedetect_contract.redaction import Redactor
+from facedetect_contract.report import LiveReport, write_reports
+from facedetect_contract.report.render_markdown import render as to_markdown
 from facedetect_contract.violations import Severity, Violation
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -101,8 +105,22 @@ def test_only_the_named_requests_are_sent(tmp_path: Path) -> None:
 def test_the_documented_fixture_is_the_recording_a_live_case_is_compared_with(
     tmp_path: Path,
 ) -> None:
-    """The fake crops the documented image differently from the docs' example: that is drift."""
+    """The fake answers the documented image as the docs do; a crop moved from it is drift."""
     run, _ = live_run(tmp_path, record_dir=FIXTURE_DIR)
+    assert run.verdict("case-documented-1-1").violations == ()
+
+    def moved_crop(serve: Handler) -> Handler:
+        def handle(request: httpx.Request) -> httpx.Response:
+            response = serve(request)
+            body = json.loads(response.content)
+            if response.status_code == 200 and body["output"].get("check_pass"):
+                x1, y1, x2, y2 = body["output"]["ext_bbox"]
+                body["output"]["ext_bbox"] = [x1 + 100, y1, x2 + 100, y2]
+            return answer(response.status_code, body)
+
+        return handle
+
+    run, _ = live_run(tmp_path, handler=moved_crop, record_dir=FIXTURE_DIR)
     verdict = run.verdict("case-documented-1-1")
     (finding,) = verdict.violations
     assert (finding.check, finding.pointer) == ("behaviour_matches_recording", "/output/ext_bbox")
@@ -116,9 +134,11 @@ def test_a_shape_b_failure_is_observed_and_meets_expect_fail(tmp_path: Path) -> 
     run.execute()
     report = LiveReport.from_run(run)
     assert report.findings == ()
-    answers = {o.question: o.answer for o in report.observations}
-    assert answers["8.1"] == "shape B (HTTP 400 InvalidFile.NoHuman)"
-    assert answers["8.5"] == "not billed (HTTP 400 InvalidFile.NoHuman)"
+    observed = {o.question: o for o in report.observations}
+    assert observed["failure-shape"].answer == "shape B (HTTP 400 InvalidFile.NoHuman)"
+    assert observed["failure-shape"].reading == "B"
+    assert observed["failure-billing"].answer == "not billed (HTTP 400 InvalidFile.NoHuman)"
+    assert observed["failure-billing"].reading == "not-billed"
 
 
 def test_a_case_that_misses_its_expect_is_a_breaking_finding(tmp_path: Path) -> None:
@@ -184,9 +204,10 @@ def test_the_pacer_never_starts_more_than_qps_requests_in_a_stretched_second() -
         ({"examples": -1}, "--live-examples must be 0 or more"),
         ({"max_billed": -2}, "--max-billed must be 0 or more"),
         ({"qps": float("nan")}, "--live-qps must be 0"),
-        ({"drift_report": Path("report.txt")}, "give a .json path"),
+        ({"reports": (Path("report.txt"),)}, "give a path ending in one of"),
+        ({"deadline": float("inf")}, "--live-deadline must be"),
     ],
-    ids=["examples", "max-billed", "qps", "report"],
+    ids=["examples", "max-billed", "qps", "report", "deadline"],
 )
 def test_wrong_settings_name_their_option(options: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -206,7 +227,9 @@ def test_the_written_report_is_valid_json_and_markdown_without_the_key(tmp_path:
             ),
         }
     )
-    json_path, markdown_path = report.write(tmp_path / "out" / "drift.json", [KEY])
+    json_path, markdown_path = write_reports(
+        report, [tmp_path / "out" / "drift.json", tmp_path / "out" / "drift.md"], Redactor([KEY])
+    )
     data = json.loads(json_path.read_text(encoding="utf-8"))
     assert data["outcome"] == "drift"
     assert data["findings"][0]["received"] == '"Bearer <redacted>\\" | <redacted>'
@@ -226,7 +249,7 @@ def test_a_503_that_outlasts_the_retries_is_an_error_of_the_run_not_drift(tmp_pa
     assert verdict.violations == ()
     assert len(verdict.attempts) == run.settings.max_retries + 1
     assert verdict.reason.startswith(
-        f"endpoint failing: HTTP 503 ModelUnavailable after {run.settings.max_retries} retries"
+        f"endpoint failing: still HTTP 503 ModelUnavailable after {run.settings.max_retries} retries"
     )
     assert run.errors == [f"probe-invalid-ratio: {verdict.reason}"]
     report = LiveReport.from_run(run)
@@ -255,7 +278,7 @@ def test_record_leaves_out_answers_replay_would_fail_on_and_says_so(tmp_path: Pa
     assert run.not_recorded == {"answers with breaking findings": 2}
     report = LiveReport.from_run(run)
     assert report.to_dict()["not_recorded"] == {"answers with breaking findings": 2}
-    assert "not recorded: 2 answers with breaking findings" in report.to_markdown()
+    assert "not recorded: 2 answers with breaking findings" in to_markdown(report)
     assert any("not recorded: 2" in line for line, _ in report.summary_lines())
 
 
@@ -285,26 +308,34 @@ def test_recordings_replay_each_request_its_own_answer_headers_included(tmp_path
 
 def test_generated_examples_are_one_per_mutation_family() -> None:
     examples = generated_requests(20)
-    families = [mutation_family(p.description) for p in examples]
+    families = [p.mutation.key for p in examples if p.mutation is not None]
     assert len(examples) == 20
     assert len(set(families)) == 20, families
     assert sum(p.request.headers.get("x-dashscope-async") is not None for p in examples) <= 1
 
 
 @pytest.mark.parametrize(
-    ("descriptions", "family"),
+    ("mutations", "key"),
     [
-        (["x-dashscope-async: enable", "x-dashscope-async: "], "x-dashscope-async header sent"),
-        (["malformed JSON b'not json'", "malformed JSON b''"], "malformed JSON"),
-        (["/model of type integer", "/model of type array"], "/model of a wrong type"),
-        (["unknown field /input/ab", "unknown field /input/c"], "unknown field in /input/"),
-        (["/parameters/ratio not in enum: 'a\\nb'"], "/parameters/ratio not in enum"),
-        (["/model null"], "/model null"),
+        (
+            [Mutation("forbidden-header", "x-dashscope-async", v) for v in ("enable", "")],
+            "forbidden-header x-dashscope-async",
+        ),
+        ([Mutation("malformed-json", "", d) for d in ("b'not json'", "b''")], "malformed-json"),
+        ([Mutation("wrong-type", "/model", t) for t in ("integer", "array")], "wrong-type /model"),
+        ([Mutation("unknown-field", "/input", n) for n in ("ab", "c")], "unknown-field /input"),
+        (
+            [Mutation("not-in-enum", "/parameters/ratio", "'a\\nb'")],
+            "not-in-enum /parameters/ratio",
+        ),
+        ([Mutation("null", "/model")], "null /model"),
     ],
     ids=["async-header", "malformed-json", "wrong-type", "unknown-field", "enum", "null"],
 )
-def test_a_mutation_family_leaves_out_the_drawn_value(descriptions: list[str], family: str) -> None:
-    assert {mutation_family(d) for d in descriptions} == {family}
+def test_a_mutation_family_is_its_kind_and_place_not_the_drawn_value(
+    mutations: list[Mutation], key: str
+) -> None:
+    assert {mutation.key for mutation in mutations} == {key}
 
 
 def test_a_base_url_with_credentials_is_refused_without_showing_them(tmp_path: Path) -> None:

@@ -6,7 +6,13 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-CONFTEST = 'pytest_plugins = ["facedetect_contract.plugin"]\n'
+# A project that uses the suite's fixtures and Hypothesis profile (the plugin gives neither).
+CONFTEST = """
+from facedetect_contract.harness import contracts, fake, load_hypothesis_profile, offline_client
+
+def pytest_configure(config):
+    load_hypothesis_profile(config)
+"""
 
 
 @pytest.fixture
@@ -17,18 +23,18 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def test_the_options_are_grouped_in_help(suite: pytest.Pytester) -> None:
     result = suite.runpytest("--help")
-    result.stdout.fnmatch_lines(["*face-detect contract suite*", "*--base-url=URL*"])
+    result.stdout.fnmatch_lines(["*face-detect contract suite*", "*--dashscope-base-url=URL*"])
 
 
 def test_the_live_marker_is_registered(suite: pytest.Pytester) -> None:
     result = suite.runpytest("--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.live:*"])
+    result.stdout.fnmatch_lines(["@pytest.mark.facedetect_live:*", "@pytest.mark.facedetect_fake*"])
 
 
 def test_a_base_url_that_is_not_http_is_a_usage_error(suite: pytest.Pytester) -> None:
-    result = suite.runpytest("--base-url", "ftp://example.com")
+    result = suite.runpytest("--dashscope-base-url", "ftp://example.com")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--base-url*not an http(s) URL*"])
+    result.stderr.fnmatch_lines(["*--dashscope-base-url*not an http(s) URL*"])
 
 
 @pytest.mark.parametrize(("ci", "profile"), [("true", "ci"), ("", "dev")])
@@ -58,9 +64,9 @@ def test_the_offline_client_reaches_the_fake_through_a_gateway_prefix(
         """
     )
     # Once per documented failure shape: the fake fixture is parametrized over both.
-    suite.runpytest_subprocess("--base-url", "https://gw.example.com/qwen/api/v1").assert_outcomes(
-        passed=2
-    )
+    suite.runpytest_subprocess(
+        "--dashscope-base-url", "https://gw.example.com/qwen/api/v1"
+    ).assert_outcomes(passed=2)
 
 
 def test_a_failing_property_shows_how_to_reproduce_it(

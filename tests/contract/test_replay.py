@@ -13,9 +13,10 @@ from facedetect_contract.contracts import Contracts
 from facedetect_contract.fixtures import FIXTURE_DIR, load_fixtures
 from facedetect_contract.interaction import Interaction
 from facedetect_contract.offline import UnmatchedRequest, mount_replay
+from facedetect_contract.plugin import TEST_KEY
 from facedetect_contract.violations import Severity
 
-KEY = {"DASHSCOPE_API_KEY": "sk-offline-fake-key-not-a-secret"}
+KEY = {"DASHSCOPE_API_KEY": TEST_KEY}
 BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
 FIXTURES = load_fixtures(FIXTURE_DIR)
 

@@ -10,7 +10,6 @@ from hypothesis import given
 
 from facedetect_contract.checks import run_checks
 from facedetect_contract.client import (
-    RETRYABLE_STATUSES,
     AccessDenied,
     AuthenticationFailed,
     CheckFailed,
@@ -24,6 +23,7 @@ from facedetect_contract.client import (
 )
 from facedetect_contract.contracts import Contracts
 from facedetect_contract.interaction import Interaction
+from facedetect_contract.plugin import TEST_KEY
 from facedetect_contract.strategies import (
     GeneratedResponse,
     error_responses,
@@ -31,7 +31,7 @@ from facedetect_contract.strategies import (
     passed_responses,
 )
 
-KEY = {"DASHSCOPE_API_KEY": "sk-offline-fake-key-not-a-secret"}
+KEY = {"DASHSCOPE_API_KEY": TEST_KEY}
 IMAGE = "https://example.com/portrait.png"
 
 
@@ -110,7 +110,7 @@ def test_a_request_failure_raises_the_typed_error_of_its_status_after_bounded_re
         429: Throttled,
     }.get(response.status, ServerError)
     assert type(error) is expected_class
-    if response.status in RETRYABLE_STATUSES:
+    if response.status in contracts.retryable_statuses:
         assert error.retryable
         assert len(waits) == 2
         hint = response.headers.get("retry-after")

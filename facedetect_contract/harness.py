@@ -1,0 +1,93 @@
+"""What the contract suite needs around its tests: its Hypothesis profiles and its fixtures.
+
+The suite (``tests/contract``, shipped in the wheel as ``facedetect_contract.suite``) and the
+project's own tests import these from their ``conftest.py``; the plugin itself loads no profile
+and defines none of these names, so installing the package changes nothing in another project.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, Verbosity, settings
+
+from .client import FaceDetectClient
+from .contracts import Contracts, load_contracts
+from .fake import FaceDetectFake
+from .plugin import TEST_KEY
+
+__all__ = [
+    "EXAMPLES_PER_PROPERTY",
+    "contracts",
+    "fake",
+    "load_hypothesis_profile",
+    "offline_client",
+]
+
+EXAMPLES_PER_PROPERTY = 200
+
+settings.register_profile(
+    "ci",
+    max_examples=EXAMPLES_PER_PROPERTY,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    max_examples=EXAMPLES_PER_PROPERTY,
+    derandomize=False,  # explicit: Hypothesis's own CI detection would otherwise leak in
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("debug", parent=settings.get_profile("dev"), verbosity=Verbosity.verbose)
+
+
+def load_hypothesis_profile(config: pytest.Config) -> None:
+    """The suite's profile: ``--hypothesis-profile``, then ``CI=true`` -> ``ci``, else ``dev``."""
+    if config.getoption("hypothesis_profile", None) is None:
+        settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+
+
+@pytest.fixture(scope="session")
+def contracts(facedetect_contracts: Contracts) -> Contracts:
+    """The face-detect contracts, loaded and checked once."""
+    return facedetect_contracts
+
+
+def _shapes() -> tuple[str, ...]:
+    return load_contracts().profile.failure_shapes
+
+
+@pytest.fixture(scope="session", params=_shapes(), ids=[f"failure-shape-{s}" for s in _shapes()])
+def fake(request: pytest.FixtureRequest, contracts: Contracts) -> FaceDetectFake:
+    """The fake in each failure shape the profile admits (open question failure-shape)."""
+    return FaceDetectFake(api_keys={TEST_KEY}, contracts=contracts, failure_shape=request.param)
+
+
+@pytest.fixture(scope="session")
+def offline_client(
+    pytestconfig: pytest.Config, fake: FaceDetectFake, contracts: Contracts
+) -> Iterator[FaceDetectClient]:
+    """A client whose transport is a respx router serving the fake; no retry waits."""
+    import httpx  # noqa: PLC0415
+    import respx  # noqa: PLC0415
+
+    from .offline import mount_fake  # noqa: PLC0415
+
+    router = respx.Router(assert_all_mocked=True)
+    client = FaceDetectClient(
+        base_url=pytestconfig.getoption("facedetect_base_url"),
+        environ={contracts.profile.api_key_env: TEST_KEY},
+        transport=httpx.MockTransport(router.handler),
+        sleep=lambda _seconds: None,
+        contracts=contracts,
+    )
+    mount_fake(router, fake, client.url)
+    with client:
+        yield client

@@ -1,0 +1,17 @@
+"""Fixtures of the project's own tests: the contract suite's, and the stub server."""
+
+from __future__ import annotations
+
+import pytest
+
+from facedetect_contract.harness import contracts, fake, offline_client  # noqa: F401  # fixtures
+from facedetect_contract.plugin import TEST_KEY
+from facedetect_contract.server import RunningServer
+
+STUB_KEY = OFFLINE_KEY = TEST_KEY  # the one key the fake and the stub accept in tests
+
+
+@pytest.fixture(scope="session")
+def stub_server(facedetect_stub: RunningServer) -> RunningServer:
+    """The stub server on 127.0.0.1 (key TEST_KEY), serving fixtures/images/ under /images/."""
+    return facedetect_stub

@@ -1,0 +1,20 @@
+"""The contract suite's own setting: its Hypothesis profile and the fixtures its tests take.
+
+This folder ships in the wheel as ``facedetect_contract.suite`` (``facedetect-contract run``), so
+it depends on nothing outside the package.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from facedetect_contract.harness import (  # noqa: F401  # fixtures, registered by importing them
+    contracts,
+    fake,
+    load_hypothesis_profile,
+    offline_client,
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    load_hypothesis_profile(config)
