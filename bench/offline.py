@@ -1,0 +1,260 @@
+"""Section 1, offline: checked cases per second, this suite beside Schemathesis, in-process.
+
+Requests generated from the contracts (``strategies``), sent through ``FaceDetectClient`` to
+``FaceDetectFake`` in-process and judged by ``run_checks`` plus the assertions of
+tests/contract/test_requests.py, valid and invalid. Beside it, Schemathesis drawing as many cases
+from the same OpenAPI document (positive and negative) and judging them with every default check
+(``case.call()`` then ``case.validate_response()``, which is what ``call_and_validate()`` does,
+timed apart) against the same fake served as a WSGI app. One Hypothesis harness for both
+(``common.run_given``): ``given`` with ``max_examples=N``, generate phase only, one run per seed
+0..repeat-1 on each side, summed. Also the cost of validating one recorded response: all checks,
+and the schema alone (jsonschema, and ``Contracts.is_valid``'s fast path).
+
+This suite's side (``our_side``) is also what the section 2 child runs over HTTP, and
+``profile_offline`` is ``--profile``: the same side under pyinstrument.
+"""
+
+from __future__ import annotations
+
+import http
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from facedetect_contract.checks import CHECKS, response_schema_for, run_checks
+from facedetect_contract.client import FaceDetectClient
+from facedetect_contract.contracts import Contracts, load_contracts
+from facedetect_contract.fake import FaceDetectFake, FakeRequest
+from facedetect_contract.interaction import Interaction
+from facedetect_contract.offline import fake_handler
+from facedetect_contract.openapi import build_openapi
+from facedetect_contract.strategies import (
+    GeneratedRequest,
+    invalid_requests,
+    valid_requests,
+)
+
+from .common import SENTINEL_KEY, UNROUTABLE_BASE, Tally, ratio, run_given
+
+# --- this suite, offline ---------------------------------------------------------------------
+
+
+def our_side(
+    client: FaceDetectClient,
+    contracts: Contracts,
+    cases: int,
+    kind: str,
+    *,
+    seed: int,
+    tally: Tally,
+) -> list[Interaction]:
+    """Generate, send and check ``cases`` requests of ``kind`` (valid or invalid)."""
+    strategy = valid_requests(contracts) if kind == "valid" else invalid_requests(contracts)
+    interactions: list[Interaction] = []
+
+    def body(request: GeneratedRequest) -> None:
+        with tally.step("send"):
+            interaction = request.send(client, retry=False)
+        with tally.step("check"):
+            violations = run_checks(interaction, contracts)
+            status = interaction.response.status
+            # The test's own assertions (tests/contract/test_requests.py), beside the checks.
+            wrong = status not in (200, 400) if kind == "valid" else status >= 500
+        tally.failing += bool(violations) or wrong
+        interactions.append(interaction)
+
+    tally.add(*run_given(strategy, cases, body, seed))
+    return interactions
+
+
+def offline_client(fake: FaceDetectFake, contracts: Contracts) -> FaceDetectClient:
+    return FaceDetectClient(
+        base_url=UNROUTABLE_BASE,
+        environ={"DASHSCOPE_API_KEY": SENTINEL_KEY},
+        transport=httpx.MockTransport(fake_handler(fake)),
+        sleep=lambda _seconds: None,
+        contracts=contracts,
+    )
+
+
+def validation_cost(interactions: list[Interaction], contracts: Contracts) -> dict[str, Any]:
+    """Microseconds to judge one recorded response: every check, and the schema alone, by the
+    reference (jsonschema, collecting errors) and by ``Contracts.is_valid`` (the fast path)."""
+    if not interactions:
+        return {}
+    # Each JSON body with the contract it is judged by (an undocumented status has none).
+    judged = [i for i in interactions if i.response.body_is_json]
+    pairs = [(name, i.response.body) for i in judged if (name := response_schema_for(i, contracts))]
+    return {
+        "responses": len(interactions),
+        "us_run_checks": _us_per_item(lambda i: run_checks(i, contracts), interactions),
+        "us_schema_jsonschema": _us_per_item(
+            lambda pair: list(contracts.validator(pair[0]).iter_errors(pair[1])), pairs
+        ),
+        "us_schema_is_valid": _us_per_item(lambda pair: contracts.is_valid(*pair), pairs),
+        "fast_schemas": sorted(contracts.fast_schemas),
+        "validators_agree": all(
+            contracts.is_valid(name, body) == contracts.validator(name).is_valid(body)
+            for name, body in pairs
+        ),
+    }
+
+
+def _us_per_item(function: Callable[[Any], Any], items: list[Any], budget: float = 0.3) -> float:
+    """Mean microseconds of ``function`` over ``items``, repeated for about ``budget`` seconds."""
+    if not items:
+        return 0.0
+    done, start = 0, time.perf_counter()
+    for _round in range(1000):  # bounded, whatever the clock does
+        for item in items:
+            function(item)
+        done += len(items)
+        if time.perf_counter() - start >= budget:
+            break
+    return round((time.perf_counter() - start) / done * 1e6, 1)
+
+
+# --- Schemathesis, offline -------------------------------------------------------------------
+
+
+def wsgi_app(fake: FaceDetectFake, document: dict[str, Any]) -> Callable[..., list[bytes]]:
+    """The fake as a WSGI app (and the OpenAPI document at /openapi.json), for Schemathesis."""
+    served = json.dumps(document).encode()
+    endpoint_path = fake.contracts.profile.path
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/openapi.json":
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [served]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        content = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            name[5:].replace("_", "-").lower(): value
+            for name, value in environ.items()
+            if name.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        if path.endswith(endpoint_path):
+            answer = fake(FakeRequest(environ["REQUEST_METHOD"], headers, content))
+        else:
+            answer = fake.error(404, "NotFound", "Nothing here.")
+        phrase = http.HTTPStatus(answer.status).phrase
+        start_response(f"{answer.status} {phrase}", list(answer.headers.items()))
+        return [answer.body]
+
+    return app
+
+
+def loopback_document(base_url: str) -> dict[str, Any]:
+    """The committed OpenAPI document with its servers replaced by a loopback one."""
+    document = build_openapi()
+    document["servers"] = [{"url": base_url}]
+    return document
+
+
+def schemathesis_side(
+    fake: FaceDetectFake, cases: int, mode: str, *, seed: int, tally: Tally
+) -> None:
+    """Schemathesis: ``cases`` generated cases, each sent and judged by every default check."""
+    import schemathesis
+    from schemathesis import GenerationMode
+
+    document = loopback_document(UNROUTABLE_BASE)
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", wsgi_app(fake, document))
+    profile = fake.contracts.profile
+    operation = schema[profile.path][profile.method]
+    generation_mode = GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE
+    headers = {"Authorization": f"Bearer {SENTINEL_KEY}"}
+    served_before = fake.requests
+
+    def body(case: Any) -> None:
+        with tally.step("send"):
+            response = case.call(headers=headers)
+        with tally.step("check"):
+            try:
+                case.validate_response(
+                    response, headers=headers, transport_kwargs={"headers": dict(headers)}
+                )
+            except (AssertionError, BaseExceptionGroup) as failure:  # one failed check, or more
+                tally.failing += 1
+                for one in getattr(failure, "exceptions", [failure]):
+                    tally.failures.add(str(getattr(one, "title", type(one).__name__)))
+
+    strategy = operation.as_strategy(generation_mode=generation_mode)
+    tally.add(*run_given(strategy, cases, body, seed))
+    tally.requests += fake.requests - served_before
+
+
+def schemathesis_checks() -> list[str]:
+    from schemathesis.checks import CHECKS as ST_CHECKS
+
+    return [check.__name__ for check in ST_CHECKS.get_all()]
+
+
+def section_offline(cases: int, repeat: int) -> dict[str, Any]:
+    contracts = load_contracts()
+    fake = FaceDetectFake(api_keys={SENTINEL_KEY}, contracts=contracts)
+    result: dict[str, Any] = {"cases": cases, "repeat": repeat, "ours": {}, "schemathesis": {}}
+    try:
+        import schemathesis  # noqa: F401
+    except ImportError:
+        schemathesis_available = False
+    else:
+        schemathesis_available = True
+    interactions: list[Interaction] = []
+    with offline_client(fake, contracts) as client:
+        for kind, their_mode in (("valid", "positive"), ("invalid", "negative")):
+            ours, theirs = Tally(), Tally()
+            # Alternate the sides, one seed per round, the same seeds for both: per-example cost
+            # depends on the examples a seed leads to, and a shared machine's load drifts.
+            for seed in range(repeat):
+                interactions.extend(
+                    our_side(client, contracts, cases, kind, seed=seed, tally=ours)[:cases]
+                )
+                if schemathesis_available:
+                    schemathesis_side(fake, cases, their_mode, seed=seed, tally=theirs)
+            result["ours"][kind] = ours.figures()
+            if schemathesis_available:
+                result["schemathesis"][their_mode] = {
+                    **theirs.figures(),
+                    "requests_per_case": round(theirs.requests / max(theirs.cases, 1), 2),
+                    "failures": sorted(theirs.failures),
+                }
+    result["ours"]["checks"] = sorted(CHECKS)
+    result["validation"] = validation_cost(interactions, contracts)
+    if schemathesis_available:
+        result["schemathesis"]["checks"] = schemathesis_checks()
+        ours, theirs = result["ours"], result["schemathesis"]
+        result["ratio_valid"] = ratio(
+            ours["valid"]["cases_per_s"], theirs["positive"]["cases_per_s"]
+        )
+        result["ratio_invalid"] = ratio(
+            ours["invalid"]["cases_per_s"], theirs["negative"]["cases_per_s"]
+        )
+        ours_total = ours["valid"]["seconds"] + ours["invalid"]["seconds"]
+        theirs_total = theirs["positive"]["seconds"] + theirs["negative"]["seconds"]
+        result["ratio"] = ratio(theirs_total, ours_total)
+    else:
+        result["schemathesis"] = {"status": "not available", "reason": "schemathesis not installed"}
+        result["ratio"] = None
+    return result
+
+
+def profile_offline(cases: int, path: Path) -> int:
+    """Profile this suite's offline side (both kinds) with pyinstrument; write the text report."""
+    from pyinstrument import Profiler
+
+    contracts = load_contracts()
+    fake = FaceDetectFake(api_keys={SENTINEL_KEY}, contracts=contracts)
+    with offline_client(fake, contracts) as client, Profiler() as profiler:
+        for kind in ("valid", "invalid"):
+            our_side(client, contracts, cases, kind, seed=0, tally=Tally())
+    path.write_text(profiler.output_text(unicode=True, show_all=False), encoding="utf-8")
+    print(f"profile of {cases} valid and {cases} invalid cases written to {path}")
+    return 0
