@@ -115,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-remote-images",
         action="store_true",
-        help="download image_url from any host, not only loopback",
+        help="download image URLs from any host, not only loopback",
     )
     serve.add_argument(
         "--images-dir", metavar="DIR", type=Path, default=None, help="serve DIR under /images/"

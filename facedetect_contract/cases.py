@@ -38,7 +38,12 @@ DEFAULT_CASES_FILE = (
 EXPECTS = ("pass", "fail", "any")
 
 Expect = Literal["pass", "fail", "any"]
-_REQUIRED = ("name", "image_url", "ratio", "expect")
+
+
+def _keys(contracts: Contracts) -> tuple[str, str, str, str]:
+    """The required keys of an entry: its name, the request's image and ratio fields, expect."""
+    request = contracts.profile.request
+    return ("name", request.image_url.name, request.ratio.name, "expect")
 
 
 class CasesFileError(ValueError):
@@ -95,17 +100,19 @@ def _where(path: Path, index: int, entry: Any) -> str:
 def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
     if not isinstance(entry, dict):
         raise CasesFileError(f"{where}: is {type(entry).__name__}; make it a JSON object")
-    for key in _REQUIRED:
+    required = _keys(contracts)
+    _, url_key, ratio_key, _ = required
+    for key in required:
         if key not in entry:
             raise CasesFileError(
-                f"{where}: field {key!r} is missing; every entry needs {list(_REQUIRED)}"
+                f"{where}: field {key!r} is missing; every entry needs {list(required)}"
             )
     name = entry["name"]
     if not isinstance(name, str) or not _slug(name):
         raise CasesFileError(
             f"{where}: field 'name' is {json.dumps(name)}; give a string with a letter or digit"
         )
-    url = entry["image_url"]
+    url = entry[url_key]
     try:
         parts = urlsplit(url) if isinstance(url, str) else None
         host = parts.hostname if parts is not None else None
@@ -113,17 +120,17 @@ def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
         parts, host = None, None
     if parts is None or parts.scheme.lower() not in ("http", "https") or not host:
         raise CasesFileError(
-            f"{where}: field 'image_url' is {json.dumps(url)}; give the public http(s) URL of "
+            f"{where}: field {url_key!r} is {json.dumps(url)}; give the public http(s) URL of "
             f"the image (local paths are not supported by the endpoint)"
         )
     if not contracts.accepts_image_url(url):
         raise CasesFileError(
-            f"{where}: field 'image_url' is {json.dumps(url)}, which the request contract "
+            f"{where}: field {url_key!r} is {json.dumps(url)}, which the request contract "
             f"refuses (no whitespace, a port 0..65535); give a well-formed http(s) URL"
         )
-    if entry["ratio"] not in contracts.ratios:
+    if entry[ratio_key] not in contracts.ratios:
         raise CasesFileError(
-            f"{where}: field 'ratio' is {json.dumps(entry['ratio'])}; "
+            f"{where}: field {ratio_key!r} is {json.dumps(entry[ratio_key])}; "
             f"use one of {list(contracts.ratios)}"
         )
     if entry["expect"] not in EXPECTS:
@@ -146,9 +153,9 @@ def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
     return LiveCase(
         name=name,
         image_url=url,
-        ratio=entry["ratio"],
+        ratio=entry[ratio_key],
         expect=entry["expect"],
-        extra={k: v for k, v in entry.items() if k not in _REQUIRED},
+        extra={k: v for k, v in entry.items() if k not in required},
         model=contracts.profile.model,
     )
 
@@ -171,7 +178,7 @@ def load_cases(
     if not isinstance(data, list) or not data:
         raise CasesFileError(
             f"{path}: give a non-empty JSON list of cases "
-            f'({{"name", "image_url", "ratio", "expect"}}); found {type(data).__name__}'
+            f"({list(_keys(contracts))}); found {type(data).__name__}"
             + (" (empty)" if data == [] else "")
         )
     cases: list[LiveCase] = []

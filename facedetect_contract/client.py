@@ -173,7 +173,7 @@ class RequestError(FaceDetectError):
         interaction: Interaction,
     ) -> None:
         super().__init__(
-            f"HTTP {status} {code or '(no code)'}: {message} (request_id {request_id})"
+            f"HTTP {status} {code or '(no code)'}: {message} (request id {request_id})"
         )
         self.status = status
         self.code = code

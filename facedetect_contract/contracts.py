@@ -21,7 +21,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from .pointers import Pointer
-from .profile import EndpointProfile, parse_profile
+from .profile import CONTRACT_DIR, PROFILE_FILE, EndpointProfile, parse_profile
 from .questions import OpenQuestion, parse_questions
 from .violations import ABSENT
 
@@ -39,11 +39,6 @@ __all__ = [
     "load_contracts",
 ]
 
-# The checkout keeps the contracts at the top level; an installed wheel carries a copy inside.
-_PACKAGED = Path(__file__).parent / "_contracts" / "face-detect"
-CONTRACT_DIR = (
-    _PACKAGED if _PACKAGED.is_dir() else Path(__file__).parents[1] / "contracts" / "face-detect"
-)
 
 # Short name -> file. The short names are what the rest of the package asks for.
 SCHEMA_FILES: Mapping[str, str] = {
@@ -59,7 +54,6 @@ SCHEMA_FILES: Mapping[str, str] = {
     "questions": "questions.schema.json",
 }
 ERROR_TABLE_FILE = "errors.json"
-PROFILE_FILE = "endpoint.json"
 QUESTIONS_FILE = "questions.json"
 # The schemas of data files, as opposed to the schemas of the endpoint's messages.
 _META_SCHEMAS = frozenset({"interaction", "error_table", "profile", "questions"})

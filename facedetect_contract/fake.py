@@ -134,7 +134,7 @@ class CatalogImages:
                 Image(
                     example.width,
                     example.height,
-                    "png",
+                    example.format,
                     face=example.face_box,
                     crops=example.crop_boxes,
                 ),
@@ -152,13 +152,16 @@ class CatalogImages:
         if "unreachable" in host:
             raise ImageUnavailable("url-refused", host)
         filename = path.rsplit("/", 1)[-1]
-        # The file name's extension is the format; an unsupported one is answered as such.
-        fmt = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
+        # The file name's extension is the format (the first documented one without one); an
+        # unsupported one is answered as such.
+        default = self.contracts.profile.image_formats[0]
+        fmt = filename.rsplit(".", 1)[-1].lower() if "." in filename else default
         reason = named_reason(url, self.contracts)
         if reason is not None:
             return Image(1024, 1024, fmt, reason=reason)
         digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).digest()
-        width, height = 400 + digest[0] * 12, 400 + digest[1] * 12
+        least = self.contracts.profile.min_side_px  # sizes from the shortest side admitted up
+        width, height = least + digest[0] * 12, least + digest[1] * 12
         if digest[2] < 32:  # one in eight fails the portrait check, for a documented reason
             return Image(width, height, fmt, reason=self._reasons[digest[3] % len(self._reasons)])
         side = min(width, height) // (3 + digest[4] % 3)

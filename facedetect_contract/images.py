@@ -175,7 +175,7 @@ class DownloadingImages:
         except PILImage.DecompressionBombError:
             # Over twice Pillow's pixel limit: far beyond the longest side, a resolution failure.
             side = profile.max_side_px + 1
-            return Image(side, side, "png")
+            return Image(side, side, profile.image_formats[0])
         except (OSError, SyntaxError, ValueError):
             raise ImageUnavailable("file-unreadable") from None
         # The file name wins over the pixels, so a test names the outcome it wants.

@@ -152,7 +152,8 @@ class RecordedResponse:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RecordedResponse:
         headers = {name.lower(): value for name, value in data.get("headers", {}).items()}
-        content_type = headers.get("content-type", "application/json")
+        # A recorded body is JSON unless it was stored as text under a type that is not JSON.
+        content_type = headers.get("content-type", "")
         body_is_json = "json" in content_type or not isinstance(data.get("body"), str)
         return cls(data["status"], headers, data.get("body"), body_is_json)
 

@@ -145,7 +145,7 @@ def _failure_details(
     return _tally(parts), _one(readings), [s.interaction.name for s in with_verdict]
 
 
-@observer("humanoid")
+@observer("humanoid-returned")
 def _humanoid(
     seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
 ) -> tuple[str, str | None, list[str]]:

@@ -10,7 +10,7 @@ is explained here without a code edit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from . import geometry
@@ -127,51 +127,43 @@ def classify(response: RecordedResponse, contracts: Contracts) -> Outcome:
     kind = next(
         (k for k in contracts.profile.answers if _matches(k, status, body, contracts)), None
     )
-    common: dict[str, Any] = {
-        "status": status,
-        "request_id": _text(fields.request_id.get(body)),
-        "billed_images": _billed(body, contracts),
-    }
+    base = Outcome(
+        "unexplained",
+        kind,
+        status,
+        request_id=_text(fields.request_id.get(body)),
+        billed_images=_billed(body, contracts),
+    )
+    humanoid = fields.humanoid.get(body)
+    said = humanoid if isinstance(humanoid, bool) else None
     if kind is None:
-        return Outcome(
-            "unexplained",
-            nearest_answer(response, contracts),
-            reason=_why(response, contracts),
-            **common,
+        return replace(
+            base, answer=nearest_answer(response, contracts), reason=_why(response, contracts)
         )
     if kind.outcome == "passed":
         face, crop = _box(body, fields.face_box), _box(body, fields.crop_box)
         if face is None or crop is None:
-            reason = f"{fields.verdict.name} {kind.verdict} without two integer boxes"
-            return Outcome("unexplained", kind, reason=reason, **common)
-        humanoid = fields.humanoid.get(body)
-        return Outcome(
-            "passed",
-            kind,
-            face_box=face,
-            crop_box=crop,
-            humanoid=humanoid if isinstance(humanoid, bool) else None,
-            **common,
-        )
+            return replace(
+                base, reason=f"{fields.verdict.name} {kind.verdict} without two integer boxes"
+            )
+        return replace(base, kind="passed", face_box=face, crop_box=crop, humanoid=said)
     if kind.outcome == "failed":
-        code_at = fields.reason_code if kind.verdict is not None else fields.error_code
-        message_at = fields.reason_message if kind.verdict is not None else fields.error_message
-        humanoid = fields.humanoid.get(body)
-        return Outcome(
-            "failed",
-            kind,
+        by_verdict = kind.verdict is not None
+        code_at = fields.reason_code if by_verdict else fields.error_code
+        message_at = fields.reason_message if by_verdict else fields.error_message
+        return replace(
+            base,
+            kind="failed",
             shape=kind.shape,
             code=_text(code_at.get(body)),
             message=_text(message_at.get(body)),
-            humanoid=humanoid if isinstance(humanoid, bool) else None,
-            **common,
+            humanoid=said,
         )
-    return Outcome(
-        "request_error",
-        kind,
+    return replace(
+        base,
+        kind="request_error",
         code=_text(fields.error_code.get(body)),
         message=_text(fields.error_message.get(body)),
-        **common,
     )
 
 

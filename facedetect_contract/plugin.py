@@ -65,6 +65,9 @@ def _default(name: str) -> Any:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from .profile import profile_data  # noqa: PLC0415  # the raw JSON: no validators at start-up
+
+    names = profile_data()
     group = parser.getgroup("face-detect", "face-detect contract suite (facedetect-contract)")
     group.addoption(
         "--dashscope-base-url",
@@ -72,7 +75,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         default=None,
         help="API root of the face-detect endpoint; the endpoint path is appended. Default: "
-        "$DASHSCOPE_HTTP_BASE_URL, else https://dashscope.aliyuncs.com/api/v1. A gateway "
+        f"${names['base_url_env']}, else {names['default_base_url']}. A gateway "
         "prefix (/qwen/api/v1) works.",
     )
     group.addoption(
@@ -80,15 +83,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="facedetect_live",
         action="store_true",
         help=f"run the tests marked {LIVE_MARKER} against --dashscope-base-url with "
-        "DASHSCOPE_API_KEY",
+        f"{names['api_key_env']}",
     )
     group.addoption(
         "--live-cases",
         dest="facedetect_live_cases",
         metavar="PATH",
         default=None,
-        help="JSON list of image cases {name, image_url, ratio, expect}; default: the packaged "
-        "live-cases.json (the documented image at both ratios)",
+        help=f"JSON list of image cases {{name, {names['image_field']}, {names['ratio_field']}, "
+        "expect}; default: "
+        "the packaged live-cases.json (the documented image at both ratios)",
     )
     group.addoption(
         "--live-examples",

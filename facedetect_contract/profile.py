@@ -10,14 +10,19 @@ the same path is another profile beside other contracts, not a fork of the code.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal, cast
 
 from .pointers import Pointer
 
 __all__ = [
+    "CONTRACT_DIR",
+    "PROFILE_FILE",
     "AnswerKind",
     "EndpointProfile",
     "ExampleImage",
@@ -26,7 +31,15 @@ __all__ = [
     "ResponseFields",
     "Source",
     "parse_profile",
+    "profile_data",
 ]
+
+# The checkout keeps the contracts at the top level; an installed wheel carries a copy inside.
+_PACKAGED = Path(__file__).parent / "_contracts" / "face-detect"
+CONTRACT_DIR = (
+    _PACKAGED if _PACKAGED.is_dir() else Path(__file__).parents[1] / "contracts" / "face-detect"
+)
+PROFILE_FILE = "endpoint.json"
 
 OutcomeName = Literal["passed", "failed", "request_error"]
 PLACEHOLDER = "xxx"  # what errors.json writes for a value the server fills in
@@ -89,6 +102,7 @@ class ExampleImage:
     url: str
     width: int
     height: int
+    format: str
     face_box: tuple[int, int, int, int]
     crop_boxes: Mapping[str, tuple[int, int, int, int]]  # by ratio, where the docs give one
 
@@ -152,7 +166,7 @@ class EndpointProfile:
     throttle_status: int
     stub_throttle_code: str
     gateway_retry_statuses: frozenset[int]
-    image_formats: frozenset[str]
+    image_formats: tuple[str, ...]  # in the profile's order: the first is the default
     min_side_px: int
     max_side_px: int
     max_image_bytes: int | None
@@ -289,7 +303,7 @@ def parse_profile(
         throttle_status=rate["status"],
         stub_throttle_code=rate["stub_code"],
         gateway_retry_statuses=frozenset(data["gateway"]["retry_statuses"]),
-        image_formats=frozenset(images["formats"]),
+        image_formats=tuple(images["formats"]),
         min_side_px=images["min_side_px"],
         max_side_px=images["max_side_px"],
         max_image_bytes=images["max_bytes"],
@@ -298,6 +312,7 @@ def parse_profile(
                 entry["url"],
                 entry["width"],
                 entry["height"],
+                entry["format"],
                 cast(Any, tuple(entry["face_box"])),
                 {r: cast(Any, tuple(box)) for r, box in entry.get("crop_boxes", {}).items()},
             )
@@ -307,3 +322,20 @@ def parse_profile(
         sources=sources,
         section_sources=section_sources,
     )
+
+
+@functools.cache
+def profile_data(directory: Path = CONTRACT_DIR) -> Mapping[str, str]:
+    """A few names read straight from the profile's JSON, unvalidated, for text that must not
+    wait for the contracts to load (the plugin's ``--help``): the environment variables, the
+    default base URL, and the request's image and ratio field names. Everything else uses
+    ``load_contracts``."""
+    data = json.loads((directory / PROFILE_FILE).read_text(encoding="utf-8"))
+    endpoint, request = data["endpoint"], data["request"]
+    return {
+        "base_url_env": endpoint["base_url_env"],
+        "default_base_url": endpoint["default_base_url"],
+        "api_key_env": endpoint["api_key_env"],
+        "image_field": request["image_url"].rsplit("/", 1)[-1],
+        "ratio_field": request["ratio"].rsplit("/", 1)[-1],
+    }

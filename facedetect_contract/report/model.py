@@ -86,7 +86,7 @@ class LiveReport:
             {
                 "name": v.planned.case.name,
                 "request": v.name,
-                "image_url": v.planned.case.image_url,
+                "image": v.planned.case.image_url,
                 "ratio": v.planned.case.ratio,
                 "expect": v.planned.case.expect,
                 "outcome": v.outcome.kind if v.outcome is not None else v.status,
