@@ -194,8 +194,7 @@ class BillingBudget:
         with self._lock:
             while not self._turn(name) and not self._cancelled:
                 self._lock.wait()
-            if self._cancelled:
-                self._refused.append(name)
+            if self._cancelled:  # the run ended: not sent, and not for the budget's sake
                 return self._decide(name, False)
             if not self._needs_slot(billable):
                 if self._claim == "untested" and self._trial is None:
@@ -252,6 +251,10 @@ class BillingBudget:
             if self._trial == name:
                 self._trial = None
             self._lock.notify_all()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
 
     def cancel(self) -> None:
         """The run is over (its deadline, an interrupt): refuse every request still waiting."""

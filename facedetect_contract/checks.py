@@ -379,15 +379,17 @@ def boxes_are_ordered_integers(
     interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
     """Each box present is 4 non-negative integers [x1, y1, x2, y2] with x1 < x2 and y1 < y2."""
+    limit = context.contracts.profile.max_side_px  # no image side is longer, so no coordinate
     for at in context.contracts.profile.response.boxes:
         box = at.get(interaction.response.body)
         if box is ABSENT or box is None:
             continue
-        if not geometry.is_box(box):
+        if not geometry.is_box(box) or max(box) > limit:
             yield Finding(
                 pointer=str(at),
                 received=render_value(box),
-                documented="[x1, y1, x2, y2]: 4 non-negative integers, x1 < x2, y1 < y2",
+                documented=f"[x1, y1, x2, y2]: 4 integers 0..{limit} (the longest side an "
+                f"image may have), x1 < x2, y1 < y2",
                 title=f"{at.name} is not a well-formed box",
             )
 
@@ -674,3 +676,117 @@ def behaviour_matches_recording(
             f"{context.case_source or 'the live cases file'}, entry {case.name!r}",
             context,
         )
+
+
+# --- across the run --------------------------------------------------------------------------
+
+
+def _by_image(context: RunContext) -> dict[str, list[tuple[Interaction, Outcome]]]:
+    """The passed answers to live cases, grouped by the image they checked."""
+    groups: dict[str, list[tuple[Interaction, Outcome]]] = {}
+    for interaction, case in context.answers:
+        outcome = context.outcomes.get(interaction.name)
+        if case is not None and outcome is not None and outcome.kind == "passed":
+            groups.setdefault(case.image_url, []).append((interaction, outcome))
+    return groups
+
+
+@run_check(sources=("emo-detect-api",))
+def same_image_same_face_box(context: RunContext) -> Iterator[Finding]:
+    """The same image checked at both ratios gets the same face box (IoU at least the profile's
+    threshold): the ratio shapes the crop, not where the face is."""
+    threshold = context.contracts.profile.iou_min
+    face_at = context.contracts.profile.response.face_box
+    for answers in _by_image(context).values():
+        first, first_outcome = answers[0]
+        for other, outcome in answers[1:]:
+            if first_outcome.face_box is None or outcome.face_box is None:
+                continue  # a passed outcome has both boxes; this keeps mypy and the reader sure
+            overlap = geometry.iou(first_outcome.face_box, outcome.face_box)
+            if overlap < threshold:
+                yield Finding(
+                    pointer=str(face_at),
+                    received=f"{render_value(list(outcome.face_box))} (IoU {overlap:.2f} with "
+                    f"{render_value(list(first_outcome.face_box))} of {first.name})",
+                    documented=f"one face, one box: IoU >= {threshold} across ratios",
+                    title=f"{face_at.name} of the same image moved with the ratio",
+                    severity=Severity.ADDITIVE,
+                    interaction=other.name,
+                )
+
+
+@run_check(sources=("emo-detect-api",))
+def every_crop_of_an_image_contains_its_face(context: RunContext) -> Iterator[Finding]:
+    """Each crop box of an image contains the face box every answer for that image gives."""
+    face_at, crop_at = context.contracts.profile.response.boxes
+    for answers in _by_image(context).values():
+        faces = [(i.name, o.face_box) for i, o in answers if o.face_box is not None]
+        for interaction, outcome in answers:
+            for name, face in faces:
+                if name == interaction.name or outcome.crop_box is None or face is None:
+                    continue
+                if not geometry.contains(outcome.crop_box, face):
+                    yield Finding(
+                        pointer=str(crop_at),
+                        received=f"{crop_at.name} {render_value(list(outcome.crop_box))}, "
+                        f"{face_at.name} {render_value(list(face))} of {name}",
+                        documented=f"every {crop_at.name} of an image contains its face",
+                        title=f"{crop_at.name} leaves out the face another answer found",
+                        severity=Severity.ADDITIVE,
+                        interaction=interaction.name,
+                    )
+
+
+@run_check(sources=("emo-detect-api",))
+def request_id_is_unique_in_the_run(context: RunContext) -> Iterator[Finding]:
+    """No two answers of a run carry the same request id: it is the unique id of the request."""
+    at = context.contracts.profile.response.request_id
+    first: dict[str, str] = {}
+    for interaction, _case in context.answers:
+        request_id = at.get(interaction.response.body)
+        if not isinstance(request_id, str) or not request_id:
+            continue  # request_id_is_non_empty_string reports it
+        if request_id in first:
+            yield Finding(
+                pointer=str(at),
+                received=f"{render_value(request_id)}, as {first[request_id]} had",
+                documented="the unique id of the request: one per answer",
+                title=f"{at.name} repeats another answer's",
+                interaction=interaction.name,
+            )
+        else:
+            first[request_id] = interaction.name
+
+
+@run_check(sources=("emo-detect-api",))
+def repeated_case_gives_the_same_answer(context: RunContext) -> Iterator[Finding]:
+    """A case sent twice in one run (``--live-repeat-cases``) gets the same verdict and boxes."""
+    threshold = context.contracts.profile.iou_min
+    fields = context.contracts.profile.response
+    for again, first in context.repeated.items():
+        a, b = context.outcomes.get(first), context.outcomes.get(again)
+        if a is None or b is None:
+            continue
+        if a.passed != b.passed:
+            yield Finding(
+                pointer=str(fields.verdict),
+                received=b.describe(),
+                documented=f"{a.describe()}, as the first time ({first})",
+                title="the same case, asked twice, got another verdict",
+                severity=Severity.ADDITIVE,
+                interaction=again,
+            )
+            continue
+        for at, x, y in (
+            (fields.face_box, a.face_box, b.face_box),
+            (fields.crop_box, a.crop_box, b.crop_box),
+        ):
+            if x is not None and y is not None and geometry.iou(x, y) < threshold:
+                yield Finding(
+                    pointer=str(at),
+                    received=f"{render_value(list(y))} (IoU {geometry.iou(x, y):.2f})",
+                    documented=f"{render_value(list(x))} as the first time ({first})",
+                    title=f"the same case, asked twice, got another {at.name}",
+                    severity=Severity.ADDITIVE,
+                    interaction=again,
+                )

@@ -327,8 +327,8 @@ class LiveRun:
         try:
             for thread in threads:
                 thread.start()
-            for thread in threads:
-                thread.join(max(0.0, stop_at - self._clock()) + _GRACE)
+            for thread in threads:  # one end for all: the deadline, and a little grace
+                thread.join(max(0.0, stop_at + _GRACE - self._clock()))
         except BaseException:  # Ctrl-C: what was judged is kept, the run is marked interrupted
             self.interrupted = True
             self.budget.cancel()
@@ -406,6 +406,10 @@ class LiveRun:
 
     def _send(self, planned: PlannedRequest, stop_at: float) -> Verdict:
         if not self.budget.admit(planned.name, billable=planned.billable, keyed=planned.keyed):
+            if self.budget.cancelled:
+                return Verdict(
+                    planned, "not-sent", reason="not sent: the run ended (its deadline, or Ctrl-C)"
+                )
             why = (
                 "it can be billed"
                 if planned.billable

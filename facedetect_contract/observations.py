@@ -359,7 +359,10 @@ def observe(verdicts: Iterable[Verdict], contracts: Contracts | None = None) -> 
         if function is None:
             observations.append(Observation(question.id, question.question, "no observer"))
             continue
-        answer, reading, evidence = function(seen, verdicts, contracts)
+        try:
+            answer, reading, evidence = function(seen, verdicts, contracts)
+        except Exception as error:  # an answer no observer foresaw: said, never a crash
+            answer, reading, evidence = f"could not be observed ({type(error).__name__})", None, []
         if question.settled is not None:
             answer = f"settled ({question.settled}); tonight: {answer}"
         observations.append(

@@ -112,9 +112,10 @@ def nearest_answer(response: RecordedResponse, contracts: Contracts) -> AnswerKi
     return next((k for k in with_status if k.outcome == wanted), with_status[0])
 
 
-def _box(body: Any, pointer: Any) -> geometry.Box | None:
+def _box(body: Any, pointer: Any, limit: int) -> geometry.Box | None:
+    """The box at ``pointer`` when it is one: ordered integers no larger than ``limit``."""
     value = pointer.get(body)
-    if isinstance(value, list) and len(value) == 4 and all(type(v) is int for v in value):
+    if geometry.is_box(value) and max(value) <= limit:
         return (value[0], value[1], value[2], value[3])
     return None
 
@@ -141,11 +142,11 @@ def classify(response: RecordedResponse, contracts: Contracts) -> Outcome:
             base, answer=nearest_answer(response, contracts), reason=_why(response, contracts)
         )
     if kind.outcome == "passed":
-        face, crop = _box(body, fields.face_box), _box(body, fields.crop_box)
+        limit = contracts.profile.max_side_px
+        face, crop = _box(body, fields.face_box, limit), _box(body, fields.crop_box, limit)
         if face is None or crop is None:
-            return replace(
-                base, reason=f"{fields.verdict.name} {kind.verdict} without two integer boxes"
-            )
+            reason = f"{fields.verdict.name} {kind.verdict} without two well-formed boxes"
+            return replace(base, reason=reason)
         return replace(base, kind="passed", face_box=face, crop_box=crop, humanoid=said)
     if kind.outcome == "failed":
         by_verdict = kind.verdict is not None

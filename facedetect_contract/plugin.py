@@ -490,7 +490,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         run.interrupted = True
-    report = LiveReport.from_run(run)
+    try:
+        report = LiveReport.from_run(run)
+    except Exception as exc:  # a fault of the suite: an error of the run, never "passed"
+        run.errors.append(run.redact(f"the report could not be made ({type(exc).__name__}: {exc})"))
+        report = LiveReport.from_run(run, observe_questions=False)
     run.close()
     if run.settings.reports:
         try:

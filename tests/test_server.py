@@ -610,3 +610,105 @@ def test_bad_options_are_refused_with_a_message_naming_them(
 ) -> None:
     with pytest.raises(ValueError, match=message), serve_in_thread(**options):
         pass  # pragma: no cover
+
+
+# --- a stub that stays small (hostile clients) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "size_line",
+    [b"-5", b"-1", b"+10", b"0x10", b"zz", b"", b"1" * 40],
+    ids=["negative", "minus-one", "plus-sign", "0x-prefix", "not-hex", "empty", "huge"],
+)
+def test_a_malformed_chunk_size_gets_a_json_400_and_nothing_is_buffered(
+    portrait_server: RunningServer, size_line: bytes
+) -> None:
+    head = (
+        f"POST /api/v1{ENDPOINT_PATH} HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {STUB_KEY}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    answer = raw_exchange(portrait_server, head + size_line + b"\r\n" + b"x" * 1000)
+    status, _, rest = answer.partition(b"\r\n")
+    assert status.startswith(b"HTTP/1.1 400 ")
+    assert json.loads(rest.partition(b"\r\n\r\n")[2])["code"] == "InvalidParameter"
+    assert portrait_server.fake.requests == 0
+
+
+def test_a_chunked_body_over_the_cap_is_refused_before_it_is_buffered(
+    portrait_server: RunningServer,
+) -> None:
+    head = (
+        f"POST /api/v1{ENDPOINT_PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    declared = f"{MAX_BODY_BYTES * 64:x}".encode()  # a 64 MB chunk announced, never sent
+    answer = raw_exchange(portrait_server, head + declared + b"\r\n" + b"x" * 10)
+    assert answer.startswith(b"HTTP/1.1 400 ")
+
+
+@pytest.mark.parametrize(
+    "length",
+    ["²", "1e3", "-4", "4, 5", "٣"],
+    ids=["superscript", "exponent", "negative", "list", "arabic-indic"],
+)
+def test_a_content_length_that_is_not_ascii_digits_gets_a_json_400(
+    portrait_server: RunningServer, length: str
+) -> None:
+    head = (
+        f"POST /api/v1{ENDPOINT_PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
+    answer = raw_exchange(portrait_server, head + b"{}")
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert b"Traceback" not in answer
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-le"])
+def test_a_json_body_not_in_utf8_is_refused(portrait_server: RunningServer, encoding: str) -> None:
+    payload = json.dumps(detect_body("http://127.0.0.1/x.png")).encode(encoding)
+    response = httpx.post(
+        portrait_server.url,
+        content=payload,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {STUB_KEY}"},
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "InvalidParameter")
+
+
+def test_a_body_nested_100000_deep_is_a_400_not_a_server_error(
+    portrait_server: RunningServer,
+) -> None:
+    response = httpx.post(
+        portrait_server.url,
+        content=b"[" * 100_000,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {STUB_KEY}"},
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "InvalidParameter")
+
+
+def test_a_large_image_is_judged_from_its_header_without_decoding_its_pixels(
+    tmp_path: Any,
+) -> None:
+    """A 7000 x 7000 PNG (admitted by the docs) is not decoded whole: its brightness is not
+    measured, and the check passes on its size alone."""
+    from PIL import Image as PILImage
+
+    from facedetect_contract.images import MAX_DECODED_PIXELS
+
+    big = tmp_path / "big-portrait.png"
+    PILImage.new("L", (7000, 7000), 128).save(big, optimize=True)
+    assert MAX_DECODED_PIXELS < 7000 * 7000
+    with (
+        serve_in_thread(api_keys=[STUB_KEY], images_dir=tmp_path) as server,
+        make_client(server) as client,
+    ):
+        result = client.detect(server.image_url("big-portrait.png"))
+    assert isinstance(result, CheckPassed)
+
+
+def test_the_stub_authenticates_before_it_throttles() -> None:
+    """The documented limit is counted on keyed requests: no key is a 401, whatever the rate."""
+    with serve_in_thread(api_keys=[STUB_KEY], images=PortraitImages(), qps=1) as server:
+        statuses = [
+            httpx.post(server.url, json=detect_body("http://127.0.0.1/x.png")).status_code
+            for _ in range(5)
+        ]
+    assert statuses == [401] * 5

@@ -71,7 +71,7 @@ class LiveReport:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_run(cls, run: LiveRun) -> LiveReport:
+    def from_run(cls, run: LiveRun, *, observe_questions: bool = True) -> LiveReport:
         verdicts = [run.verdicts[name] for name in run.plan if name in run.verdicts]
         findings = sorted(
             [*(v for verdict in verdicts for v in verdict.violations), *run.run_findings],
@@ -109,7 +109,7 @@ class LiveReport:
             findings=tuple(findings),
             errors=tuple(run.all_errors),
             spend=run.spend,
-            observations=tuple(observe(verdicts, run.contracts)),
+            observations=tuple(observe(verdicts, run.contracts)) if observe_questions else (),
             requests=tuple(_request_row(v) for v in verdicts),
             recorded=tuple(str(path) for path in run.recorded),
             duration_s=duration,

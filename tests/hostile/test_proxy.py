@@ -22,11 +22,13 @@ from typing import Any
 import httpx
 import pytest
 
+from facedetect_contract.contracts import load_contracts
 from facedetect_contract.fixtures import IMAGE_DIR
-from facedetect_contract.interaction import ENDPOINT_PATH
 from facedetect_contract.server import RunningServer, serve_in_thread
 from tests.hostile.proxy import ENDPOINT_PATH as PROXY_ENDPOINT_PATH
 from tests.hostile.proxy import FAULTS, RETRY_AFTER_ODD, FaultProxy, ProxyRequest
+
+ENDPOINT_PATH = load_contracts().profile.path
 
 KEY = "sk-hostile-proxy-key-0123456789abcdef"
 OTHER_KEY = "sk-hostile-proxy-other-key-fedcba9876"

@@ -1,0 +1,348 @@
+"""Live mode against a hostile endpoint: one real ``pytest --live`` run per fault of the proxy.
+
+Each run goes to the stub server through ``FaultProxy`` (``proxy.py``) with a sentinel key, and
+asserts everything at once: the run ends in bounded time; its exit status and its reports agree;
+the fault is what the report says (an error of the run naming it, or a finding where the answer
+really breaks the contract, or nothing where a client built on the docs would not notice); the key
+appears in zero bytes of stdout, stderr, the JUnit XML (``junit_logging=all``), both reports, the
+recorded fixtures and the logs captured at DEBUG, in any case and in part; every recorded fixture
+loads again; and the project's other files are byte-for-byte as they were.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from facedetect_contract.fixtures import FIXTURE_DIR, IMAGE_DIR, load_fixture
+from facedetect_contract.server import RunningServer, serve_in_thread
+from tests.hostile.proxy import FAULTS, FaultProxy
+
+pytestmark = pytest.mark.hostile
+pytest_plugins = ["pytester"]
+
+TEST_LIVE = Path(__file__).parents[1] / "contract" / "test_live.py"
+# Keys of several shapes: the generic key-like patterns must not be what hides any of them.
+KEYS = (
+    "sk-" + "0f3c9a7e" * 4,
+    "gwkey-SENTINEL-5e4f5e4f5e4f5e4f5e4f5e4f",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZW50aW5lbCJ9.c2VudGluZWwtc2lnbmF0dXJl",
+    "SENTINELKEYABCDEFGHIJKLMNOP234567",
+    "k~e_y.S+E/N=T-1N3L!42:sentinel",
+)
+WALL_LIMIT = 60.0  # seconds a faulty run may take, start to exit (the deadlines are small)
+LIVE_ARGS = ("--live-timeout", "2", "--live-deadline", "40", "--live-qps", "0")
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a run through one fault must report.
+
+    ``outcome``: the report's outcome (several allowed where the fault's effect depends on
+    timing); ``says``: a phrase an error of the run or a finding's title must contain.
+    """
+
+    outcome: tuple[str, ...]
+    says: str = ""
+
+
+ERROR = ("error",)
+DRIFT = ("drift",)
+PASSED = ("passed",)
+WARNINGS = ("passed with warnings",)
+
+try:
+    import brotli  # noqa: F401  # httpx decodes br only when it is installed
+except ImportError:
+    _BR = Expect(PASSED)
+else:  # pragma: no cover - depends on the environment
+    _BR = Expect(ERROR, "does not decode")
+
+EXPECTED: dict[str, Expect] = {
+    "passthrough": Expect(PASSED),
+    "bad-gzip-echo": Expect(ERROR, "does not decode as its Content-Encoding says"),
+    "truncated-body": Expect(ERROR, "endpoint broken"),
+    "drip-body": Expect(ERROR, "no complete answer within the deadline"),
+    "drip-headers": Expect(ERROR, "no complete answer within the deadline"),
+    "deep-json": Expect(DRIFT, "nested deeper than"),
+    "huge-body": Expect(DRIFT, "not read to its end"),
+    "non-json-200": Expect(DRIFT, "the body is not JSON"),
+    "empty-200": Expect(DRIFT, "the body is not JSON"),
+    "retry-after-superscript": Expect(ERROR, "throttled: still HTTP 429"),
+    "retry-after-odd": Expect(ERROR, "throttled: still HTTP 429"),
+    "odd-header-names": Expect(PASSED),
+    "gateway-502-html": Expect(ERROR, "endpoint failing: still HTTP 502"),
+    "gateway-503-html": Expect(ERROR, "endpoint failing: still HTTP 503"),
+    "gateway-504-json": Expect(ERROR, "endpoint failing: still HTTP 504"),
+    "bill-retried": Expect(("error", "drift"), "a retry was not sent"),
+    "echo-key-raw": Expect(WARNINGS, "new undocumented field"),
+    "echo-key-unicode": Expect(WARNINGS, "new undocumented field"),
+    "echo-key-slash": Expect(WARNINGS, "new undocumented field"),
+    "echo-key-mixed-case": Expect(WARNINGS, "new undocumented field"),
+    "echo-key-glued": Expect(WARNINGS, "new undocumented field"),
+    "echo-key-cut": Expect(WARNINGS, "new undocumented field"),
+    "echo-key-straddle": Expect(WARNINGS, "new undocumented field"),
+    "echo-key-base64": Expect(WARNINGS, "new undocumented field"),
+    "echo-key-header-name": Expect(PASSED),
+    "echo-key-header-value": Expect(PASSED),
+    "http10-close-delimited": Expect(PASSED),
+    "conflicting-content-length": Expect(ERROR, "endpoint broken"),
+    "conflicting-content-type": Expect(DRIFT, "response Content-Type is not JSON"),
+    "html-content-type": Expect(DRIFT, "response Content-Type is not JSON"),
+    "redirect-loop": Expect(DRIFT, "undocumented HTTP status 307"),
+    "redirect-elsewhere": Expect(DRIFT, "undocumented HTTP status 302"),
+    "continue-storm": Expect(PASSED),
+    "reset-mid-body": Expect(ERROR, "endpoint broken"),
+    "invalid-utf8": Expect(DRIFT, "not UTF-8"),
+    "utf8-bom": Expect(DRIFT, "the body is not JSON"),
+    "utf16-json": Expect(DRIFT, "not UTF-8"),
+    "nan-literals": Expect(DRIFT, "is not a JSON value"),
+    "huge-integers": Expect(DRIFT, "is not a well-formed box"),
+    "float-boxes": Expect(DRIFT, "is not of type 'integer'"),
+    "duplicate-keys": Expect(DRIFT, "appears twice in one object"),
+    "same-request-id": Expect(DRIFT, "repeats another answer's"),
+    "garbage-reply": Expect(ERROR, "endpoint broken"),
+    "bad-status-line": Expect(ERROR, "endpoint broken"),
+    # h11 refuses a header block over 16 KiB only while it is incomplete: read in one go, the
+    # 5,000 headers are parsed and recorded (redacted); either way, nothing breaks or leaks.
+    "header-flood": Expect(("passed", "error")),
+    "huge-header-value": Expect(ERROR, "endpoint broken"),
+    "bad-chunk-size": Expect(ERROR, "endpoint broken"),
+    "stall-then-200": Expect(ERROR, "no complete answer within the deadline"),
+    "lying-deflate": Expect(ERROR, "does not decode as its Content-Encoding says"),
+    "lying-br": _BR,
+    "gzip-bomb": Expect(DRIFT, "not read to its end"),
+    "odd-status": Expect(DRIFT, "undocumented HTTP status 299"),
+    "short-content-length": Expect(("drift", "error")),
+    # An unrequested second answer on a kept-alive connection may be read as the next request's
+    # answer (HTTP/1.1 cannot tell): whatever the run makes of it, it must not be a silent pass
+    # of a wrong answer, nor a crash, nor a leak.
+    "extra-response": Expect(("passed", "error", "drift")),
+}
+# A key that is not an HTTP token cannot be part of a header name: echoing it there makes the
+# answer unreadable HTTP, which is an error of the run.
+_TOKEN = set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def expected_for(mode: str, key: str) -> Expect:
+    if mode == "echo-key-header-name" and not set(key) <= _TOKEN:
+        return Expect(ERROR, "the answer broke HTTP")
+    return EXPECTED[mode]
+
+
+# Fault options that keep each run short (the faults themselves are unchanged).
+OPTIONS: dict[str, dict[str, Any]] = {
+    "drip-body": {"interval": 1.0},
+    "drip-headers": {"interval": 1.0},
+    "stall-then-200": {"stall": 5.0},
+    "huge-body": {"size": 16 * 1024 * 1024},
+    "gzip-bomb": {"size": 64 * 1024 * 1024},
+}
+
+
+def test_every_fault_of_the_proxy_has_an_expectation() -> None:
+    assert set(EXPECTED) == set(FAULTS)
+
+
+def leaks(text: str, key: str) -> list[str]:
+    """The forms in which ``key`` (or a run of 12 of its characters) appears in ``text``."""
+    lowered = text.lower()
+    found = []
+    if key.lower() in lowered:
+        found.append("whole")
+    runs = {key[i : i + 12].lower() for i in range(len(key) - 11)}
+    if any(run in lowered for run in runs):
+        found.append("in part")
+    for form in (base64.b64encode(key.encode()), base64.urlsafe_b64encode(key.encode())):
+        if form.decode()[:16] in text:
+            found.append("base64")
+    return found
+
+
+def digest(directory: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+@dataclass
+class Project:
+    """A consumer's project for one hostile run: the live tests, cases, a fixture, a bystander."""
+
+    pytester: pytest.Pytester
+    key: str
+
+    @property
+    def path(self) -> Path:
+        return self.pytester.path
+
+    def prepare(self, stub: RunningServer) -> dict[str, str]:
+        self.pytester.makeini("[pytest]\nfacedetect_fixture_dir = recorded\n")
+        (self.path / "test_live.py").write_text(TEST_LIVE.read_text(encoding="utf-8"))
+        cases = [
+            {
+                "name": "portrait",
+                "image_url": stub.image_url("portrait.png"),
+                "ratio": "1:1",
+                "expect": "pass",
+            },
+            {
+                "name": "portrait tall",
+                "image_url": stub.image_url("portrait.png"),
+                "ratio": "3:4",
+                "expect": "pass",
+            },
+        ]
+        (self.path / "cases.json").write_text(json.dumps(cases), encoding="utf-8")
+        recorded = self.path / "recorded"
+        recorded.mkdir()
+        seed = FIXTURE_DIR / "documented-pass-1-1.json"
+        (recorded / seed.name).write_bytes(seed.read_bytes())
+        (self.path / "notes.txt").write_text("a file of the project, not the suite's\n")
+        return digest(self.path)
+
+
+@pytest.fixture(params=KEYS, ids=["sk", "gateway", "jwt", "upper", "punctuated"])
+def key(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def run_through(
+    pytester: pytest.Pytester, key: str, mode: str, *extra: str, **options: Any
+) -> tuple[pytest.RunResult, float, Project, FaultProxy, dict[str, str]]:
+    project = Project(pytester, key)
+    with (
+        serve_in_thread(api_keys=[key], images_dir=IMAGE_DIR) as stub,
+        FaultProxy(stub.base_url, mode, **{**OPTIONS.get(mode, {}), **options}) as proxy,
+    ):
+        before = project.prepare(stub)
+        started = time.monotonic()
+        result = pytester.runpytest(
+            "--live",
+            "--dashscope-base-url",
+            proxy.base_url,
+            "--live-cases",
+            "cases.json",
+            "--live-examples",
+            "3",
+            *LIVE_ARGS,
+            "--record",
+            "--drift-report",
+            "report/drift.json",
+            "--drift-report",
+            "report/drift.md",
+            "--junitxml",
+            "junit.xml",
+            "-o",
+            "junit_logging=all",
+            "--log-level=DEBUG",
+            "-o",
+            "log_cli=true",
+            "--log-cli-level=DEBUG",
+            "-vv",
+            "-l",
+            "-p",
+            "no:cacheprovider",
+            *extra,
+        )
+        wall = time.monotonic() - started
+    return result, wall, project, proxy, before
+
+
+def check_the_run(
+    result: pytest.RunResult, wall: float, project: Project, before: dict[str, str], mode: str
+) -> dict[str, Any]:
+    path = project.path
+    output = "\n".join(result.outlines + result.errlines)
+    assert wall < WALL_LIMIT, f"{mode}: the run took {wall:.1f} s"
+    assert int(result.ret) in (0, 1), f"{mode}: exit {result.ret}\n{output[-3000:]}"
+    report = json.loads((path / "report" / "drift.json").read_text(encoding="utf-8"))
+    markdown = (path / "report" / "drift.md").read_text(encoding="utf-8")
+    assert report["exit_status"] == int(result.ret), f"{mode}: the report and the exit disagree"
+    assert (report["outcome"] in ("passed", "passed with warnings")) is (result.ret == 0)
+    assert markdown.startswith("# face-detect live drift report")
+    written = {
+        "terminal": output,
+        "JUnit XML": (path / "junit.xml").read_text(encoding="utf-8"),
+        "JSON report": json.dumps(report),
+        "Markdown report": markdown,
+    }
+    recorded = sorted((path / "recorded").glob("*.json"))
+    for fixture in recorded:
+        written[f"fixture {fixture.name}"] = fixture.read_text(encoding="utf-8")
+        load_fixture(fixture)  # whatever --record wrote, the loader takes back
+    leaked = {
+        where: forms for where, text in written.items() if (forms := leaks(text, project.key))
+    }
+    assert not leaked, f"{mode}: the key leaked: {leaked}"
+    after = digest(path)
+    for name, value in before.items():
+        assert after.get(name) == value, f"{mode}: {name} was changed or removed"
+    return report
+
+
+def _said(report: dict[str, Any]) -> str:
+    texts = [*report["errors"], *(f["title"] for f in report["findings"])]
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("mode", sorted(EXPECTED))
+def test_a_hostile_endpoint_is_reported_for_what_it_does_without_a_leak_or_a_false_pass(
+    pytester: pytest.Pytester, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = KEYS[sorted(EXPECTED).index(mode) % len(KEYS)]  # every shape of key, in turn
+    monkeypatch.setenv("DASHSCOPE_API_KEY", key)
+    monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
+    result, wall, project, _proxy, before = run_through(pytester, key, mode)
+    report = check_the_run(result, wall, project, before, mode)
+    expected = expected_for(mode, key)
+    assert report["outcome"] in expected.outcome, (mode, report["outcome"], _said(report))
+    if expected.says:
+        assert expected.says in _said(report), (mode, _said(report))
+
+
+ECHOES = sorted(mode for mode in FAULTS if mode.startswith("echo-key") or mode == "bad-gzip-echo")
+
+
+@pytest.mark.parametrize("mode", ECHOES)
+def test_an_echoed_key_of_any_shape_leaks_nowhere(
+    pytester: pytest.Pytester, mode: str, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every echo, with every key shape; the echo also goes into error answers' messages."""
+    monkeypatch.setenv("DASHSCOPE_API_KEY", key)
+    monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
+    options = (
+        {}
+        if mode in ("bad-gzip-echo", "echo-key-header-name", "echo-key-header-value")
+        else {"field": "message", "status": 401}
+    )
+    result, wall, project, _proxy, before = run_through(
+        pytester, key, mode, "--strict-drift", **options
+    )
+    check_the_run(result, wall, project, before, mode)
+
+
+@pytest.mark.parametrize("max_billed", [0, 1, 4])
+def test_an_endpoint_that_bills_every_retry_costs_no_more_than_the_budget(
+    pytester: pytest.Pytester, max_billed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """503 billed twice before each real answer: every billable attempt takes a slot, so the
+    spend stays within --max-billed (one image at most at 0: the trial)."""
+    key = KEYS[0]
+    monkeypatch.setenv("DASHSCOPE_API_KEY", key)
+    result, wall, project, _proxy, before = run_through(
+        pytester, key, "bill-retried", "--max-billed", str(max_billed)
+    )
+    report = check_the_run(result, wall, project, before, "bill-retried")
+    spend = report["spend"]
+    assert spend["images_billed"] <= max(max_billed, 1), spend
+    assert result.ret == 1  # a failure billed is not a silent pass
