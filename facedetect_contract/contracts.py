@@ -9,6 +9,7 @@ them, so a broken edit is named with its file, field and fix before anything run
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -189,6 +190,8 @@ class Contracts:
             self._check_reading(self.directory, "x-open-questions", question_id, None)
         for question in self.questions.values():
             for reading in question.readings:
+                if question.settled not in (None, reading.id):
+                    continue  # a reading the question was settled against is encoded no more
                 for filename, pointer in reading.encoded_by:
                     target = self._document(filename)
                     if Pointer.parse(pointer).get(target) is ABSENT:
@@ -276,6 +279,16 @@ class Contracts:
         for entry in self.errors:
             if (code is None or entry.code == code) and (status is None or entry.status == status):
                 yield entry
+
+    @functools.cached_property
+    def version(self) -> str:
+        """A digest of the contract files (the generated OpenAPI document apart): the history
+        says which contracts judged each run."""
+        digest = hashlib.sha256()
+        for path in sorted(self.directory.glob("*.json")):
+            if path.name != "openapi.json":
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return "sha256:" + digest.hexdigest()[:16]
 
     @functools.cached_property
     def portrait_codes(self) -> frozenset[str]:

@@ -183,6 +183,7 @@ class Interaction:
     expect: Mapping[str, str] | None = None
     expectation: Expectation | None = None
     description: str = ""
+    elapsed: float | None = None  # seconds from sending to the end of the answer (live only)
 
     def to_dict(self) -> dict[str, Any]:
         """The fixture-file form (see ``contracts/face-detect/interaction.schema.json``)."""

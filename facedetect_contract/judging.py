@@ -10,7 +10,7 @@ and can be drift.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -105,6 +105,7 @@ def judge(
     strict_drift: bool,
     recording: Interaction | None = None,
     cases_source: str = "",
+    acknowledged: Callable[[Violation], bool] = lambda _: False,
 ) -> Verdict:
     """The verdict on one request's final answer (``attempts`` are all of its attempts)."""
     failure = endpoint_failure(interaction, contracts)
@@ -118,7 +119,11 @@ def judge(
         recording=recording,
     )
     violations = run_checks(interaction, context)
-    failing = [v for v in violations if v.severity is Severity.BREAKING or strict_drift]
+    failing = [
+        v
+        for v in violations
+        if (v.severity is Severity.BREAKING or strict_drift) and not acknowledged(v)
+    ]
     message = None
     if failing:
         lines = [
@@ -127,7 +132,10 @@ def judge(
             *(str(v) for v in failing),
         ]
         if len(failing) < len(violations):
-            lines.append(f"(and {len(violations) - len(failing)} additive finding(s), not failing)")
+            lines.append(
+                f"(and {len(violations) - len(failing)} additive or acknowledged finding(s), "
+                "not failing)"
+            )
         message = redactor.text("\n".join(lines))
     return Verdict(
         planned,

@@ -28,13 +28,14 @@ from typing import Any
 
 import httpx
 
+from .baseline import Baseline
 from .budget import BillingBudget, Spend, images_billed
 from .cases import DEFAULT_CASES_FILE, LiveCase
 from .checks import RunContext, run_run_checks
 from .client import EndpointBroken, EndpointUnreachable, FaceDetectClient, endpoint_url
 from .contracts import Contracts, load_contracts
 from .drift import recording_for
-from .fixtures import FIXTURE_DIR, load_fixtures
+from .fixtures import FIXTURE_DIR, fixtures_beside
 from .interaction import Interaction
 from .judging import Verdict, endpoint_failure, judge
 from .pacing import Pacer
@@ -78,6 +79,9 @@ class LiveSettings:
     max_retry_wait: float = 10.0
     deadline: float = 300.0
     repeat_cases: bool = False
+    baseline: Path | None = None
+    update_baseline: bool = False
+    history: Path | None = None
     inputs: tuple[Path, ...] = field(default=(), repr=False)  # files the run reads, not to write
 
     def __post_init__(self) -> None:
@@ -93,6 +97,8 @@ class LiveSettings:
             )
         if not (math.isfinite(self.timeout) and self.timeout > 0):
             raise ValueError(f"--live-timeout must be a number of seconds > 0, not {self.timeout}")
+        if self.update_baseline and self.baseline is None:
+            raise ValueError("--update-baseline needs --baseline FILE: the file to write")
         for path in self.reports:
             if path.suffix.lower() not in REPORT_SUFFIXES:
                 raise ValueError(
@@ -112,6 +118,7 @@ def check_outputs(settings: LiveSettings) -> None:
     """``ValueError`` when writing a report would replace a file the user has: an input of the
     run, or an existing file that is not an earlier report of this suite."""
     inputs = {settings.cases_file.resolve(), *(p.resolve() for p in settings.inputs)}
+    inputs |= {p.resolve() for p in (settings.baseline, settings.history) if p is not None}
     seen: set[Path] = set()
     for path in settings.reports:
         resolved = path.resolve()
@@ -181,6 +188,7 @@ class LiveRun:
         self.verdicts: dict[str, Verdict] = {}
         self.selected: set[str] = set()  # every request a test asked for
         self.run_findings: tuple[Violation, ...] = ()
+        self.baseline: Baseline | None = None  # acknowledged findings fail no test
         self.errors: list[str] = []
         self.interrupted = False
         self.started: datetime | None = None
@@ -246,12 +254,10 @@ class LiveRun:
 
     @property
     def recordings(self) -> list[Interaction]:
-        """The fixtures a case's behaviour is compared with (``FixtureFileError`` when broken)."""
+        """The fixtures a case's behaviour is compared with: the packaged ones and the record
+        dir's (``FixtureFileError`` names a broken one)."""
         if self._recordings is None:
-            directory = self.settings.record_dir
-            self._recordings = (
-                load_fixtures(directory, self.contracts) if directory.is_dir() else []
-            )
+            self._recordings = fixtures_beside(self.settings.record_dir, self.contracts)
         return self._recordings
 
     @property
@@ -454,6 +460,7 @@ class LiveRun:
             strict_drift=self.settings.strict_drift,
             recording=recording_for(interaction, self.recordings, self.contracts),
             cases_source=f"the live cases file {self.settings.cases_file}",
+            acknowledged=self.baseline.acknowledges if self.baseline else lambda _: False,
         )
         if verdict.is_run_error:
             if flight.retry_refused:

@@ -9,6 +9,8 @@ machinery starts only with ``--live``.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import inspect
 from collections.abc import Iterator
 from dataclasses import fields
@@ -51,10 +53,14 @@ _LIVE_ONLY = {
     "facedetect_live_deadline": "--live-deadline",
     "facedetect_live_repeat": "--live-repeat-cases",
     "facedetect_record": "--record",
-    "facedetect_record_dir": "--record-dir",
     "facedetect_reports": "--drift-report",
     "facedetect_strict_drift": "--strict-drift",
+    "facedetect_baseline": "--baseline",
+    "facedetect_update_baseline": "--update-baseline",
+    "facedetect_history": "--history",
 }
+_BASELINE = pytest.StashKey[Any]()  # the run's Baseline, when --baseline is given
+_HISTORY = pytest.StashKey[Any]()  # the history's records before this run
 
 
 def _default(name: str) -> Any:
@@ -154,9 +160,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="facedetect_record_dir",
         metavar="DIR",
         default=None,
-        help="where --record writes and behaviour drift looks for recordings (default: the "
-        "ini key facedetect_fixture_dir, else fixtures/face-detect of the checkout or of the "
-        "current folder)",
+        help="your recordings: --record writes them here, replay serves them beside the "
+        "packaged fixtures, behaviour drift compares with them (default: the ini key "
+        "facedetect_fixture_dir, else fixtures/face-detect of the checkout or of the current "
+        "folder)",
     )
     group.addoption(
         "--drift-report",
@@ -172,6 +179,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="facedetect_strict_drift",
         action="store_true",
         help="additive findings (new fields, behaviour drift) fail the live run too",
+    )
+    group.addoption(
+        "--baseline",
+        dest="facedetect_baseline",
+        metavar="FILE",
+        default=None,
+        help="acknowledged findings: matching ones are reported, and do not fail the run",
+    )
+    group.addoption(
+        "--update-baseline",
+        dest="facedetect_update_baseline",
+        action="store_true",
+        help="write this run's findings into --baseline FILE (keeping reasons), atomically",
+    )
+    group.addoption(
+        "--history",
+        dest="facedetect_history",
+        metavar="FILE",
+        default=None,
+        help="append this run to a JSON-lines history (facedetect-contract history FILE "
+        "summarises it)",
     )
     parser.addini(
         "facedetect_fixture_dir",
@@ -308,6 +336,11 @@ def facedetect_stub() -> Iterator[RunningServer]:
 # judging and the report are the package's. Tests marked facedetect_live take a verdict fixture.
 
 
+def record_dir(config: pytest.Config) -> Path:
+    """Where this run's recordings are (``--record-dir``, the ini key, or the default)."""
+    return _record_dir(config)
+
+
 def _record_dir(config: pytest.Config) -> Path:
     # Precedence: --record-dir (relative to the invocation folder), then the ini key (relative
     # to the ini file's folder), then the checkout's fixtures, else the invocation folder's.
@@ -337,6 +370,10 @@ def _live_settings(config: pytest.Config) -> LiveSettings:
         return _default(default) if value is None else value
 
     cases = config.getoption("facedetect_live_cases")
+    baseline, history = (
+        config.getoption("facedetect_baseline"),
+        config.getoption("facedetect_history"),
+    )
     return LiveSettings(
         base_url=config.getoption("facedetect_base_url"),
         cases_file=here / cases if cases is not None else DEFAULT_CASES_FILE,
@@ -350,6 +387,9 @@ def _live_settings(config: pytest.Config) -> LiveSettings:
         record_dir=_record_dir(config),
         reports=tuple(here / p for p in config.getoption("facedetect_reports") or ()),
         strict_drift=config.getoption("facedetect_strict_drift"),
+        baseline=here / baseline if baseline else None,
+        update_baseline=config.getoption("facedetect_update_baseline"),
+        history=here / history if history else None,
     )
 
 
@@ -368,8 +408,10 @@ def _configure_live(config: pytest.Config) -> None:
             "--live sends its requests concurrently itself, once per run; drop -n (xdist would "
             "send them once per worker, over the budget)"
         )
+    from .baseline import load_baseline  # noqa: PLC0415
     from .cases import load_cases  # noqa: PLC0415
     from .contracts import ContractFileError, load_contracts  # noqa: PLC0415
+    from .history import load_history  # noqa: PLC0415
     from .live import LiveRun, check_outputs  # noqa: PLC0415
     from .redaction import Secret, redact_log_records  # noqa: PLC0415
 
@@ -390,7 +432,13 @@ def _configure_live(config: pytest.Config) -> None:
         check_outputs(settings)
         run = LiveRun(settings, load_cases(settings.cases_file, contracts), contracts=contracts)
         _ = run.recordings  # a broken fixture file is a usage error, before anything is sent
-    except ValueError as exc:  # cases file, option values, base URL, fixtures, contracts
+        if settings.baseline is not None:
+            run.baseline = config.stash[_BASELINE] = load_baseline(
+                settings.baseline, missing_ok=settings.update_baseline
+            )
+        if settings.history is not None:
+            config.stash[_HISTORY] = load_history(settings.history)
+    except ValueError as exc:  # cases, baseline, history files, option values, base URL, ...
         raise pytest.UsageError(str(exc)) from None
     config.stash[LIVE_RUN] = run
 
@@ -486,22 +534,44 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash.get(LIVE_RUN, None)
     if run is None:
         return
-    from .report import LiveReport, write_reports  # noqa: PLC0415
+    from .history import append, record_of  # noqa: PLC0415
+    from .report import LiveReport, looks_like_report, write_reports  # noqa: PLC0415
 
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         run.interrupted = True
+    baseline = session.config.stash.get(_BASELINE, None)
+    history: list[dict[str, Any]] = session.config.stash.get(_HISTORY, [])
+    settings = run.settings
     try:
-        report = LiveReport.from_run(run)
+        report = LiveReport.from_run(run, baseline=baseline, history=history)
     except Exception as exc:  # a fault of the suite: an error of the run, never "passed"
         run.errors.append(run.redact(f"the report could not be made ({type(exc).__name__}: {exc})"))
         report = LiveReport.from_run(run, observe_questions=False)
     run.close()
-    if run.settings.reports:
-        try:
-            write_reports(report, run.settings.reports, run.redactor)
-        except OSError as exc:
-            run.errors.append(f"--drift-report: {exc.strerror} ({exc.filename})")
-            report = LiveReport.from_run(run)
+    try:
+        if settings.history is not None:  # tonight's line, then the report shows the trend with it
+            record = record_of(report.redacted(run.redactor))
+            append(settings.history, record)
+            report = dataclasses.replace(report, history=(*history, record))
+        if settings.reports:
+            write_reports(report, settings.reports, run.redactor)
+        if baseline is not None and settings.update_baseline:
+            baseline.updated(report.redacted(run.redactor).findings).write()
+    except Exception as exc:  # a disk's or a renderer's fault: an error of the run
+        why = (
+            f"{exc.strerror} ({exc.filename})"
+            if isinstance(exc, OSError)
+            else f"{type(exc).__name__}: {exc}"
+        )
+        run.errors.append(run.redact(f"writing the results failed: {why}"))
+        report = dataclasses.replace(report, errors=tuple(run.all_errors))
+        for path in settings.reports:  # each report that can still be written says so
+            try:
+                write_reports(report, [path], run.redactor)
+            except Exception:  # and none of an earlier run stays to say "passed"
+                with contextlib.suppress(OSError):
+                    if looks_like_report(path):
+                        path.unlink()
     session.config.stash[LIVE_REPORT] = report
     # 0 only when the run checked something and found nothing breaking.
     if session.exitstatus == pytest.ExitCode.OK and report.exit_status:
@@ -516,6 +586,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("face-detect live mode")
     for line, colour in report.summary_lines():
         terminalreporter.line(run.redact(line), **({colour: True} if colour else {}))
-    if run.settings.reports:
-        shown = ", ".join(str(path) for path in run.settings.reports)
-        terminalreporter.line(f"drift report: {shown}")
+    written = [path for path in run.settings.reports if path.exists()]
+    if written:
+        terminalreporter.line(f"drift report: {', '.join(str(path) for path in written)}")

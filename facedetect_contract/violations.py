@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -62,6 +63,12 @@ class Violation:
             f"  source:      {self.source}"
         )
 
+    @property
+    def id(self) -> str:
+        """A stable id: the same check, interaction and place give the same id every night."""
+        key = f"{self.check}|{self.interaction}|{self.pointer}".encode()
+        return "FD-" + hashlib.sha256(key).hexdigest()[:10]
+
     def to_dict(self) -> dict[str, str]:
         """A JSON-ready mapping, as written to reports."""
-        return {key: str(value) for key, value in asdict(self).items()}
+        return {"id": self.id, **{key: str(value) for key, value in asdict(self).items()}}

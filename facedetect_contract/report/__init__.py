@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..fixtures import write_atomically
 from ..redaction import Redactor
-from . import render_json, render_markdown
+from . import render_html, render_json, render_markdown
 from .model import REPORT_NAME, LiveReport, Outcome
 
 __all__ = ["FORMATS", "LiveReport", "Outcome", "looks_like_report", "write_reports"]
@@ -20,18 +20,19 @@ __all__ = ["FORMATS", "LiveReport", "Outcome", "looks_like_report", "write_repor
 FORMATS: dict[str, Callable[[LiveReport], str]] = {
     ".json": render_json.render,
     ".md": render_markdown.render,
+    ".html": render_html.render,
 }
 
 
 def write_reports(report: LiveReport, paths: Iterable[Path], redactor: Redactor) -> list[Path]:
     """Write ``report`` to each path in the format its suffix names, redacted, atomically."""
     clean = report.redacted(redactor)
-    written = []
-    for path in paths:
-        render = FORMATS[path.suffix.lower()]
-        write_atomically(path, redactor.text(render(clean)))
-        written.append(path)
-    return written
+    # Every format rendered before any file is written: a renderer's fault writes nothing, so
+    # no report on disk can say "passed" for a run whose reports failed.
+    rendered = [(path, redactor.text(FORMATS[path.suffix.lower()](clean))) for path in paths]
+    for path, text in rendered:
+        write_atomically(path, text)
+    return [path for path, _ in rendered]
 
 
 def looks_like_report(path: Path) -> bool:

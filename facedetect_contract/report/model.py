@@ -1,30 +1,37 @@
 """The report model of a live run: everything it found and saw, one value every format renders.
 
-It says what drifted (findings by severity, each with its JSON pointer, what was received and
-what is documented), what went wrong with the run itself (an unreachable endpoint is an error,
-never drift), whether the run is complete, what it spent, and what the endpoint was observed to
-do on each open question (by id, linked to ``docs/endpoint.md``). ``redacted`` passes every text
+It says what drifted (findings by severity, each with its stable id and JSON pointer, what was
+received and what is documented, new or acknowledged by the baseline), what went wrong with the
+run itself (an unreachable endpoint is an error, never drift), whether the run is complete, what
+it spent, how fast the endpoint answered, where the boxes were, and what the endpoint was observed
+to do on each open question (by id, linked to ``docs/endpoint.md``). ``redacted`` passes every text
 through the run's redactor; nothing else may be written.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from .. import PROJECT_URL, geometry
+from ..baseline import Baseline, BaselineEntry, Judgement
 from ..budget import Spend
+from ..drift import recording_for
 from ..live import LiveRun
 from ..observations import Observation, observe
+from ..outcome import classify
 from ..redaction import Redactor
 from ..violations import Severity, Violation
 
-__all__ = ["NOTES", "REPORT_NAME", "LiveReport", "Outcome"]
+__all__ = ["NOTES", "NOTES_URL", "REPORT_NAME", "LiveReport", "Outcome"]
 
 REPORT_NAME = "face-detect live drift report"
 NOTES = "docs/endpoint.md"  # where each open question's id has its section
+NOTES_URL = f"{PROJECT_URL}/blob/main/{NOTES}"  # the same, from a page opened anywhere
 Outcome = Literal[
     "passed", "passed with warnings", "drift", "error", "incomplete", "nothing sent", "interrupted"
 ]
@@ -43,10 +50,90 @@ def _request_row(verdict: Any) -> dict[str, Any]:
         "code": outcome.code if outcome is not None else None,
         "billable": verdict.planned.billable,
         "attempts": len(verdict.attempts),
+        "elapsed_ms": (
+            round(interaction.elapsed * 1000, 1)
+            if interaction is not None and interaction.elapsed is not None
+            else None
+        ),
         "breaking": len(verdict.breaking),
         "additive": len(verdict.additive),
         "note": verdict.reason,
     }
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def latency_of(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per request kind: p50, p95 and max of the final attempts' times, in milliseconds."""
+    by_kind: dict[str, list[float]] = {}
+    for row in rows:
+        if row.get("elapsed_ms") is not None:
+            by_kind.setdefault(row["kind"], []).append(float(row["elapsed_ms"]))
+    return {
+        kind: {
+            "p50": round(statistics.median(values), 1),
+            "p95": round(_percentile(values, 0.95), 1),
+            "max": round(max(values), 1),
+            "n": len(values),
+        }
+        for kind, values in by_kind.items()
+    }
+
+
+def _case_rows(run: LiveRun, verdicts: Sequence[Any]) -> tuple[dict[str, Any], ...]:
+    """Every case with its boxes, the boxes it is compared with, and the IoU between them."""
+    contracts = run.contracts
+    face_at, crop_at = contracts.profile.response.boxes
+    rows = []
+    for verdict in verdicts:
+        case = verdict.planned.case
+        if case is None:
+            continue
+        outcome = verdict.outcome
+        live = {
+            face_at.name: list(outcome.face_box) if outcome and outcome.face_box else None,
+            crop_at.name: list(outcome.crop_box) if outcome and outcome.crop_box else None,
+        }
+        reference: dict[str, list[int]] = {}
+        source = ""
+        if verdict.interaction is not None:
+            recording = recording_for(verdict.interaction, run.recordings, contracts)
+            if recording is not None:
+                recorded = classify(recording.response, contracts)
+                for at, box in ((face_at, recorded.face_box), (crop_at, recorded.crop_box)):
+                    if box is not None:
+                        reference[at.name] = list(box)
+                source = f"fixture {recording.name}"
+        for at in (face_at, crop_at):
+            expected = case.expected_box(at.name)
+            if expected is not None:
+                reference[at.name] = list(expected)
+                source = "the cases file"
+        iou = {
+            name: round(geometry.iou(mine, box), 3)
+            for name, box in reference.items()
+            if (mine := live.get(name)) is not None
+        }
+        rows.append(
+            {
+                "name": case.name,
+                "request": verdict.name,
+                "image": case.image_url,
+                "ratio": case.ratio,
+                "expect": case.expect,
+                "outcome": outcome.kind if outcome is not None else verdict.status,
+                "boxes": live,
+                "reference": reference,
+                "reference_source": source,
+                "iou": iou,
+                "image_size": list(case.image_size) if case.image_size else None,
+            }
+        )
+    return tuple(rows)
 
 
 @dataclass(frozen=True)
@@ -68,10 +155,25 @@ class LiveReport:
     missing: tuple[str, ...] = ()  # selected requests with no verdict
     interrupted: bool = False
     cases: tuple[dict[str, Any], ...] = ()  # for renderings that draw the boxes
+    throttled: int = 0  # 429 answers seen, retried ones included
+    acknowledged: Mapping[str, BaselineEntry] = field(default_factory=dict)  # finding id -> entry
+    expired: tuple[BaselineEntry, ...] = ()
+    stale: tuple[BaselineEntry, ...] = ()
+    contracts_version: str = ""
+    history: tuple[Mapping[str, Any], ...] = ()  # the history's records, for the trend (HTML)
+    sources: tuple[tuple[str, str], ...] = ()  # (title, url) of the docs the checks rest on
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_run(cls, run: LiveRun, *, observe_questions: bool = True) -> LiveReport:
+    def from_run(
+        cls,
+        run: LiveRun,
+        *,
+        observe_questions: bool = True,
+        baseline: Baseline | None = None,
+        now: datetime | None = None,
+        history: Sequence[Mapping[str, Any]] = (),
+    ) -> LiveReport:
         verdicts = [run.verdicts[name] for name in run.plan if name in run.verdicts]
         findings = sorted(
             [*(v for verdict in verdicts for v in verdict.violations), *run.run_findings],
@@ -82,29 +184,11 @@ class LiveReport:
             if run.started is not None and run.finished is not None
             else None
         )
-        cases = tuple(
-            {
-                "name": v.planned.case.name,
-                "request": v.name,
-                "image": v.planned.case.image_url,
-                "ratio": v.planned.case.ratio,
-                "expect": v.planned.case.expect,
-                "outcome": v.outcome.kind if v.outcome is not None else v.status,
-                "face_box": list(v.outcome.face_box) if v.outcome and v.outcome.face_box else None,
-                "crop_box": list(v.outcome.crop_box) if v.outcome and v.outcome.crop_box else None,
-                "expected": {
-                    at.name: list(box)
-                    for at in run.contracts.profile.response.boxes
-                    if (box := v.planned.case.expected_box(at.name)) is not None
-                },
-                "image_size": list(v.planned.case.image_size or ()) or None,
-            }
-            for v in verdicts
-            if v.planned.case is not None
-        )
+        when = now or datetime.now(UTC)
+        judged: Judgement | None = baseline.judge(findings, when.date()) if baseline else None
         return cls(
             endpoint=run.url,
-            generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            generated_at=when.isoformat(timespec="seconds"),
             strict_drift=run.settings.strict_drift,
             findings=tuple(findings),
             errors=tuple(run.all_errors),
@@ -117,7 +201,21 @@ class LiveReport:
             selected=len(run.selected),
             missing=run.missing,
             interrupted=run.interrupted,
-            cases=cases,
+            cases=_case_rows(run, verdicts),
+            throttled=sum(
+                1
+                for v in verdicts
+                for attempt in v.attempts
+                if attempt.response.status == run.contracts.profile.throttle_status
+            ),
+            acknowledged={v.id: entry for v, entry in judged.acknowledged} if judged else {},
+            expired=judged.expired if judged else (),
+            stale=judged.stale if judged else (),
+            contracts_version=run.contracts.version,
+            history=tuple(history),
+            sources=tuple(
+                (source.title, source.url) for source in run.contracts.profile.sources.values()
+            ),
         )
 
     # -- verdict -------------------------------------------------------------------------------
@@ -125,17 +223,29 @@ class LiveReport:
     def by_severity(self, severity: Severity) -> tuple[Violation, ...]:
         return tuple(v for v in self.findings if v.severity is severity)
 
+    def new(self, severity: Severity | None = None) -> tuple[Violation, ...]:
+        """Findings the baseline does not acknowledge (all of them without a baseline)."""
+        return tuple(
+            v
+            for v in self.findings
+            if v.id not in self.acknowledged and (severity is None or v.severity is severity)
+        )
+
     @property
     def sent(self) -> int:
         return sum(1 for r in self.requests if r["outcome"] != "not-sent")
 
     @property
+    def latency(self) -> dict[str, dict[str, float]]:
+        return latency_of(self.requests)
+
+    @property
     def outcome(self) -> Outcome:
-        breaking = self.by_severity(Severity.BREAKING)
-        additive = self.by_severity(Severity.ADDITIVE)
+        breaking = self.new(Severity.BREAKING)
+        additive = self.new(Severity.ADDITIVE)
         if self.interrupted:
             return "interrupted"
-        if breaking or (self.strict_drift and additive):
+        if breaking or (self.strict_drift and additive) or self.expired:
             return "drift"
         if self.errors:
             return "error"
@@ -143,7 +253,7 @@ class LiveReport:
             return "incomplete"
         if self.sent == 0:
             return "nothing sent"
-        return "passed with warnings" if additive else "passed"
+        return "passed with warnings" if self.findings else "passed"
 
     @property
     def exit_status(self) -> int:
@@ -153,11 +263,17 @@ class LiveReport:
     def why_not_passed(self) -> str:
         """One sentence on what keeps the outcome from "passed" (empty when it passed)."""
         outcome = self.outcome
+        if outcome == "drift" and self.expired and not self.new(Severity.BREAKING):
+            listed = "; ".join(entry.describe() for entry in self.expired)
+            return f"baseline entries past their date: {listed}"
         return {
             "interrupted": "the run was interrupted before every request was judged",
-            "drift": "breaking findings (see below)"
+            "drift": "new breaking findings (see below)"
             + (", or additive ones under --strict-drift" if self.strict_drift else ""),
-            "error": "errors of the run: the endpoint could not be judged on every request",
+            "error": f"errors of the run: {self.errors[0]}"
+            + (f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else "")
+            if self.errors
+            else "",
             "incomplete": f"{len(self.missing)} selected request(s) got no verdict",
             "nothing sent": (
                 "no request was sent: "
@@ -173,6 +289,9 @@ class LiveReport:
         breaking = len(self.by_severity(Severity.BREAKING))
         additive = len(self.by_severity(Severity.ADDITIVE))
         text = f"{self.outcome}: {breaking} breaking, {additive} additive finding(s)"
+        known = [v for v in self.findings if v.id in self.acknowledged]
+        if known:
+            text += f" ({len(known)} acknowledged)"
         if self.errors:
             text += f", {len(self.errors)} error(s) of the run"
         text += f"; {self.sent} of {len(self.requests)} request(s) sent"
@@ -199,13 +318,23 @@ class LiveReport:
             lines.append((f"not passed: {self.why_not_passed()}", "red"))
         for severity in (Severity.BREAKING, Severity.ADDITIVE):
             for v in self.by_severity(severity):
-                label = "BREAKING" if severity is Severity.BREAKING else "warning "
-                tone: Literal["red", "yellow"] = (
-                    "red" if severity is Severity.BREAKING else "yellow"
-                )
+                if v.id in self.acknowledged:
+                    label, tone = "known   ", ""
+                elif severity is Severity.BREAKING:
+                    label, tone = "BREAKING", "red"
+                else:
+                    label, tone = "warning ", "yellow"
                 lines.append(
-                    (f"{label} {v.interaction} at {v.pointer or '/'}: {v.check}: {v.title}", tone)
+                    (
+                        f"{label} {v.interaction} at {v.pointer or '/'}: {v.check}: {v.title} "
+                        f"[{v.id}]",
+                        tone,  # type: ignore[arg-type]  # one of the colours, or none
+                    )
                 )
+        for entry in self.expired:
+            lines.append((f"EXPIRED  baseline entry {entry.describe()}: {entry.reason}", "red"))
+        for entry in self.stale:
+            lines.append((f"stale    baseline entry {entry.describe()} matched nothing", ""))
         for error in self.errors:
             lines.append((f"ERROR    {error}", "red"))
         lines.append((str(self.spend), ""))
@@ -220,12 +349,15 @@ class LiveReport:
     def redacted(self, redactor: Redactor) -> LiveReport:
         """A copy whose every text passed the redactor: what may be written or shown."""
         clean = redactor.tree
+
+        def violation(v: Violation) -> Violation:
+            fields = {k: value for k, value in clean(v.to_dict()).items() if k != "id"}
+            return Violation(**{**fields, "severity": v.severity})
+
         return dataclasses.replace(
             self,
             endpoint=redactor.text(self.endpoint),
-            findings=tuple(
-                Violation(**{**clean(v.to_dict()), "severity": v.severity}) for v in self.findings
-            ),
+            findings=tuple(violation(v) for v in self.findings),
             errors=tuple(clean(list(self.errors))),
             observations=tuple(
                 Observation(
@@ -241,6 +373,7 @@ class LiveReport:
             recorded=tuple(clean(list(self.recorded))),
             missing=tuple(clean(list(self.missing))),
             cases=tuple(clean(list(self.cases))),
+            history=tuple(clean(list(self.history))),
             extra=clean(dict(self.extra)),
         )
 
@@ -250,6 +383,7 @@ class LiveReport:
         return {
             "report": REPORT_NAME,
             "tool": f"facedetect-contract {__version__}",
+            "contracts": self.contracts_version,
             "generated_at": self.generated_at,
             "endpoint": self.endpoint,
             "outcome": self.outcome,
@@ -259,17 +393,31 @@ class LiveReport:
             "counts": {
                 "breaking": len(self.by_severity(Severity.BREAKING)),
                 "additive": len(self.by_severity(Severity.ADDITIVE)),
+                "new": len(self.new()),
+                "acknowledged": len(self.findings) - len(self.new()),
                 "errors": len(self.errors),
                 "requests": len(self.requests),
                 "selected": self.selected,
                 "sent": self.sent,
                 "missing": len(self.missing),
+                "throttled": self.throttled,
             },
             "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
-            "findings": [v.to_dict() for v in self.findings],
+            "findings": [
+                {**v.to_dict(), "acknowledged": v.id in self.acknowledged} for v in self.findings
+            ],
+            "baseline": {
+                "acknowledged": [
+                    {"id": finding_id, **entry.to_dict()}
+                    for finding_id, entry in self.acknowledged.items()
+                ],
+                "expired": [entry.to_dict() for entry in self.expired],
+                "stale": [entry.to_dict() for entry in self.stale],
+            },
             "errors": list(self.errors),
             "missing": list(self.missing),
             "spend": self.spend.to_dict(),
+            "latency_ms": self.latency,
             "observations": [
                 {**o.to_dict(), "notes": f"{NOTES}#{o.question}"} for o in self.observations
             ],

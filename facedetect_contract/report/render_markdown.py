@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..violations import Severity
+from ..violations import Severity, Violation
 from .model import NOTES, REPORT_NAME, LiveReport
 
 __all__ = ["render"]
@@ -29,27 +29,37 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]
     ]
 
 
-def _findings(report: LiveReport, severity: Severity) -> list[str]:
-    found = report.by_severity(severity)
+def _findings(found: Sequence[Violation]) -> list[str]:
     if not found:
         return ["None."]
     return _table(
-        ("request", "at (JSON pointer)", "check", "received", "documented"),
+        ("request", "at (JSON pointer)", "check", "received", "documented", "id"),
         (
             (
                 v.interaction,
                 f"`{v.pointer or '/'}`",
-                f"{v.check}: {v.title}",
+                f"{v.severity}: {v.check}: {v.title}",
                 v.received,
                 f"{v.documented} ({v.source})",
+                v.id,
             )
             for v in found
         ),
     )
 
 
+def _folded(summary: str, lines: list[str]) -> list[str]:
+    return ["", f"<details><summary>{summary}</summary>", "", *lines, "", "</details>"]
+
+
 def render(report: LiveReport) -> str:
     why = report.why_not_passed()
+    new = [*report.new(Severity.BREAKING), *report.new(Severity.ADDITIVE)]
+    acknowledged = [v for v in report.findings if v.id in report.acknowledged]
+    latency = ", ".join(
+        f"{kind} p50 {figures['p50']:g} ms, p95 {figures['p95']:g} ms"
+        for kind, figures in report.latency.items()
+    )
     lines = [
         f"# {REPORT_NAME}",
         "",
@@ -59,28 +69,43 @@ def render(report: LiveReport) -> str:
         f"- generated: {report.generated_at}"
         + (f" (run took {report.duration_s:.1f} s)" if report.duration_s is not None else ""),
         f"- spend: {report.spend}",
+        *([f"- latency: {latency}"] if latency else []),
         "",
-        f"## Breaking findings: {len(report.by_severity(Severity.BREAKING))}",
+        f"## New findings: {len(new)}"
+        + (" (additive ones fail the run: --strict-drift)" if report.strict_drift else ""),
         "",
-        *_findings(report, Severity.BREAKING),
-        "",
-        "## Additive findings (warnings"
-        + (", failing with --strict-drift" if report.strict_drift else "")
-        + f"): {len(report.by_severity(Severity.ADDITIVE))}",
-        "",
-        *_findings(report, Severity.ADDITIVE),
+        *_findings(new),
         "",
         "## Errors of the run",
         "",
         *([f"- {_cell(error)}" for error in report.errors] or ["None."]),
     ]
+    if report.expired:
+        lines += ["", "## Baseline entries past their date", ""]
+        lines += [f"- {_cell(e.describe())}: {_cell(e.reason)}" for e in report.expired]
     if report.missing:
         lines += ["", f"Not judged: {', '.join(report.missing)}."]
-    lines += [
-        "",
-        f"## Open questions (notes: {NOTES})",
-        "",
-        *_table(
+    if acknowledged:
+        rows = _table(
+            ("id", "finding", "reason", "who", "until"),
+            (
+                (
+                    v.id,
+                    f"{v.check} at `{v.pointer or '/'}` on {v.interaction}",
+                    report.acknowledged[v.id].reason,
+                    report.acknowledged[v.id].who or "-",
+                    report.acknowledged[v.id].until or "-",
+                )
+                for v in acknowledged
+            ),
+        )
+        lines += _folded(f"Acknowledged findings: {len(acknowledged)}", rows)
+    if report.stale:
+        stale = [f"- {_cell(e.describe())}: {_cell(e.reason)}" for e in report.stale]
+        lines += _folded(f"Stale baseline entries (matched nothing): {len(report.stale)}", stale)
+    lines += _folded(
+        f"Open questions (notes: {NOTES})",
+        _table(
             ("question", "observed", "reading", "evidence"),
             (
                 (
@@ -92,10 +117,10 @@ def render(report: LiveReport) -> str:
                 for o in report.observations
             ),
         ),
-        "",
-        "<details><summary>Requests</summary>",
-        "",
-        *_table(
+    )
+    lines += _folded(
+        "Requests",
+        _table(
             ("request", "what", "answer", "billable", "findings"),
             (
                 (
@@ -112,9 +137,7 @@ def render(report: LiveReport) -> str:
                 for r in report.requests
             ),
         ),
-        "",
-        "</details>",
-    ]
+    )
     if report.recorded or report.not_recorded:
         lines += ["", report.recording_line()]
     return "\n".join(lines) + "\n"
