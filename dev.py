@@ -3,17 +3,21 @@
 
     python3 dev.py contract [pytest args]   # the contract suite (offline unless --live)
     python3 dev.py test [pytest args]       # every test
+    python3 dev.py fast [pytest args]       # every test but the slow outside judges
     python3 dev.py lint                     # ruff and mypy
     python3 dev.py bench [bench args]       # the benchmark (bench/run.py)
+    python3 dev.py mutate [module ...]      # mutation testing of the core (mutation/run.py)
 
-The first run makes .venv and installs the project with its dev and bench extras (the tests
-compare against Schemathesis and check the benchmark runs); later runs reinstall only when
-pyproject.toml changes.
+Each command installs what it needs into .venv, once per pyproject.toml version: the contract
+suite the runtime dependencies only, the tests and lint the dev tools too, the benchmark
+Schemathesis besides, mutation testing mutmut. A path, a node id or -k after `contract` narrows
+the run.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -26,27 +30,47 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".facedetect-installed"
 
-COMMANDS = {
-    "contract": ["-m", "pytest", "tests/contract"],
-    "test": ["-m", "pytest"],
-    "bench": ["bench/run.py"],
+# The slow tier: the outside judges (their markers are registered in pyproject.toml).
+SLOW = "hostile or outside or consumer or browser"
+# command -> (extras it needs, what it runs)
+COMMANDS: dict[str, tuple[tuple[str, ...], list[str]]] = {
+    "contract": ((), ["-m", "facedetect_contract", "run"]),
+    "test": (("dev",), ["-m", "pytest"]),
+    "fast": (("dev",), ["-m", "pytest", "-m", f"not ({SLOW})"]),
+    "bench": (("dev", "bench"), ["bench/run.py"]),
+    "mutate": (("dev", "mutate"), ["mutation/run.py"]),
 }
+LINT = [["-m", "ruff", "check", "."], ["-m", "ruff", "format", "--check", "."], ["-m", "mypy"]]
 
 
-def ensure_environment(extras: str) -> None:
-    """Create .venv and install the project once per pyproject.toml (and extras) version."""
+def _installed() -> tuple[str, set[str]]:
+    """(pyproject digest, extras) of what .venv holds, or ("", set()) when nothing is known."""
+    try:
+        data = json.loads(STAMP.read_text())
+        return str(data["digest"]), set(data["extras"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "", set()
+
+
+def ensure_environment(extras: tuple[str, ...]) -> None:
+    """Create .venv and install the project with ``extras``, unless it holds them already."""
     if sys.version_info < (3, 11):
         sys.exit(f"Python 3.11+ is needed; this is {sys.version.split()[0]}")
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == digest and PYTHON.exists():
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    have_digest, have_extras = _installed()
+    if PYTHON.exists() and have_digest == digest and set(extras) <= have_extras:
         return
     if not PYTHON.exists():
         print(f"dev.py: creating {VENV}", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print(f"dev.py: installing the project with [{extras}] into {VENV}", file=sys.stderr)
+    # Same pyproject: keep what is there and add; a changed pyproject: install afresh.
+    wanted = sorted(set(extras) | (have_extras if have_digest == digest else set()))
+    target = f"{ROOT}[{','.join(wanted)}]" if wanted else str(ROOT)
+    label = f" with [{','.join(wanted)}]" if wanted else ""
+    print(f"dev.py: installing the project{label} into {VENV}", file=sys.stderr)
     pip = [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-e", f"{ROOT}[{extras}]"], check=True)
-    STAMP.write_text(digest)
+    subprocess.run([*pip, "-e", target], check=True)
+    STAMP.write_text(json.dumps({"digest": digest, "extras": wanted}))
 
 
 def main(argv: list[str]) -> int:
@@ -54,16 +78,13 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
-    ensure_environment("dev,bench")
     os.chdir(ROOT)
     if command == "lint":
-        steps = [
-            [str(PYTHON), "-m", "ruff", "check", "."],
-            [str(PYTHON), "-m", "ruff", "format", "--check", "."],
-            [str(PYTHON), "-m", "mypy"],
-        ]
-        return max(subprocess.run(step, check=False).returncode for step in steps)
-    return subprocess.run([str(PYTHON), *COMMANDS[command], *rest], check=False).returncode
+        ensure_environment(("dev",))
+        return max(subprocess.run([str(PYTHON), *step], check=False).returncode for step in LINT)
+    extras, run = COMMANDS[command]
+    ensure_environment(extras)
+    return subprocess.run([str(PYTHON), *run, *rest], check=False).returncode
 
 
 if __name__ == "__main__":

@@ -3,3 +3,4 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+PROJECT_URL = "https://github.com/facedetect-contract/facedetect-contract"

@@ -8,10 +8,12 @@ generated contract file. Bad input exits 2 with a message naming the flag and th
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import signal
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
@@ -21,7 +23,7 @@ from .images import is_loopback_host
 from .openapi import OPENAPI_FILE, render_openapi, write_openapi
 from .server import DEFAULT_PREFIX, StubServer
 
-__all__ = ["main"]
+__all__ = ["main", "pytest_arguments", "suite_dir"]
 
 _WRITE_HINT = "run `python -m facedetect_contract openapi --write` and commit the result"
 
@@ -146,6 +148,56 @@ def _parser() -> argparse.ArgumentParser:
         help="contract directory (default: the project's contracts/face-detect)",
     )
     openapi.set_defaults(run=_openapi, parser=openapi)
+
+    annotate = commands.add_parser(
+        "annotations",
+        help="print a JSON drift report's findings as GitHub Actions annotations",
+        description="Prints one ::error:: line per breaking finding and one ::warning:: line "
+        "per additive finding (and per error of the run), so a CI job shows them without "
+        "failing on additive ones. Exit status 0 unless the report cannot be read.",
+    )
+    annotate.add_argument("report", type=Path, help="a report written by --drift-report *.json")
+    annotate.set_defaults(run=_annotations, parser=annotate)
+
+    history = commands.add_parser(
+        "history",
+        help="summarise a live history (--history FILE): findings over the nights, open "
+        "questions and the contract change of any that settled, latency trends",
+        description="Reads a history written by live runs with --history. A question settles "
+        "when it got the same reading in at least --settle-after runs in a row and never "
+        "another; its contract change is printed as a unified diff (git apply takes it). "
+        "Nothing is edited.",
+    )
+    history.add_argument("file", type=Path, help="the history file (JSON lines)")
+    history.add_argument(
+        "--settle-after",
+        metavar="N",
+        type=_count,
+        default=14,
+        help="equal readings in a row that settle a question (default 14)",
+    )
+    history.add_argument(
+        "--diff", metavar="PATH", type=Path, default=None, help="write the diffs there instead"
+    )
+    history.add_argument(
+        "--contracts-dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="the contracts the diffs apply to (default: the project's)",
+    )
+    history.set_defaults(run=_history, parser=history)
+
+    run = commands.add_parser(
+        "run",
+        help="run the packaged contract suite with pytest (offline unless --live)",
+        description="Runs the contract suite shipped in the package (the checkout's "
+        "tests/contract) from any folder, with its own pytest settings. Every argument goes to "
+        "pytest; --base-url URL is --dashscope-base-url URL. A path or node id (test_replay.py, "
+        "test_replay.py::test_x) narrows the run to it. Exit status: pytest's.",
+        add_help=False,
+    )
+    run.set_defaults(run=_run, parser=run)
     return parser
 
 
@@ -238,10 +290,190 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _escape(text: str, *, property_value: bool = False) -> str:
+    """GitHub's workflow-command escaping (% CR LF, and : , in property values)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
+
+
+def _annotations(args: argparse.Namespace) -> int:
+    from .report.model import REPORT_NAME  # noqa: PLC0415
+
+    try:
+        report = json.loads(args.report.read_text(encoding="utf-8"))
+        if report.get("report") != REPORT_NAME:
+            raise ValueError("not a drift report of this suite")
+    except (OSError, ValueError, AttributeError) as exc:
+        print(
+            f"error: {args.report}: {exc}; give the JSON written by --drift-report", file=sys.stderr
+        )
+        return 2
+    for finding in report["findings"]:
+        level = "error" if finding["severity"] == "breaking" else "warning"
+        title = _escape(f"{finding['check']} at {finding['pointer'] or '/'}", property_value=True)
+        text = (
+            f"{finding['interaction']}: {finding['title']}. Received {finding['received']}; "
+            f"documented {finding['documented']} ({finding['source']})"
+        )
+        print(f"::{level} title={title}::{_escape(text)}")
+    for error in report["errors"]:
+        print(f"::warning title=error of the run::{_escape(error)}")
+    print(f"::notice title=face-detect live run::{_escape(report['outcome'])}")
+    return 0
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def _sparkline(values: Sequence[float]) -> str:
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    return "".join(_BARS[min(7, int((v - low) / span * 7.999))] for v in values)
+
+
+def _history(args: argparse.Namespace) -> int:
+    from .history import HistoryError, load_history, summarize  # noqa: PLC0415
+    from .settling import change_for  # noqa: PLC0415
+
+    try:
+        records = load_history(args.file, missing_ok=False)
+        summary = summarize(records, settle_after=max(1, args.settle_after))
+        contracts = load_contracts(args.contracts_dir)
+    except (HistoryError, ContractFileError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    times = [str(r.get("time", "?"))[:10] for r in records]
+    outcomes = Counter(summary.outcomes)
+    print(
+        f"history of {args.file}: {summary.nights} night(s)"
+        + (f", {times[0]} .. {times[-1]}" if times else "")
+        + "; outcomes: "
+        + ", ".join(f"{outcome} {n}" for outcome, n in outcomes.most_common())
+    )
+    print("findings (first night, last night, nights):")
+    for span in sorted(summary.findings, key=lambda f: (f.first, f.id)):
+        known = ", acknowledged" if span.acknowledged_last else ""
+        print(
+            f"  {span.id} {span.severity} {span.check} at {span.pointer or '/'} on "
+            f"{span.interaction}: {span.title}: nights {span.first}-{span.last} "
+            f"({span.nights} night(s)){known}"
+        )
+    if not summary.findings:
+        print("  none")
+    print(f"open questions (settled after {args.settle_after} equal readings in a row):")
+    diffs = []
+    for question in summary.questions:
+        tally = ", ".join(f"{reading} {n}x" for reading, n in sorted(question.tally.items()))
+        state = (
+            f"settled on night {question.settled_on} ({question.streak_reading})"
+            if question.settled_on is not None
+            else f"open (latest streak: {question.streak_reading or '-'} x{question.streak})"
+        )
+        print(f"  {question.question}: {tally or 'never observed'}; {state}")
+        if question.settled_on is not None and question.question in contracts.questions:
+            assert question.streak_reading is not None
+            if contracts.questions[question.question].settled is None:
+                diffs.append(change_for(contracts, question.question, question.streak_reading))
+    print("latency p50 over the nights (ms):")
+    for kind, values in sorted(summary.latency.items()):
+        print(
+            f"  {kind}: {values[0]:g} -> {values[-1]:g} (min {min(values):g}, max "
+            f"{max(values):g}) {_sparkline(values)}"
+        )
+    if diffs:
+        text = "".join(diffs)
+        if args.diff is not None:
+            args.diff.write_text(text, encoding="utf-8")
+            print(f"the contract change of the settled question(s): {args.diff} (git apply it)")
+        else:
+            print("the contract change of the settled question(s) (git apply takes it):")
+            sys.stdout.write(text)
+    return 0
+
+
+def suite_dir() -> Path:
+    """The contract suite: shipped inside the package, or the checkout's tests/contract."""
+    packaged = Path(__file__).parent / "suite"
+    return packaged if packaged.is_dir() else Path(__file__).parents[1] / "tests" / "contract"
+
+
+def pytest_arguments(arguments: Sequence[str], suite: Path) -> list[str]:
+    """The pytest command line of ``facedetect-contract run``: the suite (or the paths given),
+    its settings file, and the user's arguments with --base-url made --dashscope-base-url."""
+    translated: list[str] = []
+    targets: list[str] = []
+    takes_value = _options_taking_a_value()
+    for argument in arguments:
+        value_of_previous = bool(translated) and translated[-1] in takes_value
+        if value_of_previous:  # --record-dir recordings: a value, even when it names a folder
+            translated.append(argument)
+        elif argument == "--base-url":
+            translated.append("--dashscope-base-url")
+        elif argument.startswith("--base-url="):
+            translated.append("--dashscope-base-url=" + argument.partition("=")[2])
+        elif not argument.startswith("-") and _is_target(argument, suite):
+            path, _, node = argument.partition("::")
+            own = suite / path
+            targets.append(str(own) + (f"::{node}" if node else "") if own.exists() else argument)
+        else:
+            translated.append(argument)
+    ini = Path(__file__).parent / "suite.ini"
+    return [
+        *(targets or [str(suite)]),
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(suite.parent),
+        "-p",
+        "no:cacheprovider",  # the cache would be written beside the suite, in site-packages
+        *translated,
+    ]
+
+
+def _options_taking_a_value() -> set[str]:
+    """The option strings of pytest's own options and the plugin's that take a value (so the
+    next word is that value, not a test path). Other plugins' options are not known here: their
+    values are told from test paths by whether they name a folder or a .py file."""
+    from _pytest.config import get_config  # noqa: PLC0415  # pytest.main loads the same modules
+
+    from . import plugin  # noqa: PLC0415
+
+    config = get_config()
+    plugin.pytest_addoption(config._parser)
+    return {
+        option
+        for action in config._parser.optparser._actions
+        if action.option_strings and action.nargs not in (0, "?")
+        for option in action.option_strings
+    }
+
+
+def _is_target(argument: str, suite: Path) -> bool:
+    """Whether a positional argument names tests (a path, or a node id) rather than a value."""
+    path = argument.partition("::")[0]
+    for base in (Path.cwd(), suite):
+        candidate = base / path
+        if candidate.is_dir() or (candidate.is_file() and candidate.suffix == ".py"):
+            return True
+    return False
+
+
+def _run(args: argparse.Namespace) -> int:
+    import pytest  # noqa: PLC0415  # only this command needs it
+
+    return int(pytest.main(pytest_arguments(args.pytest_args, suite_dir())))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status (0 ok, 1 check failed, 2 bad usage)."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["run"]:  # everything after `run` is pytest's, --help included
+        args = argparse.Namespace(run=_run, pytest_args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     status: int = args.run(args)
     return status
 

@@ -419,6 +419,7 @@ class FaceDetectClient:
         auth: Auth,
         name: str,
     ) -> Interaction:
+        started = time.monotonic()
         try:
             with (
                 deadline(self.timeout),
@@ -460,6 +461,7 @@ class FaceDetectClient:
             request=RecordedRequest(method, recorded_headers, body, body_text),
             response=recorded,
             provenance={"kind": "recorded", "host": self._host},
+            elapsed=time.monotonic() - started,
         )
         if self._on_exchange is not None:
             self._on_exchange(interaction)

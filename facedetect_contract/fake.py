@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -93,6 +94,10 @@ class ImageSource(Protocol):
     def fetch(self, url: str) -> Image: ...
 
 
+# The path of a URL whose authority Python cannot parse (the contract admits any bracketed host).
+_AFTER_AUTHORITY = re.compile(r"^[^:/?#]+://[^/?#]*([^?#]*)")
+
+
 def _reasons_by_name(contracts: Contracts) -> dict[str, str]:
     """``"nohuman"`` -> ``"InvalidFile.NoHuman"``, for every documented portrait reason."""
     return {code.split(".", 1)[-1].lower(): code for code in sorted(contracts.portrait_codes)}
@@ -118,9 +123,8 @@ class CatalogImages:
 
     A URL whose path names a documented portrait reason (``.../no-human.png`` ->
     ``InvalidFile.NoHuman``) fails with it; ``unreachable`` in the host refuses the connection;
-    a URL whose authority is not a host and port refuses to download; any other URL gets an image
-    derived from its hash, so generated URLs reach every outcome while the same URL always gets
-    the same answer.
+    any other URL gets an image derived from its hash (its format from the path's extension), so
+    generated URLs reach every outcome while the same URL always gets the same answer.
     """
 
     contracts: Contracts = field(default_factory=load_contracts)
@@ -148,7 +152,8 @@ class CatalogImages:
             parts = urlsplit(url)
             host, path = parts.hostname or "", parts.path
         except ValueError:  # the contract admits it (a bracketed host Python cannot parse)
-            host, path = "", url
+            match = _AFTER_AUTHORITY.match(url)
+            host, path = "", match.group(1) if match else ""
         if "unreachable" in host:
             raise ImageUnavailable("url-refused", host)
         filename = path.rsplit("/", 1)[-1]

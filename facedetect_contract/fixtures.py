@@ -21,6 +21,7 @@ __all__ = [
     "IMAGE_DIR",
     "FixtureFileError",
     "dump_fixture",
+    "fixtures_beside",
     "load_fixture",
     "load_fixtures",
     "write_atomically",
@@ -79,6 +80,15 @@ def load_fixtures(
     if not directory.is_dir():
         raise FixtureFileError(f"{directory}: no such fixture folder; create it or fix the path")
     return [load_fixture(path, contracts) for path in sorted(directory.glob("*.json"))]
+
+
+def fixtures_beside(directory: Path, contracts: Contracts | None = None) -> list[Interaction]:
+    """The packaged fixtures, and those of ``directory`` (a user's recordings) when it exists
+    and is another folder."""
+    found = load_fixtures(FIXTURE_DIR, contracts)
+    if directory.is_dir() and directory.resolve() != FIXTURE_DIR.resolve():
+        found += load_fixtures(directory, contracts)
+    return found
 
 
 def dump_fixture(

@@ -24,6 +24,7 @@ __all__ = [
     "fake",
     "load_hypothesis_profile",
     "offline_client",
+    "parametrize_replay",
 ]
 
 EXAMPLES_PER_PROPERTY = 200
@@ -52,6 +53,18 @@ def load_hypothesis_profile(config: pytest.Config) -> None:
     """The suite's profile: ``--hypothesis-profile``, then ``CI=true`` -> ``ci``, else ``dev``."""
     if config.getoption("hypothesis_profile", None) is None:
         settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+
+
+def parametrize_replay(metafunc: pytest.Metafunc) -> None:
+    """Give a ``replay_fixture`` argument every fixture replay serves: the packaged ones, and the
+    recordings of ``--record-dir`` (or the ini key) when they are elsewhere."""
+    if "replay_fixture" not in metafunc.fixturenames:
+        return
+    from .fixtures import fixtures_beside  # noqa: PLC0415
+    from .plugin import record_dir  # noqa: PLC0415
+
+    found = fixtures_beside(record_dir(metafunc.config))
+    metafunc.parametrize("replay_fixture", found, ids=[f.name for f in found])
 
 
 @pytest.fixture(scope="session")
