@@ -20,6 +20,7 @@ from facedetect_contract.interaction import Interaction, RecordedRequest, Record
 from facedetect_contract.mutations import URL_VARIANTS
 
 KEY = "sk-fake-test-key"
+SENTINEL = "gwkey-SENTINEL-0123456789abcdef"  # no "sk-": the key-like redaction would miss it
 DOCUMENTED_FACE = load_contracts().profile.example_images[0].face_box
 DOC_URL = (
     "https://help-static-aliyun-doc.aliyuncs.com/file-manage-files/zh-CN/20251225/onmomb/emo.png"
@@ -292,6 +293,11 @@ def test_the_same_generated_url_always_gets_the_same_answer(fake: FaceDetectFake
 
 def test_the_fake_repr_does_not_show_its_keys(fake: FaceDetectFake) -> None:
     assert KEY not in repr(fake)
+
+
+def test_a_fake_request_never_shows_its_headers() -> None:
+    request = FakeRequest("POST", {"Authorization": f"Bearer {SENTINEL}"}, b"{}")
+    assert SENTINEL not in repr(request)
 
 
 @pytest.mark.parametrize(

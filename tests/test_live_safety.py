@@ -316,3 +316,26 @@ def test_fixtures_seeded_in_the_record_dir_stay_byte_for_byte(project: pytest.Py
         result = live(project, stub.base_url, "--record")
     assert result.ret == 0
     assert (recorded / seed.name).read_bytes() == seed.read_bytes()
+
+
+def test_a_renderer_that_fails_makes_an_error_of_the_run_and_no_report_says_passed(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from facedetect_contract import report as reports
+
+    def broken(_report: object) -> str:
+        raise RuntimeError("the renderer broke")
+
+    (project.path / "r.md").write_text("# face-detect live drift report\n\npassed (last night)\n")
+    monkeypatch.setitem(reports.FORMATS, ".md", broken)
+    with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub:
+        cases_for(project, stub)
+        result = live(project, stub.base_url, "--drift-report", "r.json", "--drift-report", "r.md")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    written = json.loads((project.path / "r.json").read_text())
+    assert written["outcome"] != "passed"
+    assert (
+        "writing the results failed: RuntimeError: the renderer broke" in written["why_not_passed"]
+    )
+    assert not (project.path / "r.md").exists()  # nor last night's, which said "passed"
+    assert not [line for line in result.outlines if line.startswith(("passed:", "passed with"))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,11 @@ def test_a_written_fixture_holds_no_key_even_when_a_response_echoes_it(tmp_path:
     assert SENTINEL not in text
     assert json.loads(text)["response"]["body"]["message"] == "your key <redacted> is fine"
     assert [p.name for p in tmp_path.iterdir()] == [path.name], "no temp file left behind"
+
+
+def test_a_secret_never_shows_its_value() -> None:
+    secret = Secret(SENTINEL)
+    assert SENTINEL not in f"{secret} {secret!r} {secret:>80}"
+    with pytest.raises(TypeError):
+        pickle.dumps(secret)
+    assert secret.reveal() == SENTINEL

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from facedetect_contract.contracts import CONTRACT_DIR, Contracts, load_contracts
-from facedetect_contract.mutations import body_mutations, header_mutations
 from facedetect_contract.strategies import (
     GeneratedRequest,
     GeneratedResponse,
@@ -86,88 +84,6 @@ def test_a_new_enum_value_and_a_new_field_are_generated_without_code_edits(
     assert all(b["parameters"]["style"] in ("calm", "active") for b in bodies)
     mutations = {r.description for r in draw_many(invalid_requests(edited_contracts), 600)}
     assert any(d.startswith("/parameters/style") for d in mutations), sorted(mutations)
-
-
-@pytest.mark.parametrize(
-    "pattern",
-    [
-        r"^https://[a-z0-9-]{1,20}\.example(:[0-9]{2,4})?/(img|pic)/[^\s?#]+\.(png|jpe?g)$",
-        r"^https?://\S+$",
-        r"^https?://(?!internal)[a-z.]+/.+$",  # a lookahead: drawn by st.from_regex instead
-    ],
-    ids=["classes-groups-alternation", "negated-escape", "lookahead-fallback"],
-)
-def test_a_changed_image_url_pattern_is_generated_without_code_edits(
-    tmp_path: Path, pattern: str
-) -> None:
-    """Whatever the pattern (translated to st.text runs, or left to st.from_regex): full matches."""
-    directory = tmp_path / "face-detect"
-    shutil.copytree(CONTRACT_DIR, directory)
-    path = directory / "request.schema.json"
-    schema = json.loads(path.read_text())
-    schema["properties"]["input"]["properties"]["image_url"].update(pattern=pattern, examples=[])
-    path.write_text(json.dumps(schema))
-    contracts = Contracts(directory)
-    urls = [r.body["input"]["image_url"] for r in draw_many(valid_requests(contracts), 100)]
-    assert len(set(urls)) > 50
-    assert all(re.fullmatch(pattern, url) for url in urls)
-
-
-def test_invalid_requests_cover_every_family_the_issue_names() -> None:
-    contracts = load_contracts()
-    families = [
-        *(s.map(lambda pair: pair[0]) for s in body_mutations(contracts)),
-        *(s.map(lambda probe: probe.mutation) for s in header_mutations(contracts)),
-    ]
-    drawn = [m.describe() for family in families for m in draw_many(family, 3)]  # type: ignore[arg-type]
-    descriptions = " | ".join(drawn)
-    for family in (
-        "/model (required) missing",
-        "/input/image_url (required) missing",
-        "/parameters/ratio not in enum",
-        "/model of type integer",
-        "/input of type array",
-        "empty",
-        "huge",
-        "'file:///tmp/portrait.png'",
-        "'ftp://",
-        "'oss://",
-        "malformed JSON",
-        "instead of an object",
-        "Content-Type",
-        "no Authorization header",
-        "unknown API key",
-        "x-dashscope-async: enable",
-        "unknown field",
-    ):
-        assert family in descriptions, family
-
-
-@pytest.mark.parametrize(
-    ("description", "mutate", "must_reject", "statuses"),
-    [
-        ("unknown field", lambda b: b.update(extra=1), None, None),
-        ("missing ratio", lambda b: b["parameters"].pop("ratio"), None, None),
-        ("bad ratio", lambda b: b["parameters"].update(ratio="2:1"), True, frozenset({400})),
-        ("missing image_url", lambda b: b["input"].pop("image_url"), True, frozenset({400})),
-    ],
-    ids=lambda v: v if isinstance(v, str) else None,
-)
-def test_the_expectation_of_a_request_comes_from_the_contract(
-    description: str, mutate: object, must_reject: bool | None, statuses: frozenset[int] | None
-) -> None:
-    body = {
-        "model": "emo-detect-v1",
-        "input": {"image_url": "https://e.com/p.png"},
-        "parameters": {"ratio": "1:1"},
-    }
-    mutate(body)  # type: ignore[operator]
-    expectation = expectation_for(GeneratedRequest(description, body))
-    if must_reject is None:
-        assert expectation is None
-    else:
-        assert expectation is not None
-        assert (expectation.must_reject, expectation.statuses) == (must_reject, statuses)
 
 
 def _collect(strategy: st.SearchStrategy[GeneratedResponse], count: int) -> list[GeneratedResponse]:

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import pytest
 
-from facedetect_contract.harness import (  # noqa: F401  # fixtures, registered by importing them
+from facedetect_contract.harness import (  # noqa: F401  # fixtures and hooks, by importing them
     contracts,
     fake,
     load_hypothesis_profile,
     offline_client,
+    parametrize_replay,
 )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     load_hypothesis_profile(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_replay(metafunc)

@@ -35,15 +35,16 @@ def replayed(interaction: Interaction, client: FaceDetectClient) -> CheckPassed 
     )
 
 
-@pytest.mark.parametrize("interaction", FIXTURES, ids=[i.name for i in FIXTURES])
 def test_every_fixture_replays_through_the_client_to_its_expected_result(
-    interaction: Interaction, contracts: Contracts
+    replay_fixture: Interaction, contracts: Contracts
 ) -> None:
     """What the client receives conforms, and the client types it as the fixture says.
 
-    A documented fixture must be spotless; a recorded one may carry additive findings (a new
-    field the endpoint started sending), never a breaking one.
+    The packaged fixtures and your own recordings (``--record-dir``). A documented fixture must
+    be spotless; a recorded one may carry additive findings (a new field the endpoint started
+    sending), never a breaking one.
     """
+    interaction = replay_fixture
     expect = interaction.expect or {}
     with (
         respx.mock(assert_all_called=True) as router,

@@ -29,6 +29,7 @@ from tests.hostile.proxy import ENDPOINT_PATH as PROXY_ENDPOINT_PATH
 from tests.hostile.proxy import FAULTS, RETRY_AFTER_ODD, FaultProxy, ProxyRequest
 
 ENDPOINT_PATH = load_contracts().profile.path
+pytestmark = pytest.mark.hostile  # part of the hostile-endpoint harness: the slow tier
 
 KEY = "sk-hostile-proxy-key-0123456789abcdef"
 OTHER_KEY = "sk-hostile-proxy-other-key-fedcba9876"

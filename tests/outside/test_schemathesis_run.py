@@ -1,11 +1,14 @@
 """Schemathesis 4.32 fuzzes the stub from the committed OpenAPI document, with every check.
 
-The CLI runs in a subprocess (``python -m schemathesis.cli``: the project's pytest passes
-``-p no:schemathesis``), from an empty working directory, with ``--config-file
-tests/outside/schemathesis.toml`` given explicitly so no stray ``schemathesis.toml`` of a parent
-folder is read, against a stub answering from its offline catalogue (``catalog=True``: the
-documented example URLs get their documented answer, any other URL a deterministic pass or a
-documented failure), once per failure shape, plus a negative control.
+The CLI runs in a subprocess, as ``sys.executable -m schemathesis.cli`` (the venv's
+``schemathesis`` script works too; the module needs no bin directory, and the project's pytest
+passes ``-p no:schemathesis``). It is given ``--config-file tests/outside/schemathesis.toml``
+explicitly, so no stray ``schemathesis.toml`` of a parent folder is read, and runs from the
+test's ``tmp_path``: even with ``database = "none"`` Hypothesis writes ``.hypothesis/unicode_data``
+into its storage directory, which is pointed there too. The target is a stub answering from its
+offline catalogue (``catalog=True``: the documented example URLs get their documented answer,
+any other URL a deterministic pass or a documented failure), once per failure shape, plus a
+negative control.
 
 What Schemathesis found before the package's source fixes (the research note, stub downloading
 loopback images only): ``ServerNotFound`` aside (an openapi-core matter), ST202
@@ -24,9 +27,9 @@ answers the documented URLs), no ST201 (no object is closed any more), and two f
 
 - ST204 unsupported_method, both shapes: GET, PUT, PATCH, DELETE, OPTIONS, TRACE and QUERY are
   answered with the documented 400 InvalidParameter "Request method 'X' is not supported.";
-- ST202 positive_data_acceptance: shape A once (``httP://[210a.E]:65500`` answered 400
-  InvalidImage.FileFormat), shape B five times (400 InvalidFile.BodyProportion,
-  InvalidFile.Value, and the same InvalidImage.FileFormat).
+- ST202 positive_data_acceptance: shape A on one case (``httP://[210a.E]:65500`` answered 400
+  InvalidImage.FileFormat), shape B on five (400 InvalidFile.BodyProportion twice,
+  InvalidFile.Value twice, and the same InvalidImage.FileFormat).
 
 Both are documented answers; ``schemathesis.toml`` configures each away with its source. Its
 ``[checks] enabled = true`` stands for ``--checks all``: that option on the command line overrides

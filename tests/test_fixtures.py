@@ -1,0 +1,61 @@
+"""The fixture files: each one matches its contracts, and a broken one is named with its field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from facedetect_contract.checks import run_checks
+from facedetect_contract.contracts import Contracts
+from facedetect_contract.fixtures import FIXTURE_DIR, FixtureFileError, load_fixture
+from facedetect_contract.violations import Severity
+
+FIXTURE_FILES = sorted(FIXTURE_DIR.glob("*.json"))
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=[p.stem for p in FIXTURE_FILES])
+def test_every_fixture_matches_its_contracts_with_no_violation(
+    path: Path, contracts: Contracts
+) -> None:
+    interaction = load_fixture(path, contracts)
+    violations = run_checks(interaction, contracts)
+    if interaction.provenance["kind"] == "documented":
+        assert violations == []
+    else:  # real traffic may show a new field (additive); a breaking finding is not recorded
+        assert [v for v in violations if v.severity is Severity.BREAKING] == []
+    if (interaction.expect or {}).get("result") in ("check_passed", "check_failed"):
+        assert not list(contracts.validator("request").iter_errors(interaction.request.body))
+    assert "authorization" not in interaction.request.headers or interaction.request.headers[
+        "authorization"
+    ] in (
+        "Bearer <redacted>",
+        "Bearer <invalid>",
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d.pop("provenance"), r"field /: 'provenance' is a required property"),
+        (
+            lambda d: d["response"].update(status="200"),
+            r"field /response/status: '200' is not of type 'integer'",
+        ),
+        (
+            lambda d: d["request"]["headers"].update(authorization="Bearer sk-realkey"),
+            r"field /request/headers/authorization",
+        ),
+    ],
+    ids=["no provenance", "status as string", "unredacted key"],
+)
+def test_a_broken_fixture_is_named_with_the_field_and_the_fix(
+    tmp_path: Path, change: object, expected: str
+) -> None:
+    data = json.loads(FIXTURE_FILES[0].read_text())
+    change(data)  # type: ignore[operator]
+    path = tmp_path / FIXTURE_FILES[0].name
+    path.write_text(json.dumps(data))
+    with pytest.raises(FixtureFileError, match=expected):
+        load_fixture(path)

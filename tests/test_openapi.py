@@ -1,0 +1,38 @@
+"""The OpenAPI document: assembled from the JSON Schema contracts, committed, and never stale."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from facedetect_contract.contracts import CONTRACT_DIR, Contracts
+from facedetect_contract.openapi import OPENAPI_FILE, build_openapi, render_openapi
+
+
+def test_the_committed_openapi_document_is_up_to_date(contracts: Contracts) -> None:
+    committed = (CONTRACT_DIR / OPENAPI_FILE).read_text()
+    assert committed == render_openapi(contracts), (
+        "contracts/face-detect/openapi.json is stale: run `python -m facedetect_contract openapi --write`"
+    )
+
+
+def test_the_openapi_document_covers_every_documented_status_and_resolves_every_ref(
+    contracts: Contracts,
+) -> None:
+    document = build_openapi(contracts)
+    operation = document["paths"]["/services/aigc/image2video/face-detect"]["post"]
+    assert {int(s) for s in operation["responses"]} == contracts.documented_statuses
+    text = json.dumps(document)
+    for ref in set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', text)):
+        assert ref in document["components"]["schemas"], ref
+    assert not re.findall(r'"\$ref": "(?!#/components/schemas/)', text), (
+        "a $ref still points into a file"
+    )
+
+
+def test_schemathesis_loads_the_openapi_document() -> None:
+    schemathesis = pytest.importorskip("schemathesis")
+    schema = schemathesis.openapi.from_dict(build_openapi())
+    assert schema["/services/aigc/image2video/face-detect"]["POST"] is not None

@@ -1,0 +1,43 @@
+"""What a live run sends: its cases, the free probes and the generated requests, the same every
+night."""
+
+from __future__ import annotations
+
+from facedetect_contract.cases import LiveCase
+from facedetect_contract.plan import (
+    PROBE_NAMES,
+    case_requests,
+    generated_requests,
+    negative_probes,
+    planned_names,
+)
+
+
+def test_generated_examples_are_one_per_mutation_family() -> None:
+    examples = generated_requests(20)
+    families = [p.mutation.key for p in examples if p.mutation is not None]
+    assert len(examples) == 20
+    assert len(set(families)) == 20, families
+    assert sum(p.request.headers.get("x-dashscope-async") is not None for p in examples) <= 1
+
+
+def test_every_probe_breaks_a_documented_rule_and_only_the_inferred_one_can_be_billed() -> None:
+    probes = negative_probes("https://example.com/portrait.png")
+    assert [p.name for p in probes] == [f"probe-{name}" for name in PROBE_NAMES]
+    for probe in probes:
+        assert probe.expectation is not None, probe.name
+        assert probe.expectation.must_reject, probe.name
+    billable = {p.name for p in probes if p.billable}
+    assert billable == {"probe-async-header"}  # the docs only infer that it is refused
+    assert {p.name for p in probes if not p.keyed} == {"probe-no-key", "probe-bad-key"}
+
+
+def test_the_names_of_a_run_are_known_before_anything_is_drawn() -> None:
+    cases = [LiveCase("portrait", "https://example.com/p.png", "1:1", "pass")]
+    names = planned_names(cases, 3, repeat=True)
+    assert names["case"] == tuple(p.name for p in case_requests(cases, repeat=True))
+    assert names["case"] == ("case-portrait", "case-portrait-again")
+    assert names["example"] == tuple(p.name for p in generated_requests(3))
+    assert [p.description for p in generated_requests(3)] == [
+        p.description for p in generated_requests(3)
+    ]
