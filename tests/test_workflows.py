@@ -41,7 +41,7 @@ SPECS = (
         "suite",
         ROOT / ".github" / "workflows" / "contract.yml",
         (".ci/run", "dev.py lint", "twine check"),
-        "reports/baseline.json",
+        "fixtures/baseline.json",
     ),
     Spec(
         "consumer",
