@@ -25,8 +25,26 @@ def test_every_module_declares_all_and_every_name_in_it_exists(name: str) -> Non
         assert hasattr(module, item), f"{name}.__all__ names missing {item}"
 
 
+ROOT = Path(__file__).parents[1]
+
+
+def test_the_package_metadata_names_the_project_its_license_and_the_consumer_pin() -> None:
+    """What an installer and a registry show: the project's address, the license file, and the
+    version the consumer workflow template installs (the one being released)."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["urls"]["Homepage"] == facedetect_contract.PROJECT_URL
+    assert all(url.startswith(facedetect_contract.PROJECT_URL) for url in project["urls"].values())
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    template = (ROOT / "docs" / "workflows" / "consumer.yml").read_text()
+    pinned = re.search(r'FACEDETECT_CONTRACT_VERSION: "([^"]+)"', template)
+    assert pinned is not None and pinned.group(1) == facedetect_contract.__version__
+
+
 def test_the_newest_changelog_version_is_the_package_version() -> None:
-    changelog = (Path(__file__).parents[1] / "CHANGELOG.md").read_text()
+    changelog = (ROOT / "CHANGELOG.md").read_text()
     versions = re.findall(r"^## \[(\d+\.\d+\.\d+)\]", changelog, re.MULTILINE)
     assert versions and versions[0] == facedetect_contract.__version__
     assert "## [Unreleased]" in changelog
