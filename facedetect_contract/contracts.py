@@ -21,6 +21,7 @@ from jsonschema.exceptions import SchemaError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from .ecma import EcmaValidator
 from .pointers import Pointer
 from .profile import CONTRACT_DIR, PROFILE_FILE, EndpointProfile, parse_profile
 from .questions import OpenQuestion, parse_questions
@@ -113,8 +114,8 @@ class Contracts:
             resource = Resource.from_contents(schema, default_specification=DRAFT202012)
             resources.append((schema.get("$id", filename), resource))
         self.registry: Registry[Any] = Registry().with_resources(resources)
-        self.validators = {
-            name: Draft202012Validator(schema, registry=self.registry)
+        self.validators = {  # "pattern" read as ECMA-262 regexes, as JSON Schema says (ecma.py)
+            name: EcmaValidator(schema, registry=self.registry)
             for name, schema in self.schemas.items()
         }
         table = self._read_checked(ERROR_TABLE_FILE, "error_table")
@@ -325,7 +326,7 @@ class Contracts:
 
     @functools.cached_property
     def _image_url_validator(self) -> Draft202012Validator:
-        return Draft202012Validator(self.request_subschema(self.profile.request.image_url))
+        return EcmaValidator(self.request_subschema(self.profile.request.image_url))
 
     def accepts_image_url(self, url: object) -> bool:
         """Whether the request contract admits ``url`` as the image URL."""

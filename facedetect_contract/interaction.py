@@ -7,6 +7,7 @@ records. Headers are lower-cased; request credentials are already redacted here.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,13 @@ class _NotJSON(ValueError):
 
 def _reject_constant(name: str) -> Any:
     raise _NotJSON(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e999: no float holds it, and it would be written back as Infinity
+        raise _NotJSON(f"the number {text[:40]} is out of range")
+    return value
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -71,7 +79,12 @@ def parse_json(content: bytes) -> Any:
     if brackets > MAX_JSON_DEPTH and _depth(text) > MAX_JSON_DEPTH:
         raise _NotJSON(f"nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
     except _NotJSON:
         raise
     except RecursionError:

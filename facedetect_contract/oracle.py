@@ -50,7 +50,7 @@ def _from_errors(errors: list[ValidationError], contracts: Contracts) -> Expecta
         return None
     source = str(contracts.profile.source("error-code"))
     reason = "; ".join(
-        f"{Pointer.of(error.absolute_path) or '/'}: {error.message[:80]}" for error in errors
+        f"{str(Pointer.of(error.absolute_path)) or '/'}: {error.message[:80]}" for error in errors
     )
     named = [_rule_of(error) for error in errors]
     specific = len(named) == 1 and named[0] is not None

@@ -64,6 +64,7 @@ class Pointer:
                 isinstance(node, list)
                 and part.isascii()
                 and part.isdigit()
+                and (part == "0" or not part.startswith("0"))  # RFC 6901: no leading zeros
                 and int(part) < len(node)
             ):
                 node = node[int(part)]

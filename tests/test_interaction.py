@@ -20,8 +20,21 @@ from facedetect_contract.interaction import MAX_JSON_DEPTH, RecordedResponse, pa
         (b'{"message": "caf\xe9"}', "not UTF-8 (byte 16)"),
         (b'\xef\xbb\xbf{"code": "a"}', "BOM"),
         (b'{"code": "a"', "Expecting ',' delimiter"),
+        (b'{"x1": 1e999}', "the number 1e999 is out of range"),  # would be written as Infinity
+        (b"[-1E400]", "the number -1E400 is out of range"),
     ],
-    ids=["nan", "infinity", "duplicate-key", "too-deep", "100000-deep", "latin-1", "bom", "cut"],
+    ids=[
+        "nan",
+        "infinity",
+        "duplicate-key",
+        "too-deep",
+        "100000-deep",
+        "latin-1",
+        "bom",
+        "cut",
+        "overflowing-float",
+        "overflowing-negative-float",
+    ],
 )
 def test_what_python_tolerates_but_json_forbids_is_refused_with_the_reason(
     content: bytes, why: str
@@ -36,6 +49,11 @@ def test_json_as_deep_as_the_limit_and_repeated_keys_in_separate_objects_are_par
     assert parse_json(b'[{"a": 1}, {"a": 2}]') == [{"a": 1}, {"a": 2}]
     assert parse_json(b'{"text": "[[[[{{{{"}') == {"text": "[[[[{{{{"}
     assert parse_json('{"message": "café"}'.encode()) == {"message": "café"}
+    assert parse_json(b"[1.5e308, 1e-999, 123456789012345678901234567890]") == [
+        1.5e308,
+        0.0,
+        123456789012345678901234567890,
+    ]
 
 
 def test_a_body_that_is_not_json_is_kept_as_text_with_the_reason() -> None:

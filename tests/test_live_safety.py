@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from facedetect_contract.fake import FakeResponse
 from facedetect_contract.fixtures import FIXTURE_DIR, IMAGE_DIR
 from facedetect_contract.server import RunningServer, serve_in_thread
 from tests.hostile.proxy import FaultProxy
@@ -339,3 +340,32 @@ def test_a_renderer_that_fails_makes_an_error_of_the_run_and_no_report_says_pass
     )
     assert not (project.path / "r.md").exists()  # nor last night's, which said "passed"
     assert not [line for line in result.outlines if line.startswith(("passed:", "passed with"))]
+
+
+def test_a_breaking_finding_fails_its_live_test_even_when_the_runs_message_is_lost(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live tests read the verdict's findings themselves: a judge that forgot to write its
+    failure message (a fault of ours) cannot pass an answer that breaks the contract."""
+    import dataclasses
+
+    from facedetect_contract import live as live_module
+
+    def silent_judge(*args: object, **kwargs: object) -> object:
+        return dataclasses.replace(judge(*args, **kwargs), message=None)
+
+    judge = live_module.judge
+    monkeypatch.setattr(live_module, "judge", silent_judge)
+
+    def renamed(request: object, response: FakeResponse) -> FakeResponse:
+        body = response.json()
+        if isinstance(body.get("output"), dict) and "check_pass" in body["output"]:
+            body["output"]["passed"] = body["output"].pop("check_pass")
+        return FakeResponse(response.status, response.headers, json.dumps(body).encode())
+
+    with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR, response_hook=renamed) as stub:
+        cases_for(project, stub)
+        result = live(project, stub.base_url)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(failed=1, passed=7, skipped=1)
+    result.stdout.fnmatch_lines(["*response_schema_conformance*check_pass*"])

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from facedetect_contract.contracts import CONTRACT_DIR, Contracts
 from facedetect_contract.openapi import OPENAPI_FILE, build_openapi, render_openapi
 
@@ -32,7 +30,20 @@ def test_the_openapi_document_covers_every_documented_status_and_resolves_every_
     )
 
 
-def test_schemathesis_loads_the_openapi_document() -> None:
-    schemathesis = pytest.importorskip("schemathesis")
+def test_schemathesis_reads_the_request_contract_out_of_the_openapi_document(
+    contracts: Contracts,
+) -> None:
+    """An outside reader (Schemathesis, a dev dependency) finds the one operation, and the
+    bodies it draws from the document are the ones the request contract accepts."""
+    import schemathesis
+    from schemathesis import GenerationMode
+
+    from tests.test_strategies import draw_many
+
     schema = schemathesis.openapi.from_dict(build_openapi())
-    assert schema["/services/aigc/image2video/face-detect"]["POST"] is not None
+    operation = schema[contracts.profile.path]["POST"]
+    assert (operation.method.upper(), operation.path) == ("POST", contracts.profile.path)
+    cases = draw_many(operation.as_strategy(generation_mode=GenerationMode.POSITIVE), 30)
+    assert len(cases) >= 20
+    validator = contracts.validator("request")
+    assert all(validator.is_valid(case.body) for case in cases), [c.body for c in cases][:3]

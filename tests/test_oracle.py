@@ -97,3 +97,11 @@ def test_editing_the_contract_changes_what_must_be_rejected(tmp_path: Path) -> N
         expectation_of(body=wide, headers=JSON_HEADERS, auth="key", is_json=True, contracts=edited)
         is None
     )
+
+
+def test_a_broken_rule_at_the_top_of_the_body_is_placed_at_the_root_pointer() -> None:
+    """The reason names where each rule broke; the body itself is '/', never an empty place."""
+    expectation = expectation_for(GeneratedRequest("no model", {"input": {}}))
+    assert expectation is not None and expectation.must_reject
+    assert expectation.reason.startswith("/: 'model' is a required property"), expectation.reason
+    assert "/input: 'image_url' is a required property" in expectation.reason

@@ -47,6 +47,24 @@ def test_escape_turns_tilde_into_0_and_slash_into_1() -> None:
     assert escape(3) == "3"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/output/face_bbox/0", 302),
+        ("/output/face_bbox/3", 593),
+        ("/output/face_bbox/01", ABSENT),  # RFC 6901: an array index has no leading zero
+        ("/output/face_bbox/00", ABSENT),
+        ("/output/face_bbox/4", ABSENT),
+        ("/output/face_bbox/-1", ABSENT),
+        ("/output/face_bbox/\u0663", ABSENT),  # an Arabic-Indic three is a digit, not an index
+    ],
+)
+def test_an_array_index_is_zero_or_digits_without_a_leading_zero(
+    text: str, expected: object
+) -> None:
+    assert Pointer.parse(text).get(DOCUMENT) == expected
+
+
 def test_a_pointer_not_starting_with_a_slash_is_refused() -> None:
     with pytest.raises(ValueError, match="must start with '/'"):
         Pointer.parse("output/face_bbox")

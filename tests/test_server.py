@@ -312,12 +312,16 @@ def test_throttle_first_answers_429_until_the_client_has_retried_enough() -> Non
 
 
 def test_latency_delays_every_answer() -> None:
+    """Every answer, a pass and a refusal alike, comes no sooner than the latency asked for."""
     slow = serve_in_thread(api_keys=[STUB_KEY], images=PortraitImages(), latency_ms=150)
     with slow as server, make_client(server) as client:
         client.detect("http://127.0.0.1/x.png")  # warm the connection
-        started = time.monotonic()
-        client.detect("http://127.0.0.1/x.png")
-        assert time.monotonic() - started >= 0.15
+        elapsed = []
+        for auth in ("key", "key", "none"):
+            started = time.monotonic()
+            client.exchange(detect_body("http://127.0.0.1/x.png"), auth=auth)  # type: ignore[arg-type]
+            elapsed.append(time.monotonic() - started)
+    assert all(seconds >= 0.15 for seconds in elapsed), elapsed
 
 
 def test_a_response_hook_rewrites_every_answer_into_a_drifted_server() -> None:
@@ -452,8 +456,13 @@ def test_a_chunked_body_over_the_cap_is_refused_before_it_is_buffered(
         f"POST /api/v1{ENDPOINT_PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
     ).encode()
     declared = f"{MAX_BODY_BYTES * 64:x}".encode()  # a 64 MB chunk announced, never sent
+    started = time.monotonic()
     answer = raw_exchange(portrait_server, head + declared + b"\r\n" + b"x" * 10)
+    assert time.monotonic() - started < 4  # answered on the announcement, not after a wait
     assert answer.startswith(b"HTTP/1.1 400 ")
+    body = json.loads(answer.partition(b"\r\n\r\n")[2])
+    assert body["code"] and body["request_id"]
+    assert portrait_server.server.fake.requests == 0  # refused before the fake saw a thing
 
 
 @pytest.mark.parametrize(
@@ -469,7 +478,11 @@ def test_a_content_length_that_is_not_ascii_digits_gets_a_json_400(
     ).encode()
     answer = raw_exchange(portrait_server, head + b"{}")
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
-    assert b"Traceback" not in answer
+    head_part, _, body = answer.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head_part.lower()
+    error = json.loads(body)  # a documented error body, not a traceback or an HTML page
+    assert set(error) >= {"code", "message", "request_id"}, error
+    assert portrait_server.server.fake.requests == 0
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-le"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from facedetect_contract.contracts import CONTRACT_DIR, Contracts, load_contracts
+from facedetect_contract.harness import EXAMPLES_PER_PROPERTY as EXAMPLES
 from facedetect_contract.strategies import (
     GeneratedRequest,
     GeneratedResponse,
@@ -61,19 +63,35 @@ def test_every_valid_request_validates_against_the_request_contract(
     assert expectation_for(request) is None
 
 
-@given(request=invalid_requests())
-def test_an_invalid_request_that_must_be_rejected_breaks_a_contract_rule(
-    request: GeneratedRequest,
-) -> None:
-    """must_reject only where the contract (or the auth rule) is broken, never on a silent rule."""
+def test_an_invalid_request_must_be_rejected_exactly_when_it_breaks_a_stated_rule() -> None:
+    """must_reject where the contract (or the auth rule) is broken, never on a rule the docs are
+    silent on (an unknown field): both branches taken, each often enough to mean something."""
     contracts = load_contracts()
-    if request.must_reject and request.auth == "key" and request.content is None:
+    taken: Counter[str] = Counter()
+
+    @settings(max_examples=EXAMPLES, database=None, derandomize=True)
+    @given(request=invalid_requests(contracts))
+    def judged(request: GeneratedRequest) -> None:
+        if request.auth != "key" or request.content is not None:
+            taken["auth or bytes"] += 1  # judged by the auth and the JSON rules, not a schema
+            assert request.must_reject
+            return
         headers = {**request.headers, "authorization": "Bearer k"}
         broken = list(contracts.validator("request").iter_errors(request.body)) + list(
             contracts.validator("request_headers").iter_errors(headers)
         )
-        assert broken
-        assert any(error.validator != "additionalProperties" for error in broken)
+        stated = [error for error in broken if error.validator != "additionalProperties"]
+        if request.must_reject:
+            taken["rejected"] += 1
+            assert stated, request.description
+        else:
+            taken["silent"] += 1
+            assert not stated, (request.description, [error.message for error in stated])
+
+    judged()
+    assert taken["rejected"] >= EXAMPLES // 4, taken
+    assert taken["silent"] >= 2, taken  # one mutation family of ~60 (unknown fields) is silent
+    assert taken["auth or bytes"] >= EXAMPLES // 50, taken
 
 
 def test_a_new_enum_value_and_a_new_field_are_generated_without_code_edits(

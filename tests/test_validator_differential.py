@@ -12,6 +12,7 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
+import jsonschema_rs  # noqa: F401  # a runtime dependency: missing, this file errors, never skips
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,8 +21,6 @@ from facedetect_contract.contracts import load_contracts
 from facedetect_contract.fixtures import load_fixtures
 from facedetect_contract.interaction import Interaction
 from facedetect_contract.strategies import GeneratedResponse, responses
-
-pytest.importorskip("jsonschema_rs")
 
 CONTRACTS = load_contracts()
 FAST = sorted(CONTRACTS.fast_schemas)

@@ -11,34 +11,45 @@ from __future__ import annotations
 import pytest
 
 from facedetect_contract.judging import Verdict
+from facedetect_contract.live import LiveRun
+from facedetect_contract.violations import Severity
 
 pytestmark = pytest.mark.facedetect_live
 
 
-def fail_on_findings(verdict: Verdict) -> None:
-    message = verdict.message
-    if message is not None:
-        pytest.fail(message, pytrace=False)
+def fail_on_findings(verdict: Verdict, run: LiveRun) -> None:
+    """Fail on every finding that fails a run: breaking ones (with --strict-drift, additive ones
+    too) that the --baseline does not acknowledge. Read off the verdict's findings here, not off
+    the run's failure message alone, so a message left unwritten cannot pass a breaking answer."""
+    failing = [
+        finding
+        for finding in verdict.violations
+        if (finding.severity is Severity.BREAKING or run.settings.strict_drift)
+        and not (run.baseline is not None and run.baseline.acknowledges(finding))
+    ]
+    if failing or verdict.message is not None:
+        shown = verdict.message or "\n".join(str(finding) for finding in failing)
+        pytest.fail(run.redact(shown), pytrace=False)
 
 
 def test_a_live_case_answers_as_the_contracts_and_its_expect_say(
-    facedetect_live_case: Verdict,
+    facedetect_live_case: Verdict, facedetect_live_run: LiveRun
 ) -> None:
     """Status, headers and body conform; the checks hold; pass/fail is as the case expects."""
-    fail_on_findings(facedetect_live_case)
+    fail_on_findings(facedetect_live_case, facedetect_live_run)
 
 
 def test_a_free_negative_probe_is_rejected_with_a_documented_error(
-    facedetect_live_probe: Verdict,
+    facedetect_live_probe: Verdict, facedetect_live_run: LiveRun
 ) -> None:
     """No key, a bad key, a bad ratio, no image_url, bad JSON, an unknown model, the async
     header: each gets the documented 4xx error body, unbilled."""
-    fail_on_findings(facedetect_live_probe)
+    fail_on_findings(facedetect_live_probe, facedetect_live_run)
 
 
 def test_a_generated_invalid_request_gets_a_documented_answer(
-    facedetect_live_example: Verdict,
+    facedetect_live_example: Verdict, facedetect_live_run: LiveRun
 ) -> None:
     """A documented 4xx where the docs say reject, any documented answer where they are
     silent, never a 5xx."""
-    fail_on_findings(facedetect_live_example)
+    fail_on_findings(facedetect_live_example, facedetect_live_run)
