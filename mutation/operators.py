@@ -228,6 +228,9 @@ class _Collector(cst.CSTVisitor):
             if not isinstance(node, kind):
                 continue
             for mutated in operator(node):
+                if getattr(mutated, "lpar", None) and not before.startswith(b"("):
+                    # the span leaves out the node's own parentheses: so does its replacement
+                    mutated = mutated.with_changes(lpar=[], rpar=[])  # noqa: PLW2901
                 after = self.module.code_for_node(mutated).encode()
                 if after == before:
                     continue

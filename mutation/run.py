@@ -46,9 +46,10 @@ sys.path.insert(0, str(ROOT))
 
 from mutation.operators import Mutant, mutants_of
 
-SCOPE_FILE = ROOT / "mutation" / "scope.toml"
-EQUIVALENTS_DIR = ROOT / "mutation" / "equivalents"  # one file per module: MODULE.toml
-CACHE_DIR = ROOT / ".mutation-cache"  # one file per module: runs of two modules never clash
+SCOPE_FILE = "mutation/scope.toml"
+EQUIVALENTS_DIR = "mutation/equivalents"  # one file per module: MODULE.toml
+CACHE_DIR = ".mutation-cache"  # one file per module: runs of two modules never clash
+WORKER = Path(__file__).resolve().with_name("worker.py")
 KILLED = ("killed", "timeout")
 
 
@@ -71,7 +72,8 @@ class Equivalent:
     reason: str
 
 
-def load_scopes(path: Path = SCOPE_FILE) -> dict[str, Scope]:
+def load_scopes(root: Path) -> dict[str, Scope]:
+    path = root / SCOPE_FILE
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -82,7 +84,7 @@ def load_scopes(path: Path = SCOPE_FILE) -> dict[str, Scope]:
         for key, kind in (("path", str), ("tests", list), ("target", int | float)):
             if not isinstance(table.get(key), kind):
                 raise UsageError(f"{where}: field {key!r} is missing or not a {kind}")
-        missing = [p for p in [table["path"], *table["tests"]] if not (ROOT / p).exists()]
+        missing = [p for p in [table["path"], *table["tests"]] if not (root / p).exists()]
         if missing:
             raise UsageError(f"{where}: no such file {missing}; fix the path")
         scopes[name] = Scope(name, table["path"], tuple(table["tests"]), float(table["target"]))
@@ -91,9 +93,9 @@ def load_scopes(path: Path = SCOPE_FILE) -> dict[str, Scope]:
     return scopes
 
 
-def load_equivalents(directory: Path = EQUIVALENTS_DIR) -> dict[str, Equivalent]:
+def load_equivalents(root: Path) -> dict[str, Equivalent]:
     found: dict[str, Equivalent] = {}
-    for path in sorted(directory.glob("*.toml")):
+    for path in sorted((root / EQUIVALENTS_DIR).glob("*.toml")):
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -115,22 +117,22 @@ def load_equivalents(directory: Path = EQUIVALENTS_DIR) -> dict[str, Equivalent]
 # --- the workers -----------------------------------------------------------------------------
 
 
-def project_files() -> list[str]:
+def project_files(root: Path) -> list[str]:
     out = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
+        cwd=root,
         capture_output=True,
         check=True,
     ).stdout
-    return sorted(p for p in out.decode().split("\0") if p and (ROOT / p).is_file())
+    return sorted(p for p in out.decode().split("\0") if p and (root / p).is_file())
 
 
-def tree_digest(files: list[str], leave_out: str) -> str:
+def tree_digest(root: Path, files: list[str], leave_out: str) -> str:
     """A digest of everything the tests could read, the mutated module apart."""
     digest = hashlib.sha256()
     for name in files:
         if name != leave_out:
-            digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes() + b"\0")
+            digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -140,7 +142,7 @@ class WorkerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         env["PYTHONPATH"] = str(copy)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mutation.worker", str(copy)],
+            [sys.executable, str(WORKER), str(copy)],
             cwd=copy,
             env=env,
             stdin=subprocess.PIPE,
@@ -171,10 +173,13 @@ class WorkerProcess:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 @contextlib.contextmanager
-def workers(count: int, files: list[str]) -> Iterator[list[WorkerProcess]]:
+def workers(root: Path, count: int, files: list[str]) -> Iterator[list[WorkerProcess]]:
     base = Path(tempfile.mkdtemp(prefix="facedetect-mutation-"))
     started: list[WorkerProcess] = []
     try:
@@ -183,7 +188,7 @@ def workers(count: int, files: list[str]) -> Iterator[list[WorkerProcess]]:
             for name in files:
                 target = copy / name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(ROOT / name, target)
+                shutil.copy2(root / name, target)
             started.append(WorkerProcess(copy))
         yield started
     finally:
@@ -294,18 +299,19 @@ def _coverage(scope: Scope, worker: WorkerProcess) -> tuple[dict[str, list[str]]
 
 
 def run_module(
+    root: Path,
     scope: Scope,
     pool: list[WorkerProcess],
+    *,
     equivalents: dict[str, Equivalent],
     cache: dict[str, Any],
     files: list[str],
-    *,
     limit: int | None = None,
     only: set[str] | None = None,
 ) -> ModuleReport:
     started = time.monotonic()
     report = ModuleReport(scope)
-    mutants = mutants_of(ROOT, scope.path)
+    mutants = mutants_of(root, scope.path)
     if limit is not None:
         mutants = mutants[:limit]
     if only is not None:
@@ -319,7 +325,7 @@ def run_module(
     ]
     lines, report.baseline_seconds = _coverage(scope, pool[0])
     timeout = max(20.0, 3 * report.baseline_seconds + 10)
-    digest = tree_digest(files, scope.path)
+    digest = tree_digest(root, files, scope.path)
     todo: queue.Queue[tuple[Mutant, list[str], str]] = queue.Queue()
     results: dict[str, Result] = {}
     for mutant in mutants:
@@ -419,13 +425,13 @@ def write_reports(reports: list[ModuleReport], directory: Path) -> None:
     (directory / "summary.md").write_text(summary(reports))
 
 
-def show(mutant_id: str, scopes: dict[str, Scope]) -> str:
+def show(root: Path, mutant_id: str, scopes: dict[str, Scope]) -> str:
     stem = mutant_id.rsplit("-", 1)[0]
     for scope in scopes.values():
         if Path(scope.path).stem == stem:
-            for mutant in mutants_of(ROOT, scope.path):
+            for mutant in mutants_of(root, scope.path):
                 if mutant.id == mutant_id:
-                    original = (ROOT / scope.path).read_text().splitlines(keepends=True)
+                    original = (root / scope.path).read_text().splitlines(keepends=True)
                     changed = mutant.source.splitlines(keepends=True)
                     diff = difflib.unified_diff(original, changed, scope.path, scope.path)
                     return f"{mutant.describe()}\n" + "".join(diff)
@@ -447,7 +453,8 @@ def main(argv: list[str]) -> int:  # one command, read top to bottom
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--show", metavar="ID", help="print one mutant as a diff")
-    parser.add_argument("--report", type=Path, default=ROOT / "reports" / "mutation")
+    parser.add_argument("--report", type=Path, help="default: ROOT/reports/mutation")
+    parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)  # the tests' toy
     parser.add_argument("--limit", type=int, help="only the first N mutants of each module")
     parser.add_argument("--no-cache", action="store_true", help="run every mutant again")
     parser.add_argument(
@@ -457,19 +464,21 @@ def main(argv: list[str]) -> int:  # one command, read top to bottom
         "while closing gaps; the score printed is of those alone",
     )
     args = parser.parse_args(argv)
+    root = args.root.resolve()
+    args.report = args.report or root / "reports" / "mutation"
     try:
-        scopes = load_scopes()
-        equivalents = load_equivalents()
+        scopes = load_scopes(root)
+        equivalents = load_equivalents(root)
         unknown = [m for m in args.modules if m not in scopes]
         if unknown:
             raise UsageError(f"unknown module(s) {unknown}; choose from {sorted(scopes)}")
         chosen = [scopes[m] for m in args.modules] or list(scopes.values())
         if args.show:
-            print(show(args.show, scopes))
+            print(show(root, args.show, scopes))
             return 0
         if args.list:
             for scope in chosen:
-                for mutant in mutants_of(ROOT, scope.path):
+                for mutant in mutants_of(root, scope.path):
                     mark = " (equivalent)" if mutant.id in equivalents else ""
                     print(f"{mutant.id}{mark} {mutant.describe()}")
             return 0
@@ -477,21 +486,30 @@ def main(argv: list[str]) -> int:  # one command, read top to bottom
             raise UsageError(
                 "mutation testing forks a pytest run per mutant: run it on Linux or macOS"
             )
-        files = project_files()
+        files = project_files(root)
         reports = []
-        with workers(max(1, args.workers), files) as pool:
+        with workers(root, max(1, args.workers), files) as pool:
             for scope in chosen:
                 print(f"mutate: {scope.name} ({scope.path})", file=sys.stderr, flush=True)
-                cache_file = CACHE_DIR / f"{scope.name}.json"
+                cache_file = root / CACHE_DIR / f"{scope.name}.json"
                 cache: dict[str, Any] = {}
                 if not args.no_cache:
                     with contextlib.suppress(OSError, ValueError):
                         cache = json.loads(cache_file.read_text())
                 only = _last_survivors(args.report, scope) if args.survivors else None
                 reports.append(
-                    run_module(scope, pool, equivalents, cache, files, limit=args.limit, only=only)
+                    run_module(
+                        root,
+                        scope,
+                        pool,
+                        equivalents=equivalents,
+                        cache=cache,
+                        files=files,
+                        limit=args.limit,
+                        only=only,
+                    )
                 )
-                CACHE_DIR.mkdir(exist_ok=True)
+                cache_file.parent.mkdir(exist_ok=True)
                 cache_file.write_text(json.dumps(cache))
     except UsageError as exc:
         print(f"dev.py mutate: {exc}", file=sys.stderr)

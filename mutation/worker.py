@@ -1,6 +1,6 @@
 """One worker: a copy of the checkout, and a process that forks a pytest run per mutant.
 
-    python -m mutation.worker COPY     # JSON lines on stdin, one JSON answer per line on stdout
+    python mutation/worker.py COPY     # JSON lines on stdin, one JSON answer per line on stdout
 
 The worker imports the third-party libraries the tests use once; for each request it writes
 the mutated module into its copy, forks, and the child runs pytest in-process (so a mutant
@@ -192,6 +192,8 @@ class Worker:
 def main(argv: list[str]) -> int:
     copy = Path(argv[0]).resolve()
     os.chdir(copy)
+    here = str(Path(__file__).resolve().parent)  # run as a script: keep mutation/ off the path
+    sys.path[:] = [entry for entry in sys.path if entry != here]
     sys.path.insert(0, str(copy))
     for name in PREIMPORT:
         with contextlib.suppress(ImportError):
