@@ -438,11 +438,11 @@ class FaceDetectClient:
         recorded_headers.pop("content-length", None)
         if auth == "invalid":
             recorded_headers["authorization"] = "Bearer <invalid>"
-        try:
-            body: Any = json.loads(content)
+        try:  # the request as sent, redacted too: a key pasted into a field never shows
+            body: Any = redactor.tree(json.loads(content))
             body_text = None
         except ValueError:
-            body, body_text = None, content.decode("utf-8", errors="replace")
+            body, body_text = None, redactor.text(content.decode("utf-8", errors="replace"))
         response_headers = redactor.headers(response.headers.multi_items())
         if complete:
             parsed = RecordedResponse.from_bytes(response.status_code, response_headers, raw)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, Verbosity, settings
@@ -18,12 +19,16 @@ from .contracts import Contracts, load_contracts
 from .fake import FaceDetectFake
 from .plugin import TEST_KEY
 
+if TYPE_CHECKING:
+    from .offline import InProcessExchange
+
 __all__ = [
     "EXAMPLES_PER_PROPERTY",
     "contracts",
     "fake",
     "load_hypothesis_profile",
     "offline_client",
+    "offline_exchange",
     "parametrize_replay",
 ]
 
@@ -104,3 +109,12 @@ def offline_client(
     mount_fake(router, fake, client.url)
     with client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def offline_exchange(fake: FaceDetectFake, contracts: Contracts) -> InProcessExchange:
+    """The fake exchanged with in-process: the client's interactions, without the HTTP stack,
+    for properties whose subject is the endpoint's contract rather than the client."""
+    from .offline import InProcessExchange  # noqa: PLC0415
+
+    return InProcessExchange(fake, TEST_KEY, contracts)

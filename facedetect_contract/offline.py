@@ -1,4 +1,5 @@
-"""Mounting the fake and the fixtures on respx, so the client runs offline unchanged.
+"""Mounting the fake and the fixtures on respx, so the client runs offline unchanged; and the
+fake exchanged with in-process, for the properties whose subject is the endpoint, not the client.
 
 ``mount_fake`` routes the endpoint to ``FaceDetectFake``; ``mount_replay`` serves recorded
 interactions and fails loudly, saying which fixture came closest and where it differed, when a
@@ -8,18 +9,24 @@ on it, and live mode records one fixture per key.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import httpx
 import respx
 
+from .client import INVALID_KEY, Auth
 from .contracts import Contracts, load_contracts
 from .fake import FaceDetectFake, FakeRequest
-from .interaction import Interaction, RecordedRequest
+from .interaction import Interaction, RecordedRequest, RecordedResponse
+from .redaction import Redactor
 
 __all__ = [
+    "InProcessExchange",
     "ReplayKey",
     "UnmatchedRequest",
     "fake_handler",
@@ -42,6 +49,72 @@ def fake_handler(fake: FaceDetectFake) -> Any:
         return httpx.Response(answer.status, headers=dict(answer.headers), content=answer.body)
 
     return handle
+
+
+class InProcessExchange:
+    """``FaceDetectClient.exchange`` for the fake in this process: the same ``Interaction`` (the
+    request as the fake saw it, its answer, the key redacted), without the HTTP stack.
+
+    For the properties whose subject is the endpoint's contract and not the client (hundreds of
+    generated requests): each case then costs the fake and the checks, not httpx and respx. The
+    client itself is judged through its transport elsewhere (tests/test_client.py), and a
+    differential test holds both paths to the same interactions (tests/test_offline.py). No
+    retries: the fake answers at once and never throttles unless told to.
+    """
+
+    def __init__(self, fake: FaceDetectFake, key: str, contracts: Contracts | None = None) -> None:
+        self.fake = fake
+        self.contracts = contracts or fake.contracts
+        self._key = key
+        self._redactor = Redactor([key])
+        self._counter = itertools.count(1)
+
+    def __repr__(self) -> str:
+        return f"InProcessExchange(fake={self.fake!r})"
+
+    def exchange(
+        self,
+        body: Any = None,
+        *,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: Auth = "key",
+        method: str | None = None,
+        name: str | None = None,
+        retry: bool = True,
+    ) -> Interaction:
+        profile = self.contracts.profile
+        started = time.monotonic()
+        if content is None:
+            content = json.dumps(body, ensure_ascii=False).encode()
+        sent = {"content-type": profile.content_type} if headers is None else dict(headers)
+        sent = {key.lower(): value for key, value in sent.items()}
+        if auth == "key":
+            sent["authorization"] = f"Bearer {self._key}"
+        elif auth == "invalid":
+            sent["authorization"] = "Bearer " + INVALID_KEY
+        method = method or profile.method
+        answer = self.fake(FakeRequest(method, sent, content))
+        recorded_headers = self._redactor.headers(sent.items())
+        if auth == "invalid":
+            recorded_headers["authorization"] = "Bearer <invalid>"
+        try:  # redacted as the client does: a key pasted into a field never shows
+            request_body: Any = self._redactor.tree(json.loads(content))
+            body_text = None
+        except ValueError:
+            request_body = None
+            body_text = self._redactor.text(content.decode("utf-8", errors="replace"))
+        response_headers = self._redactor.headers(
+            (key.lower(), value) for key, value in answer.headers.items()
+        )
+        parsed = RecordedResponse.from_bytes(answer.status, response_headers, answer.body)
+        return Interaction(
+            name=name or f"exchange-{next(self._counter)}",
+            request=RecordedRequest(method, recorded_headers, request_body, body_text),
+            response=dataclasses.replace(parsed, body=self._redactor.tree(parsed.body)),
+            provenance={"kind": "recorded", "host": "in-process"},
+            elapsed=time.monotonic() - started,
+        )
 
 
 def mount_fake(router: respx.Router, fake: FaceDetectFake, url: str) -> respx.Route:

@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
@@ -27,6 +27,9 @@ from .mutations import BodyMutation, HeaderMutation, Mutation, body_mutations, h
 from .oracle import expectation_for
 from .patterns import matching
 from .profile import AnswerKind
+
+if TYPE_CHECKING:
+    from .offline import InProcessExchange
 
 __all__ = [
     "GeneratedRequest",
@@ -66,9 +69,14 @@ class GeneratedRequest:
         return json.dumps(self.body, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
     def send(
-        self, client: FaceDetectClient, *, name: str | None = None, retry: bool = True
+        self,
+        client: FaceDetectClient | InProcessExchange,
+        *,
+        name: str | None = None,
+        retry: bool = True,
     ) -> Interaction:
-        """Send it through ``client``; the interaction carries this request's expectation."""
+        """Send it through ``client`` (or exchange it with the fake in-process); the interaction
+        carries this request's expectation."""
         interaction = client.exchange(
             content=self.bytes,
             headers=self.headers,

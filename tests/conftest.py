@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from facedetect_contract.harness import contracts, fake, offline_client  # noqa: F401  # fixtures
+from facedetect_contract.harness import (  # noqa: F401  # fixtures
+    contracts,
+    fake,
+    offline_client,
+    offline_exchange,
+)
 from facedetect_contract.plugin import TEST_KEY
 from facedetect_contract.server import RunningServer
 

@@ -13,6 +13,7 @@ from facedetect_contract.harness import (  # noqa: F401  # fixtures and hooks, b
     fake,
     load_hypothesis_profile,
     offline_client,
+    offline_exchange,
     parametrize_replay,
 )
 

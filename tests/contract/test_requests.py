@@ -1,14 +1,18 @@
-"""Generated requests against the fake: every documented request rule, driven by the contracts."""
+"""Generated requests against the fake: every documented request rule, driven by the contracts.
+
+The subject is the endpoint's contract, not the client: each request is exchanged with the fake
+in-process (``offline_exchange``), the same interaction the client would record, without the
+HTTP stack (a differential test in the project's tests holds the two paths together)."""
 
 from __future__ import annotations
 
 from hypothesis import given, note
 
 from facedetect_contract.checks import run_checks
-from facedetect_contract.client import FaceDetectClient
 from facedetect_contract.contracts import Contracts
 from facedetect_contract.fake import FaceDetectFake
 from facedetect_contract.interaction import Interaction
+from facedetect_contract.offline import InProcessExchange
 from facedetect_contract.strategies import GeneratedRequest, invalid_requests, valid_requests
 
 
@@ -18,11 +22,11 @@ def describe_failure(interaction: Interaction, violations: list[object]) -> str:
 
 @given(request=valid_requests())
 def test_a_valid_request_gets_a_response_that_honours_every_contract(
-    offline_client: FaceDetectClient, contracts: Contracts, request: GeneratedRequest
+    offline_exchange: InProcessExchange, contracts: Contracts, request: GeneratedRequest
 ) -> None:
     """Valid request -> schema-conforming response that passes every semantic check."""
     note(f"request body: {request.body!r}")
-    interaction = request.send(offline_client, retry=False)
+    interaction = request.send(offline_exchange, retry=False)
     violations = run_checks(interaction, contracts)
     assert not violations, describe_failure(interaction, violations)
     assert interaction.response.status in (200, 400)
@@ -30,7 +34,7 @@ def test_a_valid_request_gets_a_response_that_honours_every_contract(
 
 @given(request=invalid_requests())
 def test_an_invalid_request_is_rejected_as_documented_and_never_billed(
-    offline_client: FaceDetectClient,
+    offline_exchange: InProcessExchange,
     fake: FaceDetectFake,
     contracts: Contracts,
     request: GeneratedRequest,
@@ -38,7 +42,7 @@ def test_an_invalid_request_is_rejected_as_documented_and_never_billed(
     """Invalid request -> documented 4xx error body (never 2xx where rejection is due, never 5xx, never billed)."""
     note(f"mutation: {request.description}; expectation: {request.expectation}")
     billed_before = fake.billed
-    interaction = request.send(offline_client, retry=False)
+    interaction = request.send(offline_exchange, retry=False)
     violations = run_checks(interaction, contracts)
     assert not violations, describe_failure(interaction, violations)
     assert interaction.response.status < 500
