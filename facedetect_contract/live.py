@@ -42,6 +42,7 @@ from .pacing import Pacer
 from .plan import (
     PlannedRequest,
     case_requests,
+    example_names,
     generated_requests,
     negative_probes,
     planned_names,
@@ -183,6 +184,9 @@ class LiveRun:
         self._lock = threading.Lock()
         self._client: FaceDetectClient | None = None
         self._plan: dict[str, PlannedRequest] | None = None
+        self._known: dict[str, PlannedRequest] | None = None
+        self._examples: dict[str, PlannedRequest] | None = None
+        self._generating = threading.Lock()  # the examples are drawn once, by one thread
         self._recordings: list[Interaction] | None = None
         self.recorder = Recorder(settings.record_dir, self.contracts, [self._secret])
         self.verdicts: dict[str, Verdict] = {}
@@ -244,13 +248,30 @@ class LiveRun:
     def plan(self) -> dict[str, PlannedRequest]:
         """Every request of the run by id: cases, then probes, then generated examples."""
         if self._plan is None:
+            self._plan = {**self._known_plan(), **self._examples_plan()}
+        return self._plan
+
+    def _known_plan(self) -> dict[str, PlannedRequest]:
+        """The cases and the probes: made from the cases file alone, at once."""
+        if self._known is None:
             planned = (
                 *case_requests(self.cases, self.contracts, repeat=self.settings.repeat_cases),
                 *negative_probes(self.cases[0].image_url, self.contracts),
-                *generated_requests(self.settings.examples, self.contracts),
             )
-            self._plan = {request.name: request for request in planned}
-        return self._plan
+            self._known = {request.name: request for request in planned}
+        return self._known
+
+    def _examples_plan(self) -> dict[str, PlannedRequest]:
+        """The generated examples (Hypothesis draws them: the slow part of planning)."""
+        with self._generating:
+            if self._examples is None:
+                generated = generated_requests(self.settings.examples, self.contracts)
+                self._examples = {request.name: request for request in generated}
+        return self._examples
+
+    def _planned_names(self) -> set[str]:
+        """Every id of the run, known before any example is drawn."""
+        return {*self._known_plan(), *example_names(self.settings.examples)}
 
     @property
     def recordings(self) -> list[Interaction]:
@@ -291,44 +312,103 @@ class LiveRun:
     # -- executing ---------------------------------------------------------------------------
 
     def execute(self, names: Iterable[str] | None = None) -> None:
-        """Send the named requests (default: all) not sent yet, cases first for the budget."""
-        wanted = set(self.plan) if names is None else set(names)
-        unknown = sorted(wanted - set(self.plan))
+        """Send the named requests (default: all) not sent yet, cases first for the budget.
+
+        The cases and probes start at once; the examples are drawn meanwhile, on a thread of
+        their own, and join the queue when drawn (drawing them is the slow part of planning, and
+        the rate limit leaves the time)."""
+        known_names = self._planned_names()
+        wanted = known_names if names is None else set(names)
+        unknown = sorted(wanted - known_names)
         if unknown:
-            raise KeyError(f"no live requests {unknown}; planned: {sorted(self.plan)}")
+            raise KeyError(f"no live requests {unknown}; planned: {sorted(known_names)}")
         self.selected |= wanted
         _ = self.recordings  # a broken fixture file stops the run before anything is sent
-        pending = [
-            p for p in self.plan.values() if p.name in wanted and p.name not in self.verdicts
-        ]
-        if not pending:
+        early = self._early(wanted)
+        examples_wanted = any(
+            name not in self._known_plan() for name in wanted - set(self.verdicts)
+        )
+        if not early and not examples_wanted:
             return
-        trial = next((p for p in pending if p.keyed and not p.billable), None)
-        if trial is not None and self.budget.trial(trial.name):
-            # Sent first: the keyed requests wait for its answer (see budget), so it must not
-            # queue behind them.
-            pending = [trial, *(p for p in pending if p is not trial)]
-        self.budget.queue(p.name for p in pending if p.keyed)  # the slots go in plan order
         _ = self.client  # made once, before the threads share it
         self.started = self.started or datetime.now(UTC)
         stop_at = self._clock() + self.settings.deadline
-        work: queue.SimpleQueue[PlannedRequest] = queue.SimpleQueue()
+        pending, results = self._send_all(early, wanted if examples_wanted else set(), stop_at)
         for planned in pending:
+            if planned.name not in results:
+                results[planned.name] = self._error_of_the_run(
+                    planned,
+                    "timed-out",
+                    f"no answer before the run's deadline ({self.settings.deadline:g} s, "
+                    f"--live-deadline); an error of the run, not drift",
+                )
+        self._store(pending, results)
+        self.run_findings = tuple(self._run_checks())
+        self.finished = datetime.now(UTC)
+
+    def _early(self, wanted: set[str]) -> list[PlannedRequest]:
+        """The wanted cases and probes not sent yet, the trial first, queued for the budget."""
+        early = [
+            p
+            for p in self._known_plan().values()
+            if p.name in wanted and p.name not in self.verdicts
+        ]
+        trial = next((p for p in early if p.keyed and not p.billable), None)
+        if trial is not None and self.budget.trial(trial.name):
+            # Sent first: the keyed requests wait for its answer (see budget), so it must not
+            # queue behind them.
+            early = [trial, *(p for p in early if p is not trial)]
+        self.budget.queue(p.name for p in early if p.keyed)  # the slots go in plan order
+        return early
+
+    def _send_all(
+        self, early: list[PlannedRequest], examples: set[str], stop_at: float
+    ) -> tuple[list[PlannedRequest], dict[str, Verdict]]:
+        """Send ``early`` and the wanted ``examples`` (drawn meanwhile) on the worker threads:
+        (every request handed to them, their verdicts)."""
+        work: queue.SimpleQueue[PlannedRequest | None] = queue.SimpleQueue()
+        for planned in early:
             work.put(planned)
+        workers = min(WORKERS, len(early) + (self.settings.examples if examples else 0))
+        pending = list(early)
+        failure: list[BaseException] = []
         results: dict[str, Verdict] = {}
+
+        def feed_examples() -> None:  # then one stop sign per worker
+            try:
+                if examples:
+                    drawn = [
+                        p
+                        for p in self._examples_plan().values()
+                        if p.name in examples and p.name not in self.verdicts
+                    ]
+                    self.budget.queue(p.name for p in drawn if p.keyed)
+                    pending.extend(drawn)
+                    for planned in drawn:
+                        work.put(planned)
+            except BaseException as error:  # re-raised below, once the threads are done
+                failure.append(error)
+            finally:
+                for _ in range(workers):
+                    work.put(None)
 
         def worker() -> None:
             while True:
                 try:
-                    planned = work.get_nowait()
+                    planned = work.get(timeout=max(0.0, stop_at + _GRACE - self._clock()))
                 except queue.Empty:
+                    return
+                if planned is None:
                     return
                 results[planned.name] = self._send_guarded(planned, stop_at)
 
         # Daemon threads: a request stuck past the deadline must not keep the process alive.
         threads = [
-            threading.Thread(target=worker, name=f"facedetect-live-{i}", daemon=True)
-            for i in range(min(WORKERS, len(pending)))
+            threading.Thread(target=feed_examples, name="facedetect-live-examples", daemon=True),
+            *(
+                threading.Thread(target=worker, name=f"facedetect-live-{i}", daemon=True)
+                for i in range(workers)
+            ),
         ]
         try:
             for thread in threads:
@@ -342,22 +422,17 @@ class LiveRun:
             raise
         if any(thread.is_alive() for thread in threads):
             self.budget.cancel()
-        for planned in pending:
-            if planned.name not in results:
-                results[planned.name] = self._error_of_the_run(
-                    planned,
-                    "timed-out",
-                    f"no answer before the run's deadline ({self.settings.deadline:g} s, "
-                    f"--live-deadline); an error of the run, not drift",
-                )
-        self._store(pending, results)
-        self.run_findings = tuple(self._run_checks())
-        self.finished = datetime.now(UTC)
+        if failure:
+            raise failure[0]
+        return pending, results
 
     def _store(self, pending: list[PlannedRequest], results: Mapping[str, Verdict]) -> None:
-        for planned in self.plan.values():  # plan order, whatever order the threads finished in
-            if planned.name in results:
-                self.verdicts[planned.name] = results[planned.name]
+        # Plan order, whatever order the threads finished in; the examples drawn so far (an
+        # interrupted run must not wait for the rest to be drawn).
+        drawn = {**self._known_plan(), **(self._examples or {})}
+        for name in drawn:
+            if name in results:
+                self.verdicts[name] = results[name]
 
     def _run_checks(self) -> list[Violation]:
         judged = [v for v in self.verdicts.values() if v.status == "judged" and v.interaction]
@@ -387,8 +462,8 @@ class LiveRun:
 
     def verdict(self, name: str) -> Verdict:
         """The verdict of one request, sending it first if it was not sent yet."""
-        if name not in self.plan:
-            raise KeyError(f"no live request {name!r}; planned: {sorted(self.plan)}")
+        if name not in self._planned_names():
+            raise KeyError(f"no live request {name!r}; planned: {sorted(self._planned_names())}")
         if name not in self.verdicts:
             self.execute([name])
         return self.verdicts[name]

@@ -441,6 +441,41 @@ def _configure_live(config: pytest.Config) -> None:
     except ValueError as exc:  # cases, baseline, history files, option values, base URL, ...
         raise pytest.UsageError(str(exc)) from None
     config.stash[LIVE_RUN] = run
+    _write_unfinished(run)
+
+
+def _write_unfinished(run: LiveRun) -> None:
+    """Replace last run's reports at once by ones that say this run has not finished: a run
+    killed before its end (a crash, a CI timeout) leaves no report saying "passed"."""
+    if not run.settings.reports:
+        return
+    from .report import LiveReport, write_reports  # noqa: PLC0415
+
+    unfinished = dataclasses.replace(
+        LiveReport.from_run(run, observe_questions=False), interrupted=True
+    )
+    try:
+        write_reports(unfinished, run.settings.reports, run.redactor)
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"--drift-report: cannot write {exc.filename} ({exc.strerror}); give a path this "
+            "run may write"
+        ) from None
+    except Exception:  # a renderer's fault: the end of the run says so; nothing says "passed"
+        _write_each(unfinished, run)
+
+
+def _write_each(report: Any, run: LiveRun) -> None:
+    """Each report that can be written; an earlier one of ours that cannot is removed."""
+    from .report import looks_like_report, write_reports  # noqa: PLC0415
+
+    for path in run.settings.reports:
+        try:
+            write_reports(report, [path], run.redactor)
+        except Exception:  # the next path may still be written
+            with contextlib.suppress(OSError):
+                if looks_like_report(path):
+                    path.unlink()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -535,7 +570,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if run is None:
         return
     from .history import append, record_of  # noqa: PLC0415
-    from .report import LiveReport, looks_like_report, write_reports  # noqa: PLC0415
+    from .report import LiveReport, write_reports  # noqa: PLC0415
 
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         run.interrupted = True
@@ -565,13 +600,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         )
         run.errors.append(run.redact(f"writing the results failed: {why}"))
         report = dataclasses.replace(report, errors=tuple(run.all_errors))
-        for path in settings.reports:  # each report that can still be written says so
-            try:
-                write_reports(report, [path], run.redactor)
-            except Exception:  # and none of an earlier run stays to say "passed"
-                with contextlib.suppress(OSError):
-                    if looks_like_report(path):
-                        path.unlink()
+        _write_each(report, run)  # each report that can still be written says so
     session.config.stash[LIVE_REPORT] = report
     # 0 only when the run checked something and found nothing breaking.
     if session.exitstatus == pytest.ExitCode.OK and report.exit_status:

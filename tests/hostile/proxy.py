@@ -214,7 +214,7 @@ def _b64(text: str, *, urlsafe: bool = False) -> str:
 @lru_cache(maxsize=4)
 def _gzip_bomb(size: int) -> bytes:
     """A valid gzip stream of a ``size``-byte JSON object that is almost all one character."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # level 1: zeros shrink ~1000x anyway
     opening, closing = b'{"padding":"', b'"}'
     parts = [compressor.compress(opening)]
     left = max(0, size - len(opening) - len(closing))
@@ -1127,6 +1127,8 @@ class FaultProxy:
         self.other_requests = 0  # requests to other paths, forwarded unchanged
         self.upstream_calls = 0  # requests forwarded upstream (endpoint or not)
         self.fault, self.options = self._resolve(mode, options)
+        if self.fault.name == "gzip-bomb":  # made before the first request, not while it waits
+            _gzip_bomb(self.options["size"])
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -1155,6 +1157,8 @@ class FaultProxy:
     def set_mode(self, mode: str, **options: Any) -> None:
         """Switch to another fault for the requests still to come."""
         fault, merged = self._resolve(mode, options)
+        if fault.name == "gzip-bomb":
+            _gzip_bomb(merged["size"])
         with self._lock:
             self.fault, self.options = fault, merged
 
