@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from facedetect_contract import PROJECT_URL
 from facedetect_contract.contracts import CONTRACT_DIR, load_contracts
 
 ROOT = Path(__file__).parents[1]
@@ -67,15 +68,25 @@ def test_nothing_cites_a_document_outside_the_repository() -> None:
     assert not offenders, "cite docs/endpoint.md or a public URL instead:\n" + "\n".join(offenders)
 
 
-@pytest.mark.parametrize(
-    "path",
-    sorted(ROOT.glob("*.md")) + sorted((ROOT / "docs").glob("*.md")),
-    ids=lambda p: p.name,
+MARKDOWN = sorted(
+    {*ROOT.glob("*.md"), *(ROOT / "docs").glob("*.md"), *ROOT.glob("*/README.md")}
+    | {*ROOT.glob("tests/*/README.md")}
 )
-def test_every_relative_link_of_the_docs_resolves(path: Path) -> None:
+# The project's own address: README links to files through it, so they work on the package
+# index too; such a link must name a file the repository has.
+OWN = re.compile(re.escape(PROJECT_URL) + r"/(?:blob|tree)/main/([^)#\s]+)")
+
+
+@pytest.mark.parametrize("path", MARKDOWN, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_link_of_the_docs_to_a_file_of_the_project_resolves(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     broken = []
     for target in LINK.findall(text):
+        own = OWN.match(target)
+        if own:
+            if not (ROOT / own.group(1)).exists():
+                broken.append(target)
+            continue
         if target.startswith(("http://", "https://", "mailto:")):
             continue
         file, _, anchor = target.partition("#")
