@@ -1,6 +1,7 @@
 """What every section of the benchmark shares: where it runs, the one Hypothesis harness both
 sides of section 1 (and this suite's client in section 2) run under, the tally of one side's
-cases and time, ratios, and running a child process with its wall time and peak memory.
+cases and time, ratios and their spread over repetitions, running a child process with its wall
+time and peak memory, and reading pytest's summary line.
 
 A section module holds what only it measures; anything two of them need lives here, so the
 figures of every section are taken the same way. Children run in the checkout (``ROOT``) with
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,13 +112,44 @@ def ratio(ours: float | None, theirs: float | None) -> float | None:
     return round(ours / theirs, 2)
 
 
+def spread(ratios: list[float | None]) -> dict[str, float | None]:
+    """Min, median and max of the repetitions' ratios (a repetition without one is left out);
+    all None when none has one. The median of an even count is the mean of the middle two."""
+    measured = [r for r in ratios if r is not None]
+    if not measured:
+        return {"ratio_min": None, "ratio_median": None, "ratio_max": None}
+    return {
+        "ratio_min": min(measured),
+        "ratio_median": round(statistics.median(measured), 2),
+        "ratio_max": max(measured),
+    }
+
+
+def pytest_counts(output: str) -> dict[str, int | None]:
+    """The outcome counts of pytest's last summary line (``3 failed, 120 passed, 2 skipped in
+    ...``): passed, failed, errors, skipped, ... (an outcome absent from the line is 0); all None
+    when there is no summary line (a run killed, or one that crashed before it)."""
+    lines = [line for line in output.splitlines() if re.search(r"\bin [0-9.]+s\b", line)]
+    outcomes = ("passed", "failed", "errors", "skipped", "deselected", "xfailed", "xpassed")
+    if not lines:
+        return dict.fromkeys(outcomes)
+    last = lines[-1]
+    counts: dict[str, int | None] = dict.fromkeys(outcomes, 0)
+    for number, word in re.findall(r"(\d+) (\w+)", last):
+        key = {"error": "errors"}.get(word, word)
+        if key in counts:
+            counts[key] = int(number)
+    return counts
+
+
 # --- running children ------------------------------------------------------------------------
 
 
 def run_child(command: list[str], *, env: dict[str, str]) -> dict[str, Any]:
     """Run ``command`` in ROOT: wall seconds, output, exit code and peak memory; killed after
-    ``SUBPROCESS_TIMEOUT`` seconds."""
+    ``SUBPROCESS_TIMEOUT`` seconds (then ``timed_out`` and a non-zero exit code)."""
     start = time.perf_counter()
+    timed_out = False
     with (
         tempfile.TemporaryFile() as out,
         tempfile.TemporaryFile() as err,
@@ -126,6 +160,7 @@ def run_child(command: list[str], *, env: dict[str, str]) -> dict[str, Any]:
         try:
             child.wait(timeout=SUBPROCESS_TIMEOUT)
         except subprocess.TimeoutExpired:
+            timed_out = True
             child.kill()
             child.wait()
         finally:
@@ -137,6 +172,7 @@ def run_child(command: list[str], *, env: dict[str, str]) -> dict[str, Any]:
     return {
         "seconds": round(seconds, 2),
         "returncode": child.returncode,
+        "timed_out": timed_out,
         "stdout": stdout,
         "stderr": stderr,
         "peak_rss_mb": _mb(max(sampler.hwm_kb.values(), default=0)),

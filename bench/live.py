@@ -6,12 +6,19 @@
 (``floor_seconds_excluding_429``: a 429 costs the stub nothing, so counting it flatters the
 ratio). The target is judged on the stricter ratio. Also the planned requests still answered 429
 after their retries (read from the run's JSON drift report). ``ratio`` is the pytest process'
-wall time; ``ratio_in_run`` (the report's ``duration_s``) leaves out start-up and collection.
+wall time (start to exit); ``ratio_in_run`` (the report's ``duration_s``: first request sent to
+last answer) leaves out start-up, collection and the report's writing.
+
+The start-up cost of ``pytest --live`` on its own, two ways: the same command with
+``--collect-only`` against the same stub (``startup_collect_only_s``; it must send nothing, and
+the stub's count is checked), and ``startup_outside_run_s``, the whole process minus the in-run
+duration (start-up and collection, then teardown and writing the report).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tempfile
 import threading
@@ -62,26 +69,39 @@ def section_live() -> dict[str, Any]:
         ) as server,
         tempfile.TemporaryDirectory(prefix="facedetect-bench-live-") as scratch,
     ):
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "tests/contract/test_live.py",
-            "--live",
-            "--dashscope-base-url",
-            server.base_url,
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--drift-report",
-            str(Path(scratch) / "live.json"),
-        ]
-        run = run_child(command, env=child_env(server.base_url))
+
+        def command(report: str) -> list[str]:
+            return [
+                sys.executable,
+                "-m",
+                "pytest",
+                "tests/contract/test_live.py",
+                "--live",
+                "--dashscope-base-url",
+                server.base_url,
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--drift-report",
+                str(Path(scratch) / report),
+            ]
+
+        run = run_child(command("live.json"), env=child_env(server.base_url))
         requests = server.requests_served
         throttled = server.throttled
+        with lock:
+            answered = dict(statuses)
         report_file = Path(scratch) / "live.json"
         live_report = json.loads(report_file.read_text()) if report_file.exists() else {}
+        # The start-up on its own: the same command, collecting only (its own report file).
+        collect = run_child(
+            [*command("collect.json"), "--collect-only"], env=child_env(server.base_url)
+        )
+        served_while_collecting = server.requests_served - requests
     floors = live_floors(requests, throttled, run["seconds"], live_report.get("duration_s"))
+    startup = live_startup(
+        collect, served_while_collecting, run["seconds"], floors["seconds_in_run"]
+    )
     outcomes: dict[str, int] = {}
     for planned in live_report.get("requests", []):
         outcomes[planned.get("outcome", "?")] = outcomes.get(planned.get("outcome", "?"), 0) + 1
@@ -89,7 +109,7 @@ def section_live() -> dict[str, Any]:
         "latency_ms": LIVE_LATENCY_MS,
         "qps": LIVE_QPS,
         "requests": requests,
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "statuses": {str(k): v for k, v in sorted(answered.items())},
         "throttled_429": throttled,
         # A planned request still answered 429 after its retries: the live run's "throttled".
         "unretried_429": outcomes.get("throttled", 0) if live_report else None,
@@ -98,7 +118,39 @@ def section_live() -> dict[str, Any]:
         **floors,
         "exit_code": run["returncode"],
         "summary": _last_line(run["stdout"]),
+        **startup,
     }
+
+
+def live_startup(
+    collect: dict[str, Any], served: int, seconds: float, in_run: float | None
+) -> dict[str, Any]:
+    """The start-up of ``pytest --live``, two ways: the wall time of the same command with
+    ``--collect-only`` (which sends nothing: a request the stub served during it makes the figure
+    an error, reported and left out), and the whole process minus the report's in-run duration.
+
+    A collect-only run of ``--live`` exits 1 (its live report checked nothing, which the plugin
+    counts as a failure), so its exit code is reported, not judged; a run that collected nothing
+    is an error of the figure too.
+    """
+    figures: dict[str, Any] = {
+        "startup_collect_only_s": collect["seconds"],
+        "startup_collect_only_exit_code": collect["returncode"],
+        "startup_collect_only_served": served,
+        "startup_outside_run_s": round(seconds - in_run, 2) if in_run is not None else None,
+    }
+    collected = re.search(r"(\d+) tests? collected", collect["stdout"])
+    error = None
+    if served:
+        error = f"the collect-only run was served {served} request(s): it is not start-up alone"
+    elif collect.get("timed_out"):
+        error = "the collect-only run timed out"
+    elif not collected:
+        error = f"the collect-only run collected nothing: {_last_line(collect['stdout'])}"
+    if error is not None:
+        figures["startup_collect_only_s"] = None
+        figures["startup_collect_only_error"] = error
+    return figures
 
 
 def live_floors(

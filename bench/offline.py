@@ -1,14 +1,22 @@
 """Section 1, offline: checked cases per second, this suite beside Schemathesis, in-process.
 
-Requests generated from the contracts (``strategies``), sent through ``FaceDetectClient`` to
-``FaceDetectFake`` in-process and judged by ``run_checks`` plus the assertions of
-tests/contract/test_requests.py, valid and invalid. Beside it, Schemathesis drawing as many cases
+Requests generated from the contracts (``strategies``), exchanged with ``FaceDetectFake``
+in-process (``offline.InProcessExchange``, as tests/contract/test_requests.py does: the subject is
+the endpoint's contract, not the client) and judged by ``run_checks`` plus that file's
+assertions, valid and invalid. Beside it, Schemathesis drawing as many cases
 from the same OpenAPI document (positive and negative) and judging them with every default check
 (``case.call()`` then ``case.validate_response()``, which is what ``call_and_validate()`` does,
 timed apart) against the same fake served as a WSGI app. One Hypothesis harness for both
-(``common.run_given``): ``given`` with ``max_examples=N``, generate phase only, one run per seed
-0..repeat-1 on each side, summed. Also the cost of validating one recorded response: all checks,
-and the schema alone (jsonschema, and ``Contracts.is_valid``'s fast path).
+(``common.run_given``): ``given`` with ``max_examples=N``, generate phase only.
+
+``--offline-reps`` repetitions, each one round of both kinds on both sides with the same seed
+(repetition ``i``: seed ``i``), the sides alternating: ours valid, theirs positive, ours invalid,
+theirs negative. Each repetition's ratio is Schemathesis' seconds over ours, both kinds together
+(``ratios``); the judged ``ratio`` is their median (``ratio_min`` and ``ratio_max`` beside it),
+so one repetition slowed by a neighbour's load moves it little. The per-kind figures (cases per
+second, us per case) are summed over every repetition, and so is ``ratio_summed``. Also the cost
+of validating one recorded response: all checks, and the schema alone (jsonschema, and
+``Contracts.is_valid``'s fast path).
 
 This suite's side (``our_side``) is also what the section 2 child runs over HTTP, and
 ``profile_offline`` is ``--profile``: the same side under pyinstrument.
@@ -23,14 +31,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from facedetect_contract.checks import CHECKS, response_schema_for, run_checks
 from facedetect_contract.client import FaceDetectClient
 from facedetect_contract.contracts import Contracts, load_contracts
 from facedetect_contract.fake import FaceDetectFake, FakeRequest
 from facedetect_contract.interaction import Interaction
-from facedetect_contract.offline import fake_handler
+from facedetect_contract.offline import InProcessExchange
 from facedetect_contract.openapi import build_openapi
 from facedetect_contract.strategies import (
     GeneratedRequest,
@@ -38,13 +44,13 @@ from facedetect_contract.strategies import (
     valid_requests,
 )
 
-from .common import SENTINEL_KEY, UNROUTABLE_BASE, Tally, ratio, run_given
+from .common import SENTINEL_KEY, UNROUTABLE_BASE, Tally, ratio, run_given, spread
 
 # --- this suite, offline ---------------------------------------------------------------------
 
 
 def our_side(
-    client: FaceDetectClient,
+    client: FaceDetectClient | InProcessExchange,
     contracts: Contracts,
     cases: int,
     kind: str,
@@ -71,14 +77,9 @@ def our_side(
     return interactions
 
 
-def offline_client(fake: FaceDetectFake, contracts: Contracts) -> FaceDetectClient:
-    return FaceDetectClient(
-        base_url=UNROUTABLE_BASE,
-        environ={"DASHSCOPE_API_KEY": SENTINEL_KEY},
-        transport=httpx.MockTransport(fake_handler(fake)),
-        sleep=lambda _seconds: None,
-        contracts=contracts,
-    )
+def offline_exchange(fake: FaceDetectFake, contracts: Contracts) -> InProcessExchange:
+    """The contract suite's path to the fake (its ``offline_exchange`` fixture)."""
+    return InProcessExchange(fake, SENTINEL_KEY, contracts)
 
 
 def validation_cost(interactions: list[Interaction], contracts: Contracts) -> dict[str, Any]:
@@ -197,52 +198,82 @@ def schemathesis_checks() -> list[str]:
     return [check.__name__ for check in ST_CHECKS.get_all()]
 
 
-def section_offline(cases: int, repeat: int) -> dict[str, Any]:
+def section_offline(cases: int, repetitions: int) -> dict[str, Any]:
+    """``repetitions`` rounds of both sides, round ``i`` with seed ``i`` on both; each round's
+    ratio (theirs / ours in seconds, both kinds together) is kept, the median is judged."""
     contracts = load_contracts()
     fake = FaceDetectFake(api_keys={SENTINEL_KEY}, contracts=contracts)
-    result: dict[str, Any] = {"cases": cases, "repeat": repeat, "ours": {}, "schemathesis": {}}
+    result: dict[str, Any] = {
+        "cases": cases,
+        "repetitions": repetitions,
+        "ours": {},
+        "schemathesis": {},
+    }
     try:
         import schemathesis  # noqa: F401
     except ImportError:
         schemathesis_available = False
     else:
         schemathesis_available = True
+    kinds = (("valid", "positive"), ("invalid", "negative"))
+    ours = {kind: Tally() for kind, _mode in kinds}
+    theirs = {mode: Tally() for _kind, mode in kinds}
+    rounds: list[dict[str, Any]] = []
     interactions: list[Interaction] = []
-    with offline_client(fake, contracts) as client:
-        for kind, their_mode in (("valid", "positive"), ("invalid", "negative")):
-            ours, theirs = Tally(), Tally()
-            # Alternate the sides, one seed per round, the same seeds for both: per-example cost
-            # depends on the examples a seed leads to, and a shared machine's load drifts.
-            for seed in range(repeat):
-                interactions.extend(
-                    our_side(client, contracts, cases, kind, seed=seed, tally=ours)[:cases]
-                )
-                if schemathesis_available:
-                    schemathesis_side(fake, cases, their_mode, seed=seed, tally=theirs)
-            result["ours"][kind] = ours.figures()
+    client = offline_exchange(fake, contracts)
+    # One repetition: both kinds, both sides alternating, the same seed for both sides (the
+    # per-example cost depends on the examples a seed leads to); a shared machine's load
+    # drifts between repetitions, so each one's ratio is kept and the median judged.
+    for seed in range(repetitions):
+        ours_before = sum(tally.seconds for tally in ours.values())
+        theirs_before = sum(tally.seconds for tally in theirs.values())
+        for kind, their_mode in kinds:
+            sent = our_side(client, contracts, cases, kind, seed=seed, tally=ours[kind])
+            interactions.extend(sent[:cases])
             if schemathesis_available:
-                result["schemathesis"][their_mode] = {
-                    **theirs.figures(),
-                    "requests_per_case": round(theirs.requests / max(theirs.cases, 1), 2),
-                    "failures": sorted(theirs.failures),
-                }
+                schemathesis_side(fake, cases, their_mode, seed=seed, tally=theirs[their_mode])
+        ours_s = sum(tally.seconds for tally in ours.values()) - ours_before
+        theirs_s = sum(tally.seconds for tally in theirs.values()) - theirs_before
+        rounds.append(
+            {
+                "seed": seed,
+                "ours_s": round(ours_s, 3),
+                "theirs_s": round(theirs_s, 3) if schemathesis_available else None,
+                "ratio": ratio(theirs_s, ours_s) if schemathesis_available else None,
+            }
+        )
+    for kind, their_mode in kinds:
+        result["ours"][kind] = ours[kind].figures()
+        if schemathesis_available:
+            tally = theirs[their_mode]
+            result["schemathesis"][their_mode] = {
+                **tally.figures(),
+                "requests_per_case": round(tally.requests / max(tally.cases, 1), 2),
+                "failures": sorted(tally.failures),
+            }
     result["ours"]["checks"] = sorted(CHECKS)
     result["validation"] = validation_cost(interactions, contracts)
+    result["per_repetition"] = rounds
+    result["ratios"] = [one["ratio"] for one in rounds]
+    result.update(spread(result["ratios"]))
     if schemathesis_available:
         result["schemathesis"]["checks"] = schemathesis_checks()
-        ours, theirs = result["ours"], result["schemathesis"]
+        mine, other = result["ours"], result["schemathesis"]
         result["ratio_valid"] = ratio(
-            ours["valid"]["cases_per_s"], theirs["positive"]["cases_per_s"]
+            mine["valid"]["cases_per_s"], other["positive"]["cases_per_s"]
         )
         result["ratio_invalid"] = ratio(
-            ours["invalid"]["cases_per_s"], theirs["negative"]["cases_per_s"]
+            mine["invalid"]["cases_per_s"], other["negative"]["cases_per_s"]
         )
-        ours_total = ours["valid"]["seconds"] + ours["invalid"]["seconds"]
-        theirs_total = theirs["positive"]["seconds"] + theirs["negative"]["seconds"]
-        result["ratio"] = ratio(theirs_total, ours_total)
+        # Summed over every repetition, as the per-kind figures are; the judged figure is the
+        # median of the repetitions' ratios.
+        ours_total = mine["valid"]["seconds"] + mine["invalid"]["seconds"]
+        theirs_total = other["positive"]["seconds"] + other["negative"]["seconds"]
+        result["ratio_summed"] = ratio(theirs_total, ours_total)
     else:
         result["schemathesis"] = {"status": "not available", "reason": "schemathesis not installed"}
-        result["ratio"] = None
+        result["ratio_valid"] = result["ratio_invalid"] = result["ratio_summed"] = None
+    result["ratio"] = result["ratio_median"]
     return result
 
 
@@ -252,7 +283,8 @@ def profile_offline(cases: int, path: Path) -> int:
 
     contracts = load_contracts()
     fake = FaceDetectFake(api_keys={SENTINEL_KEY}, contracts=contracts)
-    with offline_client(fake, contracts) as client, Profiler() as profiler:
+    client = offline_exchange(fake, contracts)
+    with Profiler() as profiler:
         for kind in ("valid", "invalid"):
             our_side(client, contracts, cases, kind, seed=0, tally=Tally())
     path.write_text(profiler.output_text(unicode=True, show_all=False), encoding="utf-8")

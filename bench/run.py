@@ -1,41 +1,45 @@
 """The benchmark: this suite beside Schemathesis on the same OpenAPI document, in one run.
 
-    python3 dev.py bench                  # every section, 2 x 500 cases a side (~2-3 min)
-    python3 dev.py bench --cases 200 --repeat 1
-    python3 dev.py bench --quick          # smoke run: section 1 with 20 cases, no subprocesses
-    python3 dev.py bench --skip-http --skip-live --skip-suite --json-only
+    python3 dev.py bench                  # every section but --full, 500 cases a side (minutes)
+    python3 dev.py bench --cases 200 --offline-reps 5 --repeat 1
+    python3 dev.py bench --quick          # smoke run: section 1, 20 cases, 3 repetitions
+    python3 dev.py bench --skip-http --skip-live --skip-suite --skip-tiers --json-only
+    python3 dev.py bench --full           # section 5 also times every test with -n 2 (long)
     python3 dev.py bench --profile prof.txt   # pyinstrument profile of this suite's section 1
 
-Sections (each a set of figures and a ratio), one module each; its docstring says what it
-measures and how:
+bench/README.md says how to read each figure and why each target is what it is. Sections (each a
+set of figures and a ratio), one module each; its docstring says what it measures and how:
 
-1. ``offline.py``: checked cases per second in-process, this suite beside Schemathesis against
-   the same fake, valid and invalid; and the cost of validating one recorded response.
+1. ``offline.py``: checked cases in-process, this suite beside Schemathesis against the same fake,
+   valid and invalid, ``--offline-reps`` repetitions (one seed each, the same on both sides),
+   judged on the median ratio; and the cost of validating one recorded response.
 2. ``http.py``: as many cases over HTTP to the stub server on 127.0.0.1, this suite's client
    beside ``schemathesis run``, each a child process timed from outside.
-3. ``live.py``: ``pytest --live`` against the stub at 300 ms latency and 5 QPS, wall time against
-   the rate-limit floor, with and without the requests answered 429.
+3. ``live.py``: ``pytest --live`` against the stub at 300 ms latency and 5 QPS, the whole process'
+   wall time against the rate-limit floor, with and without the requests answered 429; and its
+   start-up on its own (``--collect-only``, and the whole process minus the in-run duration).
 4. ``suite.py``: ``python -m pytest tests/contract`` serial and ``-n 2``: wall time, peak memory,
-   examples per property test.
+   examples per property test; the fastest of ``--repeat`` runs kept.
+5. ``tiers.py``: the fast tier (dev.py's ``fast``) serial and ``-n 2``: wall time, exit code,
+   passed count; with ``--full`` also every test with ``-n 2``. Skipped under ``--quick``.
 
-``common.py`` holds what they share (the Hypothesis harness, ``Tally``, ``ratio``, ``run_child``
-and its process-tree sampler), ``targets.py`` the targets and the table. This module is the entry
-point: the flags, running each section (a crash becomes its ``status: error``) and printing.
+``common.py`` holds what they share (the Hypothesis harness, ``Tally``, ``ratio`` and ``spread``,
+``run_child`` and its process-tree sampler, pytest's summary counts), ``targets.py`` the targets,
+the verdicts, ``all_met`` and the table. This module is the entry point: the flags, running each
+section (a crash becomes its ``status: error``) and printing.
 
-Reading it: a ratio above 1 favours this suite (offline and http: ours / theirs in cases per
-second; live: wall / floor, so lower is better). ``us_generate`` is Hypothesis plus the strategy
-(for invalid requests, the expectation drawn from the contract), ``us_send`` the client, transport
-and fake, ``us_check`` the checks. Schemathesis' default checks re-send some requests
-(``requests_per_case``). ``stub_ms_per_request`` is the floor under both sides of section 2. The
-live ``ratio`` is the pytest process' wall time; ``ratio_in_run`` leaves out start-up and
-collection. The sides alternate: in section 1, one round per seed, summed (per-example cost depends
-on the examples a seed leads to); in section 4 the fastest of ``--repeat`` runs is kept (a shared
-machine's noise only ever adds time).
+Reading it: a ratio above 1 favours this suite in sections 1 and 2 (offline: Schemathesis'
+seconds / ours; http: ours / theirs in cases per second); live is wall / floor, so lower is
+better. A failing run (non-zero exit) misses its target whatever its time; a section not run
+leaves its targets not measured. The table ends with ``all targets met: yes|no`` (no when a
+measured target is missed or a section errored). Timings are noisy: each target is judged within
+one run, and counts as met only when it holds run after run (three consecutive runs).
 
 The last line of stdout is one JSON object holding every figure (``--json-only`` prints only it),
-so CI can keep a history; the exit status is 1 when a section crashed (its ``status: error`` says
-why). Only loopback traffic; every server started is stopped; every loop and child is bounded. The
-only key sent is the sentinel ``sk-bench-sentinel``: no real key is read or printed.
+with ``targets``, ``all_met`` and ``not_measured``, so CI can keep a history; the exit status is 1
+when a section crashed (its ``status: error`` says why). Only loopback traffic; every server
+started is stopped; every loop and child is bounded. The only key sent is the sentinel
+``sk-bench-sentinel``: no real key is read or printed.
 """
 
 from __future__ import annotations
@@ -64,7 +68,10 @@ from bench.http import http_client_main, section_http
 from bench.live import section_live
 from bench.offline import profile_offline, section_offline
 from bench.suite import section_suite
-from bench.targets import table, targets
+from bench.targets import all_met, errored, not_measured, table, targets
+from bench.tiers import section_tiers
+
+OFFLINE_REPS, QUICK_OFFLINE_REPS = 5, 3  # section 1's repetitions; the median is judged
 
 
 def _guarded(function: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -79,7 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=500, help="cases per side and kind")
     parser.add_argument(
-        "--repeat", type=int, default=2, help="runs per side in sections 1 and 4; best kept"
+        "--offline-reps",
+        type=int,
+        default=None,
+        help=f"repetitions of section 1, the median judged (default {OFFLINE_REPS}, "
+        f"{QUICK_OFFLINE_REPS} with --quick)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="runs per side in section 4; the fastest kept"
     )
     parser.add_argument(
         "--profile", metavar="PATH", help="write a pyinstrument profile of section 1 (ours) to PATH"
@@ -88,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-http", action="store_true", help="skip section 2")
     parser.add_argument("--skip-live", action="store_true", help="skip section 3")
     parser.add_argument("--skip-suite", action="store_true", help="skip section 4")
+    parser.add_argument("--skip-tiers", action="store_true", help="skip section 5")
+    parser.add_argument(
+        "--full", action="store_true", help="section 5 also times every test with -n 2 (long)"
+    )
     parser.add_argument("--json-only", action="store_true", help="print only the JSON line")
     parser.add_argument("--http-client", metavar="BASE_URL", help=argparse.SUPPRESS)
     parser.add_argument("--valid", type=int, default=0, help=argparse.SUPPRESS)
@@ -95,8 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.http_client:
         return http_client_main(args.http_client, args.valid, args.invalid)
-    if args.cases < 1 or args.repeat < 1:
-        parser.error("--cases and --repeat take a whole number >= 1")
+    if args.offline_reps is None:
+        args.offline_reps = QUICK_OFFLINE_REPS if args.quick else OFFLINE_REPS
+    if args.cases < 1 or args.repeat < 1 or args.offline_reps < 1:
+        parser.error("--cases, --repeat and --offline-reps take a whole number >= 1")
     cases = 20 if args.quick else args.cases
     if args.profile:
         return profile_offline(cases, Path(args.profile))
@@ -105,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     report: dict[str, Any] = {
         "benchmark": "facedetect-contract",
-        "version": 1,
+        "version": 2,
         "quick": args.quick,
         "machine": {
             "python": platform.python_version(),
@@ -113,9 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
         },
     }
-    if not (args.quick or (args.skip_live and args.skip_suite)):
+    pytest_children = not (args.skip_live and args.skip_suite and args.skip_tiers)
+    if not args.quick and pytest_children:
         report["warmup"] = _guarded(warm_pytest)
-    report["offline"] = _guarded(lambda: section_offline(cases, repeat))
+    report["offline"] = _guarded(lambda: section_offline(cases, args.offline_reps))
     report["http"] = (
         skipped if args.quick or args.skip_http else _guarded(lambda: section_http(cases))
     )
@@ -123,17 +144,19 @@ def main(argv: list[str] | None = None) -> int:
     report["suite"] = (
         skipped if args.quick or args.skip_suite else _guarded(lambda: section_suite(repeat))
     )
+    report["tiers"] = (
+        skipped
+        if args.quick or args.skip_tiers
+        else _guarded(lambda: section_tiers(full=args.full))
+    )
     report["targets"] = targets(report)
+    report["all_met"] = all_met(report)
+    report["not_measured"] = not_measured(report["targets"])
     report["seconds"] = round(time.perf_counter() - started, 1)
     if not args.json_only:
         print(table(report))
     print(json.dumps(report, sort_keys=True))
-    errors = [
-        name
-        for name in ("offline", "http", "live", "suite")
-        if report[name].get("status") == "error"
-    ]
-    return 1 if errors else 0
+    return 1 if errored(report) else 0
 
 
 if __name__ == "__main__":
