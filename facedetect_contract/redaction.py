@@ -42,6 +42,9 @@ MAX_KEY_LENGTH = 4096
 _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie", "set-cookie"}
 )
+# Those of them whose value is "<scheme> <credentials>" (RFC 9110, 11.6.2 and 11.7.2): the scheme
+# is kept. Any other's value is all credential (a cookie's first word is a cookie).
+_SCHEME_HEADERS = frozenset({"authorization", "proxy-authorization"})
 # Key-like text with no configured key to match it: DashScope keys ('sk-' and 32 hex characters)
 # and bearer tokens.
 _KEY_LIKE = re.compile(
@@ -193,14 +196,14 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """``text`` with every form of the keys and anything key-like replaced."""
+        if self._forms is not None:  # first: a run of the key inside a form must not break it
+            text = self._forms.sub(REDACTED, text)
         if self._grams is not None and self._grams.search(text.translate(_ASCII_LOWER)):
             pieces, last = [], 0
             for start, end in self._runs(text):
                 pieces += [text[last:start], REDACTED]
                 last = end
             text = "".join(pieces) + text[last:]
-        if self._forms is not None:
-            text = self._forms.sub(REDACTED, text)
         return _KEY_LIKE.sub(
             lambda m: ("Bearer " if m.group(0).lower().startswith("bearer") else "") + REDACTED,
             text,
@@ -222,10 +225,11 @@ class Redactor:
         return value
 
     def headers(self, headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
-        """Lower-cased headers, names and values redacted; a credential header keeps its scheme.
+        """Lower-cased headers, names and values redacted; a credential header loses its value.
 
-        ``Bearer <redacted>`` keeps the scheme; a placeholder such as ``Bearer <invalid>`` is
-        kept as it is.
+        ``Authorization`` (and ``Proxy-Authorization``) keep the scheme, ``Bearer <redacted>``;
+        the other credential headers (cookies, API-key headers) become ``<redacted>`` whole. A
+        placeholder such as ``Bearer <invalid>`` is kept as it is.
         """
         items = headers.items() if isinstance(headers, Mapping) else headers
         cleaned: dict[str, str] = {}
@@ -234,7 +238,8 @@ class Redactor:
             if lower in _SECRET_HEADERS and _PLACEHOLDER.fullmatch(value):
                 cleaned[lower] = value
             elif lower in _SECRET_HEADERS:
-                scheme = value.split(" ", 1)[0] if " " in value.strip() else ""
+                has_scheme = lower in _SCHEME_HEADERS and " " in value.strip()
+                scheme = value.split(" ", 1)[0] if has_scheme else ""
                 cleaned[lower] = f"{self.text(scheme)} {REDACTED}".strip()
             else:
                 cleaned[lower] = self.text(value)
