@@ -77,7 +77,7 @@ def ext_box_for(
     image_w, image_h = image
     rw, rh = ratio
     face_w, face_h = face[2] - face[0], face[3] - face[1]
-    unit = Fraction(max(face_h * scale / rh, face_w * scale / rw))
+    unit = max(Fraction(face_h * scale) / rh, Fraction(face_w * scale) / rw)  # exact division
     unit = min(unit, Fraction(image_w, rw), Fraction(image_h, rh))
     width, height = int(unit * rw), int(unit * rh)
     if width < face_w or height < face_h:
