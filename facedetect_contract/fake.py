@@ -111,8 +111,9 @@ def named_reason(url: str, contracts: Contracts) -> str | None:
     """
     try:
         path = urlsplit(url).path
-    except ValueError:  # a host Python cannot parse: the file name is still the last segment
-        path = url
+    except ValueError:  # a host Python cannot parse: the path still ends at a query or fragment
+        match = _AFTER_AUTHORITY.match(url)
+        path = match.group(1) if match else url
     stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0].replace("-", "").lower()
     return _reasons_by_name(contracts).get(stem)
 

@@ -86,6 +86,8 @@ def _matches(kind: AnswerKind, status: int, body: Any, contracts: Contracts) -> 
         return False
     if kind.error_kind is not None:
         code = fields.error_code.get(body)
+        if not isinstance(code, str):  # errors_for(code=None) would be every row of the table
+            return False
         if not any(e.kind == kind.error_kind for e in contracts.errors_for(code=code)):
             return False
     return True
