@@ -25,6 +25,7 @@ came before it in that scope. Line numbers are shown, never part of the id.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -80,6 +81,9 @@ def _remove_element(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
                 kept[-1] = kept[-1].with_changes(comma=elements[-1].comma)
             if isinstance(node, cst.Tuple) and len(kept) == 1:
                 kept[0] = kept[0].with_changes(comma=cst.Comma())  # (x,) stays a tuple
+            if isinstance(node, cst.Tuple) and not kept:  # x, -> (): parentheses needed
+                yield cst.Tuple(elements=[])
+                continue
             yield node.with_changes(elements=kept)
     elif isinstance(node, cst.Dict):
         elements = list(node.elements)
@@ -229,8 +233,10 @@ class _Collector(cst.CSTVisitor):
                 continue
             for mutated in operator(node):
                 if getattr(mutated, "lpar", None) and not before.startswith(b"("):
-                    # the span leaves out the node's own parentheses: so does its replacement
-                    mutated = mutated.with_changes(lpar=[], rpar=[])  # noqa: PLW2901
+                    # the span leaves out the node's own parentheses: so does its replacement,
+                    # unless it needs them (an empty tuple)
+                    with contextlib.suppress(cst.CSTValidationError):
+                        mutated = mutated.with_changes(lpar=[], rpar=[])  # noqa: PLW2901
                 after = self.module.code_for_node(mutated).encode()
                 if after == before:
                     continue

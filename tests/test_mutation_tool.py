@@ -126,6 +126,13 @@ def test_severity_swap_element_removal_and_any_all(tmp_path: Path) -> None:
     assert ("any(xs)", "all(xs)") in changes
 
 
+def test_a_bare_one_element_tuple_loses_its_element_inside_parentheses(tmp_path: Path) -> None:
+    """``return x,`` with its element removed is ``return ()``: an empty tuple needs them."""
+    (tmp_path / "one.py").write_text("def pair(x):\n    y = x,\n    return y\n")
+    changes = {(m.before, m.after) for m in mutants_of(tmp_path, "one.py")}
+    assert ("x,", "()") in changes
+
+
 def run_tool(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
     report = root / "report"
     status = main(["toy", "--root", str(root), "--workers", "2", "--report", str(report), *args])
