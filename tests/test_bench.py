@@ -299,3 +299,17 @@ def test_the_live_start_up_is_an_error_when_the_collect_only_run_sent_a_request(
     assert startup["startup_collect_only_s"] is None
     assert "1 request" in startup["startup_collect_only_error"]
     assert startup["startup_outside_run_s"] is None
+
+
+def test_the_stub_load_s_bomb_claims_its_size_in_a_header_pillow_reads() -> None:
+    """The image load is only a load if the bomb really claims 100,000 x 100,000 pixels."""
+    import io
+
+    from PIL import Image
+
+    from bench.stub_load import bomb_png
+
+    with pytest.raises(Image.DecompressionBombError, match="10000000000 pixels"):
+        Image.open(io.BytesIO(bomb_png(100_000, 100_000)))
+    with Image.open(io.BytesIO(bomb_png(40, 30))) as picture:  # the same file, small: a PNG
+        assert picture.size == (40, 30)
