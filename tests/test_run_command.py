@@ -106,6 +106,8 @@ def test_the_suite_settings_file_is_the_checkouts_pytest_settings() -> None:
     assert suite["addopts"].split() == checkout["addopts"]
     filters = [line for line in suite["filterwarnings"].splitlines() if line.strip()]
     assert filters[0] == "error" and checkout["filterwarnings"] == ["error"]
-    # The one difference, with its reason in the file: the installed plugin cannot be rewritten.
-    assert [f.split(":")[0] for f in filters[1:]] == ["ignore"]
-    assert "facedetect_contract:pytest.PytestAssertRewriteWarning" in filters[1]
+    # The one difference, with its reason in the file: plugins imported before pytest.main
+    # (respx's in a consumer's venv, this package's) cannot be rewritten; nothing else is ignored.
+    assert filters[1:] == [
+        "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"
+    ]
