@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,6 +259,27 @@ def run_through(
     return result, wall, project, proxy, before
 
 
+FIGURES = "FACEDETECT_HOSTILE_FIGURES"  # a file: one JSON line per run, for the closing figures
+
+
+def record_figures(
+    mode: str, wall: float, status: int, report: dict[str, Any], leaked: dict[str, list[str]]
+) -> None:
+    """With $FACEDETECT_HOSTILE_FIGURES set, append what one run did (before it is judged)."""
+    if path := os.environ.get(FIGURES):
+        line = {
+            "mode": mode,
+            "wall_s": round(wall, 2),
+            "exit": status,
+            "outcome": report.get("outcome"),
+            "images_billed": report.get("spend", {}).get("images_billed"),
+            "max_billed": report.get("spend", {}).get("max_billed"),
+            "leaks": sorted(leaked),
+        }
+        with open(path, "a", encoding="utf-8") as figures:
+            figures.write(json.dumps(line) + "\n")
+
+
 def check_the_run(
     result: pytest.RunResult, wall: float, project: Project, before: dict[str, str], mode: str
 ) -> dict[str, Any]:
@@ -283,6 +305,7 @@ def check_the_run(
     leaked = {
         where: forms for where, text in written.items() if (forms := leaks(text, project.key))
     }
+    record_figures(mode, wall, int(result.ret), report, leaked)
     assert not leaked, f"{mode}: the key leaked: {leaked}"
     after = digest(path)
     for name, value in before.items():
