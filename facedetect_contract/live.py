@@ -269,9 +269,14 @@ class LiveRun:
                 self._examples = {request.name: request for request in generated}
         return self._examples
 
+    @property
+    def order(self) -> tuple[str, ...]:
+        """Every id of the run in the plan's order, known before any example is drawn."""
+        return (*self._known_plan(), *example_names(self.settings.examples))
+
     def _planned_names(self) -> set[str]:
         """Every id of the run, known before any example is drawn."""
-        return {*self._known_plan(), *example_names(self.settings.examples)}
+        return set(self.order)
 
     @property
     def recordings(self) -> list[Interaction]:
@@ -301,7 +306,7 @@ class LiveRun:
     def missing(self) -> tuple[str, ...]:
         """Selected requests without a verdict (an interrupted or crashed run)."""
         return tuple(
-            name for name in self.plan if name in self.selected and name not in self.verdicts
+            name for name in self.order if name in self.selected and name not in self.verdicts
         )
 
     @property

@@ -259,3 +259,20 @@ def test_a_base_url_with_credentials_is_refused_without_showing_them(tmp_path: P
     with pytest.raises(ValueError, match="carries credentials") as raised:
         live_run(tmp_path, base_url="http://user:hunter2@127.0.0.1:9/api/v1")
     assert "hunter2" not in str(raised.value)
+
+
+def test_the_report_of_a_run_not_yet_started_draws_no_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plugin writes a "not finished" report at configure, before any request: drawing the
+    examples then would run Hypothesis inside pytest's start-up (a HypothesisSideeffectWarning,
+    an error under -W error) and give up the overlap of drawing with sending."""
+    import facedetect_contract.live as live_module
+
+    def no_drawing(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("examples drawn for a report of a run with no verdict")
+
+    monkeypatch.setattr(live_module, "generated_requests", no_drawing)
+    run, _fake = live_run(tmp_path)
+    report = LiveReport.from_run(run, observe_questions=False)
+    assert report.requests == () and report.findings == ()

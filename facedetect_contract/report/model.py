@@ -174,7 +174,9 @@ class LiveReport:
         now: datetime | None = None,
         history: Sequence[Mapping[str, Any]] = (),
     ) -> LiveReport:
-        verdicts = [run.verdicts[name] for name in run.plan if name in run.verdicts]
+        # In the plan's order, which is known without drawing the examples: the report written
+        # at start (saying the run has not finished) must not run Hypothesis inside configure.
+        verdicts = [run.verdicts[name] for name in run.order if name in run.verdicts]
         findings = sorted(
             [*(v for verdict in verdicts for v in verdict.violations), *run.run_findings],
             key=lambda v: (v.severity is not Severity.BREAKING, v.interaction, v.pointer),
