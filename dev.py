@@ -35,8 +35,9 @@ SLOW = "hostile or outside or consumer or browser"
 # command -> (extras it needs, what it runs)
 COMMANDS: dict[str, tuple[tuple[str, ...], list[str]]] = {
     "contract": ((), ["-m", "facedetect_contract", "run"]),
-    # The tests judge the mutation tool too, so they need its extra.
-    "test": (("dev", "mutate"), ["-m", "pytest"]),
+    # The tests judge the mutation tool too, so they need its extra. Every test on two workers
+    # (the slow tier is live runs and subprocesses: serial, it is over ten minutes on 2 cores).
+    "test": (("dev", "mutate"), ["-m", "pytest", "-n", "2"]),
     "fast": (("dev", "mutate"), ["-m", "pytest", "-m", f"not ({SLOW})"]),
     "bench": (("dev", "bench"), ["bench/run.py"]),
     "mutate": (("dev", "mutate"), ["mutation/run.py"]),
