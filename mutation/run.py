@@ -311,7 +311,10 @@ def run_module(
 ) -> ModuleReport:
     started = time.monotonic()
     report = ModuleReport(scope)
-    mutants = mutants_of(root, scope.path)
+    # The workers' copy, not the checkout: the tree the mutants run in was copied at the start,
+    # and an edit to the checkout during a long run must not mix with it (nor key the cache).
+    tree = pool[0].copy
+    mutants = mutants_of(tree, scope.path)
     if limit is not None:
         mutants = mutants[:limit]
     if only is not None:
@@ -325,7 +328,7 @@ def run_module(
     ]
     lines, report.baseline_seconds = _coverage(scope, pool[0])
     timeout = max(20.0, 3 * report.baseline_seconds + 10)
-    digest = tree_digest(root, files, scope.path)
+    digest = tree_digest(tree, files, scope.path)
     todo: queue.Queue[tuple[Mutant, list[str], str]] = queue.Queue()
     results: dict[str, Result] = {}
     for mutant in mutants:
