@@ -219,7 +219,15 @@ def chunk_loads() -> list[Callable[[int], str]]:
         [b"1000000000000000\r\n", b"y" * 4096],
         over_cap,
     ]
-    return [lambda port, shape=shape: post_chunked(port, shape) for shape in shapes] * 10
+
+    def sender(shape: list[bytes]) -> Callable[[int], str]:
+        return lambda port: post_chunked(port, shape)
+
+    return [sender(shape) for shape in shapes] * 10
+
+
+def image_request(name: str) -> Callable[[int], str]:
+    return lambda port: post(port, body_for(port, name))
 
 
 def run_load(port: int, calls: list[Callable[[int], str]], sampler: Sampler) -> dict[str, Any]:
@@ -252,12 +260,9 @@ def measure() -> dict[str, Any]:
             sampler = Sampler(child.pid)
             try:
                 start = rss_kb(child.pid)
-                loads = {
+                loads: dict[str, list[Callable[[int], str]]] = {
                     "chunk": chunk_loads(),
-                    "image": [
-                        lambda p, name=name: post(p, body_for(p, name))
-                        for name in ("bomb.png", "large-portrait.png")
-                    ]
+                    "image": [image_request(name) for name in ("bomb.png", "large-portrait.png")]
                     * 20,
                     "clients": [lambda p: post(p, body_for(p, "portrait.png"))] * 200,
                 }
