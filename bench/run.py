@@ -31,8 +31,9 @@ section (a crash becomes its ``status: error``) and printing.
 Reading it: a ratio above 1 favours this suite in sections 1 and 2 (offline: Schemathesis'
 seconds / ours; http: ours / theirs in cases per second); live is wall / floor, so lower is
 better. A failing run (non-zero exit) misses its target whatever its time; a section not run
-leaves its targets not measured. The table ends with ``all targets met: yes|no`` (no when a
-measured target is missed or a section errored). Timings are noisy: each target is judged within
+leaves its targets not measured. The table ends with ``all targets met: yes|no|not judged`` (yes
+only when every target was measured and met; no when a measured target is missed or a section
+errored; not judged when some were not measured). Timings are noisy: each target is judged within
 one run, and counts as met only when it holds run after run (three consecutive runs).
 
 The last line of stdout is one JSON object holding every figure (``--json-only`` prints only it),

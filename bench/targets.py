@@ -197,7 +197,9 @@ def table(report: dict[str, Any]) -> str:
 
 def _summary_line(report: dict[str, Any], verdicts: dict[str, Any]) -> str:
     met = report.get("all_met", all_met({**report, "targets": verdicts}))
-    line = f"all targets met: {'yes' if met else 'no'}"
+    # A target not measured is not met either: "yes" only when every target was measured.
+    verdict = "yes" if met and not not_measured(verdicts) else "no" if not met else "not judged"
+    line = f"all targets met: {verdict}"
     missed = [name for name, judged in verdicts.items() if judged["met"] is False]
     notes = [
         f"{label}: {', '.join(names)}"

@@ -196,6 +196,9 @@ def test_a_section_not_run_leaves_its_targets_not_measured(bench: ModuleType) ->
     assert verdicts["full_suite_seconds"]["met"] is None
     assert bench.targets.not_measured(verdicts) == ["full_suite_seconds"]
     assert bench.targets.all_met({**full_off, "targets": verdicts}) is True
+    # ... but the table never says "yes" for a target it did not measure.
+    last = bench.targets.table({**full_off, "targets": verdicts}).splitlines()[-1]
+    assert last == "all targets met: not judged (not measured: full_suite_seconds)"
 
 
 def test_the_live_target_fails_on_a_request_left_answered_429_whatever_the_ratio(
