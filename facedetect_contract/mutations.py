@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from hypothesis import strategies as st
+from typing import TYPE_CHECKING, Any
 
 from .contracts import Contracts
 from .pointers import Pointer
+
+if TYPE_CHECKING:  # Hypothesis is imported where strategies are made, not with Mutation
+    from hypothesis import strategies as st
 
 __all__ = [
     "HUGE",
@@ -145,11 +146,15 @@ def _set(body: Any, path: tuple[str, ...], value: Any) -> Any:
 def _fixed(
     mutation: Mutation, path: tuple[str, ...], value: Any
 ) -> st.SearchStrategy[BodyMutation]:
+    from hypothesis import strategies as st  # noqa: PLC0415
+
     return st.just((mutation, lambda body: _set(body, path, value)))
 
 
 def _outside(allowed: frozenset[str], path: tuple[str, ...]) -> st.SearchStrategy[BodyMutation]:
     """Set ``path`` to a short text that is not one of ``allowed``."""
+    from hypothesis import strategies as st  # noqa: PLC0415
+
     where = str(Pointer.of(path))
 
     def mutation(value: str) -> BodyMutation:
@@ -160,6 +165,7 @@ def _outside(allowed: frozenset[str], path: tuple[str, ...]) -> st.SearchStrateg
 
 def _unknown_field(known: frozenset[str], path: tuple[str, ...]) -> st.SearchStrategy[BodyMutation]:
     """Add a field the object at ``path`` does not document."""
+    from hypothesis import strategies as st  # noqa: PLC0415
 
     def mutation(name: str) -> BodyMutation:
         where = (*path, name)
@@ -175,6 +181,7 @@ def _unknown_field(known: frozenset[str], path: tuple[str, ...]) -> st.SearchStr
 
 def body_mutations(contracts: Contracts) -> list[st.SearchStrategy[BodyMutation]]:
     """Strategies of (mutation, mutate(body)) built by walking the request contract."""
+
     schema = contracts.schemas["request"]
     families: list[st.SearchStrategy[BodyMutation]] = []
     for path, sub, required in _walk(schema):
@@ -216,6 +223,8 @@ class HeaderMutation:
 
 def header_mutations(contracts: Contracts) -> list[st.SearchStrategy[HeaderMutation]]:
     """Header-level mutations: missing, malformed or forbidden headers, bad keys, bad JSON."""
+    from hypothesis import strategies as st  # noqa: PLC0415
+
     schema = contracts.schemas["request_headers"]
     base = {"content-type": contracts.profile.content_type}
     out: list[st.SearchStrategy[HeaderMutation]] = [

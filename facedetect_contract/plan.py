@@ -17,16 +17,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from hypothesis import HealthCheck, Phase, given, settings
-
 from .budget import may_be_billed
 from .cases import LiveCase
 from .contracts import Contracts, load_contracts
+from .generated import GeneratedRequest, base_headers
 from .interaction import Expectation
 from .mutations import Mutation
 from .oracle import expectation_for
 from .pointers import Pointer
-from .strategies import GeneratedRequest, base_headers, invalid_requests
 
 __all__ = [
     "PROBE_NAMES",
@@ -200,6 +198,11 @@ def generated_requests(
     """
     if count <= 0:
         return ()
+    # Hypothesis only here: the cases and probes, and pytest --live's start-up, need none of it.
+    from hypothesis import HealthCheck, Phase, given, settings  # noqa: PLC0415
+
+    from .strategies import invalid_requests  # noqa: PLC0415
+
     contracts = contracts or load_contracts()
     by_family: dict[str, GeneratedRequest] = {}
     others: dict[str, GeneratedRequest] = {}

@@ -11,25 +11,20 @@ contract, carried on the request as its ``expectation``.
 from __future__ import annotations
 
 import email.utils
-import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import Any
 
 from hypothesis import strategies as st
 
 from . import geometry
-from .client import Auth, FaceDetectClient
 from .contracts import Contracts, ErrorEntry, load_contracts
-from .interaction import Expectation, Interaction
-from .mutations import BodyMutation, HeaderMutation, Mutation, body_mutations, header_mutations
+from .generated import GeneratedRequest, base_headers
+from .mutations import BodyMutation, HeaderMutation, body_mutations, header_mutations
 from .oracle import expectation_for
 from .patterns import matching
 from .profile import AnswerKind
-
-if TYPE_CHECKING:
-    from .offline import InProcessExchange
 
 __all__ = [
     "GeneratedRequest",
@@ -43,57 +38,6 @@ __all__ = [
     "responses",
     "valid_requests",
 ]
-
-
-@dataclass(frozen=True)
-class GeneratedRequest:
-    """A request to send: headers (without Authorization), how to authenticate, and the body.
-
-    ``mutation`` says how a valid request was broken (``None`` for a valid one); ``expectation``
-    what the docs demand of the answer (``None``: any documented answer).
-    """
-
-    description: str
-    body: Any
-    headers: Mapping[str, str] = field(default_factory=lambda: base_headers(load_contracts()))
-    auth: Auth = "key"
-    content: bytes | None = None
-    expectation: Expectation | None = None
-    mutation: Mutation | None = None
-
-    @property
-    def bytes(self) -> bytes:
-        """The body as sent: ``content`` when set (malformed JSON), else the JSON encoding."""
-        if self.content is not None:
-            return self.content
-        return json.dumps(self.body, ensure_ascii=False).encode("utf-8", "surrogatepass")
-
-    def send(
-        self,
-        client: FaceDetectClient | InProcessExchange,
-        *,
-        name: str | None = None,
-        retry: bool = True,
-    ) -> Interaction:
-        """Send it through ``client`` (or exchange it with the fake in-process); the interaction
-        carries this request's expectation."""
-        interaction = client.exchange(
-            content=self.bytes,
-            headers=self.headers,
-            auth=self.auth,
-            name=name or self.description,
-            retry=retry,
-        )
-        return replace(interaction, expectation=self.expectation)
-
-    @property
-    def must_reject(self) -> bool:
-        return self.expectation is not None and self.expectation.must_reject
-
-
-def base_headers(contracts: Contracts) -> dict[str, str]:
-    """The headers every generated request carries (the key is added by the client)."""
-    return {"content-type": contracts.profile.content_type}
 
 
 # --- valid requests, from the schema ---------------------------------------------------------

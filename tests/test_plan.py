@@ -3,6 +3,9 @@ night."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from facedetect_contract.cases import LiveCase
 from facedetect_contract.plan import (
     PROBE_NAMES,
@@ -41,3 +44,16 @@ def test_the_names_of_a_run_are_known_before_anything_is_drawn() -> None:
     assert [p.description for p in generated_requests(3)] == [
         p.description for p in generated_requests(3)
     ]
+
+
+def test_the_live_run_s_modules_import_no_hypothesis() -> None:
+    """pytest --live's start-up: the cases and probes need no Hypothesis; only drawing the
+    examples (on a thread, while the cases are sent) imports it."""
+    code = (
+        "import sys, facedetect_contract.live, facedetect_contract.plugin, "
+        "facedetect_contract.report; print('hypothesis' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
