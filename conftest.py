@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from facedetect_contract.harness import load_hypothesis_profile
+from facedetect_contract.harness import load_hypothesis_profile, profile_before_module
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    load_hypothesis_profile(config)
+    load_hypothesis_profile(config, when_needed=True)
+
+
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    profile_before_module(collector)  # before a test module imports Hypothesis

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from hypothesis import HealthCheck, Verbosity, settings
 
 from .client import FaceDetectClient
 from .contracts import Contracts, load_contracts
@@ -30,34 +29,61 @@ __all__ = [
     "offline_client",
     "offline_exchange",
     "parametrize_replay",
+    "profile_before_module",
+    "register_hypothesis_profiles",
 ]
 
 EXAMPLES_PER_PROPERTY = 200
-
-settings.register_profile(
-    "ci",
-    max_examples=EXAMPLES_PER_PROPERTY,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "dev",
-    max_examples=EXAMPLES_PER_PROPERTY,
-    derandomize=False,  # explicit: Hypothesis's own CI detection would otherwise leak in
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile("debug", parent=settings.get_profile("dev"), verbosity=Verbosity.verbose)
+# Test modules that use no Hypothesis: a run that collects only these (``pytest --live`` on the
+# live tests) never imports it, which is a fifth of its start-up.
+NO_HYPOTHESIS_MODULES = frozenset({"test_live.py"})
+_LOADED = pytest.StashKey[bool]()
 
 
-def load_hypothesis_profile(config: pytest.Config) -> None:
-    """The suite's profile: ``--hypothesis-profile``, then ``CI=true`` -> ``ci``, else ``dev``."""
-    if config.getoption("hypothesis_profile", None) is None:
+def register_hypothesis_profiles() -> None:
+    """Register the suite's profiles ``ci``, ``dev`` and ``debug`` (imports Hypothesis)."""
+    from hypothesis import HealthCheck, Verbosity, settings  # noqa: PLC0415
+
+    common: dict[str, Any] = {
+        "max_examples": EXAMPLES_PER_PROPERTY,
+        "deadline": None,
+        "print_blob": True,
+        "suppress_health_check": [HealthCheck.too_slow],
+    }
+    settings.register_profile("ci", derandomize=True, database=None, **common)
+    # derandomize explicit: Hypothesis's own CI detection would otherwise leak in
+    settings.register_profile("dev", derandomize=False, **common)
+    settings.register_profile(
+        "debug", parent=settings.get_profile("dev"), verbosity=Verbosity.verbose
+    )
+
+
+def load_hypothesis_profile(config: pytest.Config, *, when_needed: bool = False) -> None:
+    """The suite's profile: ``--hypothesis-profile``, then ``CI=true`` -> ``ci``, else ``dev``.
+
+    ``when_needed`` (from ``pytest_configure``): register the profiles now only when
+    ``--hypothesis-profile`` names one (Hypothesis' plugin loads it next); otherwise wait for
+    ``profile_before_module``, so a run of the live tests alone does not import Hypothesis.
+    """
+    named = config.getoption("hypothesis_profile", None) is not None
+    if when_needed and not named:
+        return
+    if config.stash.get(_LOADED, False):
+        return
+    config.stash[_LOADED] = True
+    register_hypothesis_profiles()
+    if not named:
+        from hypothesis import settings  # noqa: PLC0415
+
         settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+
+
+def profile_before_module(collector: pytest.Collector) -> None:
+    """From ``pytest_collectstart``: load the profile before the first test module that may use
+    Hypothesis is imported (its ``@settings`` then inherit the profile). Modules pytest only
+    lists and never collects (a path narrowed the run) import nothing and load nothing."""
+    if isinstance(collector, pytest.Module) and collector.path.name not in NO_HYPOTHESIS_MODULES:
+        load_hypothesis_profile(collector.config)
 
 
 def parametrize_replay(metafunc: pytest.Metafunc) -> None:

@@ -85,3 +85,44 @@ def test_a_failing_property_shows_how_to_reproduce_it(
     result = suite.runpytest_subprocess()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*@reproduce_failure*"])
+
+
+LAZY_CONFTEST = """
+from facedetect_contract.harness import load_hypothesis_profile, profile_before_module
+
+def pytest_configure(config):
+    load_hypothesis_profile(config, when_needed=True)
+
+def pytest_collectstart(collector):
+    profile_before_module(collector)
+"""
+
+
+def test_the_live_tests_alone_import_no_hypothesis_and_the_others_get_the_profile(
+    pytester: pytest.Pytester,
+) -> None:
+    """The suite's conftest (as in tests/contract): a run of test_live.py alone never imports
+    Hypothesis (a fifth of pytest --live's start-up); any other test module gets the profile
+    (200 examples, no deadline) before it is imported."""
+    pytester.makeconftest(LAZY_CONFTEST)
+    pytester.makepyfile(
+        test_live="import sys\n\ndef test_alone():\n    assert 'hypothesis' not in sys.modules\n",
+        test_props=(
+            "from hypothesis import given, settings, strategies as st\n\n"
+            "def test_profile():\n"
+            "    assert settings.default.max_examples == 200\n"
+            "    assert settings.default.deadline is None\n\n"
+            "@settings(derandomize=True)\n@given(st.integers())\n"
+            "def test_inherits(n):\n    assert settings().max_examples == 200\n"
+        ),
+    )
+    quiet = ("-p", "no:cacheprovider", "-p", "no:schemathesis")  # as the suite's addopts
+    alone = pytester.runpytest_subprocess("test_live.py", *quiet)
+    alone.assert_outcomes(passed=1)
+    both = pytester.runpytest_subprocess(*quiet, "-k", "not alone")  # both files collected
+    both.assert_outcomes(passed=2, deselected=1)
+    named = pytester.runpytest_subprocess(
+        *quiet, "-s", "--hypothesis-profile", "debug", "test_props.py"
+    )
+    named.assert_outcomes(passed=2)
+    assert named.stdout.str().count("test_inherits(") >= 100  # debug: every example printed

@@ -15,11 +15,16 @@ from facedetect_contract.harness import (  # noqa: F401  # fixtures and hooks, b
     offline_client,
     offline_exchange,
     parametrize_replay,
+    profile_before_module,
 )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    load_hypothesis_profile(config)
+    load_hypothesis_profile(config, when_needed=True)
+
+
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    profile_before_module(collector)  # before a test module imports Hypothesis
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
