@@ -238,8 +238,9 @@ class Redactor:
             if lower in _SECRET_HEADERS and _PLACEHOLDER.fullmatch(value):
                 cleaned[lower] = value
             elif lower in _SECRET_HEADERS:
-                has_scheme = lower in _SCHEME_HEADERS and " " in value.strip()
-                scheme = value.split(" ", 1)[0] if has_scheme else ""
+                words = value.split(None, 1)  # the scheme ends at any whitespace (a tab too)
+                has_scheme = lower in _SCHEME_HEADERS and len(words) == 2
+                scheme = words[0] if has_scheme else ""
                 cleaned[lower] = f"{self.text(scheme)} {REDACTED}".strip()
             else:
                 cleaned[lower] = self.text(value)

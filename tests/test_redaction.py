@@ -316,6 +316,9 @@ def test_a_malformed_key_variable_is_named_never_shown() -> None:
 
 # --- text --------------------------------------------------------------------------------------
 
+# redact_text keeps a Redactor per tuple of keys; the tests of a key's forms build their own
+# Redactor too, so that each one runs the building of the forms it checks.
+
 
 def _alternating(key: str) -> str:
     return "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(key))
@@ -361,17 +364,37 @@ def test_the_key_glued_to_text_is_replaced_and_the_text_kept(shape: str) -> None
 def test_every_run_of_8_or_more_of_the_keys_characters_is_replaced(shape: str) -> None:
     """A key cut at any point, from either end or inside, loses every run of MIN_RUN or more."""
     key = KEYS[shape]
+    redactor = Redactor([key])
     for n in range(MIN_RUN, len(key) + 1):
         for cut in {key[:n], key[-n:], key[1 : n + 1] if n < len(key) else key}:
+            assert redactor.text(f"({cut})") == f"({REDACTED})", (shape, n)
+            assert redactor.text(f"({cut.upper()})") == f"({REDACTED})", (shape, n)
             assert redact_text(f"({cut})", [key]) == f"({REDACTED})", (shape, n)
-            assert redact_text(f"({cut.upper()})", [key]) == f"({REDACTED})", (shape, n)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_key_cut_off_by_the_end_or_start_of_the_text_is_replaced_to_the_edge(shape: str) -> None:
+    """Runs of MIN_RUN or more, at the text's very edge: an echo truncated inside the key ends
+    the text with a run of it (or starts with one); the run is replaced up to the edge, and the
+    text before (after) it is kept."""
+    key = KEYS[shape]
+    redactor = Redactor([key])
+    for n in range(MIN_RUN, len(key) + 1):
+        head, tail = key[:n], key[-n:]
+        assert redactor.text(f"echo: {head}") == f"echo: {REDACTED}", (shape, n)
+        assert redactor.text(head.upper()) == REDACTED, (shape, n)
+        assert redactor.text(f"{tail} :echo") == f"{REDACTED} :echo", (shape, n)
+        assert redactor.text(tail) == REDACTED, (shape, n)
 
 
 @pytest.mark.parametrize("shape", [s for s in SHAPES if s != "dashscope"])
 def test_a_run_shorter_than_8_characters_is_ordinary_text(shape: str) -> None:
     """MIN_RUN: shorter runs occur in ordinary text, so they are kept."""
     key = KEYS[shape]
+    redactor = Redactor([key])
     for cut in (key[: MIN_RUN - 1], key[-(MIN_RUN - 1) :], key[2 : MIN_RUN + 1]):
+        assert redactor.text(f"({cut})") == f"({cut})"
+        assert redactor.text(cut) == cut  # at the text's edges too
         assert redact_text(f"({cut})", [key]) == f"({cut})"
 
 
@@ -379,8 +402,22 @@ def test_a_run_is_followed_wherever_its_first_8_characters_recur_in_the_key() ->
     """The key "000000000-tail-sentinel-A1-sentinel-B2": a run that starts where the key's
     8-gram recurs (one character on, or much later) is replaced to its very end."""
     key = KEYS["repeating"]
+    redactor = Redactor([key])
     for run in ("00000000-tail", "sentinel-A1", "sentinel-B2", "0-tail-sentinel-A1-sentinel"):
+        assert redactor.text(f"[{run}]") == f"[{REDACTED}]", run
         assert redact_text(f"[{run}]", [key]) == f"[{REDACTED}]", run
+
+
+def test_a_run_is_followed_from_every_place_its_first_8_characters_occur_in_the_key() -> None:
+    """The 8-gram 'sentinel' occurs three times in this key, each time followed by other text:
+    a run starting at any of the three (the middle one too) is replaced whole, nothing of it
+    left beside the <redacted>."""
+    key = "sentinel-a1.sentinel-b2.sentinel-c3"
+    assert [i for i in range(len(key)) if key.startswith("sentinel", i)] == [0, 12, 24]
+    redactor = Redactor([key])
+    for run in ("sentinel-a1.", "sentinel-b2.", "sentinel-c3", "sentinel-b2.sentinel-c"):
+        assert redactor.text(f"[{run}]") == f"[{REDACTED}]", run
+        assert redactor.text(f"[{run.upper()}]") == f"[{REDACTED}]", run
 
 
 def _b64_expected(prefix: bytes, secret: bytes, suffix: bytes, encode: Any) -> str:
@@ -408,15 +445,48 @@ def test_the_base64_forms_of_the_key_and_of_bearer_key_are_replaced_at_any_align
     every alignment, every group of the key's own bytes is replaced, the groups it shares with
     the text around are kept."""
     key = KEYS[shape]
+    redactor = Redactor([key])
     secret = (f"Bearer {key}" if bearer else key).encode()
     encode = ENCODERS[encoding]
     for prefix in (b"", b".", b"..", b"...", b"\x00\x01\xfe\xff", b"#prefix:"):
         for suffix in (b"", b"!", b"?!"):
             encoded = encode(prefix + secret + suffix).decode()
-            redacted = redact_text(f"echo {encoded} end", [key])
+            redacted = redactor.text(f"echo {encoded} end")
+            assert redact_text(f"echo {encoded} end", [key]) == redacted
             expected = _b64_expected(prefix, secret, suffix, encode)
             assert redacted == f"echo {expected} end", (len(prefix), len(suffix))
             assert_no_leak(redacted, key, (len(prefix), len(suffix)))
+
+
+def test_the_base64_of_a_short_key_is_replaced_at_each_byte_offset_in_both_alphabets() -> None:
+    """At each of the 3 byte offsets (mod 3) of the key inside the encoded bytes, in standard
+    and in URL-safe base64, the groups of the key's own bytes are replaced, even when they are
+    only MIN_RUN characters (the shortest that is redacted). The keys, cut from '~~~???>>>~~~',
+    encode to text full of '+' and '/' (standard) or '-' and '_' (URL-safe), so neither
+    alphabet's form is the other's."""
+    cases = shortest = unsafe = 0
+    for length in range(MIN_RUN, MIN_RUN + 4):
+        key = "~~~???>>>~~~"[:length]
+        redactor = Redactor([key])
+        for offset in range(3):
+            for prefix in (
+                b"\0" * offset,
+                b"\xff" * offset,
+                b"pq"[:offset],
+                b"xyz#!"[: 3 + offset],
+            ):
+                for encode in ENCODERS.values():
+                    encoded = encode(prefix + key.encode() + b"?").decode()
+                    expected = _b64_expected(prefix, key.encode(), b"?", encode)
+                    where = (length, offset, prefix)
+                    assert redactor.text(f"[{encoded}]") == f"[{expected}]", where
+                    assert_no_leak(redactor.text(encoded), key, where)
+                    own = encoded[4 * -(-len(prefix) // 3) : 4 * ((len(prefix) + length) // 3)]
+                    cases += 1
+                    shortest += len(own) == MIN_RUN
+                    unsafe += bool(set(own) & set("+/-_"))
+    assert shortest >= cases // 4, "too few cases left exactly MIN_RUN characters of the key's own"
+    assert unsafe == cases, "a form held no alphabet-specific character"
 
 
 def test_the_keys_standard_and_url_safe_base64_differ_so_both_are_needed() -> None:
@@ -610,6 +680,34 @@ def test_headers_are_lower_cased_and_redacted_in_names_and_values(shape: str) ->
     assert Redactor([key]).headers(pairs) == expected
     assert redact_headers({"Authorization": f"{key} trailing"}, [key]) == {
         "authorization": f"{REDACTED} {REDACTED}"
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "cleaned"),
+    [
+        ("Basic\tdXNlcjpwYXNz", "Basic <redacted>"),
+        ("Basic\tdXNlcjpwYXNz trailing", "Basic <redacted>"),
+        ("Token\t\topaque-credential-123 x", "Token <redacted>"),
+        ("Token \topaque-credential-123", "Token <redacted>"),
+        (" Bearer opaque-token", "Bearer <redacted>"),
+        ("opaque-credential-123 ", "<redacted>"),
+        ("\topaque-credential-123", "<redacted>"),
+        ("Bearer", "<redacted>"),
+        ("", "<redacted>"),
+    ],
+)
+def test_authorization_keeps_only_the_scheme_whatever_whitespace_follows_it(
+    value: str, cleaned: str
+) -> None:
+    """Authorization keeps its scheme, the first word, and nothing of the credentials, whatever
+    whitespace parts them (a tab is allowed in a field value): the scheme ends at the first
+    whitespace. A lone word is all credential, surrounding whitespace or not."""
+    for name in ("Authorization", "Proxy-Authorization"):
+        assert redact_headers({name: value}) == {name.lower(): cleaned}, name
+        assert Redactor().headers([(name, value)]) == {name.lower(): cleaned}, name
+    assert redact_headers({"Authorization": f"Bearer\t{SENTINEL} x"}, [SENTINEL]) == {
+        "authorization": "Bearer <redacted>"
     }
 
 
