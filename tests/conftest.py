@@ -20,3 +20,13 @@ STUB_KEY = OFFLINE_KEY = TEST_KEY  # the one key the fake and the stub accept in
 def stub_server(facedetect_stub: RunningServer) -> RunningServer:
     """The stub server on 127.0.0.1 (key TEST_KEY), serving fixtures/images/ under /images/."""
     return facedetect_stub
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytest's own, with the checkout's ``-p no:schemathesis`` (pyproject.toml's addopts) for
+    every run it makes. An inline run restores ``sys.modules`` after itself, so each would import
+    Schemathesis' plugin afresh: about 2 s of each live run of these tests, for a plugin they do
+    not test. (Pytester clears PYTEST_ADDOPTS when it starts; this sets it after.)"""
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:schemathesis")
+    return pytester
