@@ -93,6 +93,34 @@ def _read_json(path: Path) -> Any:
         ) from None
 
 
+def _check_schema(schema: Any, path: Path) -> None:
+    """``schema`` is valid JSON Schema 2020-12, or a ContractFileError naming the keyword.
+
+    jsonschema-rs checks it against the meta-schema in about 0.1 ms (jsonschema takes about 10 ms
+    a schema, a tenth of ``pytest --live``'s start-up for all of them); a schema it refuses, or
+    every schema without it, goes to jsonschema, the reference, for its message (rs's message if
+    the two disagree)."""
+    fast: Any = None
+    if jsonschema_rs is not None:
+        try:
+            jsonschema_rs.meta.validate(schema)
+        except jsonschema_rs.ValidationError as exc:
+            fast = exc
+        else:
+            return
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where, message = "/" + "/".join(str(p) for p in exc.absolute_path), exc.message
+    else:
+        if fast is None:
+            return
+        where, message = "/" + "/".join(str(p) for p in fast.instance_path), fast.message
+    raise ContractFileError(
+        f"{path}: at {where}: not a valid JSON Schema 2020-12 ({message}); fix that keyword"
+    )
+
+
 class Contracts:
     """All face-detect contracts of one directory, with validators built once."""
 
@@ -102,14 +130,7 @@ class Contracts:
         resources = []
         for name, filename in SCHEMA_FILES.items():
             schema = _read_json(directory / filename)
-            try:
-                Draft202012Validator.check_schema(schema)
-            except SchemaError as exc:
-                where = "/" + "/".join(str(p) for p in exc.absolute_path)
-                raise ContractFileError(
-                    f"{directory / filename}: at {where}: not a valid JSON Schema 2020-12 "
-                    f"({exc.message}); fix that keyword"
-                ) from None
+            _check_schema(schema, directory / filename)
             self.schemas[name] = schema
             resource = Resource.from_contents(schema, default_specification=DRAFT202012)
             resources.append((schema.get("$id", filename), resource))

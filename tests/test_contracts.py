@@ -76,6 +76,22 @@ def test_a_broken_contract_file_is_named_with_the_field_and_the_fix(
         Contracts(broken_copy(tmp_path, filename, text))
 
 
+@pytest.mark.parametrize("fast_path", [True, False], ids=["jsonschema-rs", "jsonschema alone"])
+def test_a_schema_is_checked_against_the_meta_schema_with_or_without_jsonschema_rs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_path: bool
+) -> None:
+    """jsonschema-rs is the fast path of the meta-schema check; without it (an optional
+    accelerator) jsonschema refuses the same schema with the same message."""
+    import facedetect_contract.contracts as module
+
+    if not fast_path:
+        monkeypatch.setattr(module, "jsonschema_rs", None)
+    directory = broken_copy(tmp_path, "common.schema.json", '{"minLength": -1}')
+    with pytest.raises(ContractFileError, match=r"common\.schema\.json: at /minLength: "):
+        Contracts(directory)
+    Contracts(CONTRACT_DIR)  # and the real ones pass either way
+
+
 def test_a_missing_contract_file_says_how_to_restore_it(tmp_path: Path) -> None:
     directory = broken_copy(tmp_path, "error.schema.json", "{}")
     (directory / "error.schema.json").unlink()
