@@ -61,6 +61,14 @@ def test_the_ext_box_contains_the_face_fits_the_image_and_has_the_ratio() -> Non
     assert taken["none"] >= 1, taken
 
 
+def edge_or_anywhere(last: int) -> st.SearchStrategy[int]:
+    """A coordinate in 0..last: anywhere (two draws in three), or against either edge (or a few
+    pixels off it)."""
+    anywhere = st.integers(0, last)
+    near, far = st.integers(0, min(last, 8)), st.integers(max(0, last - 8), last)
+    return st.one_of(anywhere, anywhere, anywhere, anywhere, near, far)
+
+
 def test_the_ext_box_is_scale_times_the_face_centred_on_it_unless_the_image_edge_intervenes() -> (
     None
 ):
@@ -81,8 +89,9 @@ def test_the_ext_box_is_scale_times_the_face_centred_on_it_unless_the_image_edge
     def crop(width: int, height: int, data: st.DataObject, ratio: tuple[int, int]) -> None:
         face_w = data.draw(st.integers(2, width // 3), label="face width")
         face_h = data.draw(st.integers(2, height // 3), label="face height")
-        x1 = data.draw(st.integers(0, width - face_w), label="x1")
-        y1 = data.draw(st.integers(0, height - face_h), label="y1")
+        # Anywhere, and often against an edge: the shifted branches are then taken every run.
+        x1 = data.draw(edge_or_anywhere(width - face_w), label="x1")
+        y1 = data.draw(edge_or_anywhere(height - face_h), label="y1")
         face = (x1, y1, x1 + face_w, y1 + face_h)
         ext = geometry.ext_box_for(face, (width, height), ratio)
         if ext is None:
@@ -118,7 +127,8 @@ def test_the_ext_box_is_scale_times_the_face_centred_on_it_unless_the_image_edge
     crop()
     many = EXAMPLES_PER_PROPERTY // 5
     assert taken["scale times the face"] >= many, taken
-    assert taken["centred on axis 0"] >= many and taken["centred on axis 1"] >= many, taken
+    some = EXAMPLES_PER_PROPERTY // 10  # a face centred needs room on both sides: rarer
+    assert taken["centred on axis 0"] >= some and taken["centred on axis 1"] >= some, taken
     for axis in (0, 1):
         assert taken[f"shifted off the near edge on axis {axis}"] >= 3, taken
         assert taken[f"shifted off the far edge on axis {axis}"] >= 3, taken
