@@ -18,7 +18,7 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import EllipsisType
@@ -51,6 +51,8 @@ __all__ = [
     "Throttled",
     "UnexpectedResponse",
     "endpoint_url",
+    "recorded_request",
+    "redacted_body",
     "retry_after_seconds",
 ]
 
@@ -234,6 +236,34 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def recorded_request(
+    redactor: Redactor,
+    method: str,
+    headers: Iterable[tuple[str, str]],
+    content: bytes,
+    auth: Auth,
+) -> RecordedRequest:
+    """The request as sent, redacted: a key in a header or pasted into a field never shows, an
+    invalid key is recorded as ``Bearer <invalid>``, and the framing (Content-Length) is left out.
+    The client and the in-process exchange record through this, so the two cannot disagree."""
+    recorded_headers = redactor.headers(headers)
+    recorded_headers.pop("content-length", None)
+    if auth == "invalid":
+        recorded_headers["authorization"] = "Bearer <invalid>"
+    try:
+        body: Any = redactor.tree(json.loads(content))
+        body_text = None
+    except ValueError:
+        body, body_text = None, redactor.text(content.decode("utf-8", errors="replace"))
+    return RecordedRequest(method, recorded_headers, body, body_text)
+
+
+def redacted_body(redactor: Redactor, parsed: RecordedResponse) -> RecordedResponse:
+    """``parsed`` with its body redacted, after decoding: no escape, encoding or cut can hide the
+    key from the match."""
+    return dataclasses.replace(parsed, body=redactor.tree(parsed.body))
 
 
 class _BearerAuth(httpx.Auth):
@@ -434,15 +464,6 @@ class FaceDetectClient:
         except Exception as exc:  # whatever the transport raised: typed, and without its text
             raise self._transport_fault(exc, method) from None
         redactor = self._redactor
-        recorded_headers = redactor.headers(request_headers.multi_items())
-        recorded_headers.pop("content-length", None)
-        if auth == "invalid":
-            recorded_headers["authorization"] = "Bearer <invalid>"
-        try:  # the request as sent, redacted too: a key pasted into a field never shows
-            body: Any = redactor.tree(json.loads(content))
-            body_text = None
-        except ValueError:
-            body, body_text = None, redactor.text(content.decode("utf-8", errors="replace"))
         response_headers = redactor.headers(response.headers.multi_items())
         if complete:
             parsed = RecordedResponse.from_bytes(response.status_code, response_headers, raw)
@@ -454,12 +475,12 @@ class FaceDetectClient:
                 body_is_json=False,
                 not_json=f"larger than {MAX_RESPONSE_BYTES} bytes, not read to its end",
             )
-        # Redacted after decoding: no escape, encoding or cut can hide the key from the match.
-        recorded = dataclasses.replace(parsed, body=redactor.tree(parsed.body))
         interaction = Interaction(
             name=name,
-            request=RecordedRequest(method, recorded_headers, body, body_text),
-            response=recorded,
+            request=recorded_request(
+                redactor, method, request_headers.multi_items(), content, auth
+            ),
+            response=redacted_body(redactor, parsed),
             provenance={"kind": "recorded", "host": self._host},
             elapsed=time.monotonic() - started,
         )

@@ -22,7 +22,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from .ecma import EcmaValidator
-from .pointers import Pointer
+from .pointers import Pointer, shown
 from .profile import CONTRACT_DIR, PROFILE_FILE, EndpointProfile, parse_profile
 from .questions import OpenQuestion, parse_questions
 from .violations import ABSENT
@@ -111,11 +111,11 @@ def _check_schema(schema: Any, path: Path) -> None:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        where, message = "/" + "/".join(str(p) for p in exc.absolute_path), exc.message
+        where, message = shown(exc.absolute_path), exc.message
     else:
         if fast is None:
             return
-        where, message = "/" + "/".join(str(p) for p in fast.instance_path), fast.message
+        where, message = shown(fast.instance_path), fast.message
     raise ContractFileError(
         f"{path}: at {where}: not a valid JSON Schema 2020-12 ({message}); fix that keyword"
     )
@@ -174,7 +174,7 @@ class Contracts:
         )
         if problems:
             first = problems[0]
-            where = "/" + "/".join(str(p) for p in first.absolute_path)
+            where = shown(first.absolute_path)
             raise ContractFileError(
                 f"{self.directory / filename}: at {where}: {first.message}; "
                 f"make it match {SCHEMA_FILES[schema_name]}"

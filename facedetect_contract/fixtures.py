@@ -14,6 +14,7 @@ from typing import Any
 
 from .contracts import Contracts, load_contracts
 from .interaction import Interaction, read_json_file
+from .pointers import shown
 from .redaction import Secret, redact_tree
 
 __all__ = [
@@ -60,7 +61,7 @@ def load_fixture(path: Path, contracts: Contracts | None = None) -> Interaction:
     )
     if errors:
         first = errors[0]
-        where = "/" + "/".join(str(p) for p in first.absolute_path)
+        where = shown(first.absolute_path)
         raise FixtureFileError(
             f"{path}: field {where}: {first.message}; make it match "
             f"contracts/face-detect/interaction.schema.json"

@@ -119,21 +119,10 @@ def offline_client(
     pytestconfig: pytest.Config, fake: FaceDetectFake, contracts: Contracts
 ) -> Iterator[FaceDetectClient]:
     """A client whose transport is a respx router serving the fake; no retry waits."""
-    import httpx  # noqa: PLC0415
-    import respx  # noqa: PLC0415
+    from .offline import client_on_fake  # noqa: PLC0415
 
-    from .offline import mount_fake  # noqa: PLC0415
-
-    router = respx.Router(assert_all_mocked=True)
-    client = FaceDetectClient(
-        base_url=pytestconfig.getoption("facedetect_base_url"),
-        environ={contracts.profile.api_key_env: TEST_KEY},
-        transport=httpx.MockTransport(router.handler),
-        sleep=lambda _seconds: None,
-        contracts=contracts,
-    )
-    mount_fake(router, fake, client.url)
-    with client:
+    base_url = pytestconfig.getoption("facedetect_base_url")
+    with client_on_fake(fake, contracts, TEST_KEY, base_url) as client:
         yield client
 
 

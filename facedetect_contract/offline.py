@@ -9,17 +9,17 @@ on it, and live mode records one fixture per key.
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import itertools
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import httpx
 import respx
 
-from .client import INVALID_KEY, Auth
+from .client import INVALID_KEY, Auth, FaceDetectClient, recorded_request, redacted_body
 from .contracts import Contracts, load_contracts
 from .fake import FaceDetectFake, FakeRequest
 from .interaction import Interaction, RecordedRequest, RecordedResponse
@@ -49,6 +49,26 @@ def fake_handler(fake: FaceDetectFake) -> Any:
         return httpx.Response(answer.status, headers=dict(answer.headers), content=answer.body)
 
     return handle
+
+
+@contextlib.contextmanager
+def client_on_fake(
+    fake: FaceDetectFake, contracts: Contracts, key: str, base_url: str | None = None
+) -> Iterator[FaceDetectClient]:
+    """A ``FaceDetectClient`` (holding ``key``) whose transport is a respx router serving
+    ``fake`` in-process at the endpoint's URL; retries do not wait. The plugin's and the suite's
+    offline-client fixtures are this."""
+    router = respx.Router(assert_all_mocked=True)
+    client = FaceDetectClient(
+        base_url=base_url,
+        environ={contracts.profile.api_key_env: key},
+        transport=httpx.MockTransport(router.handler),
+        sleep=lambda _seconds: None,
+        contracts=contracts,
+    )
+    mount_fake(router, fake, client.url)
+    with client:
+        yield client
 
 
 class InProcessExchange:
@@ -95,23 +115,12 @@ class InProcessExchange:
             sent["authorization"] = "Bearer " + INVALID_KEY
         method = method or profile.method
         answer = self.fake(FakeRequest(method, sent, content))
-        recorded_headers = self._redactor.headers(sent.items())
-        if auth == "invalid":
-            recorded_headers["authorization"] = "Bearer <invalid>"
-        try:  # redacted as the client does: a key pasted into a field never shows
-            request_body: Any = self._redactor.tree(json.loads(content))
-            body_text = None
-        except ValueError:
-            request_body = None
-            body_text = self._redactor.text(content.decode("utf-8", errors="replace"))
-        response_headers = self._redactor.headers(
-            (key.lower(), value) for key, value in answer.headers.items()
-        )
+        response_headers = self._redactor.headers(answer.headers.items())
         parsed = RecordedResponse.from_bytes(answer.status, response_headers, answer.body)
         return Interaction(
             name=name or f"exchange-{next(self._counter)}",
-            request=RecordedRequest(method, recorded_headers, request_body, body_text),
-            response=dataclasses.replace(parsed, body=self._redactor.tree(parsed.body)),
+            request=recorded_request(self._redactor, method, sent.items(), content, auth),
+            response=redacted_body(self._redactor, parsed),
             provenance={"kind": "recorded", "host": "in-process"},
             elapsed=time.monotonic() - started,
         )

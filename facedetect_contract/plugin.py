@@ -299,23 +299,10 @@ def facedetect_client(
     pytestconfig: pytest.Config, facedetect_fake: FaceDetectFake, facedetect_contracts: Contracts
 ) -> Iterator[FaceDetectClient]:
     """A ``FaceDetectClient`` whose transport serves the fake in-process; no retry waits."""
-    import httpx  # noqa: PLC0415
-    import respx  # noqa: PLC0415
+    from .offline import client_on_fake  # noqa: PLC0415
 
-    from .client import FaceDetectClient  # noqa: PLC0415
-    from .offline import mount_fake  # noqa: PLC0415
-
-    profile = facedetect_contracts.profile
-    router = respx.Router(assert_all_mocked=True)
-    client = FaceDetectClient(
-        base_url=pytestconfig.getoption("facedetect_base_url"),
-        environ={profile.api_key_env: TEST_KEY},
-        transport=httpx.MockTransport(router.handler),
-        sleep=lambda _seconds: None,
-        contracts=facedetect_contracts,
-    )
-    mount_fake(router, facedetect_fake, client.url)
-    with client:
+    base_url = pytestconfig.getoption("facedetect_base_url")
+    with client_on_fake(facedetect_fake, facedetect_contracts, TEST_KEY, base_url) as client:
         yield client
 
 

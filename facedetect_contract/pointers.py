@@ -12,7 +12,7 @@ from typing import Any
 
 from .violations import ABSENT
 
-__all__ = ["Pointer", "escape"]
+__all__ = ["Pointer", "escape", "shown"]
 
 
 def escape(part: object) -> str:
@@ -82,3 +82,9 @@ class Pointer:
             node = node.setdefault(part, {})
         node[self.parts[-1]] = value
         return document
+
+
+def shown(parts: Iterable[object]) -> str:
+    """The JSON pointer to ``parts`` (a validation error's path) as messages show it: ``/`` for
+    the whole document."""
+    return str(Pointer.of(parts)) or "/"

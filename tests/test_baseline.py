@@ -19,6 +19,7 @@ from facedetect_contract.fake import FakeRequest, FakeResponse
 from facedetect_contract.fixtures import IMAGE_DIR
 from facedetect_contract.server import serve_in_thread
 from facedetect_contract.violations import Severity, Violation
+from tests.test_live_safety import live as live_run
 
 pytest_plugins = ["pytester"]
 
@@ -127,25 +128,11 @@ def with_a_score(request: FakeRequest, response: FakeResponse) -> FakeResponse:
 
 
 def live(pytester: pytest.Pytester, base_url: str, *args: str) -> pytest.RunResult:
-    return pytester.runpytest(
-        "--live",
-        "--dashscope-base-url",
-        base_url,
-        "--live-cases",
-        "cases.json",
-        "--live-examples",
-        "0",
-        "--live-qps",
-        "0",
-        "--strict-drift",
-        "--drift-report",
-        "r.json",
-        "--drift-report",
-        "r.md",
-        "-p",
-        "no:cacheprovider",
-        *args,
-    )
+    """A live run of the cases file alone (test_live_safety's), strict, with both reports."""
+    return live_run(
+        pytester, base_url, "--strict-drift", "--drift-report", "r.json",
+        "--drift-report", "r.md", *args,
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from facedetect_contract.checks import run_checks
-from facedetect_contract.client import CheckPassed, FaceDetectClient
+from facedetect_contract.client import CheckPassed
 from facedetect_contract.contracts import load_contracts
 from facedetect_contract.fake import FaceDetectFake, FakeRequest, Image, ImageUnavailable
 from facedetect_contract.fixtures import IMAGE_DIR
@@ -21,6 +21,7 @@ from facedetect_contract.images import DownloadingImages, is_loopback_host, plac
 from facedetect_contract.interaction import Interaction, RecordedRequest, RecordedResponse
 from facedetect_contract.plugin import TEST_KEY as STUB_KEY
 from facedetect_contract.server import RunningServer, serve_in_thread
+from tests.test_server import detect_body, make_client, outcome  # the same helpers
 
 PORTRAIT = (600, 800)
 
@@ -28,24 +29,6 @@ PORTRAIT = (600, 800)
 def code_of(error: ImageUnavailable) -> str:
     """The documented code of the rejection an image source raised."""
     return load_contracts().profile.rejection(error.rule).code
-
-
-def make_client(server: RunningServer, key: str = STUB_KEY, **options: Any) -> FaceDetectClient:
-    options.setdefault("max_retries", 0)
-    return FaceDetectClient(base_url=server.base_url, environ={"DASHSCOPE_API_KEY": key}, **options)
-
-
-def detect_body(url: str, ratio: str = "1:1") -> dict[str, Any]:
-    return {"model": "emo-detect-v1", "input": {"image_url": url}, "parameters": {"ratio": ratio}}
-
-
-def outcome(interaction: Interaction) -> str:
-    """``pass``, the failed check's code (shape A) or the error body's code."""
-    body = interaction.response.body
-    if interaction.response.status == 200:
-        output = body["output"]
-        return "pass" if output["check_pass"] else str(output["code"])
-    return str(body["code"])
 
 
 # --- what each file provokes ----------------------------------------------------------------------

@@ -57,3 +57,15 @@ def test_the_live_run_s_modules_import_no_hypothesis() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_the_modules_left_without_the_profile_use_no_hypothesis() -> None:
+    """harness.NO_HYPOTHESIS_MODULES skip the suite's profile: one that used Hypothesis would run
+    its properties with Hypothesis' defaults (100 examples, a deadline) without a word."""
+    from pathlib import Path
+
+    from facedetect_contract.harness import NO_HYPOTHESIS_MODULES
+
+    suite = Path(__file__).parent / "contract"
+    for name in NO_HYPOTHESIS_MODULES:
+        assert "hypothesis" not in (suite / name).read_text(encoding="utf-8"), name

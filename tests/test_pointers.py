@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facedetect_contract.pointers import Pointer, escape
+from facedetect_contract.pointers import Pointer, escape, shown
 from facedetect_contract.violations import ABSENT
 
 DOCUMENT = {
@@ -126,3 +126,9 @@ def test_name_parent_and_child_walk_the_tokens() -> None:
     assert (verdict.name, str(verdict.parent)) == ("check_pass", "/output")
     assert verdict.parent.child("face_bbox", 0) == Pointer.parse("/output/face_bbox/0")
     assert Pointer.parse("").name == ""
+
+
+def test_a_validation_error_s_path_is_shown_as_its_pointer_and_the_root_as_a_slash() -> None:
+    assert shown([]) == "/"
+    assert shown(["output", "face_bbox", 0]) == "/output/face_bbox/0"
+    assert shown(["a/b", "c~d"]) == "/a~1b/c~0d"  # RFC 6901 escaping, as the findings' pointers
