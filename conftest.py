@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from facedetect_contract.harness import load_hypothesis_profile, profile_before_module
+from facedetect_contract.harness import (
+    drop_idle_hypothesis_plugin,
+    load_hypothesis_profile,
+    profile_before_module,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -13,3 +17,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collectstart(collector: pytest.Collector) -> None:
     profile_before_module(collector)  # before a test module imports Hypothesis
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    drop_idle_hypothesis_plugin(session)  # its summary would import Hypothesis for nothing

@@ -149,23 +149,31 @@ def run_child(command: list[str], *, env: dict[str, str]) -> dict[str, Any]:
     """Run ``command`` in ROOT: wall seconds, output, exit code and peak memory; killed after
     ``SUBPROCESS_TIMEOUT`` seconds (then ``timed_out`` and a non-zero exit code)."""
     start = time.perf_counter()
-    timed_out = False
+    expired = threading.Event()
     with (
         tempfile.TemporaryFile() as out,
         tempfile.TemporaryFile() as err,
         subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err) as child,
     ):
+
+        def kill() -> None:
+            expired.set()
+            child.kill()
+
+        # A blocking wait sees the exit at once (wait(timeout=...) polls, up to 50 ms late);
+        # the timer kills a child that outlives the timeout. The end is taken before the
+        # sampler stops (its thread sleeps between samples).
+        timer = threading.Timer(SUBPROCESS_TIMEOUT, kill)
         sampler = _TreeSampler(child.pid)
         sampler.start()
+        timer.start()
         try:
-            child.wait(timeout=SUBPROCESS_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            child.kill()
             child.wait()
+            seconds = time.perf_counter() - start
         finally:
+            timer.cancel()
             sampler.stop()
-        seconds = time.perf_counter() - start
+        timed_out = expired.is_set()
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")

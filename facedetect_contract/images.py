@@ -23,6 +23,7 @@ from PIL import ImageStat, UnidentifiedImageError
 from . import __version__, geometry
 from .contracts import Contracts, load_contracts
 from .fake import Image, ImageUnavailable, named_reason
+from .transport import ssl_context
 
 __all__ = [
     "DARK_LUMINANCE",
@@ -92,6 +93,7 @@ class DownloadingImages:
             transport=self.transport,
             follow_redirects=False,
             trust_env=False,
+            verify=ssl_context(),
             headers={"User-Agent": f"facedetect-contract-stub/{__version__}"},
         )
 

@@ -14,16 +14,18 @@ import itertools
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx
-import respx
 
 from .client import INVALID_KEY, Auth, FaceDetectClient, recorded_request, redacted_body
 from .contracts import Contracts, load_contracts
 from .fake import FaceDetectFake, FakeRequest
 from .interaction import Interaction, RecordedRequest, RecordedResponse
 from .redaction import Redactor
+
+if TYPE_CHECKING:  # respx is imported where a router is made: live mode needs only replay_key
+    import respx
 
 __all__ = [
     "InProcessExchange",
@@ -58,6 +60,8 @@ def client_on_fake(
     """A ``FaceDetectClient`` (holding ``key``) whose transport is a respx router serving
     ``fake`` in-process at the endpoint's URL; retries do not wait. The plugin's and the suite's
     offline-client fixtures are this."""
+    import respx  # noqa: PLC0415
+
     router = respx.Router(assert_all_mocked=True)
     client = FaceDetectClient(
         base_url=base_url,

@@ -561,7 +561,8 @@ def serve_in_thread(
     )
     thread = threading.Thread(
         target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
+        # A stop waits for the loop's next poll: at 10 ms, a test's stub stops at once.
+        kwargs={"poll_interval": 0.01},
         name=f"facedetect-stub-{server.server_address[1]}",
         daemon=True,
     )

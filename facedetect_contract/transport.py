@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import ssl
 import time
 from collections.abc import Iterable, Iterator
@@ -19,7 +20,7 @@ from typing import Any
 import httpcore
 import httpx
 
-__all__ = ["DeadlineTransport", "deadline"]
+__all__ = ["DeadlineTransport", "deadline", "ssl_context"]
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "facedetect_deadline", default=None
@@ -145,12 +146,20 @@ class _Body(httpx.SyncByteStream):
                 close()
 
 
+@functools.cache
+def ssl_context(verify: bool = True) -> ssl.SSLContext:
+    """httpx's SSL context (certifi's CAs), made once per process: loading the CAs takes 15 ms,
+    and every client and stub made its own. A context is shared by connections as a rule; none
+    of ours changes it after this."""
+    return httpx.create_ssl_context(verify=verify)
+
+
 class DeadlineTransport(httpx.BaseTransport):
     """httpx's default transport, minus proxies, with the deadline of ``deadline()`` enforced."""
 
     def __init__(self, *, verify: bool = True, max_connections: int = 16) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify),
+            ssl_context=ssl_context(verify),
             max_connections=max_connections,
             keepalive_expiry=5.0,
             network_backend=_Backend(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from facedetect_contract.harness import (  # noqa: F401  # fixtures
@@ -14,6 +16,18 @@ from facedetect_contract.plugin import TEST_KEY
 from facedetect_contract.server import RunningServer
 
 STUB_KEY = OFFLINE_KEY = TEST_KEY  # the one key the fake and the stub accept in tests
+# The plugins of the checkout's addopts (pyproject.toml), for the pytest runs the tests make in
+# folders of their own: autoloaded, each run would load Schemathesis' plugin and rewrite all of
+# Hypothesis where bytecode may not be cached (a second a run). The entry point itself is the
+# consumer tests' subject (tests/consumer), in a fresh venv.
+CHILD_PYTEST_ADDOPTS = (
+    "--disable-plugin-autoload -p facedetect_contract.plugin -p hypothesispytest -p xdist"
+)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``python -m pytest`` child: this one's, the checkout's plugins."""
+    return {**os.environ, "PYTEST_ADDOPTS": CHILD_PYTEST_ADDOPTS, **extra}
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +38,9 @@ def stub_server(facedetect_stub: RunningServer) -> RunningServer:
 
 @pytest.fixture
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    """pytest's own, with the checkout's ``-p no:schemathesis`` (pyproject.toml's addopts) for
-    every run it makes. An inline run restores ``sys.modules`` after itself, so each would import
+    """pytest's own, with the checkout's plugins (``CHILD_PYTEST_ADDOPTS``) for every run it
+    makes. An inline run restores ``sys.modules`` after itself, so each would import
     Schemathesis' plugin afresh: about 2 s of each live run of these tests, for a plugin they do
     not test. (Pytester clears PYTEST_ADDOPTS when it starts; this sets it after.)"""
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:schemathesis")
+    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_PYTEST_ADDOPTS)
     return pytester

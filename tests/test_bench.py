@@ -316,3 +316,18 @@ def test_the_stub_load_s_bomb_claims_its_size_in_a_header_pillow_reads() -> None
         Image.open(io.BytesIO(bomb_png(100_000, 100_000)))
     with Image.open(io.BytesIO(bomb_png(40, 30))) as picture:  # the same file, small: a PNG
         assert picture.size == (40, 30)
+
+
+def test_a_child_is_timed_to_its_exit_and_killed_at_the_timeout(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wall time of a child is its own: the exit seen at once, not up to a poll later; a
+    child past the timeout is killed and says so."""
+    env = dict(os.environ)
+    quick = bench.common.run_child([sys.executable, "-c", "print('out')"], env=env)
+    assert (quick["returncode"], quick["timed_out"], quick["stdout"]) == (0, False, "out\n")
+    monkeypatch.setattr(bench.common, "SUBPROCESS_TIMEOUT", 0.5)
+    slow = bench.common.run_child([sys.executable, "-c", "import time; time.sleep(30)"], env=env)
+    assert slow["timed_out"] is True
+    assert slow["returncode"] != 0
+    assert slow["seconds"] < 10

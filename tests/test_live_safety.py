@@ -5,7 +5,6 @@ says so; a key that HTTP cannot carry is refused before anything is sent."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 from facedetect_contract.fake import FakeResponse
 from facedetect_contract.fixtures import FIXTURE_DIR, IMAGE_DIR
 from facedetect_contract.server import RunningServer, serve_in_thread
+from tests.conftest import child_env
 from tests.hostile.proxy import FaultProxy
 
 pytest_plugins = ["pytester"]
@@ -232,7 +232,7 @@ def test_a_run_killed_before_its_end_leaves_no_report_saying_passed(tmp_path: Pa
              "--live-cases", "cases.json", "--live-examples", "0", "--live-qps", "0",
              "--drift-report", str(reports[0]), "--drift-report", str(reports[1]),
              "-p", "no:cacheprovider"],
-            cwd=tmp_path, env={**os.environ, "DASHSCOPE_API_KEY": KEY},
+            cwd=tmp_path, env=child_env(DASHSCOPE_API_KEY=KEY),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         for _ in range(1200):  # until a request is in flight (the stub waits 5 s to answer)
@@ -272,7 +272,7 @@ def test_the_run_deadline_ends_a_run_whose_endpoint_never_finishes_an_answer(
     """Every answer drips forever; the run's deadline (not the per-read timeout) ends it."""
     with (
         serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub,
-        FaultProxy(stub.base_url, "drip-body", interval=1.0) as proxy,
+        FaultProxy(stub.base_url, "drip-body", interval=0.25) as proxy,
     ):
         cases_for(project, stub)
         started = time.monotonic()
@@ -282,16 +282,16 @@ def test_the_run_deadline_ends_a_run_whose_endpoint_never_finishes_an_answer(
             "--live-timeout",
             "60",
             "--live-deadline",
-            "4",
+            "1",
             "--drift-report",
             "r.json",
         )
         wall = time.monotonic() - started
-    assert wall < 40, wall  # the deadline's 4 s and the grace, far from the 60 s read timeout
+    assert wall < 30, wall  # the deadline's 1 s and the grace, far from the 60 s read timeout
     report = json.loads((project.path / "r.json").read_text())
     assert result.ret == 1
     assert report["outcome"] == "error"
-    assert any("run's deadline (4 s" in error for error in report["errors"])
+    assert any("run's deadline (1 s" in error for error in report["errors"])
 
 
 def test_an_interrupted_run_says_so_in_its_report_and_is_never_passed(tmp_path: Path) -> None:
@@ -330,7 +330,7 @@ def test_an_interrupted_run_says_so_in_its_report_and_is_never_passed(tmp_path: 
                 "no:cacheprovider",
             ],
             cwd=tmp_path,
-            env={**os.environ, "DASHSCOPE_API_KEY": KEY},
+            env=child_env(DASHSCOPE_API_KEY=KEY),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )

@@ -62,6 +62,10 @@ def test_largest() -> None:
     assert largest([1, 5, 2]) == 5
 """
 
+# The checkout's pytest settings that matter to the time a mutant costs (pyproject.toml's
+# addopts): without them each mutant's run loads Schemathesis' plugin, a second of a toy's run.
+TOY_INI = "[pytest]\naddopts = -p no:schemathesis -p no:respx -p no:anyio\n"
+
 SCOPE = """\
 [modules.toy]
 path = "toy.py"
@@ -75,6 +79,7 @@ def make_toy(where: Path) -> Path:
     (root / "mutation" / "equivalents").mkdir(parents=True)
     (root / "toy.py").write_text(TOY)
     (root / "test_toy.py").write_text(TOY_TEST)
+    (root / "pytest.ini").write_text(TOY_INI)
     (root / "mutation" / "scope.toml").write_text(SCOPE)
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     return root

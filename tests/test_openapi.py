@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from facedetect_contract.contracts import CONTRACT_DIR, Contracts
 from facedetect_contract.openapi import OPENAPI_FILE, build_openapi, render_openapi
 
@@ -30,6 +32,7 @@ def test_the_openapi_document_covers_every_documented_status_and_resolves_every_
     )
 
 
+@pytest.mark.outside  # a third-party tool judges the document: the slow tier (its import, 1.5 s)
 def test_schemathesis_reads_the_request_contract_out_of_the_openapi_document(
     contracts: Contracts,
 ) -> None:

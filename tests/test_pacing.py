@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from facedetect_contract.pacing import HEADROOM, Pacer
+from facedetect_contract.pacing import GUARD_S, Pacer
 
 
-def test_the_pacer_never_starts_more_than_qps_requests_in_a_stretched_second() -> None:
+def test_the_pacer_never_starts_more_than_qps_requests_in_a_guarded_second() -> None:
     now = [0.0]
     starts: list[float] = []
 
@@ -20,7 +20,7 @@ def test_the_pacer_never_starts_more_than_qps_requests_in_a_stretched_second() -
     for _ in range(12):
         pacer.wait()
         starts.append(now[0])
-    window = 5 / 4.5
+    window = 1 + GUARD_S
     assert starts[:5] == [0.0] * 5
     assert starts[5:10] == pytest.approx([window] * 5)
     assert starts[10:] == pytest.approx([2 * window] * 2)
@@ -33,7 +33,7 @@ def test_the_pacer_never_starts_more_than_qps_requests_in_a_stretched_second() -
 
 
 def test_threads_sharing_a_pacer_are_spaced_as_one_stream() -> None:
-    """Eight threads at 2 qps: two start at once, then two per stretched window, in any order."""
+    """Eight threads at 2 qps: two start at once, then two per guarded window, in any order."""
     slept: list[float] = []
     lock = threading.Lock()
 
@@ -47,5 +47,5 @@ def test_threads_sharing_a_pacer_are_spaced_as_one_stream() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    window = 2 / (2 * HEADROOM)
+    window = 2 / 2 + GUARD_S
     assert sorted(slept) == pytest.approx([window] * 2 + [2 * window] * 2 + [3 * window] * 2)

@@ -10,6 +10,7 @@ import pytest
 
 from facedetect_contract.harness import (  # noqa: F401  # fixtures and hooks, by importing them
     contracts,
+    drop_idle_hypothesis_plugin,
     fake,
     load_hypothesis_profile,
     offline_client,
@@ -29,3 +30,8 @@ def pytest_collectstart(collector: pytest.Collector) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     parametrize_replay(metafunc)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    drop_idle_hypothesis_plugin(session)  # its summary would import Hypothesis for nothing
