@@ -146,11 +146,15 @@ class _Body(httpx.SyncByteStream):
                 close()
 
 
-@functools.cache
 def ssl_context(verify: bool = True) -> ssl.SSLContext:
     """httpx's SSL context (certifi's CAs), made once per process: loading the CAs takes 15 ms,
     and every client and stub made its own. A context is shared by connections as a rule; none
     of ours changes it after this."""
+    return _ssl_context(bool(verify))
+
+
+@functools.cache
+def _ssl_context(verify: bool) -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=verify)
 
 

@@ -239,6 +239,33 @@ def echo_the_key(request: FakeRequest, status: int, body: Any) -> tuple[int, Any
 # --- the honest stub ---------------------------------------------------------------------------
 
 
+def test_the_run_freezes_what_start_up_built_and_later_garbage_is_still_collected(
+    project: LiveProject, honest_stub: RunningServer
+) -> None:
+    """A live run moves start-up's objects out of the collector's way (gc.freeze: none of them
+    is walked again by a collection or at exit); a cycle made afterwards is collected as ever."""
+    project.pytester.makepyfile(
+        test_after="""
+        import gc
+        import weakref
+
+        def test_frozen_then_collected(facedetect_live_run):
+            assert gc.get_freeze_count() > 0
+            class Node:
+                pass
+            node = Node()
+            node.me = node
+            ref = weakref.ref(node)
+            del node
+            gc.collect()
+            assert ref() is None
+        """
+    )
+    run = project.run(honest_stub, "-k", "frozen or portrait")
+    assert run.ret == 0, run.output
+    run.result.assert_outcomes(passed=2, deselected=8)
+
+
 def test_live_mode_passes_against_the_honest_stub_and_reports_its_spend(
     project: LiveProject, honest_stub: RunningServer
 ) -> None:

@@ -88,13 +88,27 @@ def test_a_failing_property_shows_how_to_reproduce_it(
 
 
 LAZY_CONFTEST = """
-from facedetect_contract.harness import load_hypothesis_profile, profile_before_module
+import sys
+
+import pytest
+
+from facedetect_contract.harness import (
+    drop_idle_hypothesis_plugin, load_hypothesis_profile, profile_before_module,
+)
 
 def pytest_configure(config):
     load_hypothesis_profile(config, when_needed=True)
 
 def pytest_collectstart(collector):
     profile_before_module(collector)
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    drop_idle_hypothesis_plugin(session)
+
+def pytest_unconfigure(config):  # after the terminal summary: was Hypothesis ever imported?
+    with open("imported.txt", "w") as f:
+        f.write(str("hypothesis" in sys.modules))
 """
 
 
@@ -102,8 +116,9 @@ def test_the_live_tests_alone_import_no_hypothesis_and_the_others_get_the_profil
     pytester: pytest.Pytester,
 ) -> None:
     """The suite's conftest (as in tests/contract): a run of test_live.py alone never imports
-    Hypothesis (a fifth of pytest --live's start-up); any other test module gets the profile
-    (200 examples, no deadline) before it is imported."""
+    Hypothesis, not even for Hypothesis' terminal summary (a fifth of pytest --live's
+    start-up); any other test module gets the profile (200 examples, no deadline) before it is
+    imported, and Hypothesis' plugin stays for its summary."""
     pytester.makeconftest(LAZY_CONFTEST)
     pytester.makepyfile(
         test_live="import sys\n\ndef test_alone():\n    assert 'hypothesis' not in sys.modules\n",
@@ -119,8 +134,14 @@ def test_the_live_tests_alone_import_no_hypothesis_and_the_others_get_the_profil
     quiet = ("-p", "no:cacheprovider", "-p", "no:schemathesis")  # as the suite's addopts
     alone = pytester.runpytest_subprocess("test_live.py", *quiet)
     alone.assert_outcomes(passed=1)
+    assert (pytester.path / "imported.txt").read_text() == "False"
     both = pytester.runpytest_subprocess(*quiet, "-k", "not alone")  # both files collected
     both.assert_outcomes(passed=2, deselected=1)
+    assert (pytester.path / "imported.txt").read_text() == "True"
+    statistics = pytester.runpytest_subprocess(
+        *quiet, "--hypothesis-show-statistics", "-k", "inherits"
+    )
+    statistics.stdout.fnmatch_lines(["*Hypothesis Statistics*", "*test_inherits*"])
     named = pytester.runpytest_subprocess(
         *quiet, "-s", "--hypothesis-profile", "debug", "test_props.py"
     )
