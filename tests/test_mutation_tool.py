@@ -62,9 +62,9 @@ def test_largest() -> None:
     assert largest([1, 5, 2]) == 5
 """
 
-# The checkout's pytest settings that matter to the time a mutant costs (pyproject.toml's
-# addopts): without them each mutant's run loads Schemathesis' plugin, a second of a toy's run.
-TOY_INI = "[pytest]\naddopts = -p no:schemathesis -p no:respx -p no:anyio\n"
+# As the checkout's pytest settings (pyproject.toml's addopts), plugins not autoloaded: each
+# mutant's run would otherwise load every installed plugin, Schemathesis' a second of it.
+TOY_INI = "[pytest]\naddopts = --disable-plugin-autoload\n"
 
 SCOPE = """\
 [modules.toy]
@@ -138,9 +138,10 @@ def test_a_bare_one_element_tuple_loses_its_element_inside_parentheses(tmp_path:
     assert ("x,", "()") in changes
 
 
-def run_tool(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
+def run_tool(root: Path, *args: str, workers: int = 2) -> tuple[int, dict[str, Any]]:
     report = root / "report"
-    status = main(["toy", "--root", str(root), "--workers", "2", "--report", str(report), *args])
+    command = ["toy", "--root", str(root), "--workers", str(workers), "--report", str(report)]
+    status = main([*command, *args])
     data = json.loads((report / "toy.json").read_text()) if (report / "toy.json").exists() else {}
     return status, data
 
@@ -191,7 +192,7 @@ def test_an_equivalent_without_a_reason_is_a_usage_error_naming_the_file_and_fie
 ) -> None:
     path = toy / "mutation" / "equivalents" / "toy.toml"
     path.write_text('[[equivalent]]\nid = "toy-0123456789"\nchange = "a -> b"\n')
-    status, _ = run_tool(toy)
+    status, _ = run_tool(toy, workers=1)
     assert status == 2
     error = capsys.readouterr().err
     assert str(path) in error and "field 'reason' is missing or empty" in error
@@ -203,7 +204,7 @@ def test_a_module_whose_tests_fail_unmutated_is_refused(
     (toy / "test_toy.py").write_text(
         TOY_TEST + "\n\ndef test_broken() -> None:\n    assert False\n"
     )
-    status, _ = run_tool(toy)
+    status, _ = run_tool(toy, workers=1)  # refused before any mutant: one worker says it
     assert status == 2
     assert "fail with no mutant: fix them first" in capsys.readouterr().err
 
