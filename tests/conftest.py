@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
@@ -23,6 +24,13 @@ STUB_KEY = OFFLINE_KEY = TEST_KEY  # the one key the fake and the stub accept in
 CHILD_PYTEST_ADDOPTS = (
     "--disable-plugin-autoload -p facedetect_contract.plugin -p hypothesispytest -p xdist"
 )
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` of a child a test stops with SIGINT: the default action restored (Python
+    then raises KeyboardInterrupt). A shell that started this run in the background, as a CI
+    runner may, left SIGINT ignored, and an ignored signal is inherited by every child."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def child_env(**extra: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ import pytest
 from facedetect_contract.fake import FakeResponse
 from facedetect_contract.fixtures import FIXTURE_DIR, IMAGE_DIR
 from facedetect_contract.server import RunningServer, serve_in_thread
-from tests.conftest import child_env
+from tests.conftest import child_env, default_sigint
 from tests.hostile.proxy import FaultProxy
 
 pytest_plugins = ["pytester"]
@@ -333,6 +333,7 @@ def test_an_interrupted_run_says_so_in_its_report_and_is_never_passed(tmp_path: 
             env=child_env(DASHSCOPE_API_KEY=KEY),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            preexec_fn=default_sigint,  # noqa: PLW1509  # one call, no lock held: safe after fork
         )
         for _ in range(1200):  # until a request is in flight (the stub waits 3 s to answer it)
             if stub.requests_served:

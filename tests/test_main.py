@@ -18,6 +18,7 @@ from facedetect_contract.client import CheckPassed, FaceDetectClient
 from facedetect_contract.contracts import CONTRACT_DIR
 from facedetect_contract.fixtures import IMAGE_DIR
 from facedetect_contract.openapi import OPENAPI_FILE, render_openapi
+from tests.conftest import default_sigint
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTINEL = "SENTINEL-cli-4b2e-stub-key-never-shown"
@@ -40,7 +41,13 @@ def test_serve_starts_answers_and_stops_on_a_signal(stop: signal.Signals) -> Non
     env = {**os.environ, "STUB_CLI_KEY": SENTINEL}
     env.pop("DASHSCOPE_API_KEY", None)
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,  # noqa: PLW1509  # one call, no lock held: safe after fork
     )
     try:
         line = first_line(process)
