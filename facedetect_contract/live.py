@@ -16,6 +16,7 @@ its selected requests got no verdict, so no report can call it passed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import queue
 import threading
@@ -49,6 +50,7 @@ from .plan import (
 )
 from .recording import Recorder
 from .redaction import Redactor, Secret
+from .transport import listen_for_writes
 from .violations import Violation
 
 __all__ = ["REPORT_SUFFIXES", "LiveRun", "LiveSettings", "Verdict", "planned_names"]
@@ -232,7 +234,9 @@ class LiveRun:
             ):
                 flight.retry_refused = True
                 return False
-        self._pacer.wait()  # every attempt counts for the rate limit, retries too
+        slot = self._pacer.wait()  # every attempt counts for the rate limit, retries too
+        # The attempt counts from when its last byte leaves (its connection may take a while).
+        listen_for_writes(None if slot is None else functools.partial(self._pacer.sent, slot))
         return True
 
     def _on_exchange(self, interaction: Interaction) -> None:

@@ -1,13 +1,12 @@
 """Pacing: request starts spread so a run stays under the endpoint's documented rate limit.
 
 The limit is a count per second, so up to ``int(qps)`` requests may start together; the next one
-waits until the oldest of them is a window old, plus a guard. Retries are paced too: every attempt
-counts.
+waits until the oldest of them is a window old, plus a guard, counted from when its last byte
+left. Retries are paced too: every attempt counts.
 """
 
 from __future__ import annotations
 
-import collections
 import threading
 import time
 from collections.abc import Callable
@@ -15,18 +14,22 @@ from collections.abc import Callable
 __all__ = ["GUARD_S", "Pacer"]
 
 # Each window is stretched by this guard: the gateway counts a request when it arrives, and
-# arrivals spread from our starts by the route's jitter, a time, not a share of the rate. 50 ms
+# arrivals spread from our starts by the route's jitter, a time, not a share of the rate. 25 ms
 # covers the jitter of a steady route; a request it does not cover is answered 429, which is not
-# billed, and retried after its Retry-After (also paced).
-GUARD_S = 0.05
+# billed, is retried after its Retry-After (also paced) and is counted in the report; a route
+# that sees them often: a lower --live-qps.
+GUARD_S = 0.025
 
 
 class Pacer:
     """Spaces request starts across threads so a run stays under ``qps`` (0: no pacing).
 
-    The limit is a count per second, so up to ``int(qps)`` requests may start together; the
-    next one waits until the oldest of them is a window old. The window is stretched by
-    ``GUARD_S``, because the gateway counts arrivals and we can only time starts.
+    The limit is a count per second, so up to ``int(qps)`` requests may start together; request
+    ``k`` waits until request ``k - int(qps)`` (and every one before it) is a window old. A
+    request's time is when it started, moved to when its last byte was written once the
+    transport says so (``sent``): a request slow to leave (a connection to open, a thread that
+    waited for the interpreter) is counted from when the gateway can have seen it, and the ones
+    after it wait for that. The window is stretched by ``GUARD_S`` for the route's jitter.
     """
 
     def __init__(
@@ -39,17 +42,36 @@ class Pacer:
         self._burst = max(1, int(qps)) if qps > 0 else 0
         self._window = self._burst / qps + GUARD_S if qps > 0 else 0.0
         self._clock, self._sleep = clock, sleep
-        self._starts: collections.deque[float] = collections.deque(maxlen=self._burst or 1)
+        self._times: list[float] = []  # per request, in the order they asked to start
         self._lock = threading.Lock()
 
-    def wait(self) -> None:
+    def _earliest(self, slot: int) -> float:
+        """When request ``slot`` may start: a window after the latest of the requests at least
+        a burst before it (their times only ever move later)."""
+        if slot < self._burst:
+            return float("-inf")
+        return max(self._times[: slot - self._burst + 1]) + self._window
+
+    def wait(self) -> int | None:
+        """Block until a request may start; its slot, for ``sent`` (None without pacing)."""
         if not self._burst:
-            return
+            return None
         with self._lock:
+            slot = len(self._times)
+            planned = max(self._clock(), self._earliest(slot))
+            self._times.append(planned)
+        while True:
             now = self._clock()
-            start = now
-            if len(self._starts) == self._burst:
-                start = max(now, self._starts[0] + self._window)
-            self._starts.append(start)
-        if start > now:
-            self._sleep(start - now)
+            if planned > now:
+                self._sleep(planned - now)
+            with self._lock:
+                later = self._earliest(slot)  # an earlier request may have left late meanwhile
+                if later <= planned:
+                    self._times[slot] = max(planned, self._clock())
+                    return slot
+                planned = self._times[slot] = later
+
+    def sent(self, slot: int) -> None:
+        """Request ``slot`` has just written its last byte: it counts from now."""
+        with self._lock:
+            self._times[slot] = max(self._times[slot], self._clock())

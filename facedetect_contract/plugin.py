@@ -518,10 +518,9 @@ def facedetect_live_run(request: pytest.FixtureRequest) -> LiveRun:
         for fixture in _LIVE_FIXTURES
         if callspec.params.get(fixture) is not None
     ]
-    # What start-up built lives to the end of the process: collected once now and then frozen,
-    # the collector need not walk it again during the run, at pytest's unconfigure and at exit
-    # (a sixth of a second of every live run). Garbage made from here on is collected as ever.
-    gc.collect()
+    # What start-up built lives to the end of the process: frozen, the collector need not walk
+    # it again during the run, at pytest's unconfigure and at exit (a sixth of a second of every
+    # live run). Garbage made from here on is collected as ever; start-up's few cycles stay.
     gc.freeze()
     run.execute(selected)
     return run

@@ -14,17 +14,26 @@ import contextvars
 import functools
 import ssl
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import httpcore
 import httpx
 
-__all__ = ["DeadlineTransport", "deadline", "ssl_context"]
+__all__ = ["DeadlineTransport", "deadline", "listen_for_writes", "ssl_context"]
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "facedetect_deadline", default=None
 )
+_WRITTEN: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "facedetect_written", default=None
+)
+
+
+def listen_for_writes(callback: Callable[[], None] | None) -> None:
+    """From now on in this thread (this context), ``callback()`` after every write to a socket
+    of a ``DeadlineTransport``: the pacer learns when a request's last byte left. None: stop."""
+    _WRITTEN.set(callback)
 
 
 @contextlib.contextmanager
@@ -57,6 +66,9 @@ class _Stream(httpcore.NetworkStream):
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._stream.write(buffer, _clamped(timeout))
+        written = _WRITTEN.get()
+        if written is not None:
+            written()
 
     def close(self) -> None:
         self._stream.close()

@@ -276,3 +276,33 @@ def test_the_report_of_a_run_not_yet_started_draws_no_example(
     run, _fake = live_run(tmp_path)
     report = LiveReport.from_run(run, observe_questions=False)
     assert report.requests == () and report.findings == ()
+
+
+def test_a_paced_run_over_http_counts_each_request_from_when_it_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over a real socket, every attempt of a paced run tells the pacer when its last byte was
+    written (after its start), so a slow connection cannot crowd the next second."""
+    from facedetect_contract.fixtures import IMAGE_DIR
+    from facedetect_contract.pacing import Pacer
+    from facedetect_contract.server import serve_in_thread
+
+    told: list[int] = []
+    sent = Pacer.sent
+
+    def spy(self: Pacer, slot: int) -> None:
+        told.append(slot)
+        sent(self, slot)
+
+    monkeypatch.setattr(Pacer, "sent", spy)
+    with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub:
+        run = LiveRun(
+            LiveSettings(qps=1000, examples=0, record_dir=tmp_path, base_url=stub.base_url),
+            (LiveCase("portrait", stub.image_url("portrait.png"), "1:1", "pass"),),
+            environ={"DASHSCOPE_API_KEY": KEY},
+        )
+        run.execute(["probe-no-key", "probe-bad-key", "case-portrait"])
+        run.close()
+    assert {v.status for v in run.verdicts.values()} == {"judged"}
+    assert len(run.verdicts) == 3
+    assert set(told) == {0, 1, 2}  # each of the three attempts, once or more (one per write)

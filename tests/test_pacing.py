@@ -49,3 +49,40 @@ def test_threads_sharing_a_pacer_are_spaced_as_one_stream() -> None:
         thread.join()
     window = 2 / 2 + GUARD_S
     assert sorted(slept) == pytest.approx([window] * 2 + [2 * window] * 2 + [3 * window] * 2)
+
+
+def test_a_request_counts_from_when_its_last_byte_left() -> None:
+    """The gateway sees a request when it arrives: one slow to leave (a connection to open)
+    counts from when it was sent, and the request a burst after it waits a window from then."""
+    now = [0.0]
+    pacer = Pacer(2, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    first, second = pacer.wait(), pacer.wait()
+    assert (first, second, now[0]) == (0, 1, 0.0)
+    now[0] = 0.3  # the first one's bytes leave only now
+    assert first is not None
+    pacer.sent(first)
+    pacer.wait()
+    assert now[0] == pytest.approx(0.3 + 1 + GUARD_S)
+
+
+def test_a_request_already_waiting_waits_longer_when_an_earlier_one_leaves_late() -> None:
+    """The third request planned its start a window after the first's start; while it sleeps,
+    the first is sent late: it wakes, sees that, and waits the rest."""
+    now = [0.0]
+    pacer = Pacer(2, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    first = pacer.wait()
+    pacer.wait()
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 1:  # meanwhile, on another thread, the first one's last byte leaves
+            now[0] = 0.5
+            assert first is not None
+            pacer.sent(first)
+        now[0] += seconds
+
+    pacer._sleep = sleep
+    pacer.wait()
+    assert slept[0] == pytest.approx(1 + GUARD_S)
+    assert now[0] == pytest.approx(0.5 + 1 + GUARD_S)
