@@ -85,7 +85,9 @@ def _guarded(function: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=500, help="cases per side and kind")
+    parser.add_argument(
+        "--cases", type=int, default=None, help="cases per side and kind (500; 20 with --quick)"
+    )
     parser.add_argument(
         "--offline-reps",
         type=int,
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", metavar="PATH", help="write a pyinstrument profile of section 1 (ours) to PATH"
     )
-    parser.add_argument("--quick", action="store_true", help="20 cases, section 1 only")
+    parser.add_argument("--quick", action="store_true", help="section 1 only, 20 cases")
     parser.add_argument("--skip-http", action="store_true", help="skip section 2")
     parser.add_argument("--skip-live", action="store_true", help="skip section 3")
     parser.add_argument("--skip-suite", action="store_true", help="skip section 4")
@@ -116,9 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         return http_client_main(args.http_client, args.valid, args.invalid)
     if args.offline_reps is None:
         args.offline_reps = QUICK_OFFLINE_REPS if args.quick else OFFLINE_REPS
+    if args.cases is None:
+        args.cases = 20 if args.quick else 500
     if args.cases < 1 or args.repeat < 1 or args.offline_reps < 1:
         parser.error("--cases, --repeat and --offline-reps take a whole number >= 1")
-    cases = 20 if args.quick else args.cases
+    cases = args.cases
     if args.profile:
         return profile_offline(cases, Path(args.profile))
     repeat = 1 if args.quick else args.repeat
