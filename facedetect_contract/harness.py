@@ -1,8 +1,10 @@
-"""What the contract suite needs around its tests: its Hypothesis profiles and its fixtures.
+"""What the contract suite needs around its tests: its Hypothesis profiles, hooks and fixtures.
 
 The suite (``tests/contract``, shipped in the wheel as ``facedetect_contract.suite``) and the
-project's own tests import these from their ``conftest.py``; the plugin itself loads no profile
-and defines none of these names, so installing the package changes nothing in another project.
+project's own tests import these from their ``conftest.py``, the hooks (``pytest_configure``,
+``pytest_collectstart``, ``pytest_sessionfinish``) as well as the fixtures; the plugin itself
+loads no profile and defines none of these names, so installing the package changes nothing in
+another project.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ __all__ = [
     "offline_exchange",
     "parametrize_replay",
     "profile_before_module",
+    "pytest_collectstart",
+    "pytest_configure",
+    "pytest_sessionfinish",
     "register_hypothesis_profiles",
 ]
 
@@ -103,6 +108,22 @@ def drop_idle_hypothesis_plugin(session: pytest.Session) -> None:
             if any(key.startswith("_hypothesis") for key in getattr(report, "__dict__", {})):
                 return
     manager.unregister(plugin)
+
+
+# --- the hooks a conftest takes by importing them -------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    load_hypothesis_profile(config, when_needed=True)
+
+
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    profile_before_module(collector)  # before a test module imports Hypothesis
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    drop_idle_hypothesis_plugin(session)  # its summary would import Hypothesis for nothing
 
 
 def parametrize_replay(metafunc: pytest.Metafunc) -> None:

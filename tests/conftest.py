@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -17,13 +20,22 @@ from facedetect_contract.plugin import TEST_KEY
 from facedetect_contract.server import RunningServer
 
 STUB_KEY = OFFLINE_KEY = TEST_KEY  # the one key the fake and the stub accept in tests
-# The plugins of the checkout's addopts (pyproject.toml), for the pytest runs the tests make in
-# folders of their own: autoloaded, each run would load Schemathesis' plugin and rewrite all of
-# Hypothesis where bytecode may not be cached (a second a run). The entry point itself is the
-# consumer tests' subject (tests/consumer), in a fresh venv.
-CHILD_PYTEST_ADDOPTS = (
-    "--disable-plugin-autoload -p facedetect_contract.plugin -p hypothesispytest -p xdist"
-)
+
+
+def _checkout_plugins() -> str:
+    """The plugin options of the checkout's addopts (pyproject.toml), from
+    ``--disable-plugin-autoload`` on: read, not copied, so the two cannot drift apart."""
+    root = Path(__file__).resolve().parents[1]
+    addopts = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "pytest"
+    ]["ini_options"]["addopts"]
+    return shlex.join(addopts[addopts.index("--disable-plugin-autoload") :])
+
+
+# For the pytest runs the tests make in folders of their own: autoloaded, each run would load
+# Schemathesis' plugin and rewrite all of Hypothesis where bytecode may not be cached (a second a
+# run). The entry point itself is the consumer tests' subject (tests/consumer), in a fresh venv.
+CHILD_PYTEST_ADDOPTS = _checkout_plugins()
 
 
 def default_sigint() -> None:

@@ -92,6 +92,34 @@ def test_a_schema_is_checked_against_the_meta_schema_with_or_without_jsonschema_
     Contracts(CONTRACT_DIR)  # and the real ones pass either way
 
 
+def test_a_schema_jsonschema_rs_refuses_is_refused_with_its_message_when_jsonschema_accepts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two validators disagreeing on a schema: the stricter verdict stands, with rs's path
+    and message, rather than a schema one of them cannot read."""
+    import types
+
+    import facedetect_contract.contracts as module
+
+    class Refusal(Exception):
+        instance_path = ("properties", "ratio")
+        message = "not what rs reads"
+
+    def validate(schema: object) -> None:
+        if isinstance(schema, dict) and schema.get("$comment") == "rs refuses this":
+            raise Refusal
+
+    stand_in = types.SimpleNamespace(
+        meta=types.SimpleNamespace(validate=validate), ValidationError=Refusal
+    )
+    monkeypatch.setattr(module, "jsonschema_rs", stand_in)
+    directory = broken_copy(tmp_path, "common.schema.json", '{"$comment": "rs refuses this"}')
+    with pytest.raises(
+        ContractFileError, match=r"common\.schema\.json: at /properties/ratio: .*not what rs reads"
+    ):
+        Contracts(directory)
+
+
 def test_a_missing_contract_file_says_how_to_restore_it(tmp_path: Path) -> None:
     directory = broken_copy(tmp_path, "error.schema.json", "{}")
     (directory / "error.schema.json").unlink()

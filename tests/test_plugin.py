@@ -90,21 +90,9 @@ def test_a_failing_property_shows_how_to_reproduce_it(
 LAZY_CONFTEST = """
 import sys
 
-import pytest
-
-from facedetect_contract.harness import (
-    drop_idle_hypothesis_plugin, load_hypothesis_profile, profile_before_module,
+from facedetect_contract.harness import (  # the suite's hooks, as tests/contract imports them
+    pytest_collectstart, pytest_configure, pytest_sessionfinish,
 )
-
-def pytest_configure(config):
-    load_hypothesis_profile(config, when_needed=True)
-
-def pytest_collectstart(collector):
-    profile_before_module(collector)
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionfinish(session):
-    drop_idle_hypothesis_plugin(session)
 
 def pytest_unconfigure(config):  # after the terminal summary: was Hypothesis ever imported?
     with open("imported.txt", "w") as f:
@@ -131,7 +119,7 @@ def test_the_live_tests_alone_import_no_hypothesis_and_the_others_get_the_profil
             "def test_inherits(n):\n    assert settings().max_examples == 200\n"
         ),
     )
-    quiet = ("-p", "no:cacheprovider", "-p", "no:schemathesis")  # as the suite's addopts
+    quiet = ("-p", "no:cacheprovider")
     alone = pytester.runpytest_subprocess("test_live.py", *quiet)
     alone.assert_outcomes(passed=1)
     assert (pytester.path / "imported.txt").read_text() == "False"

@@ -142,29 +142,16 @@ def test_a_new_enum_value_and_a_new_field_are_generated_without_code_edits(
     assert any(d.startswith("/parameters/style") for d in mutations), sorted(mutations)
 
 
-def _collect(strategy: st.SearchStrategy[GeneratedResponse], count: int) -> list[GeneratedResponse]:
-    found: list[GeneratedResponse] = []
-
-    @settings(max_examples=count, database=None, derandomize=True)
-    @given(strategy)
-    def collect(response: GeneratedResponse) -> None:
-        found.append(response)
-
-    collect()
-    return found
-
-
 def _codes(found: list[GeneratedResponse]) -> set[str]:
     return {r.entry.code for r in found if r.entry is not None}
 
 
 def test_responses_of_every_documented_kind_are_generated() -> None:
-    kinds = {r.kind for r in _collect(responses(), EXAMPLES)}
+    kinds = {r.kind for r in draw_many(responses(), EXAMPLES)}
     assert kinds == {"check_passed", "check_failed_a", "check_failed_b", "request_error"}
     portrait = load_contracts().portrait_codes
     failures = _codes(draw_until(failed_responses(), lambda f: portrait <= _codes(f), 400))
     assert portrait <= failures
-    wanted = {"Throttling.RateQuota", "InternalError", "ModelUnavailable", "InvalidApiKey"}
-    errors = _codes(draw_until(error_responses(), lambda f: wanted <= _codes(f), 800))
-    assert wanted <= errors
+    errors = _codes(draw_many(error_responses(), 800))  # all 800: no failure code among them
+    assert {"Throttling.RateQuota", "InternalError", "ModelUnavailable", "InvalidApiKey"} <= errors
     assert not errors & load_contracts().portrait_codes  # those are failures, not errors
