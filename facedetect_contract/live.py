@@ -50,7 +50,7 @@ from .plan import (
 )
 from .recording import Recorder
 from .redaction import Redactor, Secret
-from .transport import listen_for_writes
+from .transport import deadline, listen_for_writes
 from .violations import Violation
 
 __all__ = ["REPORT_SUFFIXES", "LiveRun", "LiveSettings", "Verdict", "planned_names"]
@@ -346,14 +346,18 @@ class LiveRun:
         for planned in pending:
             if planned.name not in results:
                 results[planned.name] = self._error_of_the_run(
-                    planned,
-                    "timed-out",
-                    f"no answer before the run's deadline ({self.settings.deadline:g} s, "
-                    f"--live-deadline); an error of the run, not drift",
+                    planned, "timed-out", self._timed_out
                 )
         self._store(pending, results)
         self.run_findings = tuple(self._run_checks())
         self.finished = datetime.now(UTC)
+
+    @property
+    def _timed_out(self) -> str:
+        return (
+            f"no answer before the run's deadline ({self.settings.deadline:g} s, "
+            f"--live-deadline); an error of the run, not drift"
+        )
 
     def _early(self, wanted: set[str]) -> list[PlannedRequest]:
         """The wanted cases and probes not sent yet, the trial first, queued for the budget."""
@@ -515,14 +519,15 @@ class LiveRun:
         self._current.flight = flight
         answered = False
         try:
-            final = planned.request.send(self.client, name=f"live-{planned.name}")
-        except EndpointUnreachable as error:
+            # The run's deadline bounds every attempt too: a request still in flight then ends.
+            with deadline(max(0.0, stop_at - self._clock())):
+                final = planned.request.send(self.client, name=f"live-{planned.name}")
+        except (EndpointUnreachable, EndpointBroken) as error:
+            if self._clock() >= stop_at:  # cut off by the run's deadline, not by the endpoint
+                return self._error_of_the_run(planned, "timed-out", self._timed_out, flight)
+            status = "unreachable" if isinstance(error, EndpointUnreachable) else "broken"
             return self._error_of_the_run(
-                planned, "unreachable", f"{error} (an error of the run, not drift)", flight
-            )
-        except EndpointBroken as error:
-            return self._error_of_the_run(
-                planned, "broken", f"{error} (an error of the run, not drift)", flight
+                planned, status, f"{error} (an error of the run, not drift)", flight
             )
         else:
             answered = endpoint_failure(final, self.contracts) is None

@@ -38,8 +38,13 @@ def listen_for_writes(callback: Callable[[], None] | None) -> None:
 
 @contextlib.contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    """Every network operation inside the block ends within ``seconds`` from now, in all."""
-    token = _DEADLINE.set(time.monotonic() + seconds)
+    """Every network operation inside the block ends within ``seconds`` from now, in all.
+
+    Nested, the earlier end holds: a request's own deadline inside a run's ends at the run's
+    deadline when that comes first."""
+    end = time.monotonic() + seconds
+    outer = _DEADLINE.get()
+    token = _DEADLINE.set(end if outer is None else min(end, outer))
     try:
         yield
     finally:

@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -269,7 +270,8 @@ def test_the_live_run_sends_nothing_and_exits_non_zero_when_no_live_test_is_sele
 def test_the_run_deadline_ends_a_run_whose_endpoint_never_finishes_an_answer(
     project: pytest.Pytester,
 ) -> None:
-    """Every answer drips forever; the run's deadline (not the per-read timeout) ends it."""
+    """Every answer drips forever; the run's deadline (not the per-read timeout) ends it, and
+    ends each request in flight with it: no sending thread outlives the run."""
     with (
         serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub,
         FaultProxy(stub.base_url, "drip-body", interval=0.25) as proxy,
@@ -287,11 +289,14 @@ def test_the_run_deadline_ends_a_run_whose_endpoint_never_finishes_an_answer(
             "r.json",
         )
         wall = time.monotonic() - started
-    assert wall < 30, wall  # the deadline's 1 s and the grace, far from the 60 s read timeout
+        senders = [t for t in threading.enumerate() if t.name.startswith("facedetect-live-")]
+    assert wall < 30, wall  # the deadline's 1 s, far from the 60 s read timeout
+    assert not senders, "a request outlived the run's deadline (cut off only by the grace)"
     report = json.loads((project.path / "r.json").read_text())
     assert result.ret == 1
     assert report["outcome"] == "error"
-    assert any("run's deadline (1 s" in error for error in report["errors"])
+    timed_out = [error for error in report["errors"] if "run's deadline (1 s" in error]
+    assert len(timed_out) == len(report["errors"]) > 0, report["errors"]
 
 
 def test_an_interrupted_run_says_so_in_its_report_and_is_never_passed(tmp_path: Path) -> None:

@@ -72,9 +72,19 @@ def test_a_deadline_ends_a_request_whose_bytes_each_come_within_the_read_timeout
 
 
 def test_without_a_deadline_the_same_drip_is_read_to_the_end() -> None:
-    with dripping_server(size=5, every=0.1) as url, client(read_timeout=2.0) as http:
+    with dripping_server(size=3, every=0.1) as url, client(read_timeout=2.0) as http:
         response = http.get(url)
-    assert (response.status_code, response.content) == (200, b"xxxxx")
+    assert (response.status_code, response.content) == (200, b"xxx")
+
+
+@pytest.mark.parametrize(("outer", "inner"), [(0.3, 30.0), (30.0, 0.3)], ids=["outer", "inner"])
+def test_nested_deadlines_end_the_request_at_the_earlier_one(outer: float, inner: float) -> None:
+    """A request's own deadline inside a run's: whichever ends first ends the request."""
+    with dripping_server(size=50, every=0.1) as url, client(read_timeout=2.0) as http:
+        started = time.monotonic()
+        with deadline(outer), deadline(inner), pytest.raises(httpx.ReadTimeout):
+            http.get(url)
+        assert time.monotonic() - started < 2.0
 
 
 def test_without_a_deadline_the_per_operation_read_timeout_still_applies() -> None:
@@ -101,10 +111,10 @@ def test_a_deadline_already_passed_sends_nothing() -> None:
 def test_the_deadline_belongs_to_the_thread_that_set_it() -> None:
     """Threads sharing one client: one bounded by a deadline, the other reading to the end."""
     outcomes: dict[str, object] = {}
-    with dripping_server(size=10, every=0.1) as url, client(read_timeout=2.0) as http:
+    with dripping_server(size=5, every=0.1) as url, client(read_timeout=2.0) as http:
 
         def bounded() -> None:
-            with deadline(0.3):
+            with deadline(0.2):
                 try:
                     http.get(url)
                 except httpx.ReadTimeout as error:
@@ -119,7 +129,7 @@ def test_the_deadline_belongs_to_the_thread_that_set_it() -> None:
         for thread in threads:
             thread.join()
     assert isinstance(outcomes["bounded"], httpx.ReadTimeout)
-    assert outcomes["unbounded"] == b"x" * 10
+    assert outcomes["unbounded"] == b"x" * 5
 
 
 def test_the_ssl_context_is_made_once_and_shared_by_every_transport() -> None:
