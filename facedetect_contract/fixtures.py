@@ -1,14 +1,18 @@
 """Fixture files: interactions stored under ``fixtures/face-detect/``, read and written safely.
 
 Reading validates each file against ``interaction.schema.json`` and names the file and field on
-error. Writing is atomic (temp file + rename) and redacts every key-like string first.
+error; bytes that already passed the same validator are not validated again (each live run reads
+the whole folder). Writing is atomic (temp file + rename) and redacts every key-like string first.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +45,30 @@ class FixtureFileError(ValueError):
     """A fixture file is unreadable or does not match the interaction schema."""
 
 
+# (digest of a file's bytes, id of the validator) -> that validator, for contents it passed. The
+# validator is kept, so its id cannot be reused by another while the entry lives.
+_PASSED: OrderedDict[tuple[bytes, int], object] = OrderedDict()
+_PASSED_AT_MOST = 1024
+_PASSED_LOCK = threading.Lock()
+
+
+def _schema_errors(validator: Any, raw: bytes, data: Any) -> list[Any]:
+    """The validator's errors on ``data`` (parsed from ``raw``), by path; none for bytes it
+    passed before."""
+    key = (hashlib.sha256(raw).digest(), id(validator))
+    with _PASSED_LOCK:
+        if _PASSED.get(key) is validator:
+            _PASSED.move_to_end(key)
+            return []
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
+    if not errors:
+        with _PASSED_LOCK:
+            _PASSED[key] = validator
+            while len(_PASSED) > _PASSED_AT_MOST:
+                _PASSED.popitem(last=False)
+    return errors
+
+
 def load_fixture(path: Path, contracts: Contracts | None = None) -> Interaction:
     """One fixture file as an ``Interaction``; ``FixtureFileError`` names the file and field."""
     contracts = contracts or load_contracts()
@@ -56,9 +84,7 @@ def load_fixture(path: Path, contracts: Contracts | None = None) -> Interaction:
             f"{path}: cannot read it ({exc.strerror}); check its permissions"
         ) from None
     data = read_json_file(path, raw, FixtureFileError)
-    errors = sorted(
-        contracts.validator("interaction").iter_errors(data), key=lambda e: list(e.path)
-    )
+    errors = _schema_errors(contracts.validator("interaction"), raw, data)
     if errors:
         first = errors[0]
         where = shown(first.absolute_path)

@@ -4,15 +4,18 @@
 documented outcome (the format, the resolution, a picture too dark, a file name that names a
 portrait reason). It stays small whatever it is sent: the download is capped, the image's size is
 read from its header before any pixel is decoded, large images are never decoded whole, and only a
-few are decoded at once.
+few are decoded at once. A picture's brightness is measured once per content (a digest of its
+bytes): a run sends the same few images again and again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import ipaddress
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -40,6 +43,9 @@ DARK_LUMINANCE = 20.0  # mean 0..255 luminance below which the stub calls a pict
 # on a reduced draft where the format allows it (JPEG), and otherwise not measured at all.
 MAX_DECODED_PIXELS = 4_000_000
 _DECODERS = threading.BoundedSemaphore(2)  # images decoded at once, whatever the client count
+_MEASURED_AT_MOST = 256  # brightness verdicts kept, the least recently used dropped first
+_MEASURED: OrderedDict[tuple[bytes, float, int], bool] = OrderedDict()
+_MEASURED_LOCK = threading.Lock()
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +177,7 @@ class DownloadingImages:
                 )
                 if fmt not in profile.image_formats or not admitted:
                     return Image(width, height, fmt)  # the fake answers format or resolution
-                dark = _is_dark(picture)
+                dark = _is_dark_once(data, picture)
         except UnidentifiedImageError:
             raise ImageUnavailable("format-unsupported") from None
         except PILImage.DecompressionBombError:
@@ -186,6 +192,21 @@ class DownloadingImages:
         if reason is not None:
             return Image(width, height, fmt, reason=reason)
         return Image(width, height, fmt, face=place_face(width, height))
+
+
+def _is_dark_once(data: bytes, picture: PILImage.Image) -> bool:
+    """``_is_dark(picture)``, measured once per content (and per threshold and limit in force)."""
+    key = (hashlib.sha256(data).digest(), DARK_LUMINANCE, MAX_DECODED_PIXELS)
+    with _MEASURED_LOCK:
+        if key in _MEASURED:
+            _MEASURED.move_to_end(key)
+            return _MEASURED[key]
+    dark = _is_dark(picture)
+    with _MEASURED_LOCK:
+        _MEASURED[key] = dark
+        while len(_MEASURED) > _MEASURED_AT_MOST:
+            _MEASURED.popitem(last=False)
+    return dark
 
 
 def _is_dark(picture: PILImage.Image) -> bool:

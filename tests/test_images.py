@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections import OrderedDict
 from typing import Any
 
 import httpx
@@ -232,3 +233,38 @@ def test_a_large_image_is_judged_from_its_header_without_decoding_its_pixels(
     ):
         result = client.detect(server.image_url("big-portrait.png"))
     assert isinstance(result, CheckPassed)
+
+
+def test_a_pictures_brightness_is_measured_once_per_content_and_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same bytes again (a run sends its few images many times): judged as before, without
+    decoding them again; other bytes, or another threshold, are measured."""
+    from facedetect_contract import images as module
+
+    monkeypatch.setattr(module, "_MEASURED", OrderedDict())  # what earlier tests measured
+    measured: list[str] = []
+    measure = module._is_dark
+
+    def counted(picture: Any) -> bool:
+        measured.append(picture.format)
+        return measure(picture)
+
+    monkeypatch.setattr(module, "_is_dark", counted)
+    files = {name: (IMAGE_DIR / name).read_bytes() for name in ("dark.png", "portrait.png")}
+    served = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=files[request.url.params["file"]])
+    )
+    too_dark = load_contracts().profile.rejection("too-dark").code
+    with DownloadingImages(transport=served) as images:
+
+        def reason(file: str, i: int = 0) -> str | None:  # URLs that name no reason
+            return images.fetch(f"http://127.0.0.1:9/picture-{i}.png?file={file}").reason
+
+        assert [reason("dark.png", i) for i in range(3)] == [too_dark] * 3
+        assert len(measured) == 1
+        assert reason("portrait.png") is None
+        assert len(measured) == 2  # other bytes
+        monkeypatch.setattr(module, "DARK_LUMINANCE", 0.0)  # nothing is darker than black
+        assert reason("dark.png") is None
+        assert len(measured) == 3  # another threshold
