@@ -78,6 +78,12 @@ def load_scopes(root: Path) -> dict[str, Scope]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"{path}: {exc}") from None
+    preimport = data.get("preimport", [])
+    if not (isinstance(preimport, list) and all(isinstance(n, str) for n in preimport)):
+        raise UsageError(
+            f"{path}: field 'preimport' is not a list of module names (what each worker imports "
+            "once before it forks a run per mutant; leave it out for the worker's default)"
+        )
     scopes = {}
     for name, table in (data.get("modules") or {}).items():
         where = f"{path}: [modules.{name}]"
@@ -152,6 +158,7 @@ class WorkerProcess:
         ready = self._read()
         if ready.get("status") != "ready":
             raise RuntimeError(f"a mutation worker did not start: {ready}")
+        self.imported: list[str] = ready.get("imported", [])  # what it imported before forking
 
     def _read(self) -> dict[str, Any]:
         assert self.process.stdout is not None

@@ -24,6 +24,7 @@ import os
 import signal
 import sys
 import time
+import tomllib
 import traceback
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,21 @@ PYTEST_ARGS = [
     # assertion rewriting: only their own asserts lose the rewrite, the tests' keep it.
     "-W", "ignore::pytest.PytestAssertRewriteWarning",
 ]  # fmt: skip
+# What the worker imports once, unless mutation/scope.toml's ``preimport`` names the list.
 PREIMPORT = (
     "pytest", "_pytest.pytester", "hypothesis", "hypothesis.strategies", "httpx", "respx",
     "jsonschema", "referencing", "jsonschema_rs", "PIL.Image", "coverage",
 )  # fmt: skip
+SCOPE_FILE = "mutation/scope.toml"
+
+
+def preimport_of(copy: Path) -> tuple[str, ...]:
+    """The scope file's ``preimport`` (the driver checked it), else ``PREIMPORT``."""
+    try:
+        data = tomllib.loads((copy / SCOPE_FILE).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return PREIMPORT
+    return tuple(data.get("preimport", PREIMPORT))
 
 
 class _Killer:
@@ -195,14 +207,16 @@ def main(argv: list[str]) -> int:
     here = str(Path(__file__).resolve().parent)  # run as a script: keep mutation/ off the path
     sys.path[:] = [entry for entry in sys.path if entry != here]
     sys.path.insert(0, str(copy))
-    for name in PREIMPORT:
+    imported = []
+    for name in preimport_of(copy):
         with contextlib.suppress(ImportError):
             __import__(name)
+            imported.append(name)
     if any(name.startswith("facedetect_contract") for name in sys.modules):
         print(json.dumps({"status": "error", "detail": "the worker imported the project"}))
         return 1
     worker = Worker(copy)
-    print(json.dumps({"status": "ready", "pid": os.getpid()}), flush=True)
+    print(json.dumps({"status": "ready", "pid": os.getpid(), "imported": imported}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         if request["op"] == "coverage":

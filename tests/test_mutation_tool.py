@@ -12,12 +12,27 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mutation.operators import mutants_of
-from mutation.run import main
+if TYPE_CHECKING:
+    from mutation.operators import Mutant
+
+
+# The tool is imported when a test runs, not at collection: libcst's import is a third of a
+# second, which each xdist worker would otherwise pay whether or not it runs these tests.
+def mutants_of(root: Path, path: str) -> list[Mutant]:
+    from mutation.operators import mutants_of
+
+    return mutants_of(root, path)
+
+
+def main(argv: list[str]) -> int:
+    from mutation.run import main
+
+    return main(argv)
+
 
 TOY = '''\
 """A toy module."""
@@ -66,7 +81,10 @@ def test_largest() -> None:
 # mutant's run would otherwise load every installed plugin, Schemathesis' a second of it.
 TOY_INI = "[pytest]\naddopts = --disable-plugin-autoload\n"
 
+# The toy's tests need only pytest: its workers import nothing else before they fork.
 SCOPE = """\
+preimport = ["pytest"]
+
 [modules.toy]
 path = "toy.py"
 tests = ["test_toy.py"]
@@ -185,6 +203,30 @@ def test_a_listed_equivalent_is_left_out_of_the_score_and_a_stale_one_is_reporte
     assert results[mutant]["reason"] == "a toy's reason"
     assert report["equivalent"] == 1
     assert report["stale_equivalents"] == ["toy-0000000000"]
+
+
+def test_a_worker_imports_what_the_scope_file_names_before_it_forks(toy: Path) -> None:
+    from mutation.run import WorkerProcess
+
+    worker = WorkerProcess(toy)
+    try:
+        assert worker.imported == ["pytest"]
+    finally:
+        worker.close()
+    from mutation.worker import PREIMPORT, preimport_of
+
+    (toy / "mutation" / "scope.toml").write_text(SCOPE.replace('preimport = ["pytest"]\n', ""))
+    assert preimport_of(toy) == PREIMPORT  # left out: the libraries the suite's tests use
+
+
+def test_a_preimport_that_is_not_a_list_of_names_is_a_usage_error(
+    toy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = toy / "mutation" / "scope.toml"
+    path.write_text(SCOPE.replace('["pytest"]', '"pytest"'))
+    assert run_tool(toy, workers=1)[0] == 2
+    error = capsys.readouterr().err
+    assert str(path) in error and "field 'preimport' is not a list of module names" in error
 
 
 def test_an_equivalent_without_a_reason_is_a_usage_error_naming_the_file_and_field(
