@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from hypothesis import settings
 
 pytest_plugins = ["pytester"]
 
@@ -16,9 +19,13 @@ def pytest_configure(config):
 
 
 @pytest.fixture
-def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+def suite(pytester: pytest.Pytester) -> Iterator[pytest.Pytester]:
+    """A project with CONFTEST. Its runs are inline (a child interpreter is a second each): the
+    profile they load is Hypothesis' global default, so this session's is restored after."""
     pytester.makeconftest(CONFTEST)
-    return pytester
+    ours = settings.get_current_profile_name()
+    yield pytester
+    settings.load_profile(ours)
 
 
 def test_the_options_are_grouped_in_help(suite: pytest.Pytester) -> None:
@@ -46,11 +53,21 @@ def test_the_hypothesis_profile_follows_ci(
         f"""
         from hypothesis import settings
         def test_profile():
+            assert settings.get_current_profile_name() == "{profile}"
             assert settings.default.max_examples == 200
             assert settings.default.derandomize is {profile == "ci"}
         """
     )
-    suite.runpytest_subprocess().assert_outcomes(passed=1)
+    suite.runpytest().assert_outcomes(passed=1)
+
+
+def test_an_inline_run_leaves_this_sessions_profile_as_it_was(suite: pytest.Pytester) -> None:
+    """The ``suite`` fixture's promise, checked: a run loading another profile, then ours."""
+    ours = settings.get_current_profile_name()
+    suite.makepyfile("def test_nothing():\n    pass\n")
+    suite.runpytest("--hypothesis-profile", "debug").assert_outcomes(passed=1)
+    assert settings.get_current_profile_name() == "debug"  # what the fixture undoes
+    settings.load_profile(ours)
 
 
 def test_the_offline_client_reaches_the_fake_through_a_gateway_prefix(
@@ -64,9 +81,9 @@ def test_the_offline_client_reaches_the_fake_through_a_gateway_prefix(
         """
     )
     # Once per documented failure shape: the fake fixture is parametrized over both.
-    suite.runpytest_subprocess(
-        "--dashscope-base-url", "https://gw.example.com/qwen/api/v1"
-    ).assert_outcomes(passed=2)
+    suite.runpytest("--dashscope-base-url", "https://gw.example.com/qwen/api/v1").assert_outcomes(
+        passed=2
+    )
 
 
 def test_a_failing_property_shows_how_to_reproduce_it(
@@ -79,10 +96,10 @@ def test_a_failing_property_shows_how_to_reproduce_it(
         from facedetect_contract.strategies import valid_requests
         @given(valid_requests())
         def test_ratio(request):
-            assert request.body["parameters"]["ratio"] == "1:1"
+            assert request.body["parameters"]["ratio"] == "a ratio the contract does not list"
         """
     )
-    result = suite.runpytest_subprocess()
+    result = suite.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*@reproduce_failure*"])
 
@@ -123,13 +140,13 @@ def test_the_live_tests_alone_import_no_hypothesis_and_the_others_get_the_profil
     alone = pytester.runpytest_subprocess("test_live.py", *quiet)
     alone.assert_outcomes(passed=1)
     assert (pytester.path / "imported.txt").read_text() == "False"
-    # Both files collected; Hypothesis' plugin stays for its statistics.
-    both = pytester.runpytest_subprocess(*quiet, "--hypothesis-show-statistics", "-k", "not alone")
+    # Both files collected, a profile named: Hypothesis' plugin stays for its statistics, and
+    # the named profile wins (debug: dev's 200 examples, each printed).
+    both = pytester.runpytest_subprocess(
+        *quiet, "-s", "--hypothesis-profile", "debug", "--hypothesis-show-statistics", "-k",
+        "not alone",
+    )  # fmt: skip
     both.assert_outcomes(passed=2, deselected=1)
     assert (pytester.path / "imported.txt").read_text() == "True"
     both.stdout.fnmatch_lines(["*Hypothesis Statistics*", "*test_inherits*"])
-    named = pytester.runpytest_subprocess(
-        *quiet, "-s", "--hypothesis-profile", "debug", "test_props.py"
-    )
-    named.assert_outcomes(passed=2)
-    assert named.stdout.str().count("test_inherits(") >= 100  # debug: every example printed
+    assert both.stdout.str().count("test_inherits(") >= 100

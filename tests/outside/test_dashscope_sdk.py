@@ -39,9 +39,6 @@ from facedetect_contract.plugin import TEST_KEY
 from facedetect_contract.pointers import Pointer
 from facedetect_contract.server import ResponseHook, RunningServer, serve_in_thread
 
-pytest.importorskip("dashscope")
-from dashscope.client.base_api import BaseApi
-
 pytestmark = pytest.mark.outside
 
 CONTRACTS = load_contracts()
@@ -109,7 +106,10 @@ def exchanges(recorder: Recorder) -> list[Exchange]:
 
 
 def sdk_call(base_url: str, image_url: str, *, api_key: str = TEST_KEY, **parameters: Any) -> Any:
-    return BaseApi.call(
+    # Imported here, not at collection: the SDK's import is half a second, which every run that
+    # deselects this module (the fast tier, each xdist worker) would pay for nothing.
+    base_api = pytest.importorskip("dashscope.client.base_api")
+    return base_api.BaseApi.call(
         model=PROFILE.model,
         input={PROFILE.request.image_url.name: image_url},
         task_group=TASK_GROUP,
