@@ -74,6 +74,7 @@ def test_the_offline_section_checks_every_generated_case_of_both_kinds(
         assert offline["ours"][kind]["failing_cases"] == 0
         assert offline["ours"][kind]["cases_per_s"] > 0
     assert offline["validation"]["us_run_checks"] > 0
+    assert offline["validation"]["seconds_per_figure"] == 0.05  # --quick: a smoke run
     if "positive" in offline["schemathesis"]:  # the bench extra is installed
         assert offline["schemathesis"]["positive"]["cases"] == planned
         assert offline["ratio"] > 0

@@ -219,7 +219,7 @@ def test_a_gateway_prefix_moves_the_endpoint() -> None:
 
 def test_a_slow_client_does_not_block_others_and_is_cut_off_after_the_socket_timeout() -> None:
     with serve_in_thread(
-        api_keys=[STUB_KEY], images=PortraitImages(), socket_timeout=1.0
+        api_keys=[STUB_KEY], images=PortraitImages(), socket_timeout=0.5
     ) as server:
         host, port = server.server.server_address[:2]
         path = ("/api/v1" + ENDPOINT_PATH).encode()
@@ -231,8 +231,8 @@ def test_a_slow_client_does_not_block_others_and_is_cut_off_after_the_socket_tim
             started = time.monotonic()
             with make_client(server) as client:
                 assert isinstance(client.detect("http://127.0.0.1/x.png"), CheckPassed)
-            assert time.monotonic() - started < 0.9
-            assert half_headers.recv(1024) == b""  # closed, unanswered, after about 1 s
+            assert time.monotonic() - started < 0.45
+            assert half_headers.recv(1024) == b""  # closed, unanswered, after about 0.5 s
             assert half_body.recv(1024) == b""
             assert time.monotonic() - started < 4
 
@@ -313,7 +313,7 @@ def test_throttle_first_answers_429_until_the_client_has_retried_enough() -> Non
 
 def test_latency_delays_every_answer() -> None:
     """Every answer, a pass and a refusal alike, comes no sooner than the latency asked for."""
-    slow = serve_in_thread(api_keys=[STUB_KEY], images=PortraitImages(), latency_ms=150)
+    slow = serve_in_thread(api_keys=[STUB_KEY], images=PortraitImages(), latency_ms=100)
     with slow as server, make_client(server) as client:
         client.detect("http://127.0.0.1/x.png")  # warm the connection
         elapsed = []
@@ -321,7 +321,7 @@ def test_latency_delays_every_answer() -> None:
             started = time.monotonic()
             client.exchange(detect_body("http://127.0.0.1/x.png"), auth=auth)  # type: ignore[arg-type]
             elapsed.append(time.monotonic() - started)
-    assert all(seconds >= 0.15 for seconds in elapsed), elapsed
+    assert all(seconds >= 0.1 for seconds in elapsed), elapsed
 
 
 def test_a_response_hook_rewrites_every_answer_into_a_drifted_server() -> None:
