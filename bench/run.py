@@ -37,7 +37,8 @@ errored; not judged when some were not measured). Timings are noisy: each target
 one run, and counts as met only when it holds run after run (three consecutive runs).
 
 The last line of stdout is one JSON object holding every figure (``--json-only`` prints only it),
-with ``targets``, ``all_met`` and ``not_measured``, so CI can keep a history; the exit status is 1
+with ``targets``, ``verdict`` (the table's yes, no or not judged), ``all_met`` (true only for
+yes) and ``not_measured``, so CI can keep a history; the exit status is 1
 when a section crashed (its ``status: error`` says why). Only loopback traffic; every server
 started is stopped; every loop and child is bounded. The only key sent is the sentinel
 ``sk-bench-sentinel``: no real key is read or printed.
@@ -69,7 +70,7 @@ from bench.http import http_client_main, section_http
 from bench.live import section_live
 from bench.offline import profile_offline, section_offline
 from bench.suite import section_suite
-from bench.targets import all_met, errored, not_measured, table, targets
+from bench.targets import all_met, errored, not_measured, run_verdict, table, targets
 from bench.tiers import section_tiers
 
 OFFLINE_REPS, QUICK_OFFLINE_REPS = 5, 3  # section 1's repetitions; the median is judged
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         else _guarded(lambda: section_tiers(full=args.full))
     )
     report["targets"] = targets(report)
+    report["verdict"] = run_verdict(report)
     report["all_met"] = all_met(report)
     report["not_measured"] = not_measured(report["targets"])
     report["seconds"] = round(time.perf_counter() - started, 1)

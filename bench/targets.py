@@ -6,11 +6,12 @@ figure within its target is still not met). Offline and http are ratios (ours fa
 the target; offline the median of the repetitions), live the stricter wall / floor ratio of the
 whole pytest process (at most the target, and no planned request left answered 429), the suite
 its serial wall time (at most the target, exit 0, at least ``examples`` examples per property
-test), the tiers their wall times (at most the target, exit 0). ``all_met`` is the run's one
-answer: no when a measured target is not met or a section errored; the targets not measured are
-listed apart (``not_measured``). ``table`` renders the report, targets last, for people; the JSON
-line ``run.py`` prints after it is for machines. bench/README.md says why each target is what it
-is.
+test), the tiers their wall times (at most the target, exit 0). ``run_verdict`` is the run's one
+answer: "yes" only when every target was measured and met, "no" when a measured target is not
+met or a section errored, "not judged" when none missed but some were not measured (listed apart
+in ``not_measured``); ``all_met`` is true exactly when it is "yes". ``table`` renders the
+report, targets last, for people; the JSON line ``run.py`` prints after it is for machines.
+bench/README.md says why each target is what it is.
 """
 
 from __future__ import annotations
@@ -97,10 +98,18 @@ def not_measured(verdicts: dict[str, Any]) -> list[str]:
     return [name for name, judged in verdicts.items() if judged["met"] is None]
 
 
-def all_met(report: dict[str, Any]) -> bool:
-    """No measured target missed and no section errored (targets not measured do not count)."""
+def run_verdict(report: dict[str, Any]) -> str:
+    """ "yes" (every target measured and met), "no" (a measured target missed, or a section
+    errored) or "not judged" (none missed, some not measured)."""
     verdicts = report.get("targets") or targets(report)
-    return not errored(report) and all(judged["met"] is not False for judged in verdicts.values())
+    if errored(report) or any(judged["met"] is False for judged in verdicts.values()):
+        return "no"
+    return "not judged" if not_measured(verdicts) else "yes"
+
+
+def all_met(report: dict[str, Any]) -> bool:
+    """Every target measured and met, no section errored: a target not measured is not met."""
+    return run_verdict(report) == "yes"
 
 
 def table(report: dict[str, Any]) -> str:
@@ -196,10 +205,7 @@ def table(report: dict[str, Any]) -> str:
 
 
 def _summary_line(report: dict[str, Any], verdicts: dict[str, Any]) -> str:
-    met = report.get("all_met", all_met({**report, "targets": verdicts}))
-    # A target not measured is not met either: "yes" only when every target was measured.
-    verdict = "yes" if met and not not_measured(verdicts) else "no" if not met else "not judged"
-    line = f"all targets met: {verdict}"
+    line = f"all targets met: {run_verdict({**report, 'targets': verdicts})}"
     missed = [name for name, judged in verdicts.items() if judged["met"] is False]
     notes = [
         f"{label}: {', '.join(names)}"

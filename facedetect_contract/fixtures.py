@@ -11,13 +11,12 @@ import hashlib
 import json
 import os
 import tempfile
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from .contracts import Contracts, load_contracts
 from .interaction import Interaction, read_json_file
+from .memo import Memo
 from .pointers import shown
 from .redaction import Secret, redact_tree
 
@@ -47,25 +46,18 @@ class FixtureFileError(ValueError):
 
 # (digest of a file's bytes, id of the validator) -> that validator, for contents it passed. The
 # validator is kept, so its id cannot be reused by another while the entry lives.
-_PASSED: OrderedDict[tuple[bytes, int], object] = OrderedDict()
-_PASSED_AT_MOST = 1024
-_PASSED_LOCK = threading.Lock()
+_PASSED: Memo[tuple[bytes, int], object] = Memo(1024)
 
 
 def _schema_errors(validator: Any, raw: bytes, data: Any) -> list[Any]:
     """The validator's errors on ``data`` (parsed from ``raw``), by path; none for bytes it
     passed before."""
     key = (hashlib.sha256(raw).digest(), id(validator))
-    with _PASSED_LOCK:
-        if _PASSED.get(key) is validator:
-            _PASSED.move_to_end(key)
-            return []
+    if _PASSED.get(key) is validator:
+        return []
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
     if not errors:
-        with _PASSED_LOCK:
-            _PASSED[key] = validator
-            while len(_PASSED) > _PASSED_AT_MOST:
-                _PASSED.popitem(last=False)
+        _PASSED.put(key, validator)
     return errors
 
 

@@ -15,7 +15,6 @@ import io
 import ipaddress
 import logging
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -26,6 +25,7 @@ from PIL import ImageStat, UnidentifiedImageError
 from . import __version__, geometry
 from .contracts import Contracts, load_contracts
 from .fake import Image, ImageUnavailable, named_reason
+from .memo import Memo
 from .transport import ssl_context
 
 __all__ = [
@@ -43,9 +43,8 @@ DARK_LUMINANCE = 20.0  # mean 0..255 luminance below which the stub calls a pict
 # on a reduced draft where the format allows it (JPEG), and otherwise not measured at all.
 MAX_DECODED_PIXELS = 4_000_000
 _DECODERS = threading.BoundedSemaphore(2)  # images decoded at once, whatever the client count
-_MEASURED_AT_MOST = 256  # brightness verdicts kept, the least recently used dropped first
-_MEASURED: OrderedDict[tuple[bytes, float, int], bool] = OrderedDict()
-_MEASURED_LOCK = threading.Lock()
+# (digest of the bytes, threshold, pixel limit) -> dark: the brightness verdicts kept.
+_MEASURED: Memo[tuple[bytes, float, int], bool] = Memo(256)
 
 logger = logging.getLogger(__name__)
 
@@ -197,15 +196,10 @@ class DownloadingImages:
 def _is_dark_once(data: bytes, picture: PILImage.Image) -> bool:
     """``_is_dark(picture)``, measured once per content (and per threshold and limit in force)."""
     key = (hashlib.sha256(data).digest(), DARK_LUMINANCE, MAX_DECODED_PIXELS)
-    with _MEASURED_LOCK:
-        if key in _MEASURED:
-            _MEASURED.move_to_end(key)
-            return _MEASURED[key]
-    dark = _is_dark(picture)
-    with _MEASURED_LOCK:
-        _MEASURED[key] = dark
-        while len(_MEASURED) > _MEASURED_AT_MOST:
-            _MEASURED.popitem(last=False)
+    dark = _MEASURED.get(key)
+    if dark is None:
+        dark = _is_dark(picture)
+        _MEASURED.put(key, dark)
     return dark
 
 

@@ -58,6 +58,9 @@ __all__ = ["REPORT_SUFFIXES", "LiveRun", "LiveSettings", "Verdict", "planned_nam
 WORKERS = 8
 REPORT_SUFFIXES = (".json", ".md", ".html")
 _GRACE = 2.0  # seconds past the run deadline to let threads in flight see it
+# A socket's timeout may end a millisecond early: a request failing this close to the run's
+# deadline was cut off by it.
+_DEADLINE_SLACK = 0.05
 
 
 @dataclass(frozen=True)
@@ -523,7 +526,7 @@ class LiveRun:
             with deadline(max(0.0, stop_at - self._clock())):
                 final = planned.request.send(self.client, name=f"live-{planned.name}")
         except (EndpointUnreachable, EndpointBroken) as error:
-            if self._clock() >= stop_at:  # cut off by the run's deadline, not by the endpoint
+            if self._clock() >= stop_at - _DEADLINE_SLACK:  # cut off by the run's deadline
                 return self._error_of_the_run(planned, "timed-out", self._timed_out, flight)
             status = "unreachable" if isinstance(error, EndpointUnreachable) else "broken"
             return self._error_of_the_run(

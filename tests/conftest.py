@@ -37,6 +37,14 @@ def _checkout_plugins() -> str:
 # run). The entry point itself is the consumer tests' subject (tests/consumer), in a fresh venv.
 CHILD_PYTEST_ADDOPTS = _checkout_plugins()
 
+# Hypothesis keeps a cache (its unicode charmap) in its storage directory, ``.hypothesis`` of the
+# current one unless this variable names another. A child run in a fresh folder (pytester, a
+# user's project) would build it again: 1.3 s of each run that draws text. Set for the session,
+# so this process and every child it starts share the checkout's (a value already set is kept).
+os.environ.setdefault(
+    "HYPOTHESIS_STORAGE_DIRECTORY", str(Path(__file__).resolve().parents[1] / ".hypothesis")
+)
+
 
 def default_sigint() -> None:
     """``preexec_fn`` of a child a test stops with SIGINT: the default action restored (Python

@@ -55,13 +55,17 @@ def figures(quick_run: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 def test_the_last_line_is_one_json_object_with_every_section_and_target(
     figures: dict[str, Any],
 ) -> None:
-    assert {*SECTIONS, "targets", "machine", "quick", "all_met", "not_measured"} <= figures.keys()
+    assert {*SECTIONS, "targets", "machine", "quick", "all_met", "verdict", "not_measured"} <= (
+        figures.keys()
+    )
     assert set(figures["targets"]) == TARGET_NAMES
     assert all(
         {"value", "target", "met", "unit"} <= verdict.keys()
         for verdict in figures["targets"].values()
     )
-    assert isinstance(figures["all_met"], bool)
+    # --quick measures one target of seven: never all met, whatever that one did.
+    assert figures["verdict"] in ("no", "not judged")
+    assert figures["all_met"] is False
 
 
 def test_the_offline_section_checks_every_generated_case_of_both_kinds(
@@ -190,14 +194,16 @@ def test_a_section_not_run_leaves_its_targets_not_measured(bench: ModuleType) ->
     verdicts = bench.targets.targets(report)
     assert all(verdict["met"] is None for verdict in verdicts.values())
     assert bench.targets.not_measured(verdicts) == list(verdicts)
-    # Nothing measured missed its target: yes, with every target listed as not measured.
-    assert bench.targets.all_met({**report, "targets": verdicts}) is True
+    # Nothing measured missed its target, and still no: a target not measured is not met.
+    assert bench.targets.run_verdict({**report, "targets": verdicts}) == "not judged"
+    assert bench.targets.all_met({**report, "targets": verdicts}) is False
     full_off = _report(tiers={**_report()["tiers"], "full": {"status": "skipped"}})
     verdicts = bench.targets.targets(full_off)
     assert verdicts["full_suite_seconds"]["met"] is None
     assert bench.targets.not_measured(verdicts) == ["full_suite_seconds"]
-    assert bench.targets.all_met({**full_off, "targets": verdicts}) is True
-    # ... but the table never says "yes" for a target it did not measure.
+    assert bench.targets.run_verdict({**full_off, "targets": verdicts}) == "not judged"
+    assert bench.targets.all_met({**full_off, "targets": verdicts}) is False
+    # ... and the table never says "yes" for a target it did not measure.
     last = bench.targets.table({**full_off, "targets": verdicts}).splitlines()[-1]
     assert last == "all targets met: not judged (not measured: full_suite_seconds)"
 
@@ -242,6 +248,7 @@ def test_all_met_is_no_when_a_section_errored_or_a_target_missed(bench: ModuleTy
     verdicts = bench.targets.targets(errored)
     assert all(verdict["met"] is not False for verdict in verdicts.values())
     assert bench.targets.all_met({**errored, "targets": verdicts}) is False
+    assert bench.targets.run_verdict({**errored, "targets": verdicts}) == "no"
     missed = _report(offline={"ratio": 3.0})
     report = {**missed, "targets": bench.targets.targets(missed)}
     report["all_met"] = bench.targets.all_met(report)
@@ -270,11 +277,25 @@ def test_the_repetitions_spread_is_min_median_and_max(bench: ModuleType) -> None
     )
 
 
-def test_the_fast_tier_runs_dev_py_s_marker_expression(bench: ModuleType) -> None:
+def dev_py() -> ModuleType:
     dev = importlib.util.spec_from_file_location("facedetect_dev", ROOT / "dev.py")
     assert dev is not None and dev.loader is not None
     module = importlib.util.module_from_spec(dev)
     dev.loader.exec_module(module)
+    return module
+
+
+def test_dev_py_bench_installs_whatever_the_tests_it_times_need() -> None:
+    """A fresh clone's first ``dev.py bench`` timed tiers whose tests could not import libcst:
+    the bench's extras must hold the test commands'."""
+    commands = dev_py().COMMANDS
+    bench_extras = set(commands["bench"][0])
+    assert set(commands["test"][0]) <= bench_extras
+    assert set(commands["fast"][0]) <= bench_extras
+
+
+def test_the_fast_tier_runs_dev_py_s_marker_expression(bench: ModuleType) -> None:
+    module = dev_py()
     command = bench.tiers.fast_tier_command(f"not ({bench.tiers.slow_markers()})")
     assert command[command.index("pytest") + 1 :][:2] == ["-m", f"not ({module.SLOW})"]
     assert {"-q", "no:cacheprovider"} <= set(command)

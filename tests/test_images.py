@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections import OrderedDict
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ from facedetect_contract.fake import FaceDetectFake, FakeRequest, Image, ImageUn
 from facedetect_contract.fixtures import IMAGE_DIR
 from facedetect_contract.images import DownloadingImages, is_loopback_host, place_face
 from facedetect_contract.interaction import Interaction, RecordedRequest, RecordedResponse
+from facedetect_contract.memo import Memo
 from facedetect_contract.plugin import TEST_KEY as STUB_KEY
 from facedetect_contract.server import RunningServer, serve_in_thread
 from tests.test_server import detect_body, make_client, outcome  # the same helpers
@@ -242,7 +242,7 @@ def test_a_pictures_brightness_is_measured_once_per_content_and_threshold(
     decoding them again; other bytes, or another threshold, are measured."""
     from facedetect_contract import images as module
 
-    monkeypatch.setattr(module, "_MEASURED", OrderedDict())  # what earlier tests measured
+    monkeypatch.setattr(module, "_MEASURED", Memo(8))  # not what earlier tests measured
     measured: list[str] = []
     measure = module._is_dark
 
