@@ -46,6 +46,9 @@ from facedetect_contract.strategies import (
 
 from .common import SENTINEL_KEY, UNROUTABLE_BASE, Tally, ratio, run_given, spread
 
+# Seconds each validation figure is timed for; --quick, a smoke run, times each for less.
+VALIDATION_BUDGET, QUICK_VALIDATION_BUDGET = 0.3, 0.05
+
 # --- this suite, offline ---------------------------------------------------------------------
 
 
@@ -83,7 +86,7 @@ def offline_exchange(fake: FaceDetectFake, contracts: Contracts) -> InProcessExc
 
 
 def validation_cost(
-    interactions: list[Interaction], contracts: Contracts, budget: float = 0.3
+    interactions: list[Interaction], contracts: Contracts, budget: float = VALIDATION_BUDGET
 ) -> dict[str, Any]:
     """Microseconds to judge one recorded response: every check, and the schema alone, by the
     reference (jsonschema, collecting errors) and by ``Contracts.is_valid`` (the fast path);
@@ -109,7 +112,9 @@ def validation_cost(
     }
 
 
-def _us_per_item(function: Callable[[Any], Any], items: list[Any], budget: float = 0.3) -> float:
+def _us_per_item(
+    function: Callable[[Any], Any], items: list[Any], budget: float = VALIDATION_BUDGET
+) -> float:
     """Mean microseconds of ``function`` over ``items``, repeated for about ``budget`` seconds."""
     if not items:
         return 0.0
@@ -202,7 +207,9 @@ def schemathesis_checks() -> list[str]:
     return [check.__name__ for check in ST_CHECKS.get_all()]
 
 
-def section_offline(cases: int, repetitions: int, validation_budget: float = 0.3) -> dict[str, Any]:
+def section_offline(
+    cases: int, repetitions: int, validation_budget: float = VALIDATION_BUDGET
+) -> dict[str, Any]:
     """``repetitions`` rounds of both sides, round ``i`` with seed ``i`` on both; each round's
     ratio (theirs / ours in seconds, both kinds together) is kept, the median is judged. The
     cost of validation is timed for ``validation_budget`` seconds a figure."""

@@ -139,7 +139,10 @@ class CheckFailed:
 
 
 class FaceDetectError(Exception):
-    """Base of everything the client raises."""
+    """Base of everything the client raises. ``timed_out``: a transport fault that was a
+    deadline or timeout running out (not a refusal, not a broken answer)."""
+
+    timed_out = False
 
 
 class EndpointUnreachable(FaceDetectError):
@@ -506,7 +509,9 @@ class FaceDetectClient:
                 prefix = (
                     "endpoint unreachable" if error is EndpointUnreachable else "endpoint broken"
                 )
-                return error(f"{prefix}: {says} ({type(exc).__name__} {where})")
+                fault = error(f"{prefix}: {says} ({type(exc).__name__} {where})")
+                fault.timed_out = isinstance(exc, httpx.TimeoutException)
+                return fault
         return EndpointBroken(
             f"endpoint broken: the exchange failed ({type(exc).__name__} {where})"
         )

@@ -57,8 +57,10 @@ __all__ = ["REPORT_SUFFIXES", "LiveRun", "LiveSettings", "Verdict", "planned_nam
 
 WORKERS = 8
 REPORT_SUFFIXES = (".json", ".md", ".html")
-_GRACE = 2.0  # seconds past the run deadline to let threads in flight see it
-# A socket's timeout may end a millisecond early: a request failing this close to the run's
+# Seconds past the run deadline for the threads to see it: the transport ends every socket
+# operation at the deadline, so this covers what it does not bound (a pacing or retry wait).
+_GRACE = 2.0
+# A socket's timeout may end a millisecond early: a request timing out this close to the run's
 # deadline was cut off by it.
 _DEADLINE_SLACK = 0.05
 
@@ -155,7 +157,10 @@ class _InFlight:
 
 
 class LiveRun:
-    """The requests of one live session, their verdicts, the budget and what was recorded."""
+    """The requests of one live session, their verdicts, the budget and what was recorded.
+
+    ``clock`` must count as ``time.monotonic`` does: the run's deadline, taken on it, bounds the
+    transport's, which counts on ``time.monotonic``."""
 
     def __init__(
         self,
@@ -526,7 +531,7 @@ class LiveRun:
             with deadline(max(0.0, stop_at - self._clock())):
                 final = planned.request.send(self.client, name=f"live-{planned.name}")
         except (EndpointUnreachable, EndpointBroken) as error:
-            if self._clock() >= stop_at - _DEADLINE_SLACK:  # cut off by the run's deadline
+            if error.timed_out and self._clock() >= stop_at - _DEADLINE_SLACK:  # the run's
                 return self._error_of_the_run(planned, "timed-out", self._timed_out, flight)
             status = "unreachable" if isinstance(error, EndpointUnreachable) else "broken"
             return self._error_of_the_run(

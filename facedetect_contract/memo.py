@@ -46,4 +46,5 @@ class Memo(Generic[K, V]):
             self._entries.clear()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        with self._lock:  # put adds before it drops: unlocked, a reader could see size + 1
+            return len(self._entries)

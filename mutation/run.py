@@ -45,8 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mutation.operators import Mutant, mutants_of
+from mutation.worker import SCOPE_FILE
 
-SCOPE_FILE = "mutation/scope.toml"
 EQUIVALENTS_DIR = "mutation/equivalents"  # one file per module: MODULE.toml
 CACHE_DIR = ".mutation-cache"  # one file per module: runs of two modules never clash
 WORKER = Path(__file__).resolve().with_name("worker.py")

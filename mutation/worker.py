@@ -2,7 +2,9 @@
 
     python mutation/worker.py COPY     # JSON lines on stdin, one JSON answer per line on stdout
 
-The worker imports the third-party libraries the tests use once; for each request it writes
+The worker imports the third-party libraries the tests use once (``PREIMPORT``, or the list
+``preimport`` of mutation/scope.toml; its ready line names what it imported); for each request it
+writes
 the mutated module into its copy, forks, and the child runs pytest in-process (so a mutant
 costs the tests' own time, not an interpreter's start). The child imports the project afresh
 from the copy, so it sees the mutant and nothing of the worker's state. Requests:

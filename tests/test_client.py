@@ -953,6 +953,7 @@ def test_each_transport_fault_is_typed_and_says_what_and_where(
     ):
         client.detect("https://example.com/p.png")
     assert type(raised.value) is error
+    assert raised.value.timed_out is issubclass(failure, httpx.TimeoutException)
     prefix = "endpoint unreachable" if error is EndpointUnreachable else "endpoint broken"
     assert str(raised.value) == f"{prefix}: {says} ({failure.__name__} on POST {ENDPOINT})"
     assert_hidden(key, str(raised.value), repr(raised.value))

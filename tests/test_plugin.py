@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -18,14 +19,24 @@ def pytest_configure(config):
 """
 
 
+@contextlib.contextmanager
+def sessions_profile_kept() -> Iterator[None]:
+    """Inside, inline pytest runs may load other Hypothesis profiles (a profile is Hypothesis'
+    global default); after, this session's is loaded again."""
+    ours = settings.get_current_profile_name()
+    try:
+        yield
+    finally:
+        settings.load_profile(ours)
+
+
 @pytest.fixture
 def suite(pytester: pytest.Pytester) -> Iterator[pytest.Pytester]:
-    """A project with CONFTEST. Its runs are inline (a child interpreter is a second each): the
-    profile they load is Hypothesis' global default, so this session's is restored after."""
+    """A project with CONFTEST. Its runs are inline (a child interpreter is a second each), with
+    this session's profile kept."""
     pytester.makeconftest(CONFTEST)
-    ours = settings.get_current_profile_name()
-    yield pytester
-    settings.load_profile(ours)
+    with sessions_profile_kept():
+        yield pytester
 
 
 def test_the_options_are_grouped_in_help(suite: pytest.Pytester) -> None:
@@ -61,13 +72,16 @@ def test_the_hypothesis_profile_follows_ci(
     suite.runpytest().assert_outcomes(passed=1)
 
 
-def test_an_inline_run_leaves_this_sessions_profile_as_it_was(suite: pytest.Pytester) -> None:
-    """The ``suite`` fixture's promise, checked: a run loading another profile, then ours."""
+def test_an_inline_run_leaves_this_sessions_profile_as_it_was(pytester: pytest.Pytester) -> None:
+    """What the ``suite`` fixture keeps: an inline run loads another profile, ours comes back."""
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile("def test_nothing():\n    pass\n")
     ours = settings.get_current_profile_name()
-    suite.makepyfile("def test_nothing():\n    pass\n")
-    suite.runpytest("--hypothesis-profile", "debug").assert_outcomes(passed=1)
-    assert settings.get_current_profile_name() == "debug"  # what the fixture undoes
-    settings.load_profile(ours)
+    assert ours in ("dev", "ci")
+    with sessions_profile_kept():
+        pytester.runpytest("--hypothesis-profile", "debug").assert_outcomes(passed=1)
+        assert settings.get_current_profile_name() == "debug"
+    assert settings.get_current_profile_name() == ours
 
 
 def test_the_offline_client_reaches_the_fake_through_a_gateway_prefix(
@@ -140,13 +154,15 @@ def test_the_live_tests_alone_import_no_hypothesis_and_the_others_get_the_profil
     alone = pytester.runpytest_subprocess("test_live.py", *quiet)
     alone.assert_outcomes(passed=1)
     assert (pytester.path / "imported.txt").read_text() == "False"
-    # Both files collected, a profile named: Hypothesis' plugin stays for its statistics, and
-    # the named profile wins (debug: dev's 200 examples, each printed).
-    both = pytester.runpytest_subprocess(
-        *quiet, "-s", "--hypothesis-profile", "debug", "--hypothesis-show-statistics", "-k",
-        "not alone",
-    )  # fmt: skip
+    # Both files collected, no profile named: the profile is loaded before test_props imports
+    # Hypothesis, and Hypothesis' plugin stays for its statistics.
+    both = pytester.runpytest_subprocess(*quiet, "--hypothesis-show-statistics", "-k", "not alone")
     both.assert_outcomes(passed=2, deselected=1)
     assert (pytester.path / "imported.txt").read_text() == "True"
     both.stdout.fnmatch_lines(["*Hypothesis Statistics*", "*test_inherits*"])
-    assert both.stdout.str().count("test_inherits(") >= 100
+    # A named profile wins (debug: dev's 200 examples, each printed); inline, Hypothesis being
+    # imported already here, so this session's profile is kept.
+    with sessions_profile_kept():
+        named = pytester.runpytest(*quiet, "-s", "--hypothesis-profile", "debug", "test_props.py")
+    named.assert_outcomes(passed=2)
+    assert named.stdout.str().count("test_inherits(") >= 100

@@ -72,9 +72,10 @@ def test_a_deadline_ends_a_request_whose_bytes_each_come_within_the_read_timeout
 
 
 def test_without_a_deadline_the_same_drip_is_read_to_the_end() -> None:
-    with dripping_server(size=3, every=0.1) as url, client(read_timeout=2.0) as http:
+    """Longer than the 0.5 s deadline above, each byte within the read timeout: read whole."""
+    with dripping_server(size=6, every=0.1) as url, client(read_timeout=2.0) as http:
         response = http.get(url)
-    assert (response.status_code, response.content) == (200, b"xxx")
+    assert (response.status_code, response.content) == (200, b"x" * 6)
 
 
 @pytest.mark.parametrize(("outer", "inner"), [(0.3, 30.0), (30.0, 0.3)], ids=["outer", "inner"])

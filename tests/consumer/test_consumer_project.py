@@ -56,6 +56,7 @@ _SCRUBBED = (
     "PYTEST_XDIST_WORKER",
     "PYTEST_CURRENT_TEST",
     "HYPOTHESIS_PROFILE",
+    "HYPOTHESIS_STORAGE_DIRECTORY",  # tests/conftest.py shares the checkout's; a user has their own
     "DASHSCOPE_API_KEY",
     "DASHSCOPE_HTTP_BASE_URL",
     "VIRTUAL_ENV",
