@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import SchemaError, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from .ecma import EcmaValidator
+from .memo import Memo
 from .pointers import Pointer, shown
 from .profile import CONTRACT_DIR, PROFILE_FILE, EndpointProfile, parse_profile
 from .questions import OpenQuestion, parse_questions
@@ -126,6 +127,8 @@ class Contracts:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        # (schema, digest of the bytes) of content that passed: see schema_errors.
+        self._passed: Memo[tuple[str, bytes], bool] = Memo(1024)
         self.schemas: dict[str, dict[str, Any]] = {}
         resources = []
         for name, filename in SCHEMA_FILES.items():
@@ -169,9 +172,7 @@ class Contracts:
     def _read_checked(self, filename: str, schema_name: str) -> Any:
         """A data file of the directory, validated against its schema (the first error named)."""
         data = _read_json(self.directory / filename)
-        problems = sorted(
-            self.validators[schema_name].iter_errors(data), key=lambda e: list(e.absolute_path)
-        )
+        problems = self.schema_errors(schema_name, data)
         if problems:
             first = problems[0]
             where = shown(first.absolute_path)
@@ -250,6 +251,23 @@ class Contracts:
     def validator(self, name: str) -> Draft202012Validator:
         """The validator of the schema with short name ``name`` (see ``SCHEMA_FILES``)."""
         return self.validators[name]
+
+    def schema_errors(
+        self, name: str, instance: Any, *, content: bytes | None = None
+    ) -> list[ValidationError]:
+        """jsonschema's errors of ``instance`` against schema ``name``, in the order of their
+        place in it. ``content``: the bytes ``instance`` was read from; bytes that passed this
+        schema before are not validated again (each live run reads every fixture file). An
+        error is never remembered."""
+        key = None if content is None else (name, hashlib.sha256(content).digest())
+        if key is not None and self._passed.get(key):
+            return []
+        errors = sorted(
+            self.validators[name].iter_errors(instance), key=lambda e: list(e.absolute_path)
+        )
+        if key is not None and not errors:
+            self._passed.put(key, True)
+        return errors
 
     def is_valid(self, name: str, instance: Any) -> bool:
         """Whether ``instance`` conforms to schema ``name``: jsonschema's verdict, sooner.

@@ -1,13 +1,13 @@
 """Fixture files: interactions stored under ``fixtures/face-detect/``, read and written safely.
 
 Reading validates each file against ``interaction.schema.json`` and names the file and field on
-error; bytes that already passed the same validator are not validated again (each live run reads
-the whole folder). Writing is atomic (temp file + rename) and redacts every key-like string first.
+error (``Contracts.schema_errors``: bytes that passed before are not validated again, as each
+live run reads the whole folder). Writing is atomic (temp file + rename) and redacts every
+key-like string first.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -16,7 +16,6 @@ from typing import Any
 
 from .contracts import Contracts, load_contracts
 from .interaction import Interaction, read_json_file
-from .memo import Memo
 from .pointers import shown
 from .redaction import Secret, redact_tree
 
@@ -44,23 +43,6 @@ class FixtureFileError(ValueError):
     """A fixture file is unreadable or does not match the interaction schema."""
 
 
-# (digest of a file's bytes, id of the validator) -> that validator, for contents it passed. The
-# validator is kept, so its id cannot be reused by another while the entry lives.
-_PASSED: Memo[tuple[bytes, int], object] = Memo(1024)
-
-
-def _schema_errors(validator: Any, raw: bytes, data: Any) -> list[Any]:
-    """The validator's errors on ``data`` (parsed from ``raw``), by path; none for bytes it
-    passed before."""
-    key = (hashlib.sha256(raw).digest(), id(validator))
-    if _PASSED.get(key) is validator:
-        return []
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
-    if not errors:
-        _PASSED.put(key, validator)
-    return errors
-
-
 def load_fixture(path: Path, contracts: Contracts | None = None) -> Interaction:
     """One fixture file as an ``Interaction``; ``FixtureFileError`` names the file and field."""
     contracts = contracts or load_contracts()
@@ -76,7 +58,7 @@ def load_fixture(path: Path, contracts: Contracts | None = None) -> Interaction:
             f"{path}: cannot read it ({exc.strerror}); check its permissions"
         ) from None
     data = read_json_file(path, raw, FixtureFileError)
-    errors = _schema_errors(contracts.validator("interaction"), raw, data)
+    errors = contracts.schema_errors("interaction", data, content=raw)
     if errors:
         first = errors[0]
         where = shown(first.absolute_path)

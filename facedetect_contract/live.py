@@ -354,14 +354,14 @@ class LiveRun:
         for planned in pending:
             if planned.name not in results:
                 results[planned.name] = self._error_of_the_run(
-                    planned, "timed-out", self._timed_out
+                    planned, "timed-out", self._deadline_reason
                 )
         self._store(pending, results)
         self.run_findings = tuple(self._run_checks())
         self.finished = datetime.now(UTC)
 
     @property
-    def _timed_out(self) -> str:
+    def _deadline_reason(self) -> str:
         return (
             f"no answer before the run's deadline ({self.settings.deadline:g} s, "
             f"--live-deadline); an error of the run, not drift"
@@ -532,7 +532,7 @@ class LiveRun:
                 final = planned.request.send(self.client, name=f"live-{planned.name}")
         except (EndpointUnreachable, EndpointBroken) as error:
             if error.timed_out and self._clock() >= stop_at - _DEADLINE_SLACK:  # the run's
-                return self._error_of_the_run(planned, "timed-out", self._timed_out, flight)
+                return self._error_of_the_run(planned, "timed-out", self._deadline_reason, flight)
             status = "unreachable" if isinstance(error, EndpointUnreachable) else "broken"
             return self._error_of_the_run(
                 planned, status, f"{error} (an error of the run, not drift)", flight

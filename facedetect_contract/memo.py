@@ -41,10 +41,6 @@ class Memo(Generic[K, V]):
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
     def __len__(self) -> int:
         with self._lock:  # put adds before it drops: unlocked, a reader could see size + 1
             return len(self._entries)

@@ -20,13 +20,13 @@ from facedetect_contract.plugin import TEST_KEY
 from facedetect_contract.server import RunningServer
 
 STUB_KEY = OFFLINE_KEY = TEST_KEY  # the one key the fake and the stub accept in tests
+ROOT = Path(__file__).resolve().parents[1]  # the checkout
 
 
 def _checkout_plugins() -> str:
     """The plugin options of the checkout's addopts (pyproject.toml), from
     ``--disable-plugin-autoload`` on: read, not copied, so the two cannot drift apart."""
-    root = Path(__file__).resolve().parents[1]
-    addopts = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+    addopts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
         "pytest"
     ]["ini_options"]["addopts"]
     return shlex.join(addopts[addopts.index("--disable-plugin-autoload") :])
@@ -41,9 +41,7 @@ CHILD_PYTEST_ADDOPTS = _checkout_plugins()
 # current one unless this variable names another. A child run in a fresh folder (pytester, a
 # user's project) would build it again: 1.3 s of each run that draws text. Set for the session,
 # so this process and every child it starts share the checkout's (a value already set is kept).
-os.environ.setdefault(
-    "HYPOTHESIS_STORAGE_DIRECTORY", str(Path(__file__).resolve().parents[1] / ".hypothesis")
-)
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(ROOT / ".hypothesis"))
 
 
 def default_sigint() -> None:

@@ -125,3 +125,37 @@ def test_a_missing_contract_file_says_how_to_restore_it(tmp_path: Path) -> None:
     (directory / "error.schema.json").unlink()
     with pytest.raises(ContractFileError, match="git checkout"):
         Contracts(directory)
+
+
+class CountingValidator:
+    """Wraps a schema's validator and counts its runs."""
+
+    def __init__(self, real: Draft202012Validator) -> None:
+        self.real, self.runs = real, 0
+
+    def iter_errors(self, instance: object) -> object:
+        self.runs += 1
+        return self.real.iter_errors(instance)
+
+
+def test_bytes_that_passed_a_schema_are_not_validated_again_and_errors_always_are() -> None:
+    good = FIXTURE_DIR.joinpath("documented-pass-1-1.json").read_bytes()
+    bad = json.dumps({**json.loads(good), "name": 7}).encode()
+    contracts, other = Contracts(CONTRACT_DIR), Contracts(CONTRACT_DIR)
+    counted = contracts.validators["interaction"] = CountingValidator(  # type: ignore[assignment]
+        contracts.validators["interaction"]
+    )
+    for _ in range(2):
+        assert contracts.schema_errors("interaction", json.loads(good), content=good) == []
+    assert counted.runs == 1
+    assert contracts.schema_errors("interaction", json.loads(good)) == []  # no bytes: validated
+    assert counted.runs == 2
+    for _ in range(2):  # an error is never remembered
+        errors = contracts.schema_errors("interaction", json.loads(bad), content=bad)
+        assert [list(e.absolute_path) for e in errors] == [["name"]]
+    assert counted.runs == 4
+    counted_other = other.validators["interaction"] = CountingValidator(  # type: ignore[assignment]
+        other.validators["interaction"]
+    )
+    assert other.schema_errors("interaction", json.loads(good), content=good) == []
+    assert counted_other.runs == 1  # each Contracts remembers what passed its own schemas

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from facedetect_contract.checks import run_checks
 from facedetect_contract.contracts import Contracts
-from facedetect_contract.fixtures import FIXTURE_DIR, FixtureFileError, _schema_errors, load_fixture
+from facedetect_contract.fixtures import FIXTURE_DIR, FixtureFileError, load_fixture
 from facedetect_contract.violations import Severity
 
 FIXTURE_FILES = sorted(FIXTURE_DIR.glob("*.json"))
@@ -60,38 +59,6 @@ def test_a_broken_fixture_is_named_with_the_field_and_the_fix(
     path.write_text(json.dumps(data))
     with pytest.raises(FixtureFileError, match=expected):
         load_fixture(path)
-
-
-@dataclass
-class Error:
-    message: str
-    path: tuple[str, ...] = ()
-
-
-class CountingValidator:
-    """A stand-in validator: counts its runs, finds one error in a body without ``name``."""
-
-    def __init__(self) -> None:
-        self.runs = 0
-
-    def iter_errors(self, data: dict[str, object]) -> list[Error]:
-        self.runs += 1
-        return [] if "name" in data else [Error("'name' is a required property")]
-
-
-def test_bytes_that_passed_a_validator_are_not_validated_by_it_again() -> None:
-    good, bad = b'{"name": "a"}', b'{"other": 1}'
-    first, second = CountingValidator(), CountingValidator()
-    assert _schema_errors(first, good, json.loads(good)) == []
-    assert _schema_errors(first, good, json.loads(good)) == []
-    assert first.runs == 1
-    assert _schema_errors(second, good, json.loads(good)) == []  # another validator: run
-    assert second.runs == 1
-    for _ in range(2):  # errors are never remembered: bad bytes are validated each time
-        assert _schema_errors(first, bad, json.loads(bad)) == [
-            Error("'name' is a required property")
-        ]
-    assert first.runs == 3
 
 
 def test_a_fixture_edited_after_it_was_read_is_validated_again(tmp_path: Path) -> None:

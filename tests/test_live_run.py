@@ -306,3 +306,36 @@ def test_a_paced_run_over_http_counts_each_request_from_when_it_left(
     assert {v.status for v in run.verdicts.values()} == {"judged"}
     assert len(run.verdicts) == 3
     assert set(told) == {0, 1, 2}  # each of the three attempts, once or more (one per write)
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "says"),
+    [
+        (httpx.ReadTimeout, "timed-out", "no answer before the run's deadline (1 s"),
+        (httpx.ConnectError, "unreachable", "endpoint unreachable: the connection was refused"),
+    ],
+    ids=["timeout", "refusal"],
+)
+def test_a_failure_past_the_runs_deadline_is_its_deadline_only_when_it_timed_out(
+    tmp_path: Path, failure: type[Exception], status: str, says: str
+) -> None:
+    """Both fail once the run's deadline has passed: a timeout was the deadline cutting the
+    request off; a refusal keeps its own cause."""
+    now = [0.0]
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        now[0] = 5.0  # the attempt ends past the run's deadline
+        raise failure("boom", request=request)
+
+    run = LiveRun(
+        LiveSettings(qps=0, examples=0, record_dir=tmp_path, deadline=1.0),
+        load_cases(DEFAULT_CASES_FILE),
+        environ={"DASHSCOPE_API_KEY": KEY},
+        transport=httpx.MockTransport(fail),
+        sleep=lambda _seconds: None,
+        clock=lambda: now[0],
+    )
+    run.execute(["probe-no-key"])
+    verdict = run.verdicts["probe-no-key"]
+    assert verdict.status == status
+    assert says in (verdict.reason or ""), verdict.reason

@@ -26,8 +26,6 @@ def test_putting_a_key_again_replaces_its_value_and_refreshes_it() -> None:
     memo.put("a", 10)
     memo.put("c", 3)
     assert (memo.get("a"), memo.get("b")) == (10, None)
-    memo.clear()
-    assert len(memo) == 0 and memo.get("a") is None
 
 
 def test_a_memo_of_no_entries_is_refused() -> None:

@@ -28,20 +28,6 @@ from facedetect_contract.strategies import (
 )
 
 
-def draw_many(strategy: st.SearchStrategy[Any], count: int = 300) -> list[Any]:
-    found: list[Any] = []
-
-    @settings(
-        max_examples=count, database=None, suppress_health_check=list(HealthCheck), derandomize=True
-    )
-    @given(strategy)
-    def collect(request: Any) -> None:
-        found.append(request)
-
-    collect()
-    return found
-
-
 class _Enough(Exception):
     """Raised by draw_until's test once the draws hold what it waits for."""
 
@@ -71,6 +57,11 @@ def draw_until(
     with contextlib.suppress(_Enough):
         collect()
     return found
+
+
+def draw_many(strategy: st.SearchStrategy[Any], count: int = 300) -> list[Any]:
+    """``count`` draws (derandomized), all of them."""
+    return draw_until(strategy, lambda _found: False, count)
 
 
 @pytest.fixture
