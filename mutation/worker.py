@@ -174,8 +174,14 @@ class Worker:
                 return {"exit": int(code), "killer": killer.first}
 
             how, answer, seconds = self._fork(body, timeout)
+            broken, tail = None, ""
+            if how == "done" and answer.get("exit") in (3, 4, 5):
+                tail = self._log_tail()  # the import check below writes the log anew
+                broken = self._import_error(path, timeout)
         finally:
             self._write(path, original)
+        if broken:  # the mutant breaks the module's import: pytest could not even start on it
+            return {"status": "killed", "killer": broken, "seconds": seconds}
         if how == "timeout":
             return {
                 "status": "timeout",
@@ -188,12 +194,39 @@ class Worker:
         if exit_code == 0:
             return {"status": "survived", "killer": None, "seconds": seconds}
         if exit_code in (4, 5):  # a usage error or no tests: the selection is wrong, not a kill
-            return {"status": "error", "killer": self._log_tail(), "seconds": seconds}
+            return {"status": "error", "killer": tail or self._log_tail(), "seconds": seconds}
         return {
             "status": "killed",
             "killer": answer.get("killer") or f"exit {exit_code}",
             "seconds": seconds,
         }
+
+    def _import_error(self, path: str, timeout: float) -> str | None:
+        """Why the module at ``path`` (as it is now written) fails to import, or None.
+
+        A run that ended in a usage error (a plugin importing the module at start-up raised)
+        is a kill when the mutant alone makes the import fail; otherwise the selection is wrong.
+        """
+        module = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+
+        def body() -> dict[str, Any]:
+            import importlib
+
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name == module:  # not importable here at all: no verdict on the mutant
+                    return {"error": None}
+                return {"error": f"import of {module} fails: {type(exc).__name__}: {exc}"}
+            except Exception as exc:  # any other error of the import is what the mutant did
+                return {"error": f"import of {module} fails: {type(exc).__name__}: {exc}"}
+            return {"error": None}
+
+        how, answer, _ = self._fork(body, timeout)
+        if how != "done":
+            return None
+        error = answer.get("error")
+        return str(error) if error else None
 
     def _log_tail(self) -> str:
         try:

@@ -261,3 +261,24 @@ def test_the_checkouts_scope_names_real_files_and_targets() -> None:
     assert all(scope.target >= 90 for scope in scopes.values())
     for equivalent in load_equivalents(ROOT).values():
         assert len(equivalent.reason) > 10, equivalent  # a reason, not a placeholder
+
+
+def test_a_mutant_that_breaks_the_modules_import_at_start_up_is_a_kill(toy: Path) -> None:
+    """A plugin (here a conftest) imports the module when pytest starts: a mutant that makes that
+    import fail ends pytest with a usage error, and is killed, not an error of the tool."""
+    from mutation.run import WorkerProcess
+
+    (toy / "conftest.py").write_text("import toy  # noqa: F401  # as a pytest11 plugin would\n")
+    broken = TOY.replace("LIMIT = 3", "LIMIT = int(None)")
+    worker = WorkerProcess(toy)
+    try:
+        run = {"op": "run", "path": "toy.py", "tests": ["test_toy.py"], "timeout": 60}
+        result = worker.ask({**run, "source": broken})
+        assert result["status"] == "killed"
+        assert "import of toy fails: TypeError" in result["killer"]
+        assert (toy / "toy.py").read_text() == TOY  # restored
+        # A usage error that is not the mutant's doing stays an error of the selection.
+        (toy / "conftest.py").write_text("raise SystemExit('a broken conftest')\n")
+        assert worker.ask({**run, "source": TOY})["status"] == "error"
+    finally:
+        worker.close()
