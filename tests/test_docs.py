@@ -139,3 +139,14 @@ def test_every_schema_comment_on_an_open_question_names_its_id() -> None:
             if "Open question" in comment:
                 named = set(re.findall(r"[a-z]+(?:-[a-z]+)+", comment)) & ids
                 assert named, f"{path.name}: {comment[:80]}... names no question id"
+
+
+def test_the_readme_is_for_the_suites_users_first_and_short() -> None:
+    """What it guards, the two commands, install, use: contributor matters live elsewhere."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) < 250
+    headings = re.findall(r"^## (.+)$", text, re.MULTILINE)
+    assert headings[:3] == ["Quick start", "Install", "Use it in your project"]
+    for contributor_matter in ("Benchmark", "Development", "Mutation", "Outside judges"):
+        assert contributor_matter not in headings
+    assert "CONTRIBUTING.md" in text
