@@ -21,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -70,10 +71,30 @@ def ensure_environment(extras: tuple[str, ...]) -> None:
     wanted = sorted(set(extras) | (have_extras if have_digest == digest else set()))
     target = f"{ROOT}[{','.join(wanted)}]" if wanted else str(ROOT)
     label = f" with [{','.join(wanted)}]" if wanted else ""
-    print(f"dev.py: installing the project{label} into {VENV}", file=sys.stderr)
+    print(
+        f"dev.py: installing the project{label} into {VENV} (a minute or two the first time; "
+        "later runs reuse it)",
+        file=sys.stderr,
+    )
     pip = [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-e", target], check=True)
+    run_saying_progress([*pip, "-e", target], what="installing")
     STAMP.write_text(json.dumps({"digest": digest, "extras": wanted}))
+
+
+def run_saying_progress(command: list[str], *, what: str, every: float = 15.0) -> None:
+    """Run ``command`` (raising on failure), saying every ``every`` seconds that it still runs:
+    a quiet pip on a fresh machine is silent for over a minute otherwise."""
+    started = time.monotonic()
+    process = subprocess.Popen(command)
+    while True:
+        try:
+            code = process.wait(timeout=every)
+            break
+        except subprocess.TimeoutExpired:
+            print(f"dev.py: still {what} ({time.monotonic() - started:.0f} s)", file=sys.stderr)
+    if code:
+        raise subprocess.CalledProcessError(code, command)
+    print(f"dev.py: done {what} in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:

@@ -353,3 +353,16 @@ def test_a_child_is_timed_to_its_exit_and_killed_at_the_timeout(
     assert slow["timed_out"] is True
     assert slow["returncode"] != 0
     assert slow["seconds"] < 10
+
+
+def test_dev_py_says_a_long_step_still_runs_and_when_it_is_done(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    module = dev_py()
+    sleeper = [sys.executable, "-c", "import time; time.sleep(0.35)"]
+    module.run_saying_progress(sleeper, what="installing", every=0.1)
+    err = capsys.readouterr().err
+    assert err.count("dev.py: still installing (") >= 2
+    assert "dev.py: done installing in " in err
+    with pytest.raises(subprocess.CalledProcessError):
+        module.run_saying_progress([sys.executable, "-c", "raise SystemExit(3)"], what="x")
