@@ -69,7 +69,7 @@ def test_nothing_cites_a_document_outside_the_repository() -> None:
 
 
 MARKDOWN = sorted(
-    {*ROOT.glob("*.md"), *(ROOT / "docs").glob("*.md"), *ROOT.glob("*/README.md")}
+    {*ROOT.glob("*.md"), *(ROOT / "docs").rglob("*.md"), *ROOT.glob("*/README.md")}
     | {*ROOT.glob("tests/*/README.md")}
 )
 # The project's own address: README links to files through it, so they work on the package
