@@ -4,8 +4,10 @@ A JSON file of entries, each naming a finding by its check, its JSON pointer and
 pattern (``live-case-*``), or by its stable id, with the reason it is acknowledged, who said so
 and, optionally, until when. A finding an entry matches is reported as acknowledged and does not
 fail the run (even under ``--strict-drift``); an entry past its ``until`` date fails the run,
-naming it; an entry nothing matched is stale. ``update`` writes a run's findings into the file,
-keeping the reasons and names already there, atomically.
+naming it; an entry nothing matched is stale. A field the loader does not know is an error naming
+the field meant. ``updated`` makes a run's findings the file's entries (those already there keep
+their reason, who and until; the new ones get an ``until``, so an acknowledgement is revisited)
+and says what it added, kept and dropped; ``write`` writes it atomically.
 """
 
 from __future__ import annotations
@@ -13,26 +15,74 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .fixtures import write_atomically
+from .inert import terminal
 from .interaction import read_json_file
+from .misspelling import unknown_fields
 from .violations import Violation
 
 __all__ = [
     "BASELINE_NAME",
+    "DEFAULT_UNTIL_DAYS",
     "Baseline",
     "BaselineEntry",
     "BaselineError",
+    "BaselineUpdate",
     "Judgement",
     "load_baseline",
+    "parse_until",
 ]
 
 BASELINE_NAME = "face-detect acknowledged findings"
-_FIELDS = {"check", "pointer", "interaction", "id", "reason", "who", "until"}
+# The fields of the file and of an entry; the loader refuses any other, naming the one meant.
+_FILE_FIELDS = ("baseline", "entries")
+_FIELDS = ("check", "pointer", "interaction", "id", "reason", "who", "until")
+# An acknowledgement nobody revisits hides a finding for good: an entry an update adds lapses
+# after this many days (then the run fails, naming it) unless --baseline-until says otherwise.
+DEFAULT_UNTIL_DAYS = 30
+_DAYS = re.compile(r"([0-9]{1,5})d")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _today() -> dt.date:
+    """Today in UTC: an ``until`` date means the same day on every runner."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def parse_until(
+    text: str, *, today: dt.date | None = None, option: str = "--baseline-until"
+) -> dt.date:
+    """The ``until`` date of ``text``: ``YYYY-MM-DD``, or ``Nd``, N days after ``today`` (UTC).
+
+    ``ValueError`` naming ``option`` unless it is a date after today: an entry added with an
+    earlier one would fail the very next run.
+    """
+    today = today or _today()
+    value, until = text.strip(), None
+    try:
+        if (days := _DAYS.fullmatch(value)) is not None:
+            until = today + dt.timedelta(days=int(days[1]))
+        elif _DATE.fullmatch(value):
+            until = dt.date.fromisoformat(value)
+    except ValueError:  # 2027-02-30 (five digits of days overflow no date)
+        until = None
+    if until is None:
+        raise ValueError(
+            f"{option} {text!r}: give a date YYYY-MM-DD or a number of days such as "
+            f"{DEFAULT_UNTIL_DAYS}d"
+        )
+    if until <= today:
+        raise ValueError(
+            f"{option} {text!r} is not after today ({today.isoformat()}, UTC): the entries it "
+            f"adds would fail the next run; give a later date"
+        )
+    return until
 
 
 class BaselineError(ValueError):
@@ -115,11 +165,11 @@ class Baseline:
 
     def acknowledges(self, finding: Violation, today: dt.date | None = None) -> bool:
         """Whether an entry still in date acknowledges this finding (so it fails no test)."""
-        today = today or dt.datetime.now(dt.UTC).date()
+        today = today or _today()
         return any(e.matches(finding) and not e.expired(today) for e in self.entries)
 
     def judge(self, findings: Iterable[Violation], today: dt.date | None = None) -> Judgement:
-        today = today or dt.datetime.now(dt.UTC).date()
+        today = today or _today()
         new, acknowledged, used = [], [], set()
         for finding in findings:
             entry = next((e for e in self.entries if e.matches(finding)), None)
@@ -132,25 +182,52 @@ class Baseline:
         stale = tuple(e for e in self.entries if e not in used and not e.expired(today))
         return Judgement(tuple(new), tuple(acknowledged), expired, stale)
 
-    def updated(self, findings: Sequence[Violation], *, who: str = "") -> Baseline:
-        """The baseline that acknowledges exactly these findings, keeping what entries said."""
-        entries = []
+    def updated(
+        self,
+        findings: Sequence[Violation],
+        *,
+        who: str = "",
+        until: dt.date | None = None,
+        today: dt.date | None = None,
+    ) -> BaselineUpdate:
+        """The baseline that acknowledges exactly these findings, and what changed.
+
+        An entry that matches a finding is kept as it is (reason, who, until); each other finding
+        gets a new entry acknowledged ``until`` (default: ``DEFAULT_UNTIL_DAYS`` after ``today``,
+        UTC); an entry that matches none is dropped.
+        """
+        today = today or _today()
+        until = until or today + dt.timedelta(days=DEFAULT_UNTIL_DAYS)
+        entries: list[BaselineEntry] = []
+        kept: list[int] = []  # indices: two equal entries in the file are two entries
+        added: list[tuple[BaselineEntry, str]] = []
         for finding in findings:
-            known = next((e for e in self.entries if e.matches(finding)), None)
-            if known is not None:
-                if known not in entries:
-                    entries.append(known)
+            index = next((i for i, e in enumerate(self.entries) if e.matches(finding)), None)
+            if index is not None:
+                if index not in kept:
+                    kept.append(index)
+                    entries.append(self.entries[index])
                 continue
-            entries.append(
-                BaselineEntry(
-                    reason=f"acknowledged: {finding.title} (say why)",
-                    check=finding.check,
-                    pointer=finding.pointer,
-                    interaction=finding.interaction,
-                    who=who,
-                )
+            if any(entry.matches(finding) for entry, _ in added):
+                continue  # the same finding twice (a case sent twice): one entry
+            entry = BaselineEntry(
+                reason=f"acknowledged: {finding.title} (say why)",
+                check=finding.check,
+                pointer=finding.pointer,
+                interaction=finding.interaction,
+                who=who,
+                until=until,
             )
-        return Baseline(self.path, tuple(entries))
+            entries.append(entry)
+            added.append((entry, finding.id))
+        return BaselineUpdate(
+            Baseline(self.path, tuple(entries)),
+            added=tuple(added),
+            kept=tuple(self.entries[i] for i in kept),
+            dropped=tuple(e for i, e in enumerate(self.entries) if i not in kept),
+            until=until,
+            today=today,
+        )
 
     def write(self) -> Path:
         data = {"baseline": BASELINE_NAME, "entries": [e.to_dict() for e in self.entries]}
@@ -158,12 +235,59 @@ class Baseline:
         return self.path
 
 
+@dataclass(frozen=True)
+class BaselineUpdate:
+    """What ``Baseline.updated`` made: the baseline to write, and what it added, kept, dropped."""
+
+    baseline: Baseline
+    added: tuple[tuple[BaselineEntry, str], ...]  # each with the id of the finding it is for
+    kept: tuple[BaselineEntry, ...]
+    dropped: tuple[BaselineEntry, ...]  # in the file before, matched no finding of the run
+    until: dt.date  # the new entries'
+    today: dt.date
+
+    def write(self) -> Path:
+        """Write the updated baseline (atomically); its path."""
+        return self.baseline.write()
+
+    def summary_lines(self) -> list[str]:
+        """What the update did, for the terminal: a count line, then one line per entry."""
+        past = sum(e.expired(self.today) for e in self.kept)
+        counts = (
+            f"{len(self.added)} added"
+            + (f" (until {self.until.isoformat()})" if self.added else "")
+            + f", {len(self.kept)} kept"
+            + (f" ({past} past {'its' if past == 1 else 'their'} date)" if past else "")
+            + f", {len(self.dropped)} dropped"
+            + (" (matched nothing)" if self.dropped else "")
+        )
+        # Pointers and checks name fields the endpoint chose: shown inert.
+        return [
+            f"baseline updated: {counts}: {self.baseline.path}",
+            *(f"  added   {terminal(e.describe())} [{finding}]" for e, finding in self.added),
+            *(f"  kept    {terminal(e.describe())}" for e in self.kept),
+            *(f"  dropped {terminal(e.describe())}" for e in self.dropped),
+        ]
+
+
+def _where(path: Path, index: int, raw: Any) -> str:
+    """``FILE: entry N ('NAME')``: an entry is named by its id, else its check and pointer."""
+    name = None
+    if isinstance(raw, dict):
+        if isinstance(raw.get("id"), str):
+            name = raw["id"]
+        elif isinstance(raw.get("check"), str):
+            pointer = raw.get("pointer")
+            name = raw["check"] + (f" at {pointer}" if isinstance(pointer, str) else "")
+    return f"{path}: entry {index}" + (f" ({name!r})" if name is not None else "")
+
+
 def _entry(raw: Any, where: str) -> BaselineEntry:
     if not isinstance(raw, dict):
         raise BaselineError(f"{where}: is {type(raw).__name__}; make it an object")
-    unknown = sorted(set(raw) - _FIELDS)
-    if unknown:
-        raise BaselineError(f"{where}: unknown field(s) {unknown}; known: {sorted(_FIELDS)}")
+    unknown = unknown_fields(raw, _FIELDS)
+    if unknown is not None:
+        raise BaselineError(f"{where}: {unknown}")
     for name in raw:
         if not isinstance(raw[name], str):
             raise BaselineError(
@@ -213,11 +337,14 @@ def load_baseline(path: Path, *, missing_ok: bool = False) -> Baseline:
             f"{path}: cannot read the baseline ({exc.strerror}); check the path"
         ) from None
     data = read_json_file(path, raw, BaselineError)
+    unknown = unknown_fields(data, _FILE_FIELDS) if isinstance(data, dict) else None
+    if unknown is not None:
+        raise BaselineError(f"{path}: top level: {unknown}")
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
         raise BaselineError(
             f'{path}: give {{"baseline": "{BASELINE_NAME}", "entries": [...]}}; found '
             f"{type(data).__name__}"
         )
     return Baseline(
-        path, tuple(_entry(raw, f"{path}: entry {i}") for i, raw in enumerate(data["entries"]))
+        path, tuple(_entry(raw, _where(path, i, raw)) for i, raw in enumerate(data["entries"]))
     )

@@ -1,9 +1,10 @@
 """The live cases file: which images a live run checks, at which ratio, and what it expects.
 
-A JSON list of objects ``{"name", "image_url", "ratio", "expect"}``. Other keys are kept; the ones
-this module knows (``face_bbox``, ``ext_bbox``: expected boxes; ``image_size``: ``[width,
-height]``) are validated too, so a typo is not silently ignored. The file is the user's to fix, so
-every error names the entry (index and name) and the field.
+A JSON list of objects ``{"name", "image_url", "ratio", "expect"}``, each optionally with
+``face_bbox`` and ``ext_bbox`` (expected boxes), ``image_size`` (``[width, height]``) and ``note``
+(free text). Every field is validated and any other is an error naming the field meant, so a
+misspelled optional field (``face_box``) does not silently check nothing. The file is the user's
+to fix, so every error names the entry (index and name) and the field.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 from . import geometry
 from .contracts import Contracts, load_contracts
 from .interaction import read_json_file
+from .misspelling import unknown_fields
 
 __all__ = [
     "DEFAULT_CASES_FILE",
@@ -36,6 +38,8 @@ DEFAULT_CASES_FILE = (
     else Path(__file__).parents[1] / "fixtures" / "live-cases.json"
 )
 EXPECTS = ("pass", "fail", "any")
+# Optional fields besides the profile's boxes: the image's size (edge observations), free text.
+_OPTIONAL = ("image_size", "note")
 
 Expect = Literal["pass", "fail", "any"]
 
@@ -44,6 +48,12 @@ def _keys(contracts: Contracts) -> tuple[str, str, str, str]:
     """The required keys of an entry: its name, the request's image and ratio fields, expect."""
     request = contracts.profile.request
     return ("name", request.image_url.name, request.ratio.name, "expect")
+
+
+def _fields(contracts: Contracts) -> tuple[str, ...]:
+    """Every field an entry may have: the required ones, the expected boxes, ``_OPTIONAL``."""
+    boxes = tuple(at.name for at in contracts.profile.response.boxes)
+    return (*_keys(contracts), *boxes, *_OPTIONAL)
 
 
 class CasesFileError(ValueError):
@@ -100,6 +110,10 @@ def _where(path: Path, index: int, entry: Any) -> str:
 def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
     if not isinstance(entry, dict):
         raise CasesFileError(f"{where}: is {type(entry).__name__}; make it a JSON object")
+    # Before the required fields: a misspelled one is named as such, not only as missing.
+    unknown = unknown_fields(entry, _fields(contracts), hint="free text goes in 'note'")
+    if unknown is not None:
+        raise CasesFileError(f"{where}: {unknown}")
     required = _keys(contracts)
     _, url_key, ratio_key, _ = required
     for key in required:
@@ -150,6 +164,8 @@ def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
         raise CasesFileError(
             f"{where}: field 'image_size' is {json.dumps(size)}; give [width, height] in pixels"
         )
+    if not isinstance(entry.get("note", ""), str):
+        raise CasesFileError(f"{where}: field 'note' is {json.dumps(entry['note'])}; give a string")
     return LiveCase(
         name=name,
         image_url=url,
