@@ -14,16 +14,25 @@ unless ``allow_remote_images`` is set, before resolving or connecting.
 
 Keys: the accepted keys come from ``api_keys`` or the environment variable ``key_env``. Nothing
 here prints or logs them: the access log holds the redacted request line, never headers.
+
+Hostile clients: a request's framing is either unambiguous or refused (RFC 9112 sections 5, 6.1
+and 6.3: a 400 and the connection closed, so no request hides behind a body); a request must
+arrive whole within ``socket_timeout`` (not only each read: a trickle of bytes cannot hold a
+thread); a download stops at ``image_deadline`` or when the client has gone; and whatever a client
+sent is escaped in the log (``inert.log``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.server
+import io
 import logging
 import math
 import mimetypes
 import os
+import re
+import select
 import socket
 import socketserver
 import sys
@@ -38,10 +47,10 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
-from . import __version__
+from . import __version__, inert
 from .contracts import Contracts, load_contracts
 from .fake import CatalogImages, FaceDetectFake, FakeRequest, FakeResponse, ImageSource
-from .images import DownloadingImages
+from .images import DOWNLOAD_DEADLINE, DownloadingImages, abandoned_when
 from .redaction import Redactor
 
 __all__ = [
@@ -64,6 +73,15 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 # instead of meeting a reset connection; beyond it the connection is closed at once.
 _DRAIN_LIMIT = 64 * 1024 * 1024
 _HOP_BY_HOP = frozenset({"content-length", "connection", "transfer-encoding", "server", "date"})
+# A header line as RFC 9112 section 5 has it: a token, a colon at once (no whitespace before it,
+# section 5.1), a value without CR or NUL (RFC 9110 section 5.5). A line starting with whitespace
+# is obsolete line folding (section 5.2), refused.
+_FIELD_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\x00]*")
+# After refusing a request, what the client already sent is read and dropped for so long (and up
+# to so much) before closing: closed with unread bytes, the socket would reset, and the client
+# could lose the 400 (the "lingering close" of RFC 9112 section 9.6).
+_LINGER_SECONDS = 1.0
+_LINGER_BYTES = 256 * 1024
 
 ResponseHook = Callable[[FakeRequest, FakeResponse], FakeResponse]
 
@@ -107,6 +125,52 @@ class _BodyRejected(Exception):
         self.rule = rule
 
 
+class _CodingUnsupported(Exception):
+    """A transfer coding before the final ``chunked`` that the stub cannot decode (501)."""
+
+
+class _RequestReader(io.RawIOBase):
+    """The client's socket, each read bounded by ``socket_timeout`` and, while a request is being
+    read, by what is left of that request's deadline (``until``)."""
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._timeout = timeout
+        self.until: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        timeout = self._timeout
+        if self.until is not None:
+            timeout = min(timeout, self.until - time.monotonic())
+            if timeout <= 0:
+                raise TimeoutError("the request did not arrive whole within socket_timeout")
+        self._sock.settimeout(timeout)
+        try:
+            return self._sock.recv_into(buffer)
+        finally:
+            self._sock.settimeout(self._timeout)  # writes keep the plain per-operation timeout
+
+
+class _RequestStream(io.BufferedReader):
+    """Buffered reads of the client's socket that keep the raw lines of the request's head
+    (``head``, while it is a list): ``http.client`` parses headers leniently (it splits at a bare
+    CR and drops lines it cannot read), so framing is judged on the bytes themselves."""
+
+    def __init__(self, raw: _RequestReader) -> None:
+        super().__init__(raw)
+        self.head: list[bytes] | None = None
+
+    def readline(self, size: int | None = -1) -> bytes:
+        line = super().readline(size)
+        if self.head is not None:
+            self.head.append(line)
+        return line
+
+
 class StubServer(http.server.ThreadingHTTPServer):
     """A threaded HTTP server answering the endpoint with ``FaceDetectFake``.
 
@@ -136,6 +200,7 @@ class StubServer(http.server.ThreadingHTTPServer):
         catalog: bool = False,
         socket_timeout: float = SOCKET_TIMEOUT,
         max_body_bytes: int = MAX_BODY_BYTES,
+        image_deadline: float = DOWNLOAD_DEADLINE,
         contracts: Contracts | None = None,
     ) -> None:
         contracts = contracts or load_contracts()
@@ -152,6 +217,10 @@ class StubServer(http.server.ThreadingHTTPServer):
             raise ValueError(f"throttle_first must be >= 0, not {throttle_first!r}")
         if not (socket_timeout > 0 and max_body_bytes > 0):
             raise ValueError("socket_timeout and max_body_bytes must be > 0")
+        if not (image_deadline > 0 and math.isfinite(image_deadline)):
+            raise ValueError(
+                f"image_deadline must be a number of seconds > 0, not {image_deadline!r}"
+            )
         if images_dir is not None and not Path(images_dir).is_dir():
             raise ValueError(f"images_dir {str(images_dir)!r} is not a directory")
         self.prefix = _normalise_prefix(prefix)
@@ -169,7 +238,7 @@ class StubServer(http.server.ThreadingHTTPServer):
             images = CatalogImages(contracts)
         elif images is None:
             images = self._owned_images = DownloadingImages(
-                allow_remote=allow_remote_images, contracts=contracts
+                allow_remote=allow_remote_images, deadline=image_deadline, contracts=contracts
             )
         self.fake = FaceDetectFake(
             api_keys=keys, images=images, failure_shape=failure_shape, contracts=contracts
@@ -262,8 +331,20 @@ class StubServer(http.server.ThreadingHTTPServer):
             logger.debug("connection from %s ended early", client_address[0])
             return
         logger.error(
-            "error while serving %s:\n%s", client_address[0], self.redact(traceback.format_exc())
+            "error while serving %s:\n%s", client_address[0], self.redact(_traceback_text())
         )
+
+
+def _traceback_text() -> str:
+    """The current exception's traceback for the log: the frames (our code) as they are, the
+    message (which may quote what a client sent) escaped onto one line."""
+    error = sys.exc_info()[1]
+    if error is None:
+        return ""
+    frames = "Traceback (most recent call last):\n" + "".join(
+        traceback.format_tb(error.__traceback__)
+    )
+    return f"{frames}{inert.log(f'{type(error).__name__}: {error}')}"
 
 
 def _accepted_keys(api_keys: Iterable[str] | None, key_env: str) -> list[str]:
@@ -304,12 +385,43 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.settimeout(self.stub.socket_timeout)  # a stalled client holds one thread
+        self.rfile.close()  # the plain reader setup made: ours bounds each request as a whole
+        self._reader = _RequestReader(self.connection, self.stub.socket_timeout)
+        self.rfile = self._stream = _RequestStream(self._reader)
+        self._linger = False
 
     def handle(self) -> None:
         try:
             super().handle()
         except (ConnectionError, TimeoutError, _ClientGone):
             self.close_connection = True
+
+    def handle_one_request(self) -> None:
+        # The whole request (line, headers, body) within socket_timeout of waiting for it: a
+        # client dripping a byte now and then would otherwise hold this thread for ever.
+        self._reader.until = time.monotonic() + self.stub.socket_timeout
+        self._stream.head = []
+        try:
+            super().handle_one_request()
+        finally:
+            self._reader.until = None
+            self._stream.head = None
+
+    def finish(self) -> None:
+        super().finish()
+        if self._linger:
+            _linger(self.connection)
+
+    def _client_gone(self) -> bool:
+        """The client closed its side (or reset it): nobody will read this answer."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            peeked: bytes = self.connection.recv(1, socket.MSG_PEEK)
+            return peeked == b""
+        except (OSError, ValueError):
+            return True
 
     def do_POST(self) -> None:
         self._dispatch()
@@ -328,7 +440,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except _BodyRejected as rejected:
             if path == self.stub.endpoint_path:
                 self.stub.admit(throttle=False)
+            self._linger = self.close_connection = True
             self._send(self.stub.fake.reject(rejected.rule), close=True)
+            return
+        except _CodingUnsupported:
+            self._linger = True
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED)  # RFC 9112 section 6.1
             return
         if path == self.stub.endpoint_path:
             self._endpoint(body)
@@ -350,13 +467,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if retry_after is not None:
                 response = stub.throttle_response(retry_after)
             else:
-                response = stub.fake(request)
+                with abandoned_when(self._client_gone):  # a download stops when nobody waits
+                    response = stub.fake(request)
             if stub.response_hook is not None:
                 response = stub.response_hook(request, response)
         except Exception:
-            logger.error(
-                "the fake or response_hook failed:\n%s", stub.redact(traceback.format_exc())
-            )
+            logger.error("the fake or response_hook failed:\n%s", stub.redact(_traceback_text()))
             response = stub.fake.reject("server-failed")
         self._send(response)
 
@@ -383,9 +499,28 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     # -- reading -----------------------------------------------------------------------------
 
     def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            return self._read_chunked()
+        head, self._stream.head = self._stream.head or [], None
+        if not _head_is_well_formed(head):
+            raise _BodyRejected("request-malformed")
         lengths = self.headers.get_all("content-length") or []
+        encodings = self.headers.get_all("transfer-encoding")
+        if encodings is not None:
+            # RFC 9112 section 6.1: with Content-Length too, or in HTTP/1.0, the framing is
+            # ambiguous; section 6.3: unless chunked is the final coding (and only once), the
+            # length cannot be known. Each is a 400, and the connection closes.
+            codings = [c.strip().lower() for value in encodings for c in value.split(",")]
+            codings = [c for c in codings if c]  # empty list elements are allowed (RFC 9110 5.6.1)
+            if (
+                lengths
+                or self.request_version == "HTTP/1.0"
+                or codings[-1:] != ["chunked"]
+                or codings.count("chunked") > 1
+            ):
+                raise _BodyRejected("request-malformed")
+            if len(codings) > 1:
+                self.close_connection = True
+                raise _CodingUnsupported
+            return self._read_chunked()
         if not lengths:
             return b""
         declared = lengths[0].strip()
@@ -469,8 +604,36 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._send(self.stub.fake.error(code, error_code, text), close=True)
 
     def log_message(self, format: str, *args: Any) -> None:
-        # The request line only (never headers), with every accepted key redacted from it.
-        logger.info("%s %s", self.address_string(), self.stub.redact(format % args))
+        # The request line only (never headers), with every accepted key redacted from it, and
+        # each argument (the request line, an error's repr: what the client sent) escaped so no
+        # control byte reaches a terminal or forges a line (http.server's own escaping, which
+        # this override replaces).
+        escaped = tuple(inert.log(self.stub.redact(str(arg))) for arg in args)
+        logger.info("%s %s", self.address_string(), format % escaped)
+
+
+def _head_is_well_formed(head: list[bytes]) -> bool:
+    """The raw head (request line first) has only field lines RFC 9112 section 5 allows."""
+    for line in head[1:]:
+        if line in (b"\r\n", b"\n", b""):
+            break
+        content = line[:-2] if line.endswith(b"\r\n") else line.rstrip(b"\n")
+        if not _FIELD_LINE.fullmatch(content):
+            return False
+    return True
+
+
+def _linger(connection: socket.socket) -> None:
+    """Half-close, then read and drop what the client already sent, bounded in time and bytes."""
+    until, left = time.monotonic() + _LINGER_SECONDS, _LINGER_BYTES
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_WR)
+        while left > 0 and (wait := until - time.monotonic()) > 0:
+            connection.settimeout(wait)
+            data = connection.recv(min(left, 65536))
+            if not data:
+                break
+            left -= len(data)
 
 
 # --- running it in a thread ------------------------------------------------------------------
@@ -535,6 +698,7 @@ def serve_in_thread(
     catalog: bool = False,
     socket_timeout: float = SOCKET_TIMEOUT,
     max_body_bytes: int = MAX_BODY_BYTES,
+    image_deadline: float = DOWNLOAD_DEADLINE,
     contracts: Contracts | None = None,
 ) -> Iterator[RunningServer]:
     """Start a stub on 127.0.0.1 and a free port in a background thread; stop it on exit.
@@ -557,6 +721,7 @@ def serve_in_thread(
         catalog=catalog,
         socket_timeout=socket_timeout,
         max_body_bytes=max_body_bytes,
+        image_deadline=image_deadline,
         contracts=contracts,
     )
     thread = threading.Thread(

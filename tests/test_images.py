@@ -4,7 +4,10 @@ capped, and a large image is judged from its header."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,7 +20,12 @@ from facedetect_contract.client import CheckPassed
 from facedetect_contract.contracts import load_contracts
 from facedetect_contract.fake import FaceDetectFake, FakeRequest, Image, ImageUnavailable
 from facedetect_contract.fixtures import IMAGE_DIR
-from facedetect_contract.images import DownloadingImages, is_loopback_host, place_face
+from facedetect_contract.images import (
+    DownloadingImages,
+    abandoned_when,
+    is_loopback_host,
+    place_face,
+)
 from facedetect_contract.interaction import Interaction, RecordedRequest, RecordedResponse
 from facedetect_contract.memo import Memo
 from facedetect_contract.plugin import TEST_KEY as STUB_KEY
@@ -179,6 +187,59 @@ def test_download_failures_get_their_documented_codes(
     ):
         images.fetch("http://127.0.0.1:9/portrait.png")
     assert code_of(caught.value) == code
+
+
+def _dripping(request: httpx.Request) -> httpx.Response:
+    """An image host that sends one byte every 20 ms for ever (the test's deadline ends it)."""
+
+    def drip() -> Iterator[bytes]:
+        while True:
+            time.sleep(0.02)
+            yield b"\x89"
+
+    return httpx.Response(200, headers={"content-type": "image/png"}, content=drip())
+
+
+def test_a_download_that_trickles_past_its_deadline_is_a_documented_timeout() -> None:
+    start = time.monotonic()
+    with (
+        DownloadingImages(transport=httpx.MockTransport(_dripping), deadline=0.3) as images,
+        pytest.raises(ImageUnavailable) as caught,
+    ):
+        images.fetch("http://127.0.0.1:9/portrait.png")
+    assert code_of(caught.value) == "InvalidURL.Timeout"
+    assert time.monotonic() - start < 2
+
+
+def test_a_download_stops_at_once_when_its_client_has_gone() -> None:
+    start = time.monotonic()
+    with (
+        DownloadingImages(transport=httpx.MockTransport(_dripping)) as images,
+        abandoned_when(lambda: True),
+        pytest.raises(ImageUnavailable) as caught,
+    ):
+        images.fetch("http://127.0.0.1:9/portrait.png")
+    assert caught.value.rule == "download-failed"
+    assert time.monotonic() - start < 2  # the deadline (10 s) never came into it
+
+
+@pytest.mark.parametrize("option", ["deadline", "timeout"])
+@pytest.mark.parametrize("value", [0, -1, float("inf"), float("nan")])
+def test_a_download_bound_that_is_no_number_of_seconds_is_refused(
+    option: str, value: float
+) -> None:
+    with pytest.raises(ValueError, match=option):
+        DownloadingImages(**{option: value})
+
+
+def test_a_refused_image_host_reaches_the_log_escaped(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="facedetect_contract.images")
+    with DownloadingImages() as images, pytest.raises(ImageUnavailable):
+        images.fetch("http://ev\x1b7il\x07\x9b.example/x.png")  # no bracket: a host
+    logged = "\n".join(caplog.messages)
+    assert "refused image host" in logged
+    assert "\x1b" not in logged and "\x07" not in logged
+    assert "\\x1b" in logged
 
 
 def test_a_refused_loopback_connection_is_invalid_url_connection_refused(

@@ -417,6 +417,8 @@ def test_the_key_never_appears_in_the_server_output(
         ({"throttle_first": -1}, "throttle_first"),
         ({"prefix": "api/v1"}, "prefix"),
         ({"images_dir": "/no/such/dir"}, "images_dir"),
+        ({"image_deadline": 0}, "image_deadline"),
+        ({"image_deadline": float("inf")}, "image_deadline"),
     ],
 )
 def test_bad_options_are_refused_with_a_message_naming_them(
