@@ -49,7 +49,8 @@ class FindingGroup:
 
     @property
     def count(self) -> int:
-        return len(self.findings)
+        """How many findings of its own it stands for (a folded finding counts what it folded)."""
+        return sum(1 + v.folded for v in self.findings)
 
     @property
     def members(self) -> tuple[Violation, ...]:
@@ -83,7 +84,7 @@ class FindingGroup:
             )
         else:
             line = f"{self.title} ({answers})" if self.count > 1 else self.title
-        missed = sum(c.count for c in self.consequences)
+        missed = sum(c.count for c in self.consequences)  # cases, one finding each
         if missed:
             line += f"; {missed} live case(s) missed their expect because of it"
         return line

@@ -6,6 +6,10 @@ that is still a retryable status after the retries (429; 500/503; a gateway's 50
 whose body is not JSON) is an error of the run: it says nothing about the contract. Everything
 else is judged by the registered checks, with the request's live case and recording as context,
 and can be drift.
+
+Whatever an answer holds, judging it is bounded: its findings are folded (``violations.fold``)
+to ``PER_PLACE`` per check and place and ``PER_ANSWER`` in all, each fold counted, and the text
+the endpoint chose is made printable (``inert``) before it reaches a reason or a message.
 """
 
 from __future__ import annotations
@@ -16,13 +20,29 @@ from typing import Literal
 
 from .checks import CheckContext, run_checks
 from .contracts import Contracts
+from .inert import printable, terminal
 from .interaction import Interaction
 from .outcome import Outcome, classify
 from .plan import PlannedRequest
 from .redaction import Redactor
-from .violations import Severity, Violation, render_value
+from .violations import Severity, Violation, fold, parent_pointer, render_value
 
-__all__ = ["RUN_ERRORS", "Status", "Verdict", "endpoint_failure", "judge"]
+__all__ = [
+    "PER_ANSWER",
+    "PER_PLACE",
+    "RUN_ERRORS",
+    "Status",
+    "Verdict",
+    "endpoint_failure",
+    "fold_answer",
+    "judge",
+]
+
+# Findings of one answer kept one by one: per check and place (the object or array holding the
+# pointer: 4,000 unknown fields of /output are one place), and in all. Enough to show every
+# kind of finding an answer makes; the rest are counted in the finding that stands for them.
+PER_PLACE = 10
+PER_ANSWER = 50
 
 Status = Literal[
     "judged", "not-sent", "unreachable", "broken", "throttled", "failing", "error", "timed-out"
@@ -84,14 +104,38 @@ def _failure_reason(
 ) -> str:
     response = interaction.response
     code = contracts.profile.response.error_code.get(response.body)
-    answer = f"HTTP {response.status}" + (f" {code}" if isinstance(code, str) else "")
+    # The code and the body are the endpoint's text: shown printable, cut short.
+    shown = f" {terminal(code[:80])}" if isinstance(code, str) else ""
+    answer = f"HTTP {response.status}{shown}"
     after = f"after {retries} retries (an error of the run, not drift)"
     if kind == "throttled":
         return f"throttled: still {answer} {after}; lower --live-qps or run again later"
     start = response.body if isinstance(response.body, str) else render_value(response.body)
     start = " ".join(str(start).split())[:120]
-    body = f"; the body begins {start!r}" if start else ""
+    body = f"; the body begins '{terminal(start)}'" if start else ""
     return f"endpoint failing: still {answer} {after}{body}; run again later"
+
+
+def fold_answer(
+    violations: Sequence[Violation], *, exempt: Callable[[Violation], bool] = lambda _: False
+) -> tuple[Violation, ...]:
+    """One answer's findings, at most ``PER_PLACE`` per check and place and about ``PER_ANSWER``
+    in all (one more per check and severity, standing for the rest), none lost from the count."""
+    per_place = fold(
+        violations,
+        key=lambda v: (v.check, v.severity, parent_pointer(v.pointer)),
+        keep=PER_PLACE,
+        where=lambda v: f"at {parent_pointer(v.pointer) or '/'}",
+        exempt=exempt,
+    )
+    return fold(
+        per_place,
+        key=lambda v: (v.check, v.severity),
+        keep=PER_ANSWER,
+        limit=PER_ANSWER,
+        where="in this answer",
+        exempt=exempt,
+    )
 
 
 def judge(
@@ -118,7 +162,7 @@ def judge(
         case_source=cases_source,
         recording=recording,
     )
-    violations = run_checks(interaction, context)
+    violations = fold_answer(run_checks(interaction, context), exempt=acknowledged)
     failing = [
         v
         for v in violations
@@ -136,7 +180,9 @@ def judge(
                 f"(and {len(violations) - len(failing)} additive or acknowledged finding(s), "
                 "not failing)"
             )
-        message = redactor.text("\n".join(lines))
+        # Redacted first, then each line printable (a finding's own lines already are).
+        redacted = redactor.text("\n".join(lines))
+        message = "\n".join(printable(line) for line in redacted.split("\n"))
     return Verdict(
         planned,
         "judged",

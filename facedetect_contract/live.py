@@ -37,10 +37,13 @@ from .client import EndpointBroken, EndpointUnreachable, FaceDetectClient, endpo
 from .contracts import Contracts, load_contracts
 from .drift import recording_for
 from .fixtures import FIXTURE_DIR, fixtures_beside
+from .generated import GeneratedRequest
 from .interaction import Interaction
 from .judging import Verdict, endpoint_failure, judge
 from .pacing import Pacer
 from .plan import (
+    PROBE_NAMES,
+    DrawingStopped,
     PlannedRequest,
     case_requests,
     example_names,
@@ -51,7 +54,7 @@ from .plan import (
 from .recording import Recorder
 from .redaction import Redactor, Secret
 from .transport import deadline, listen_for_writes
-from .violations import Violation
+from .violations import Violation, fold_tagged
 
 __all__ = ["REPORT_SUFFIXES", "LiveRun", "LiveSettings", "Verdict", "planned_names"]
 
@@ -63,6 +66,15 @@ _GRACE = 2.0
 # A socket's timeout may end a millisecond early: a request timing out this close to the run's
 # deadline was cut off by it.
 _DEADLINE_SLACK = 0.05
+# What a run can represent: every wait and timeout must fit threading.TIMEOUT_MAX and the
+# clocks; a day is past any run's need. The generator draws a few hundred distinct invalid
+# requests at most (the rest of a larger count would be sent as nothing).
+MAX_SECONDS = 86_400.0
+MIN_QPS, MAX_QPS = 0.001, 10_000.0
+MAX_EXAMPLES = 1_000
+# Findings of a whole run kept one by one: past it, the same check at the same place in other
+# answers is one finding with their count, then one per check and severity (``violations.fold``).
+PER_RUN = 200
 
 
 @dataclass(frozen=True)
@@ -93,18 +105,36 @@ class LiveSettings:
     inputs: tuple[Path, ...] = field(default=(), repr=False)  # files the run reads, not to write
 
     def __post_init__(self) -> None:
-        if self.examples < 0:
-            raise ValueError(f"--live-examples must be 0 or more, not {self.examples}")
+        if not 0 <= self.examples <= MAX_EXAMPLES:
+            raise ValueError(
+                f"--live-examples must be 0 or more, at most {MAX_EXAMPLES} (the distinct invalid "
+                f"requests the generator can draw), not {self.examples}"
+            )
         if self.max_billed < 0:
             raise ValueError(f"--max-billed must be 0 or more, not {self.max_billed}")
-        if self.qps is not None and not (math.isfinite(self.qps) and self.qps >= 0):
-            raise ValueError(f"--live-qps must be 0 (unpaced) or a finite number, not {self.qps}")
-        if not (math.isfinite(self.deadline) and self.deadline > 0):
+        # Bounded above and below: a wait of 1/qps or a deadline of 1e10 s overflows the clocks
+        # and timeouts the run hands them to (threading.TIMEOUT_MAX, time.sleep).
+        if self.qps is not None and not (
+            self.qps == 0 or MIN_QPS <= self.qps <= MAX_QPS  # False for nan
+        ):
             raise ValueError(
-                f"--live-deadline must be a number of seconds > 0, not {self.deadline}"
+                f"--live-qps must be 0 (unpaced) or from {MIN_QPS:g} to {MAX_QPS:g} requests per "
+                f"second, not {self.qps:g}"
             )
-        if not (math.isfinite(self.timeout) and self.timeout > 0):
-            raise ValueError(f"--live-timeout must be a number of seconds > 0, not {self.timeout}")
+        if not 0 < self.deadline <= MAX_SECONDS:
+            raise ValueError(
+                f"--live-deadline must be a number of seconds > 0 and at most {MAX_SECONDS:g} "
+                f"(a day), not {self.deadline:g}"
+            )
+        if not 0 < self.timeout <= MAX_SECONDS:
+            raise ValueError(
+                f"--live-timeout must be a number of seconds > 0 and at most {MAX_SECONDS:g} "
+                f"(a day), not {self.timeout:g}"
+            )
+        if not 0 <= self.max_retry_wait <= MAX_SECONDS:
+            raise ValueError(
+                f"max_retry_wait must be 0 to {MAX_SECONDS:g} seconds, not {self.max_retry_wait:g}"
+            )
         if self.update_baseline and self.baseline is None:
             raise ValueError("--update-baseline needs --baseline FILE: the file to write")
         for path in self.reports:
@@ -115,36 +145,18 @@ class LiveSettings:
                 )
 
 
-def _is_our_report(path: Path) -> bool:
-    """Whether ``path`` holds a report this suite wrote (so writing over it loses nothing)."""
-    from .report import looks_like_report  # noqa: PLC0415  # report imports live
-
-    return looks_like_report(path)
-
-
 def check_outputs(settings: LiveSettings) -> None:
-    """``ValueError`` when writing a report would replace a file the user has: an input of the
-    run, or an existing file that is not an earlier report of this suite."""
-    inputs = {settings.cases_file.resolve(), *(p.resolve() for p in settings.inputs)}
-    inputs |= {p.resolve() for p in (settings.baseline, settings.history) if p is not None}
-    seen: set[Path] = set()
-    for path in settings.reports:
-        resolved = path.resolve()
-        if resolved in seen:
-            raise ValueError(f"--drift-report {path} is given twice; give each path once")
-        seen.add(resolved)
-        if resolved in inputs or resolved.parent == settings.record_dir.resolve():
-            raise ValueError(
-                f"--drift-report {path} is an input of the run (or in the fixture folder); "
-                f"write the report elsewhere, such as reports/drift{path.suffix}"
-            )
-        if resolved.is_dir():
-            raise ValueError(f"--drift-report {path} is a directory; give a file path")
-        if resolved.exists() and not _is_our_report(resolved):
-            raise ValueError(
-                f"--drift-report {path} exists and is not a report of this suite; it would be "
-                f"replaced: give another path (or delete the file yourself)"
-            )
+    """``ValueError`` when a path the run writes is unsafe: see ``report.paths.check_outputs``."""
+    from .report.paths import check_outputs  # noqa: PLC0415  # report imports live
+
+    check_outputs(settings)
+
+
+def _undrawn(name: str) -> PlannedRequest:
+    """The stand-in for an example that was never drawn (its verdict: not sent, and why)."""
+    return PlannedRequest(
+        name, "example", GeneratedRequest("a generated invalid request, never drawn", None, {})
+    )
 
 
 @dataclass
@@ -190,6 +202,7 @@ class LiveRun:
         self._sleep, self._clock = sleep, clock
         qps = profile.qps if settings.qps is None else settings.qps
         self._pacer = Pacer(qps, sleep=sleep)
+        self._check_pacing(qps)
         self._current = threading.local()  # .flight: the request this thread is sending
         self._lock = threading.Lock()
         self._client: FaceDetectClient | None = None
@@ -197,6 +210,8 @@ class LiveRun:
         self._known: dict[str, PlannedRequest] | None = None
         self._examples: dict[str, PlannedRequest] | None = None
         self._generating = threading.Lock()  # the examples are drawn once, by one thread
+        self._drawing_stopped = False  # the run's deadline came before every example was drawn
+        self._stop_at: float | None = None  # the run's deadline on its clock: one per run
         self._recordings: list[Interaction] | None = None
         self.recorder = Recorder(settings.record_dir, self.contracts, [self._secret])
         self.verdicts: dict[str, Verdict] = {}
@@ -210,6 +225,26 @@ class LiveRun:
 
     def __repr__(self) -> str:
         return f"LiveRun(endpoint={self.url!r}, verdicts={len(self.verdicts)})"
+
+    def _check_pacing(self, qps: float) -> None:
+        """``ValueError`` when the rate limit cannot start every planned request within the
+        run's deadline: a usage error said before anything is sent, naming what would fit.
+
+        Not a plan trimmed in silence: the tests of every example are collected from
+        ``--live-examples``, and a nightly run checking less than asked must say so loudly."""
+        settings = self.settings
+        fits = self._pacer.starts_within(settings.deadline)
+        known = len(self.cases) * (2 if settings.repeat_cases else 1) + len(PROBE_NAMES)
+        if fits is None or settings.examples == 0 or known + settings.examples <= fits:
+            return
+        needed = math.floor(self._pacer.time_to_start(known + settings.examples)) + 1
+        rate = f"--live-qps {qps:g}" if settings.qps is not None else f"the profile's {qps:g}/s"
+        raise ValueError(
+            f"--live-examples {settings.examples} does not fit --live-deadline "
+            f"{settings.deadline:g}: at {rate} at most {fits} request(s) can start in "
+            f"{settings.deadline:g} s, and the {known} cases and probes come first; give "
+            f"--live-examples {max(0, fits - known)} or fewer, or --live-deadline {needed} or more"
+        )
 
     # -- parts made on first use -----------------------------------------------------------
 
@@ -274,10 +309,17 @@ class LiveRun:
         return self._known
 
     def _examples_plan(self) -> dict[str, PlannedRequest]:
-        """The generated examples (Hypothesis draws them: the slow part of planning)."""
+        """The generated examples (Hypothesis draws them: the slow part of planning).
+
+        ``DrawingStopped`` when the run's deadline passes while they are drawn."""
         with self._generating:
             if self._examples is None:
-                generated = generated_requests(self.settings.examples, self.contracts)
+                stop_at = self._stop_at
+                generated = generated_requests(
+                    self.settings.examples,
+                    self.contracts,
+                    until=None if stop_at is None else lambda: self._clock() >= stop_at,
+                )
                 self._examples = {request.name: request for request in generated}
         return self._examples
 
@@ -349,16 +391,101 @@ class LiveRun:
             return
         _ = self.client  # made once, before the threads share it
         self.started = self.started or datetime.now(UTC)
-        stop_at = self._clock() + self.settings.deadline
-        pending, results = self._send_all(early, wanted if examples_wanted else set(), stop_at)
+        if self._stop_at is None:  # one deadline for the run, however many times it is asked
+            self._stop_at = self._clock() + self.settings.deadline
+        stop_at = self._stop_at
+        pending, results, started = self._send_all(
+            early, wanted if examples_wanted else set(), stop_at
+        )
         for planned in pending:
-            if planned.name not in results:
+            if planned.name in results:
+                continue
+            if planned.name in started:  # in flight at the deadline
                 results[planned.name] = self._error_of_the_run(
                     planned, "timed-out", self._deadline_reason
                 )
+            else:  # still queued: never sent
+                results[planned.name] = Verdict(planned, "not-sent", reason=self._not_sent_reason)
         self._store(pending, results)
+        self._store_unsent(wanted)
+        self._fold_run()
         self.run_findings = tuple(self._run_checks())
         self.finished = datetime.now(UTC)
+
+    @property
+    def _not_sent_reason(self) -> str:
+        return (
+            f"not sent: the run's deadline ({self.settings.deadline:g} s, --live-deadline) "
+            f"had passed"
+        )
+
+    def _store_unsent(self, wanted: set[str]) -> None:
+        """A verdict for every wanted request still without one (no exception may reach a
+        test), naming why; one error of the run for those the deadline left unsent."""
+        drawn = self._examples
+        for name in self.order:
+            if name not in wanted or name in self.verdicts:
+                continue
+            if drawn is not None and name not in drawn and not self._drawing_stopped:
+                reason = (
+                    f"not sent: only {len(drawn)} distinct invalid requests could be drawn "
+                    f"for --live-examples {self.settings.examples}"
+                )
+            else:  # not drawn (or not queued) before the deadline
+                reason = self._not_sent_reason
+            self.verdicts[name] = Verdict(_undrawn(name), "not-sent", reason=reason)
+        late = [
+            name
+            for name in self.order
+            if name in wanted
+            and self.verdicts[name].status == "not-sent"
+            and self.verdicts[name].reason.startswith("not sent: the run")
+        ]
+        if late:
+            shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")
+            with self._lock:
+                self.errors.append(
+                    f"{len(late)} request(s) not sent: the run's deadline "
+                    f"({self.settings.deadline:g} s, --live-deadline) passed first ({shown}); "
+                    f"raise --live-deadline or lower --live-examples"
+                )
+
+    def _fold_run(self) -> None:
+        """Past ``PER_RUN`` findings, the same check at the same place in other answers folds
+        into its first finding, then the rest into one per check and severity; the verdicts
+        keep their messages (a test still fails on its own answer)."""
+        acknowledged = self.baseline.acknowledges if self.baseline else (lambda _: False)
+        tagged = [
+            (name, violation)
+            for name in self.order
+            if name in self.verdicts
+            for violation in self.verdicts[name].violations
+        ]
+        if sum(1 for _, v in tagged if not acknowledged(v)) <= PER_RUN:
+            return
+        tagged = fold_tagged(
+            tagged,
+            key=lambda v: (v.check, v.severity, v.pointer),
+            keep=0,
+            where="in other answers",
+            exempt=acknowledged,
+        )
+        tagged = fold_tagged(
+            tagged,
+            key=lambda v: (v.check, v.severity),
+            keep=PER_RUN,
+            limit=PER_RUN,
+            where="in this run",
+            exempt=acknowledged,
+        )
+        kept: dict[str, list[Violation]] = {}
+        for name, violation in tagged:
+            kept.setdefault(name, []).append(violation)
+        for name, verdict in list(self.verdicts.items()):
+            if verdict.violations:
+                self.verdicts[name] = dataclasses.replace(
+                    verdict, violations=tuple(kept.get(name, ()))
+                )
 
     @property
     def _deadline_reason(self) -> str:
@@ -384,9 +511,9 @@ class LiveRun:
 
     def _send_all(
         self, early: list[PlannedRequest], examples: set[str], stop_at: float
-    ) -> tuple[list[PlannedRequest], dict[str, Verdict]]:
+    ) -> tuple[list[PlannedRequest], dict[str, Verdict], set[str]]:
         """Send ``early`` and the wanted ``examples`` (drawn meanwhile) on the worker threads:
-        (every request handed to them, their verdicts)."""
+        (every request handed to them, their verdicts, the names a worker took up)."""
         work: queue.SimpleQueue[PlannedRequest | None] = queue.SimpleQueue()
         for planned in early:
             work.put(planned)
@@ -394,6 +521,7 @@ class LiveRun:
         pending = list(early)
         failure: list[BaseException] = []
         results: dict[str, Verdict] = {}
+        started: set[str] = set()
 
         def feed_examples() -> None:  # then one stop sign per worker
             try:
@@ -407,6 +535,8 @@ class LiveRun:
                     pending.extend(drawn)
                     for planned in drawn:
                         work.put(planned)
+            except DrawingStopped:  # the deadline: the examples get their verdicts in execute
+                self._drawing_stopped = True
             except BaseException as error:  # re-raised below, once the threads are done
                 failure.append(error)
             finally:
@@ -421,6 +551,7 @@ class LiveRun:
                     return
                 if planned is None:
                     return
+                started.add(planned.name)
                 results[planned.name] = self._send_guarded(planned, stop_at)
 
         # Daemon threads: a request stuck past the deadline must not keep the process alive.
@@ -445,7 +576,7 @@ class LiveRun:
             self.budget.cancel()
         if failure:
             raise failure[0]
-        return pending, results
+        return pending, results, started
 
     def _store(self, pending: list[PlannedRequest], results: Mapping[str, Verdict]) -> None:
         # Plan order, whatever order the threads finished in; the examples drawn so far (an
@@ -487,15 +618,11 @@ class LiveRun:
             raise KeyError(f"no live request {name!r}; planned: {sorted(self._planned_names())}")
         if name not in self.verdicts:
             self.execute([name])
-        return self.verdicts[name]
+        return self.verdicts[name]  # execute leaves a verdict for every name it was given
 
     def _send_guarded(self, planned: PlannedRequest, stop_at: float) -> Verdict:
         if self._clock() >= stop_at:
-            return Verdict(
-                planned,
-                "not-sent",
-                reason=f"not sent: the run's deadline ({self.settings.deadline:g} s) had passed",
-            )
+            return Verdict(planned, "not-sent", reason=self._not_sent_reason)
         try:
             return self._send(planned, stop_at)
         except Exception as error:  # a fault of the suite itself: an error of the run, named

@@ -7,6 +7,7 @@ left. Retries are paced too: every attempt counts.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +45,20 @@ class Pacer:
         self._clock, self._sleep = clock, sleep
         self._times: list[float] = []  # per request, in the order they asked to start
         self._lock = threading.Lock()
+
+    def starts_within(self, seconds: float) -> int | None:
+        """How many requests may start within ``seconds`` of the first, at best (None: unpaced).
+
+        Slots are taken by retries too, so fewer may start; never more."""
+        if not self._burst:
+            return None
+        return self._burst * max(1, math.ceil(seconds / self._window))
+
+    def time_to_start(self, count: int) -> float:
+        """Seconds from the first start to the start of the ``count``-th request, at best."""
+        if not self._burst or count <= self._burst:
+            return 0.0
+        return (math.ceil(count / self._burst) - 1) * self._window
 
     def _earliest(self, slot: int) -> float:
         """When request ``slot`` may start: a window after the latest of the requests at least

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +28,7 @@ from .pointers import Pointer
 
 __all__ = [
     "PROBE_NAMES",
+    "DrawingStopped",
     "PlannedRequest",
     "case_requests",
     "example_names",
@@ -188,18 +189,28 @@ def example_names(count: int) -> tuple[str, ...]:
     return tuple(f"example-{index:0{width}d}" for index in range(1, count + 1))
 
 
+class DrawingStopped(Exception):
+    """Drawing the examples stopped before it ended: the run's deadline came first."""
+
+
 def generated_requests(
-    count: int, contracts: Contracts | None = None
+    count: int,
+    contracts: Contracts | None = None,
+    *,
+    until: Callable[[], bool] | None = None,
 ) -> tuple[PlannedRequest, ...]:
-    """``count`` requests from ``strategies.invalid_requests``, the same every run.
+    """``count`` requests (or fewer, when fewer distinct ones can be drawn) from
+    ``strategies.invalid_requests``, the same every run.
 
     One per mutation family while there are families left, so a few examples cover as many
     kinds of invalid request as they can; then distinct ones of families already drawn.
+    ``DrawingStopped`` as soon as ``until()`` is true (checked before every draw): a run past
+    its deadline must not go on drawing what it cannot send.
     """
     if count <= 0:
         return ()
     # Hypothesis only here: the cases and probes, and pytest --live's start-up, need none of it.
-    from hypothesis import HealthCheck, Phase, given, settings  # noqa: PLC0415
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings  # noqa: PLC0415
 
     from .strategies import invalid_requests  # noqa: PLC0415
 
@@ -216,9 +227,12 @@ def generated_requests(
             deadline=None,
             phases=[Phase.generate],
             suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,  # a stop is no falsifying example to print
         )
         @given(invalid_requests(contracts))
         def draw(request: GeneratedRequest) -> None:
+            if until is not None and until():
+                raise DrawingStopped
             family = request.mutation.key if request.mutation is not None else request.description
             if len(by_family) < count and family not in by_family:
                 by_family[family] = request

@@ -91,3 +91,12 @@ def test_checks_and_severities_apart_stay_apart():
         finding("other_check", "a", "/output/x", "t"),
     ]
     assert len(group_findings(found)) == 3
+
+
+def test_a_folded_finding_counts_every_finding_it_stands_for():
+    import dataclasses
+
+    found = [finding(SCHEMA, n, "/output/x", "x is wrong") for n in ANSWERS]
+    found[0] = dataclasses.replace(found[0], folded=40)
+    (group,) = group_findings(found)
+    assert group.count == 43 and group.headline() == "x is wrong (43 answers)"

@@ -475,3 +475,48 @@ def test_property_a_finding_fails_iff_breaking_or_strict_and_not_acknowledged() 
 
     rule()
     assert min(seen["passes"], seen["all fail"], seen["some fail, some do not"]) >= 1, seen
+
+
+def flooded(count: int) -> Interaction:
+    """A documented pass with ``count`` undocumented fields in its output."""
+    body = json.loads(
+        (CONTRACT_DIR.parent.parent / "fixtures/face-detect/documented-pass-1-1.json").read_text()
+    )["response"]["body"]
+    body["output"].update({f"extra_{i:06d}": i for i in range(count)})
+    return answer(200, json.dumps(body).encode())
+
+
+@pytest.mark.parametrize("count", [4000, 50_000])
+def test_a_flood_of_undocumented_fields_folds_into_few_findings_with_the_exact_count(
+    count: int,
+) -> None:
+    import time  # here only: the module measures nothing else
+
+    started = time.monotonic()
+    verdict = verdict_of(flooded(count))
+    elapsed = time.monotonic() - started
+    print(f"judging {count} undocumented fields: {elapsed:.3f} s")
+    assert len(verdict.violations) == judging.PER_PLACE + 1
+    assert sum(1 + v.folded for v in verdict.violations) == count
+    shown = [v for v in verdict.violations if not v.folded]
+    unfolded = judge(
+        PROBE,
+        flooded(judging.PER_PLACE),
+        [],
+        contracts=CONTRACTS,
+        redactor=Redactor([KEY]),
+        endpoint="e",
+        strict_drift=False,
+    )
+    assert [v.id for v in shown] == [v.id for v in unfolded.violations]  # ids unchanged
+    assert "more like it at /output" in verdict.violations[-1].title
+    assert elapsed < 5.0
+
+
+def test_the_endpoints_error_code_and_body_reach_a_reason_printable() -> None:
+    hostile = b'{"code": "Bad\\u001b]52;c;ZWNobw==\\u0007\\r= 55 passed =", "request_id": "r"}'
+    verdict = verdict_of(answer(503, hostile))
+    assert "\x1b" not in verdict.reason and "\r" not in verdict.reason
+    assert "\\x1b]52" in verdict.reason
+    body = verdict_of(answer(502, b"<html>\x1b[2J\rgateway</html>", "text/html"))
+    assert "\x1b" not in body.reason and "\\x1b[2J" in body.reason

@@ -532,9 +532,9 @@ def test_a_malformed_cases_file_is_a_usage_error_naming_the_entry_and_field(
     ("args", "message"),
     [
         (["--live", "--max-billed", "-1"], "*--max-billed must be 0 or more, not -1*"),
-        (["--live", "--live-examples", "-3"], "*--live-examples must be 0 or more, not -3*"),
-        (["--live", "--live-qps", "-1"], "*--live-qps must be 0 (unpaced) or a finite number*"),
-        (["--live", "--live-qps", "inf"], "*--live-qps must be 0 (unpaced) or a finite number*"),
+        (["--live", "--live-examples", "-3"], "*--live-examples must be 0 or more*not -3*"),
+        (["--live", "--live-qps", "-1"], "*--live-qps must be 0 (unpaced) or from 0.001 to*"),
+        (["--live", "--live-qps", "inf"], "*--live-qps must be 0 (unpaced) or from 0.001 to*"),
         (["--live", "--drift-report", "report.txt"], "*report.txt: give a path ending in one of*"),
         (["--live", "--max-billed", "two"], "*--max-billed*invalid int value*"),
         (["--record", "--strict-drift"], "*--record, --strict-drift only take effect with --live*"),

@@ -68,6 +68,7 @@ else:  # pragma: no cover - depends on the environment
 
 EXPECTED: dict[str, Expect] = {
     "passthrough": Expect(PASSED),
+    "unknown-field-flood": Expect(WARNINGS, "more like it"),
     "bad-gzip-echo": Expect(ERROR, "does not decode as its Content-Encoding says"),
     "truncated-body": Expect(ERROR, "endpoint broken"),
     "drip-body": Expect(ERROR, "no complete answer within the deadline"),
