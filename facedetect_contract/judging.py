@@ -45,10 +45,18 @@ PER_PLACE = 10
 PER_ANSWER = 50
 
 Status = Literal[
-    "judged", "not-sent", "unreachable", "broken", "throttled", "failing", "error", "timed-out"
+    "judged",
+    "not-sent",
+    "unreachable",
+    "broken",
+    "throttled",
+    "failing",
+    "error",
+    "timed-out",
+    "misconfigured",  # no answer of the run was one the contracts document (configuration.py)
 ]
 RUN_ERRORS: frozenset[str] = frozenset(
-    {"unreachable", "broken", "throttled", "failing", "error", "timed-out"}
+    {"unreachable", "broken", "throttled", "failing", "error", "timed-out", "misconfigured"}
 )
 
 

@@ -34,6 +34,7 @@ from .budget import BillingBudget, Spend, images_billed
 from .cases import DEFAULT_CASES_FILE, LiveCase
 from .checks import RunContext, run_run_checks
 from .client import EndpointBroken, EndpointUnreachable, FaceDetectClient, endpoint_url
+from .configuration import Answered, base_url_problem, misconfiguration
 from .contracts import Contracts, load_contracts
 from .drift import recording_for
 from .fixtures import FIXTURE_DIR, fixtures_beside
@@ -195,6 +196,9 @@ class LiveRun:
             settings.max_billed, price=profile.price, currency=profile.currency
         )
         self.url = endpoint_url(settings.base_url, environ, self.contracts)  # names a bad URL
+        problem = base_url_problem(self.url.removesuffix(profile.path), self.contracts)
+        if problem is not None:  # a typo in the base URL is the user's, never the provider's
+            raise ValueError(problem)
         self._secret = Secret.from_env(environ, name=profile.api_key_env)
         self.redactor = Redactor([self._secret])
         self._environ = environ
@@ -408,9 +412,31 @@ class LiveRun:
                 results[planned.name] = Verdict(planned, "not-sent", reason=self._not_sent_reason)
         self._store(pending, results)
         self._store_unsent(wanted)
+        self._judge_configuration()
         self._fold_run()
         self.run_findings = tuple(self._run_checks())
         self.finished = datetime.now(UTC)
+
+    def _judge_configuration(self) -> None:
+        """When no answer of the run is one the contracts document (a wrong base URL, a login
+        page), its verdicts say so instead of judging drift: one error of the run, no finding."""
+        judged = [
+            v for v in self.verdicts.values() if v.status == "judged" and v.interaction is not None
+        ]
+        why = misconfiguration(
+            (Answered(v.interaction, v.planned.keyed) for v in judged if v.interaction),
+            self.contracts,
+            self.url,
+        )
+        if why is None:
+            return
+        why = self.redact(why)
+        with self._lock:
+            self.errors.append(why)
+            for verdict in judged:
+                self.verdicts[verdict.name] = dataclasses.replace(
+                    verdict, status="misconfigured", violations=(), message=None, reason=why
+                )
 
     @property
     def _not_sent_reason(self) -> str:
