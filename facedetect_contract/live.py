@@ -438,6 +438,12 @@ class LiveRun:
                     verdict, status="misconfigured", violations=(), message=None, reason=why
                 )
 
+    def seconds_left(self) -> float:
+        """Seconds until the run's deadline (the whole deadline before the run has started)."""
+        if self._stop_at is None:
+            return self.settings.deadline
+        return max(0.0, self._stop_at - self._clock())
+
     @property
     def _not_sent_reason(self) -> str:
         return (

@@ -339,3 +339,24 @@ def test_a_failure_past_the_runs_deadline_is_its_deadline_only_when_it_timed_out
     verdict = run.verdicts["probe-no-key"]
     assert verdict.status == status
     assert says in (verdict.reason or ""), verdict.reason
+
+
+def test_the_seconds_left_count_down_to_the_runs_deadline_and_stop_at_zero(
+    tmp_path: Path,
+) -> None:
+    now = [100.0]
+    fake = FaceDetectFake(api_keys={KEY})
+    run = LiveRun(
+        LiveSettings(qps=0, examples=0, record_dir=tmp_path, deadline=30),
+        load_cases(DEFAULT_CASES_FILE),
+        environ={"DASHSCOPE_API_KEY": KEY},
+        transport=httpx.MockTransport(fake_handler(fake)),
+        clock=lambda: now[0],
+    )
+    assert run.seconds_left() == 30  # not started: the whole deadline
+    run.execute()
+    now[0] += 12
+    assert run.seconds_left() == pytest.approx(18)
+    now[0] += 60
+    assert run.seconds_left() == 0
+    run.close()
