@@ -9,13 +9,15 @@ drawn where a documented answer begins:
   or ends in part of the documented API root's path but not all of it (``/v1`` or ``/api`` for
   ``/api/v1``), is a usage error naming the likely fix. Any other prefix (a gateway's
   ``/dashscope/api/v1``, a stub's own root) is accepted: the second rule stands behind it.
-- ``misconfiguration``, after the answers are in: when no answer of the run is one the contracts
-  document (no check result, no documented error code, under any status), nothing was judged
-  against the endpoint; the run is an error of its configuration naming what every request got.
-  One documented answer is enough to judge the rest as drift: a retired model answering
-  ``404 ModelNotFound`` (a documented code) stays drift. So does a run whose keyed requests got
-  the answer of the request without a key, when that answer is documented (``401
-  InvalidApiKey``): the key is wrong, which is the run's configuration too, named as such.
+- ``misconfiguration``, after the answers are in: when every answer of the run says that nothing
+  is there (a 404 or 405 with no documented code) or is a web page (HTML, a login or gateway
+  page), the requests never reached the endpoint; the run is an error of its configuration naming
+  what every request got. The line runs at what the API itself could say: one documented answer
+  is enough to judge the rest as drift (a retired model answering ``404 ModelNotFound``, a
+  documented code, stays drift), and so is any answer in the API's own form, however broken (a
+  renamed field in every answer, JSON that does not parse, an odd status: the endpoint changed,
+  so that is drift to report). A run whose keyed requests all got what the requests without a
+  key got (``401 InvalidApiKey``) is its configuration too: the key is wrong, named as such.
 """
 
 from __future__ import annotations
@@ -90,6 +92,28 @@ def _documented(interaction: Interaction, contracts: Contracts) -> bool:
     return outcome.kind == "request_error" and any(e.code == outcome.code for e in contracts.errors)
 
 
+# Statuses that say the path is not there (RFC 9110 15.5.5, 15.5.6): without a documented code,
+# the request reached something other than the endpoint.
+_NOTHING_THERE = frozenset({404, 405})
+_PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def _foreign(interaction: Interaction, contracts: Contracts) -> bool:
+    """Whether an answer says the request never reached the endpoint (no word of its API)."""
+    if _documented(interaction, contracts):
+        return False
+    response = interaction.response
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return response.status in _NOTHING_THERE or (not response.body_is_json and kind in _PAGE_TYPES)
+
+
+def _key_refused(interaction: Interaction, contracts: Contracts) -> bool:
+    """Whether an answer is the error table's answer to a key it does not know (kind "auth")."""
+    outcome = classify(interaction.response, contracts)
+    auth = {(e.status, e.code) for e in contracts.errors if e.kind == "auth"}
+    return outcome.kind == "request_error" and (interaction.response.status, outcome.code) in auth
+
+
 def _answer(interaction: Interaction, contracts: Contracts) -> str:
     response = interaction.response
     code = contracts.profile.response.error_code.get(response.body)
@@ -109,19 +133,20 @@ def misconfiguration(
     root = endpoint.removesuffix(contracts.profile.path)
     where = f"the endpoint is at BASE{contracts.profile.path} (BASE = {printable(root)})"
     seen = sorted({_answer(a.interaction, contracts) for a in answers})
-    if not any(_documented(a.interaction, contracts) for a in answers):
+    if all(_foreign(a.interaction, contracts) for a in answers):
         got = (
             seen[0]
             if len(seen) == 1
             else f"{len(seen)} undocumented answers ({', '.join(seen[:3])})"
         )
         return (
-            f"configuration: every request to {printable(endpoint)} got {got}, an answer no "
-            f"documented reading explains: is the base URL right? {where}"
+            f"configuration: every request to {printable(endpoint)} got {got}, which says "
+            f"nothing of the endpoint's API is there: is the base URL right? {where}"
         )
     keyed = [a for a in answers if a.keyed]
     unkeyed = {_answer(a.interaction, contracts) for a in answers if not a.keyed}
-    if keyed and unkeyed and {_answer(a.interaction, contracts) for a in keyed} <= unkeyed:
+    refused = all(_key_refused(a.interaction, contracts) for a in keyed)
+    if keyed and refused and {_answer(a.interaction, contracts) for a in keyed} <= unkeyed:
         key_env = contracts.profile.api_key_env
         return (
             f"configuration: requests with the key got what requests without one got "

@@ -94,3 +94,26 @@ def test_endpoint_text_in_the_message_is_inert():
     hostile = {"code": "\x1b]52;c;eA==\x07NotFound", "message": "x"}
     why = misconfiguration([_answer(404, hostile)], CONTRACTS, ENDPOINT)
     assert why is not None and "\x1b" not in why and "\x07" not in why
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type"),
+    [
+        (200, {"output": {"checkPass": True}}, ""),  # a renamed field in every answer
+        (200, "", "application/json"),  # an empty body to everything
+        (299, {"code": "x"}, ""),  # an odd status
+        (500, "oops", "text/plain"),
+    ],
+    ids=["renamed", "empty-200", "odd-status", "plain-500"],
+)
+def test_an_answer_in_the_apis_own_form_however_broken_is_drift_not_configuration(
+    status, body, content_type
+):
+    answers = [_answer(status, body, content_type=content_type)] * 3
+    answers.append(_answer(status, body, keyed=False, content_type=content_type))
+    assert misconfiguration(answers, CONTRACTS, ENDPOINT) is None
+
+
+def test_a_405_for_every_request_is_the_runs_configuration():
+    answers = [_answer(405, "Method Not Allowed", content_type="text/plain")] * 2
+    assert misconfiguration(answers, CONTRACTS, ENDPOINT) is not None

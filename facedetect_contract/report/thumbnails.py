@@ -65,9 +65,10 @@ _FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")  # the decoders Pillow may try,
 _JPEG_QUALITIES = (82, 68, 54, 40)
 _SIDES = (LONG_SIDE, 240, 180, 120, 80)
 _DECODING = threading.Lock()  # one decode at a time bounds the memory, whatever the workers
-_PREFIXES = {"jpeg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a\n"}  # type -> magic bytes
+# The page's own encodings (not the endpoint's formats): media type -> magic bytes.
+_PREFIXES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 _BOMB = "a decompression bomb: far more pixels than any photo"
-_DATA_URI = re.compile(r"data:image/(jpeg|png);base64,([A-Za-z0-9+/]+={0,2})")
+_DATA_URI = re.compile(r"data:(image/jpeg|image/png);base64,([A-Za-z0-9+/]+={0,2})")
 
 
 @dataclass(frozen=True)
