@@ -3,9 +3,11 @@
 Users import it; the suite uses it offline (respx in front of the fake), against the stub server
 and live. The key comes from the profile's key variable (``DASHSCOPE_API_KEY``) only and lives in
 a ``Secret`` that is added to the request by an ``httpx.Auth`` flow, so no frame, repr or message
-of this module holds it. Every answer is read within a deadline and a size cap, decoded, then
-redacted before anything else sees it; whatever the transport raises becomes a typed error whose
-message holds no byte of the exchange.
+of this module holds it. Every answer is read within a deadline and a size cap and decoded; the
+interaction keeps it as it came, for judging (a key that shares words with the API must not change
+a verdict), and carries the client's redactor, through which every ``to_dict`` and ``repr`` of it
+passes; the messages of the errors raised here are redacted. Whatever the transport raises
+becomes a typed error whose message holds no byte of the exchange.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import os
 import random
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -29,8 +32,8 @@ import httpx
 from .contracts import Contracts, load_contracts
 from .interaction import Interaction, RecordedRequest, RecordedResponse
 from .outcome import Outcome, classify
-from .redaction import Redactor, Secret
-from .transport import DeadlineTransport, deadline
+from .redaction import Redactor, Secret, mask_credentials
+from .transport import DeadlineTransport, TLSSettingsError, deadline
 
 __all__ = [
     "INVALID_KEY",
@@ -52,7 +55,6 @@ __all__ = [
     "UnexpectedResponse",
     "endpoint_url",
     "recorded_request",
-    "redacted_body",
     "retry_after_seconds",
 ]
 
@@ -248,25 +250,20 @@ def recorded_request(
     content: bytes,
     auth: Auth,
 ) -> RecordedRequest:
-    """The request as sent, redacted: a key in a header or pasted into a field never shows, an
-    invalid key is recorded as ``Bearer <invalid>``, and the framing (Content-Length) is left out.
-    The client and the in-process exchange record through this, so the two cannot disagree."""
-    recorded_headers = redactor.headers(headers)
+    """The request as sent, for judging: credential headers masked (an invalid key is recorded
+    as ``Bearer <invalid>``), the framing (Content-Length) left out, the body as it was. Written
+    or shown, it passes ``redactor``. The client and the in-process exchange record through this,
+    so the two cannot disagree."""
+    recorded_headers = mask_credentials(headers)
     recorded_headers.pop("content-length", None)
     if auth == "invalid":
         recorded_headers["authorization"] = "Bearer <invalid>"
     try:
-        body: Any = redactor.tree(json.loads(content))
+        body: Any = json.loads(content)
         body_text = None
     except ValueError:
-        body, body_text = None, redactor.text(content.decode("utf-8", errors="replace"))
-    return RecordedRequest(method, recorded_headers, body, body_text)
-
-
-def redacted_body(redactor: Redactor, parsed: RecordedResponse) -> RecordedResponse:
-    """``parsed`` with its body redacted, after decoding: no escape, encoding or cut can hide the
-    key from the match."""
-    return dataclasses.replace(parsed, body=redactor.tree(parsed.body))
+        body, body_text = None, content.decode("utf-8", errors="replace")
+    return RecordedRequest(method, recorded_headers, body, body_text, redactor=redactor)
 
 
 class _BearerAuth(httpx.Auth):
@@ -294,6 +291,21 @@ _TRANSPORT_FAULTS: tuple[tuple[type[BaseException], type[FaceDetectError], str],
 )
 
 
+def _certificate_refused(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate error behind a transport fault (httpx and httpcore wrap it), if any."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        error = todo.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return error
+        todo += [error.__cause__, error.__context__]
+    return None
+
+
 # --- the client ------------------------------------------------------------------------------
 
 
@@ -304,9 +316,10 @@ class FaceDetectClient:
     times, waiting ``Retry-After`` (capped at ``max_retry_wait``) or an exponential backoff.
     ``timeout`` is each attempt's deadline: connect and the whole answer. ``before_attempt(n)``
     runs before attempt ``n`` (0 first; live mode paces and budgets there) and may return
-    ``False`` to send no more attempts; ``on_exchange`` sees every attempt, already redacted
-    (live mode records and bills from it). ``environ`` (default ``os.environ``) is where the key
-    and base-URL variables are read; the key is read nowhere else.
+    ``False`` to send no more attempts; ``on_exchange`` sees every attempt as it came (live mode
+    judges, records and bills from it; its ``to_dict`` and ``repr`` are redacted). ``environ``
+    (default ``os.environ``) is where the key and base-URL variables are read; the key is read
+    nowhere else.
     """
 
     def __init__(
@@ -467,13 +480,13 @@ class FaceDetectClient:
         except Exception as exc:  # whatever the transport raised: typed, and without its text
             raise self._transport_fault(exc, method) from None
         redactor = self._redactor
-        response_headers = redactor.headers(response.headers.multi_items())
+        response_headers = dict(response.headers.multi_items())
         if complete:
             parsed = RecordedResponse.from_bytes(response.status_code, response_headers, raw)
         else:
             parsed = RecordedResponse(
                 response.status_code,
-                response_headers,
+                {name.lower(): value for name, value in response_headers.items()},
                 raw[:200].decode("utf-8", errors="replace"),
                 body_is_json=False,
                 not_json=f"larger than {MAX_RESPONSE_BYTES} bytes, not read to its end",
@@ -483,7 +496,7 @@ class FaceDetectClient:
             request=recorded_request(
                 redactor, method, request_headers.multi_items(), content, auth
             ),
-            response=redacted_body(redactor, parsed),
+            response=dataclasses.replace(parsed, redactor=redactor),
             provenance={"kind": "recorded", "host": self._host},
             elapsed=time.monotonic() - started,
         )
@@ -504,6 +517,17 @@ class FaceDetectClient:
 
     def _transport_fault(self, exc: BaseException, method: str) -> FaceDetectError:
         where = f"on {method} {_shown(httpx.URL(self.url))}"
+        if isinstance(exc, TLSSettingsError):  # our own message: the variable, the fix
+            return EndpointUnreachable(f"endpoint unreachable: {exc} ({where})")
+        refused = _certificate_refused(exc)
+        if refused is not None:
+            reason = refused.verify_message or refused.reason or "no reason given"
+            return EndpointUnreachable(
+                self._redactor.text(
+                    f"endpoint unreachable: certificate verification failed: {reason} ({where}); "
+                    f"use the endpoint's real certificate, or trust its CA with SSL_CERT_FILE"
+                )
+            )
         for kind, error, says in _TRANSPORT_FAULTS:
             if isinstance(exc, kind):
                 prefix = (
@@ -568,17 +592,18 @@ class FaceDetectClient:
                 interaction=interaction,
             )
         status = interaction.response.status
+        shown = self._redactor.text  # an error's text is shown: the answer's words, redacted
         if outcome.kind == "request_error":
             error_class = _ERROR_CLASSES.get(status, ServerError if status >= 500 else RequestError)
             body = interaction.response.body
             fallback = str(body)[:200] if not interaction.response.body_is_json else ""
             raise error_class(
                 status=status,
-                code=outcome.code,
-                message=outcome.message if outcome.message is not None else fallback,
-                request_id=outcome.request_id,
+                code=None if outcome.code is None else shown(outcome.code),
+                message=shown(outcome.message if outcome.message is not None else fallback),
+                request_id=None if outcome.request_id is None else shown(outcome.request_id),
                 retryable=status in self._contracts.retryable_statuses,
                 retry_after=retry_after_seconds(interaction.response.headers),
                 interaction=interaction,
             )
-        raise UnexpectedResponse(outcome.reason, interaction)
+        raise UnexpectedResponse(shown(outcome.reason), interaction)

@@ -1,7 +1,10 @@
 """One exchange with the endpoint: the request sent, the response received, and where it came from.
 
 Interactions are what the checks judge, what fixtures store, what replay serves and what live mode
-records. Headers are lower-cased; request credentials are already redacted here.
+records. Headers are lower-cased; the request's credential headers are masked (``Bearer
+<redacted>``). Everything else is held as it came, so that a key sharing words with the API cannot
+change a verdict; what is written or shown of it (``to_dict``, ``repr``) passes the ``redactor``
+of the exchange that made it (a keyless one for interactions read from fixtures).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .redaction import redact_headers
+from .redaction import Redactor, redact_headers
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -24,6 +27,13 @@ __all__ = [
     "parse_json",
     "read_json_file",
 ]
+
+_KEYLESS = Redactor()  # credential headers and key-like text only: for what no exchange made
+
+
+def _shown(redactor: Redactor | None) -> Redactor:
+    return _KEYLESS if redactor is None else redactor
+
 
 # A body nested deeper than this is not parsed: a hostile answer of 100,000 '[' must not exhaust
 # the interpreter's stack, and no documented body is deeper than 4.
@@ -110,22 +120,30 @@ def read_json_file(path: Path, raw: bytes, error: type[ValueError]) -> Any:
         raise error(f"{path}: not valid JSON ({exc}); save it as UTF-8 JSON and fix it") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RecordedRequest:
-    """A request as sent: ``body`` is the JSON value, or ``None`` with ``body_text`` if not JSON."""
+    """A request as sent: ``body`` is the JSON value, or ``None`` with ``body_text`` if not JSON.
+
+    ``redactor``: what its key is redacted with wherever it is written or shown."""
 
     method: str
     headers: Mapping[str, str]
     body: Any = None
     body_text: str | None = None
+    redactor: Redactor | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"method": self.method, "headers": dict(self.headers)}
+        """The fixture-file form, redacted."""
+        redactor = _shown(self.redactor)
+        data: dict[str, Any] = {"method": self.method, "headers": redactor.headers(self.headers)}
         if self.body_text is not None:
-            data["body_text"] = self.body_text
+            data["body_text"] = redactor.text(self.body_text)
         elif self.body is not None:
-            data["body"] = self.body
+            data["body"] = redactor.tree(self.body)
         return data
+
+    def __repr__(self) -> str:
+        return f"RecordedRequest({self.to_dict()!r})"
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RecordedRequest:
@@ -137,15 +155,18 @@ class RecordedRequest:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RecordedResponse:
-    """A response as received. ``body`` is the parsed JSON, or the raw text when it is not JSON."""
+    """A response as received. ``body`` is the parsed JSON, or the raw text when it is not JSON.
+
+    ``redactor``: what its key is redacted with wherever it is written or shown."""
 
     status: int
     headers: Mapping[str, str]
     body: Any
     body_is_json: bool = True
     not_json: str = ""  # why the body is not JSON, when it is not
+    redactor: Redactor | None = field(default=None, compare=False)
 
     @classmethod
     def from_bytes(
@@ -160,7 +181,17 @@ class RecordedResponse:
             return cls(status, lowered, text, body_is_json=False, not_json=str(why))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "headers": dict(self.headers), "body": self.body}
+        """The fixture-file form, redacted."""
+        redactor = _shown(self.redactor)
+        return {
+            "status": self.status,
+            "headers": redactor.headers(self.headers),
+            "body": redactor.tree(self.body),
+        }
+
+    def __repr__(self) -> str:
+        shown = {**self.to_dict(), "body_is_json": self.body_is_json}
+        return f"RecordedResponse({shown!r})"
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RecordedResponse:
@@ -185,9 +216,11 @@ class Expectation:
     open_question: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Interaction:
-    """A request with its response, named so that a violation can say where it happened."""
+    """A request with its response, named so that a violation can say where it happened.
+
+    Held as it came (see the module's docstring); ``to_dict`` and ``repr`` are redacted."""
 
     name: str
     request: RecordedRequest
@@ -209,6 +242,12 @@ class Interaction:
         if self.expect is not None:
             data["expect"] = dict(self.expect)
         return data
+
+    def __repr__(self) -> str:
+        return (
+            f"Interaction(name={self.name!r}, request={self.request!r}, "
+            f"response={self.response!r}, elapsed={self.elapsed!r})"
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Interaction:

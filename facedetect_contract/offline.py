@@ -10,6 +10,7 @@ on it, and live mode records one fixture per key.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import time
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx
 
-from .client import INVALID_KEY, Auth, FaceDetectClient, recorded_request, redacted_body
+from .client import INVALID_KEY, Auth, FaceDetectClient, recorded_request
 from .contracts import Contracts, load_contracts
 from .fake import FaceDetectFake, FakeRequest
 from .interaction import Interaction, RecordedRequest, RecordedResponse
@@ -77,7 +78,8 @@ def client_on_fake(
 
 class InProcessExchange:
     """``FaceDetectClient.exchange`` for the fake in this process: the same ``Interaction`` (the
-    request as the fake saw it, its answer, the key redacted), without the HTTP stack.
+    request as the fake saw it, its answer as it came, redacted when written or shown), without
+    the HTTP stack.
 
     For the properties whose subject is the endpoint's contract and not the client (hundreds of
     generated requests): each case then costs the fake and the checks, not httpx and respx. The
@@ -119,12 +121,11 @@ class InProcessExchange:
             sent["authorization"] = "Bearer " + INVALID_KEY
         method = method or profile.method
         answer = self.fake(FakeRequest(method, sent, content))
-        response_headers = self._redactor.headers(answer.headers.items())
-        parsed = RecordedResponse.from_bytes(answer.status, response_headers, answer.body)
+        parsed = RecordedResponse.from_bytes(answer.status, dict(answer.headers), answer.body)
         return Interaction(
             name=name or f"exchange-{next(self._counter)}",
             request=recorded_request(self._redactor, method, sent.items(), content, auth),
-            response=redacted_body(self._redactor, parsed),
+            response=dataclasses.replace(parsed, redactor=self._redactor),
             provenance={"kind": "recorded", "host": "in-process"},
             elapsed=time.monotonic() - started,
         )

@@ -3,7 +3,8 @@
 Not recorded (and counted, with the reason): an answer with a breaking finding or that no
 documented reading explains (replayed, it would fail the offline suite), one without an
 ``expect`` to type it by, and a second answer to a request already recorded in the run (replay
-could not tell them apart: the first one wins). What is written is redacted, validated against
+could not tell them apart: the first one wins). The answer is judged as it came; what is written is
+redacted (the interaction's own redactor, then the run's keys again), validated against
 the interaction schema in memory first (so the loader accepts every fixture written), and
 written atomically.
 """
@@ -102,13 +103,18 @@ class Recorder:
         recorded = dataclasses.replace(
             interaction,
             request=RecordedRequest(
-                request.method, _tokens(dict(request.headers)), request.body, request.body_text
+                request.method,
+                _tokens(dict(request.headers)),
+                request.body,
+                request.body_text,
+                redactor=request.redactor,
             ),
             response=RecordedResponse(
                 response.status,
                 _tokens(dict(response.headers)),
                 response.body,
                 response.body_is_json,
+                redactor=response.redactor,
             ),
             provenance=provenance,
             expect=expect,

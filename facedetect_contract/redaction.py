@@ -5,8 +5,18 @@ A key is held in a ``Secret`` (no repr, no str, no pickle). Every text that leav
 answer after decoding it, before anything can cut or re-encode it. The redactor matches the key
 in any letter case, in part (any run of 8 or more of its characters: a key cut at a boundary or
 glued to other text), and in the encodings an echo can take: base64 and URL-safe base64 (of the
-key and of ``Bearer <key>``), hex and percent-encoding. JSON escapes need no pattern: redaction
-acts on decoded values, never on serialised JSON.
+key and of ``Bearer <key>``, padded or not) and hex as whole forms; and, character by character,
+so that mixed forms and runs of 8 match too, what gateways, error pages and log formatters write:
+percent-encoding of any byte in either case (``%7a``, ``%7A``, double ``%257A``), HTML character
+references (``&#122;``, ``&#x7A;``, leading zeros, the named ``&amp;``...), JSON escapes left in
+text (``\\u007a``, ``\\/``), Unicode fullwidth forms, and whitespace or zero-width characters
+inserted between characters (a wrapped line). Not matched, as no echo writes them: base32, the key
+reversed, ``+`` for a space (a key holds none). Redaction acts on decoded values, never on
+serialised JSON.
+
+Only what is written or shown is redacted: the suite judges the answer as it came (a key that
+shares words with the API must not change a verdict), and refuses a key whose redaction would
+erase the API's own words from every report (``key_problem``).
 """
 
 from __future__ import annotations
@@ -14,18 +24,26 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import json
 import logging
 import os
 import re
 import threading
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
-from urllib.parse import quote
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .contracts import Contracts
 
 __all__ = [
     "REDACTED",
     "Redactor",
     "Secret",
+    "api_vocabulary",
+    "key_problem",
+    "mask_credentials",
     "redact_headers",
     "redact_log_records",
     "redact_text",
@@ -36,6 +54,10 @@ REDACTED = "<redacted>"
 # The shortest run of a key's characters that is redacted where it appears: shorter runs occur
 # in ordinary text. A key must be at least this long to be accepted.
 MIN_RUN = 8
+# An encoded form (base64, hex) of a key is matched in part from this many characters on; its
+# grams are taken every FORM_STRIDE characters, so that any run of FORM_RUN holds one.
+FORM_STRIDE = 4
+FORM_RUN = MIN_RUN + FORM_STRIDE - 1
 MAX_KEY_LENGTH = 4096
 
 # Header names whose value is a credential in any HTTP API this suite may meet through a gateway.
@@ -52,6 +74,107 @@ _KEY_LIKE = re.compile(
 )
 _PLACEHOLDER = re.compile(r"(\w+ )?<[a-z]+>")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# What may stand between two characters of an echoed key: whitespace (a wrapped line, a folded
+# header) and the invisible characters a formatter or a hostile echo inserts.
+_SEPARATORS = "\\s\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff"
+# The same characters, for str.translate: dropping them that way is ten times faster than re.sub.
+_DROP_SEPARATORS = dict.fromkeys(
+    [c for c in range(0x3001) if chr(c).isspace()]
+    + [0xAD, 0x180E, 0xFEFF]
+    + [*range(0x200B, 0x2010), *range(0x2060, 0x2065)]
+)
+# One character written in an encoding an echo takes; each group decodes it (see _decoded).
+_ENCODED = re.compile(
+    r"%(?:25)*([0-9A-Fa-f]{2})"  # percent-encoding, either case, encoded again any times
+    r"|&#0*([0-9]{1,7});?"  # HTML decimal reference (the ';' is optional in HTML too)
+    r"|&#[xX]0*([0-9A-Fa-f]{1,6});?"  # HTML hex reference
+    r"|&(amp|lt|gt|quot|apos);"  # what html.escape and gateways' error pages write
+    r"|\\+u([0-9A-Fa-f]{4})"  # a JSON escape left in text, escaped again any times
+    r"|\\([\"\\/])"  # the other JSON escapes a key's characters can take
+    r"|([\uff01-\uff5e])"  # fullwidth forms of printable ASCII
+)
+_DROPPED = frozenset(map(chr, _DROP_SEPARATORS))
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+_HINTS = re.compile(f"[%&\\\\\uff01-\uff5e{_SEPARATORS}]")
+
+
+def _decoded(match: re.Match[str]) -> str:
+    """The one character an ``_ENCODED`` match stands for."""
+    # The last seven groups: ``_TOKEN`` puts its separator group before them.
+    percent, decimal, hexa, named, unicode, escaped, wide = match.groups()[-7:]
+    if escaped is not None:
+        return escaped
+    if named is not None:
+        return _NAMED[named.lower()]
+    if wide is not None:
+        return chr(ord(wide) - 0xFEE0)
+    number = (
+        int(percent, 16)
+        if percent is not None
+        else int(decimal)
+        if decimal is not None
+        else int(hexa or unicode, 16)
+    )
+    return chr(number) if number <= 0x10FFFF else "\ufffd"
+
+
+_TOKEN = re.compile(f"(?P<separator>[{_SEPARATORS}]+)|{_ENCODED.pattern}")
+# Percent-encoded once only: a key holding '%41', encoded once, reads '%2541', which _TOKEN takes
+# for 'A' encoded twice.
+_TOKEN_ONCE = re.compile(_TOKEN.pattern.replace("%(?:25)*(", "%(", 1))
+
+
+class _Decoding:
+    """``text`` with every encoded character decoded and every separator dropped, and the way
+    back: a span of the decoded text to the span of ``text`` it came from."""
+
+    __slots__ = ("_decoded_at", "_kinds", "_source_at", "_source_end", "text")
+
+    def __init__(self, text: str, tokens: re.Pattern[str] = _TOKEN) -> None:
+        pieces: list[str] = []
+        # Segments, in order: where each starts in the decoded text and in ``text``, its
+        # length in ``text``, and whether it is literal (one character for one) or one token.
+        self._decoded_at: list[int] = []
+        self._source_at: list[int] = []
+        self._source_end: list[int] = []
+        self._kinds: list[bool] = []
+        at, last = 0, 0
+        for match in tokens.finditer(text):
+            start, end = match.span()
+            if start > last:
+                self._segment(at, last, start, literal=True)
+                pieces.append(text[last:start])
+                at += start - last
+            # A separator, or one written as an escape (a terminal shows U+200B as '\u200b').
+            if match.lastgroup != "separator" and (char := _decoded(match)) not in _DROPPED:
+                self._segment(at, start, end, literal=False)
+                pieces.append(char)
+                at += 1
+            last = end
+        if last < len(text):
+            self._segment(at, last, len(text), literal=True)
+            pieces.append(text[last:])
+        self.text = "".join(pieces)
+
+    def _segment(self, at: int, start: int, end: int, *, literal: bool) -> None:
+        self._decoded_at.append(at)
+        self._source_at.append(start)
+        self._source_end.append(end)
+        self._kinds.append(literal)
+
+    def source(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that decoded to ``[start, end)`` (``end > start``)."""
+        first = bisect_right(self._decoded_at, start) - 1
+        last = bisect_right(self._decoded_at, end - 1) - 1
+        begin = self._source_at[first] + (
+            start - self._decoded_at[first] if self._kinds[first] else 0
+        )
+        finish = (
+            self._source_at[last] + end - self._decoded_at[last]
+            if self._kinds[last]
+            else self._source_end[last]
+        )
+        return begin, finish
 
 
 class Secret:
@@ -150,29 +273,53 @@ class Redactor:
         for value in values:
             forms |= _base64_cores(value) | _base64_cores(f"Bearer {value}")
             forms.add(binascii.hexlify(value.encode()).decode())
-            forms.add(quote(value, safe=""))
         # Longest first, so that a whole form wins over a run inside it.
         ordered = sorted(forms - set(values), key=len, reverse=True)
-        self._forms = (
-            re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE) if ordered else None
-        )
+        # Matched in lower-cased text (a regex with IGNORECASE is several times slower).
+        lowered_forms = sorted({f.translate(_ASCII_LOWER) for f in ordered}, key=len, reverse=True)
+        self._forms = re.compile("|".join(map(re.escape, lowered_forms))) if lowered_forms else None
         self._lowered = tuple(value.translate(_ASCII_LOWER) for value in values)
+        # A key with these may hold what decodes as an encoding ('%41'): look for it as it is.
+        self._encodable = any(char in value for value in values for char in "%&\\")
         grams = {
             key[i : i + MIN_RUN] for key in self._lowered for i in range(len(key) - MIN_RUN + 1)
         }
         self._grams = re.compile("|".join(map(re.escape, sorted(grams)))) if grams else None
+        # A form cut short (a message quotes the first 120 characters of an answer: judged as
+        # it came, the answer is cut before it is redacted) is matched by its runs of FORM_RUN
+        # characters or more: each holds one of these grams, taken every FORM_STRIDE characters
+        # (all of them would cost a substring scan each, on every answer).
+        self._form_sources = tuple(lowered_forms)
+        form_grams = {
+            form[i : i + MIN_RUN]
+            for form in lowered_forms
+            for i in range(0, len(form) - MIN_RUN + 1, FORM_STRIDE)
+        }
+        self._form_grams = (
+            re.compile("|".join(map(re.escape, sorted(form_grams)))) if form_grams else None
+        )
+        self._parts = tuple(grams | form_grams)
 
     def __repr__(self) -> str:
         return f"Redactor(keys={len(self._keys)})"
 
-    def _runs(self, text: str) -> list[tuple[int, int]]:
-        """Spans of ``text`` that are runs of at least MIN_RUN characters of a key (any case).
+    # It holds the keys: never pickled (a pickle is a file), shared rather than copied.
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a Redactor cannot be pickled")
+
+    def __copy__(self) -> Redactor:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Redactor:
+        return self
+
+    def _runs(self, lowered: str) -> list[tuple[int, int]]:
+        """Spans of ``lowered`` that are runs of at least MIN_RUN characters of a key.
 
         The search finds each run by its first MIN_RUN characters, leftmost first, and the run
         is then extended as far as it stays a part of one key.
         """
         assert self._grams is not None
-        lowered = text.translate(_ASCII_LOWER)  # keys are ASCII; other characters keep their place
         spans: list[tuple[int, int]] = []
         position = 0
         while (match := self._grams.search(lowered, position)) is not None:
@@ -194,20 +341,85 @@ class Redactor:
             position = end
         return spans
 
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        """Spans of ``text`` holding a form of a key or a run of one, merged, in order."""
+        lowered = text.translate(_ASCII_LOWER)
+        spans: list[tuple[int, int]] = []
+        if self._forms is not None:
+            spans += [m.span() for m in self._forms.finditer(lowered)]
+        if self._form_grams is not None:  # a form cut short: where no whole form is
+            wholes = list(spans)
+            spans += [
+                (start, end)
+                for start, end in self._form_runs(lowered)
+                if not any(start < w_end and w_start < end for w_start, w_end in wholes)
+            ]
+        if self._grams is not None:
+            spans += self._runs(lowered)
+        return _merged(spans)
+
+    def _form_runs(self, lowered: str) -> list[tuple[int, int]]:
+        """Spans of ``lowered`` that are runs of FORM_RUN or more characters of a form, found by
+        a gram and extended both ways as far as they stay part of that form."""
+        assert self._form_grams is not None
+        spans: list[tuple[int, int]] = []
+        for match in self._form_grams.finditer(lowered):
+            start, end = match.span()
+            gram = lowered[start:end]
+            for form in self._form_sources:
+                offset = form.find(gram)
+                while offset >= 0:
+                    left = 0
+                    while (
+                        left < min(start, offset)
+                        and lowered[start - left - 1] == form[offset - left - 1]
+                    ):
+                        left += 1
+                    right = MIN_RUN
+                    while (
+                        start + right < len(lowered)
+                        and offset + right < len(form)
+                        and lowered[start + right] == form[offset + right]
+                    ):
+                        right += 1
+                    if left + right >= FORM_RUN:
+                        spans.append((start - left, start + right))
+                    offset = form.find(gram, offset + 1)
+        return spans
+
+    def _found(self, text: str) -> bool:
+        """Whether ``text`` holds a form or a run of a key: substring tests, which are several
+        times faster than the regexes that then find where."""
+        lowered = text.translate(_ASCII_LOWER)
+        return any(part in lowered for part in self._parts)
+
     def text(self, text: str) -> str:
         """``text`` with every form of the keys and anything key-like replaced."""
-        if self._forms is not None:  # first: a run of the key inside a form must not break it
-            text = self._forms.sub(REDACTED, text)
-        if self._grams is not None and self._grams.search(text.translate(_ASCII_LOWER)):
-            pieces, last = [], 0
-            for start, end in self._runs(text):
-                pieces += [text[last:start], REDACTED]
-                last = end
-            text = "".join(pieces) + text[last:]
+        if self._keys:
+            text = self._replaced(text)
         return _KEY_LIKE.sub(
             lambda m: ("Bearer " if m.group(0).lower().startswith("bearer") else "") + REDACTED,
             text,
         )
+
+    def _replaced(self, text: str) -> str:
+        """``text`` with the spans of every view of it that hold a key replaced: as it is, and
+        decoded (percent-encoding read once, and read as often as it was applied, when the key
+        itself holds a '%'). The views' spans are merged, so that a run one view sees does not
+        cut the whole key another view sees."""
+        spans: list[tuple[int, int]] = []
+        hinted = _HINTS.search(text) is not None
+        if (self._encodable or not hinted) and self._found(text):
+            spans += self._spans(text)
+        # With nothing encoded and nothing between characters, the view as it is is the only one.
+        # Otherwise, cheap first: is a key there once decoded? Most text with a space is not.
+        if hinted and (
+            self._encodable or self._found(_ENCODED.sub(_decoded, text).translate(_DROP_SEPARATORS))
+        ):
+            for tokens in (_TOKEN_ONCE, _TOKEN) if self._encodable else (_TOKEN,):
+                decoding = _Decoding(text, tokens)
+                spans += [decoding.source(*span) for span in self._spans(decoding.text)]
+        return _replace(text, _merged(spans)) if spans else text
 
     def tree(self, value: Any) -> Any:
         """A copy of a JSON value with every string (keys too) redacted.
@@ -247,6 +459,36 @@ class Redactor:
         return cleaned
 
 
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:  # overlapping; adjacent ones stay two
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _replace(text: str, spans: list[tuple[int, int]]) -> str:
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [text[last:start], REDACTED]
+        last = end
+    return "".join(pieces) + text[last:]
+
+
+def mask_credentials(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Lower-cased headers with the credential headers' values masked (see ``Redactor.headers``)
+    and every other value as it is: the request as judged, which no key's spelling can change."""
+    masked: dict[str, str] = {}
+    for name, value in headers:
+        lower = name.lower()
+        masked.update(
+            _KEYLESS.headers([(lower, value)]) if lower in _SECRET_HEADERS else {lower: value}
+        )
+    return masked
+
+
 @functools.lru_cache(maxsize=32)
 def _redactor(values: tuple[str, ...]) -> Redactor:
     return Redactor(values)
@@ -276,6 +518,7 @@ def redact_tree(value: Any, secrets: Iterable[Secret | str | None] = ()) -> Any:
     return _of(secrets).tree(value)
 
 
+_KEYLESS = Redactor()
 _factory_lock = threading.Lock()
 
 
@@ -315,3 +558,61 @@ def redact_log_records(secrets: Iterable[Secret | str | None]) -> Callable[[], N
                 logging.setLogRecordFactory(previous)
 
     return uninstall
+
+
+def api_vocabulary(contracts: Contracts) -> tuple[str, ...]:
+    """The API's own words, as its reports show them: every name and every string of the
+    contract files (schemas' property names, enums, error codes and messages, model names,
+    paths, header names, the open questions' topics), once each, in a stable order."""
+    words: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            words.add(node)
+        elif isinstance(node, Mapping):
+            for name, value in node.items():
+                words.add(str(name))
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for path in sorted(Path(contracts.directory).glob("*.json")):
+        try:
+            walk(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):  # load_contracts already named a broken file
+            continue
+    return tuple(sorted(words))
+
+
+def key_problem(secret: Secret | str, vocabulary: Iterable[str] = ()) -> str | None:
+    """Why ``secret`` cannot be redacted without destroying what the suite writes, or ``None``.
+
+    The rule: a key is refused when it is shorter than MIN_RUN characters (its runs would match
+    ordinary text), or when redacting it changes a word of the API's ``vocabulary`` (it shares a
+    run of MIN_RUN characters with a field name, an error code, a message, a model name...):
+    every report, fixture and message would then lose that word. Judging never depends on the
+    key (answers are judged before redaction), so this is about what the reports can still say.
+    The message names the word and never the key.
+    """
+    value = secret.reveal() if isinstance(secret, Secret) else secret
+    if len(value) < MIN_RUN:
+        return (
+            f"the API key is {len(value)} characters long; a key shorter than {MIN_RUN} "
+            f"characters cannot be told from ordinary text, so it cannot be redacted: set the "
+            f"key as issued"
+        )
+    redactor = Redactor([value])
+    # The shortest word it would erase: the one a reader recognises soonest.
+    erased = sorted(
+        (word for word in vocabulary if redactor.text(word) != _KEYLESS.text(word)),
+        key=lambda word: (len(word), word),
+    )
+    if erased:
+        word = erased[0] if len(erased[0]) <= 60 else erased[0][:57] + "..."
+        return (
+            f"the API key shares {MIN_RUN} or more characters with the API's own word "
+            f"{word!r}: redacting the key would erase that word from every report, fixture "
+            f"and message. Use a key (or a gateway token) that holds no word of the API"
+        )
+    return None

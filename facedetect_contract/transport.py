@@ -5,6 +5,10 @@ read timeout with each byte and holds a request forever. This transport runs htt
 connection pool over a network backend that clamps every connect, read and write to the time
 left before the deadline of the request in flight (``deadline(seconds)``, a context variable, so
 threads sharing a client each keep their own). Built on httpcore's public API only.
+
+TLS is set up on the first https request, not before: a broken ``SSL_CERT_FILE`` must not stop a
+plain-http run, and must be named when https is used (``TLSSettingsError``), not end in a
+traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import os
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -20,7 +26,19 @@ from typing import Any
 import httpcore
 import httpx
 
-__all__ = ["DeadlineTransport", "deadline", "listen_for_writes", "ssl_context"]
+__all__ = [
+    "DeadlineTransport",
+    "TLSSettingsError",
+    "deadline",
+    "listen_for_writes",
+    "ssl_context",
+]
+
+
+class TLSSettingsError(ValueError):
+    """The TLS settings of the environment (``SSL_CERT_FILE``, ``SSL_CERT_DIR``) cannot be used:
+    the message names the variable, what is wrong with it and the fix."""
+
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "facedetect_deadline", default=None
@@ -164,30 +182,64 @@ class _Body(httpx.SyncByteStream):
 
 
 def ssl_context(verify: bool = True) -> ssl.SSLContext:
-    """httpx's SSL context (certifi's CAs), made once per process: loading the CAs takes 15 ms,
-    and every client and stub made its own. A context is shared by connections as a rule; none
-    of ours changes it after this."""
-    return _ssl_context(bool(verify))
+    """httpx's SSL context (certifi's CAs, or those of ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when
+    set), made once per process and setting: loading the CAs takes 15 ms, and every client and
+    stub made its own. A context is shared by connections as a rule; none of ours changes it.
+
+    ``TLSSettingsError`` names the variable when its file cannot be loaded."""
+    cafile, capath = os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", "")
+    return _ssl_context(bool(verify), cafile, capath if not cafile else "")
 
 
 @functools.cache
-def _ssl_context(verify: bool) -> ssl.SSLContext:
-    return httpx.create_ssl_context(verify=verify)
+def _ssl_context(verify: bool, cafile: str, capath: str) -> ssl.SSLContext:
+    # httpx reads the same two variables, the file first (see httpx.create_ssl_context).
+    variable, value = ("SSL_CERT_FILE", cafile) if cafile else ("SSL_CERT_DIR", capath)
+    if verify and capath and not os.path.isdir(capath):
+        raise TLSSettingsError(
+            f"SSL_CERT_DIR is set to {capath!r}, which is not a directory: point it at a "
+            f"directory of CA certificates (c_rehash form), or unset it to use the bundled CAs"
+        )
+    try:
+        return httpx.create_ssl_context(verify=verify)
+    except FileNotFoundError:
+        raise TLSSettingsError(
+            f"{variable} is set to {value!r}, which does not exist: point it at a PEM file of "
+            f"CA certificates, or unset it to use the bundled CAs"
+        ) from None
+    except (ssl.SSLError, OSError, ValueError) as error:
+        why = getattr(error, "reason", None) or getattr(error, "strerror", None) or "unreadable"
+        raise TLSSettingsError(
+            f"{variable} is set to {value!r}, which could not be loaded as CA certificates "
+            f"({why}): point it at a PEM file of CA certificates, or unset it to use the "
+            f"bundled CAs"
+        ) from None
 
 
 class DeadlineTransport(httpx.BaseTransport):
     """httpx's default transport, minus proxies, with the deadline of ``deadline()`` enforced."""
 
     def __init__(self, *, verify: bool = True, max_connections: int = 16) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context(verify),
-            max_connections=max_connections,
-            keepalive_expiry=5.0,
-            network_backend=_Backend(),
-        )
+        self._verify = verify
+        self._max_connections = max_connections
+        self._pools: dict[bool, httpcore.ConnectionPool] = {}  # by "is https"
+        self._lock = threading.Lock()
+
+    def _pool(self, https: bool) -> httpcore.ConnectionPool:
+        """The pool for plain or TLS connections; the TLS one (and its context) on first use."""
+        with self._lock:
+            if https not in self._pools:
+                self._pools[https] = httpcore.ConnectionPool(
+                    ssl_context=ssl_context(self._verify) if https else None,
+                    max_connections=self._max_connections,
+                    keepalive_expiry=5.0,
+                    network_backend=_Backend(),
+                )
+            return self._pools[https]
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.SyncByteStream)
+        pool = self._pool(request.url.scheme == "https")
         core = httpcore.Request(
             method=request.method,
             url=httpcore.URL(
@@ -201,7 +253,7 @@ class DeadlineTransport(httpx.BaseTransport):
             extensions=request.extensions,
         )
         with _as_httpx(request):
-            response = self._pool.handle_request(core)
+            response = pool.handle_request(core)
         assert isinstance(response.stream, Iterable)
         return httpx.Response(
             status_code=response.status,
@@ -211,4 +263,7 @@ class DeadlineTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
-        self._pool.close()
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()

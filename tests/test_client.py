@@ -1241,3 +1241,170 @@ def test_an_answer_in_many_small_chunks_is_read_whole_and_its_excerpt_is_its_sta
     ):
         client.detect("https://example.com/p.png")
     assert raised.value.interaction.response.body == (start * 2).decode()
+
+
+# --- judged as it came, redacted where written or shown (issue 17) ------------------------------
+
+WORDY_KEY = "team-parameters-2026"  # a gateway token sharing a word with the API
+
+
+def test_an_answer_is_kept_as_it_came_for_judging_and_redacted_only_where_shown() -> None:
+    """Rule: the key's spelling cannot change a verdict; it is hidden in to_dict and repr."""
+    echo = {**PASS, "output": {**PASS["output"], "note": f"you sent {WORDY_KEY}"}}
+    client, _seen = client_for(
+        (200, {"x-echo": WORDY_KEY}, echo), environ={**ENV, "DASHSCOPE_API_KEY": WORDY_KEY}
+    )
+    with client:
+        result = client.detect("https://example.com/p.png", "3:4")
+    assert isinstance(result, CheckPassed)
+    interaction = result.interaction
+    assert interaction.request.body["parameters"] == {"ratio": "3:4"}  # not erased
+    assert interaction.response.body["output"]["note"] == f"you sent {WORDY_KEY}"
+    assert interaction.request.headers["authorization"] == "Bearer <redacted>"
+    shown = [json.dumps(interaction.to_dict()), repr(interaction), repr(interaction.request)]
+    assert all(WORDY_KEY not in text and "team-param" not in text for text in shown), shown
+
+
+def test_an_errors_message_is_redacted_though_its_interaction_is_kept_as_it_came() -> None:
+    encoded = "".join(f"%{byte:02X}" for byte in SENTINEL.encode())
+    body = {"code": "InvalidApiKey", "message": f"bad key {encoded}", "request_id": "r"}
+    client, _seen = client_for((401, {}, body))
+    with client, pytest.raises(AuthenticationFailed) as raised:
+        client.detect("https://example.com/p.png")
+    assert raised.value.message == "bad key <redacted>"
+    assert raised.value.interaction.response.body == body
+    assert SENTINEL not in repr(raised.value.interaction)
+
+
+# --- TLS: a bad setting and a refused certificate are named -----------------------------------
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by itself, and its key, as PEM files."""
+    import ipaddress
+
+    crypto = pytest.importorskip("cryptography")
+    del crypto
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "facedetect loopback")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def https_endpoint(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A loopback HTTPS server with a self-signed certificate answering PASS: (base URL, cert)."""
+    import http.server
+    import ssl
+    import threading
+
+    cert_path, key_path = _self_signed(tmp_path)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # http.server's name
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            payload = json.dumps(PASS).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/api/v1", cert_path
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_self_signed_certificate_is_named_as_a_failed_verification(
+    https_endpoint: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base_url, _cert = https_endpoint
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    client = FaceDetectClient(base_url=base_url, environ=ENV, max_retries=0, timeout=5)
+    with client, pytest.raises(EndpointUnreachable) as raised:
+        client.detect("https://example.com/p.png")
+    message = str(raised.value)
+    assert "certificate verification failed: self-signed certificate" in message, message
+    assert "SSL_CERT_FILE" in message and "refused or failed" not in message
+
+
+def test_a_certificate_trusted_through_ssl_cert_file_is_accepted(
+    https_endpoint: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base_url, cert = https_endpoint
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with FaceDetectClient(base_url=base_url, environ=ENV, max_retries=0, timeout=5) as client:
+        assert isinstance(client.detect("https://example.com/p.png"), CheckPassed)
+
+
+@pytest.mark.parametrize("content", [None, b"not a certificate\n"], ids=["missing", "garbage"])
+def test_a_bad_ssl_cert_file_is_named_on_https_and_ignored_on_plain_http(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes | None
+) -> None:
+    bad = tmp_path / "ca.pem"
+    if content is not None:
+        bad.write_bytes(content)
+    monkeypatch.setenv("SSL_CERT_FILE", str(bad))
+    client, _seen = client_for((200, {}, PASS))  # plain http, in-process: unaffected
+    with client:
+        assert isinstance(client.detect("https://example.com/p.png"), CheckPassed)
+    https = FaceDetectClient(base_url="https://127.0.0.1:9/api/v1", environ=ENV, max_retries=0)
+    with https, pytest.raises(EndpointUnreachable) as raised:
+        https.detect("https://example.com/p.png")
+    message = str(raised.value)
+    assert f"SSL_CERT_FILE is set to {str(bad)!r}" in message, message
+    assert "unset it" in message and "Traceback" not in message
+
+
+def test_an_ssl_cert_dir_that_is_not_a_directory_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "nowhere"))
+    https = FaceDetectClient(base_url="https://127.0.0.1:9/api/v1", environ=ENV, max_retries=0)
+    with (
+        https,
+        pytest.raises(EndpointUnreachable, match=r"SSL_CERT_DIR is set to .* not a directory"),
+    ):
+        https.detect("https://example.com/p.png")

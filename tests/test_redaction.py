@@ -14,13 +14,16 @@ forms that leaked, not the text that holds them.
 
 from __future__ import annotations
 
+import ast
 import base64
 import binascii
 import copy
 import hashlib
+import html
 import json
 import logging
 import pickle
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,8 @@ from facedetect_contract.redaction import (
     REDACTED,
     Redactor,
     Secret,
+    api_vocabulary,
+    key_problem,
     redact_headers,
     redact_log_records,
     redact_text,
@@ -847,3 +852,172 @@ def test_uninstalling_restores_the_factory_it_replaced_and_only_its_own(
     assert logging.getLogRecordFactory() is not original
     inner()
     assert logging.getLogRecordFactory() is outer_factory
+
+
+# --- the key in the encodings an echo takes (issue 17) --------------------------------------
+# Each is what a gateway, an error page or a log formatter writes: percent-encoding of every
+# byte (either case, or encoded twice), HTML character references, JSON escapes left in text,
+# fullwidth forms, a line wrapped inside the key, invisible characters between its characters.
+
+
+def _percent(key: str, pattern: str = "%{:02X}") -> str:
+    return "".join(pattern.format(byte) for byte in key.encode())
+
+
+def _mixed(key: str) -> str:
+    spelled = (lambda c: f"%{ord(c):02x}", lambda c: f"&#{ord(c)};", lambda c: c)
+    return "".join(spelled[i % 3](char) for i, char in enumerate(key))
+
+
+ENCODINGS: dict[str, Callable[[str], str]] = {
+    "every byte percent-encoded, upper-case": _percent,
+    "every byte percent-encoded, lower-case": lambda key: _percent(key, "%{:02x}"),
+    "percent-encoded twice": lambda key: _percent(key, "%25{:02X}"),
+    "HTML decimal references": lambda key: "".join(f"&#{ord(c)};" for c in key),
+    "HTML decimal references, leading zeros": lambda key: "".join(f"&#00{ord(c)};" for c in key),
+    "HTML hex references": lambda key: "".join(f"&#x{ord(c):x};" for c in key),
+    "HTML hex references, upper-case X": lambda key: "".join(f"&#X{ord(c):04X};" for c in key),
+    "HTML-escaped (&gt; and the like)": html.escape,
+    "percent, references and letters mixed": _mixed,
+    "JSON escapes in a text body": lambda key: "".join(f"\\u{ord(c):04x}" for c in key),
+    "fullwidth forms": lambda key: "".join(chr(ord(c) + 0xFEE0) for c in key),
+    "zero-width spaces between characters": "\u200b".join,
+    "a line wrapped inside it": lambda key: f"{key[:5]}\n    {key[5:]}",
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_url_safe_base64_without_padding_keeps_at_most_its_last_quantum(shape: str) -> None:
+    """Its last 1 to 3 characters depend on what follows the key in the encoded text, so they
+    are not part of the form matched; they hold less than 2 bytes of the key."""
+    key = KEYS[shape]
+    form = base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+    redacted = redact_text(f"[{form}]", [key])
+    assert redacted.startswith(f"[{REDACTED}") and len(redacted) - len(REDACTED) - 2 <= 3
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+def test_the_key_in_every_encoding_an_echo_takes_is_replaced_whole_and_nothing_else(
+    encoding: str, shape: str
+) -> None:
+    key = KEYS[shape]
+    text = f'before "{ENCODINGS[encoding](key)}", after'
+    assert redact_text(text, [key]) == f'before "{REDACTED}", after'
+    tree = {"message": text, ENCODINGS[encoding](key): 1}
+    assert redact_tree(tree, [Secret(key)]) == {
+        "message": f'before "{REDACTED}", after',
+        REDACTED: 1,
+    }
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(
+    "encoding",
+    [
+        "every byte percent-encoded, lower-case",
+        "HTML hex references",
+        "percent, references and letters mixed",
+        "fullwidth forms",
+    ],
+)
+def test_a_run_of_eight_characters_of_the_key_is_replaced_in_an_encoding_too(
+    encoding: str, shape: str
+) -> None:
+    key = KEYS[shape]
+    part = key[len(key) - MIN_RUN :]  # the key cut short: its last 8 characters
+    text = f"id={ENCODINGS[encoding](part)}&next=1"
+    assert redact_text(text, [key]) == f"id={REDACTED}&next=1"
+
+
+def test_encoded_text_that_holds_no_key_is_left_as_it_is() -> None:
+    text = (
+        "a%20b%2Fc &amp; &#233;t&#xE9; caf\\u00e9 \uff21\uff22 %ZZ &#; &#x; \\u12 "
+        "InvalidParameter /parameters/ratio image_url 50%25 of\u200bit"
+    )
+    assert redact_text(text, [KEYS["gateway"]]) == text
+    assert redact_text(text, [KEYS["url-unsafe"]]) == text
+
+
+def test_a_key_holding_percent_signs_is_found_as_it_is_and_encoded() -> None:
+    """A key may hold '%41': decoded, it would read 'A', so it is looked for undecoded too."""
+    key = "k%41y-sentinel-%2F-42"
+    for text in (key, quote(key, safe=""), _percent(key)):
+        assert redact_text(f"[{text}]", [key]) == f"[{REDACTED}]", text
+
+
+def test_a_redactor_holds_keys_so_it_cannot_be_pickled_and_is_shared_not_copied() -> None:
+    redactor = Redactor([SENTINEL])
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(redactor)
+    assert copy.deepcopy(redactor) is redactor and copy.copy(redactor) is redactor
+
+
+# --- keys that cannot be redacted without destroying the report -----------------------------
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> tuple[str, ...]:
+    from facedetect_contract.contracts import load_contracts
+
+    return api_vocabulary(load_contracts())
+
+
+def test_the_apis_vocabulary_holds_its_field_names_error_codes_messages_models_and_path(
+    vocabulary: tuple[str, ...],
+) -> None:
+    from facedetect_contract.contracts import load_contracts
+
+    contracts = load_contracts()
+    words = set(vocabulary)
+    assert {"image_url", "parameters", "ratio", "check_pass", "face_bbox", "ext_bbox"} <= words
+    assert {entry.code for entry in contracts.errors} <= words
+    assert {m for entry in contracts.errors for m in entry.messages} <= words
+    assert set(contracts.models) <= words and contracts.profile.path in words
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["team-parameters-2026", "gw-InvalidParameter-77", "xx-IMAGE_URL-0000"],
+    ids=["field name", "error code", "field name, upper-case"],
+)
+def test_a_key_sharing_a_run_with_a_word_of_the_api_is_refused_naming_the_word(
+    key: str, vocabulary: tuple[str, ...]
+) -> None:
+    """Rule: redacting such a key would erase the word from every report and fixture."""
+    problem = key_problem(Secret(key), vocabulary)
+    assert problem is not None
+    assert "API's own word" in problem and "Use a key" in problem
+    named = ast.literal_eval(re.search(r"own word (.+?): redacting", problem).group(1))
+    assert named in vocabulary
+    lowered = key.lower()
+    assert any(lowered[i : i + MIN_RUN] in named.lower() for i in range(len(key) - MIN_RUN + 1))
+    assert key not in problem and key.lower() not in problem.lower()
+
+
+@pytest.mark.parametrize("shape", [s for s in SHAPES if s != "short"])
+def test_keys_of_every_usual_shape_have_no_problem(shape: str, vocabulary: tuple[str, ...]) -> None:
+    assert key_problem(Secret(KEYS[shape]), vocabulary) is None
+
+
+def test_a_key_shorter_than_a_run_is_refused_as_too_short() -> None:
+    problem = key_problem("abc1234", ())
+    assert problem is not None and "7 characters long" in problem and "shorter than 8" in problem
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("encoding", list(ENCODERS))
+def test_a_base64_form_cut_short_is_replaced_from_eleven_characters_on(
+    encoding: str, shape: str
+) -> None:
+    """A message quotes the start of an answer: judged as it came, the answer is cut before it
+    is redacted, so a form may end (or begin) anywhere; any run of FORM_RUN characters of it
+    goes."""
+    from facedetect_contract.redaction import FORM_RUN
+
+    key = KEYS[shape]
+    form = ENCODERS[encoding](key.encode()).decode()
+    core = form[: 4 * (len(key) // 3)]  # the groups of the key's own bytes
+    cuts = [core[:FORM_RUN], core[-FORM_RUN:], core[3 : 3 + FORM_RUN + 5]]
+    for cut in (cut for cut in cuts if len(cut) >= FORM_RUN):  # a short key has no such run
+        assert redact_text(f"<{cut}...", [key]) == f"<{REDACTED}...", cut

@@ -140,4 +140,4 @@ def test_the_ssl_context_is_made_once_and_shared_by_every_transport() -> None:
     assert ssl_context(False) is not ssl_context(True)
     assert ssl_context(False).verify_mode == ssl.CERT_NONE
     assert ssl_context().verify_mode == ssl.CERT_REQUIRED
-    assert DeadlineTransport()._pool._ssl_context is ssl_context()
+    assert DeadlineTransport()._pool(https=True)._ssl_context is ssl_context()
