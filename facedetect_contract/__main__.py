@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from . import inert
 from .contracts import ContractFileError, load_contracts
 from .images import is_loopback_host
 from .openapi import OPENAPI_FILE, render_openapi, write_openapi
@@ -290,9 +291,11 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
-def _escape(text: str, *, property_value: bool = False) -> str:
-    """GitHub's workflow-command escaping (% CR LF, and : , in property values)."""
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+def _escape(text: object, *, property_value: bool = False) -> str:
+    """GitHub's workflow-command escaping (% CR LF, and : , in property values), then every
+    other control character shown escaped (the report's text is the endpoint's)."""
+    text = str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = inert.terminal(text)
     return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
 
 
@@ -303,23 +306,39 @@ def _annotations(args: argparse.Namespace) -> int:
         report = json.loads(args.report.read_text(encoding="utf-8"))
         if report.get("report") != REPORT_NAME:
             raise ValueError("not a drift report of this suite")
-    except (OSError, ValueError, AttributeError) as exc:
+        lines = _annotation_lines(report)
+    except (OSError, ValueError, AttributeError, KeyError, TypeError) as exc:
         print(
-            f"error: {args.report}: {exc}; give the JSON written by --drift-report", file=sys.stderr
+            inert.terminal(
+                f"error: {args.report}: {type(exc).__name__}: {exc}; give the JSON written by "
+                "--drift-report"
+            ),
+            file=sys.stderr,
         )
         return 2
-    for finding in report["findings"]:
+    for line in lines:
+        print(line)
+    return 0
+
+
+def _annotation_lines(report: dict[str, object]) -> list[str]:
+    """The workflow commands of one report (``KeyError``/``TypeError`` when it is malformed)."""
+    lines = []
+    findings, errors = report["findings"], report["errors"]
+    if not isinstance(findings, list) or not isinstance(errors, list):
+        raise TypeError("findings and errors must be lists")
+    for finding in findings:
         level = "error" if finding["severity"] == "breaking" else "warning"
         title = _escape(f"{finding['check']} at {finding['pointer'] or '/'}", property_value=True)
         text = (
             f"{finding['interaction']}: {finding['title']}. Received {finding['received']}; "
             f"documented {finding['documented']} ({finding['source']})"
         )
-        print(f"::{level} title={title}::{_escape(text)}")
-    for error in report["errors"]:
-        print(f"::warning title=error of the run::{_escape(error)}")
-    print(f"::notice title=face-detect live run::{_escape(report['outcome'])}")
-    return 0
+        lines.append(f"::{level} title={title}::{_escape(text)}")
+    for error in errors:
+        lines.append(f"::warning title=error of the run::{_escape(error)}")
+    lines.append(f"::notice title=face-detect live run::{_escape(report['outcome'])}")
+    return lines
 
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -333,6 +352,11 @@ def _sparkline(values: Sequence[float]) -> str:
     return "".join(_BARS[min(7, int((v - low) / span * 7.999))] for v in values)
 
 
+def _say(line: str) -> None:
+    """Print one line of the history's summary, its text shown escaped."""
+    print(inert.terminal(line))
+
+
 def _history(args: argparse.Namespace) -> int:
     from .history import HistoryError, load_history, summarize  # noqa: PLC0415
     from .settling import change_for  # noqa: PLC0415
@@ -342,27 +366,28 @@ def _history(args: argparse.Namespace) -> int:
         summary = summarize(records, settle_after=max(1, args.settle_after))
         contracts = load_contracts(args.contracts_dir)
     except (HistoryError, ContractFileError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(inert.terminal(f"error: {exc}"), file=sys.stderr)
         return 2
+    # Every line below may quote the endpoint (pointers, titles, readings): shown escaped.
     times = [str(r.get("time", "?"))[:10] for r in records]
     outcomes = Counter(summary.outcomes)
-    print(
+    _say(
         f"history of {args.file}: {summary.nights} night(s)"
         + (f", {times[0]} .. {times[-1]}" if times else "")
         + "; outcomes: "
         + ", ".join(f"{outcome} {n}" for outcome, n in outcomes.most_common())
     )
-    print("findings (first night, last night, nights):")
+    _say("findings (first night, last night, nights):")
     for span in sorted(summary.findings, key=lambda f: (f.first, f.id)):
         known = ", acknowledged" if span.acknowledged_last else ""
-        print(
+        _say(
             f"  {span.id} {span.severity} {span.check} at {span.pointer or '/'} on "
             f"{span.interaction}: {span.title}: nights {span.first}-{span.last} "
             f"({span.nights} night(s)){known}"
         )
     if not summary.findings:
-        print("  none")
-    print(f"open questions (settled after {args.settle_after} equal readings in a row):")
+        _say("  none")
+    _say(f"open questions (settled after {args.settle_after} equal readings in a row):")
     diffs = []
     for question in summary.questions:
         tally = ", ".join(f"{reading} {n}x" for reading, n in sorted(question.tally.items()))
@@ -371,14 +396,14 @@ def _history(args: argparse.Namespace) -> int:
             if question.settled_on is not None
             else f"open (latest streak: {question.streak_reading or '-'} x{question.streak})"
         )
-        print(f"  {question.question}: {tally or 'never observed'}; {state}")
+        _say(f"  {question.question}: {tally or 'never observed'}; {state}")
         if question.settled_on is not None and question.question in contracts.questions:
             assert question.streak_reading is not None
             if contracts.questions[question.question].settled is None:
                 diffs.append(change_for(contracts, question.question, question.streak_reading))
-    print("latency p50 over the nights (ms):")
+    _say("latency p50 over the nights (ms):")
     for kind, values in sorted(summary.latency.items()):
-        print(
+        _say(
             f"  {kind}: {values[0]:g} -> {values[-1]:g} (min {min(values):g}, max "
             f"{max(values):g}) {_sparkline(values)}"
         )
@@ -386,9 +411,9 @@ def _history(args: argparse.Namespace) -> int:
         text = "".join(diffs)
         if args.diff is not None:
             args.diff.write_text(text, encoding="utf-8")
-            print(f"the contract change of the settled question(s): {args.diff} (git apply it)")
+            _say(f"the contract change of the settled question(s): {args.diff} (git apply it)")
         else:
-            print("the contract change of the settled question(s) (git apply takes it):")
+            _say("the contract change of the settled question(s) (git apply takes it):")
             sys.stdout.write(text)
     return 0
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
+from . import inert
 from .contracts import Contracts, load_contracts
 from .interaction import Interaction, read_json_file
 from .pointers import shown
@@ -114,13 +117,45 @@ def write_fixture(
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temp file beside ``path``, then rename it: readers see all or nothing."""
+    """Write ``text`` to a temp file beside ``path``, then rename it: readers see all or nothing.
+
+    The file gets the mode an ordinary ``open`` would give it (the process's umask), and an
+    existing file keeps its mode; a lone surrogate in ``text`` is written as ``\\udXXX``.
+    """
+    data = inert.encodable(text).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())  # the rename must not land before the bytes do
+        # mkstemp creates 0600: a CI step running as another user could not read the report.
+        os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    try:  # Linux says it without changing it
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    # Elsewhere it can only be read by setting it: set back at once, under a lock (another
+    # thread creating a file meanwhile gets a stricter mode, never a looser one).
+    with _UMASK_LOCK:
+        current = os.umask(0o077)
+        os.umask(current)
+    return current
+
+
+_UMASK_LOCK = threading.Lock()

@@ -2,21 +2,32 @@
 
 A nightly run stands alone; the history lets the nights add up: each finding's first and last
 night, the readings each open question got night after night (``settling`` turns a long enough run
-of one reading into a contract change), and how the endpoint's latency and boxes moved. Records
-are appended atomically (the file is rewritten whole through a temp file, so a crash mid-write
-leaves the previous history), and a malformed line is named with its number.
+of one reading into a contract change), and how the endpoint's latency and boxes moved.
+
+A record is appended as one write at the end of the file, under an exclusive lock on it
+(``fcntl.flock``), so concurrent runs sharing a history lose no night; where ``fcntl`` does not
+exist (Windows) the append is unlocked: best effort. The file keeps its mode; a new one gets the
+process's umask. Loading checks every field the summary and the reports read, and a malformed
+record is a ``HistoryError`` naming its line and field.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import os
+import stat
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .fixtures import write_atomically
+from . import inert
 from .report.model import LiveReport
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: appends are not locked (best effort)
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "HISTORY_FORMAT",
@@ -65,13 +76,21 @@ def record_of(report: LiveReport) -> dict[str, Any]:
 
 
 def load_history(path: Path, *, missing_ok: bool = True) -> list[dict[str, Any]]:
-    """The records of ``path`` in order; ``HistoryError`` names a malformed line."""
-    if not path.exists():
+    """The records of ``path`` in order; ``HistoryError`` names a malformed line and field."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
         if missing_ok:
             return []
-        raise HistoryError(f"{path}: no such history file; a live run with --history makes one")
-    if path.is_dir():
+        raise HistoryError(
+            f"{path}: no such history file; a live run with --history makes one"
+        ) from None
+    except OSError as exc:
+        raise HistoryError(f"{path}: cannot read it ({exc.strerror}); check the path") from None
+    if stat.S_ISDIR(mode):
         raise HistoryError(f"{path}: is a directory; give the history file (JSON lines)")
+    if not stat.S_ISREG(mode):  # a FIFO would hang the read, a device fill the memory
+        raise HistoryError(f"{path}: is not a regular file; give the history file (JSON lines)")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -92,17 +111,123 @@ def load_history(path: Path, *, missing_ok: bool = True) -> list[dict[str, Any]]
             raise HistoryError(
                 f"{path}:{number}: not a history record of this suite (format {HISTORY_FORMAT})"
             )
+        problem = _problem(record)
+        if problem is not None:
+            raise HistoryError(
+                inert.terminal(
+                    f"{path}:{number}: field {problem}; remove the line or restore the file"
+                )
+            )
         records.append(record)
     return records
 
 
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _objects_of(value: Any, where: str, item: Callable[[Any, str], str | None]) -> str | None:
+    if not isinstance(value, dict):
+        return f"{where} is {type(value).__name__}, not an object"
+    for key, inner in value.items():
+        problem = item(inner, f"{where}/{key}")
+        if problem is not None:
+            return problem
+    return None
+
+
+def _finding(value: Any, where: str) -> str | None:
+    if not isinstance(value, dict):
+        return f"{where} is {type(value).__name__}, not an object"
+    for name in ("id", "check", "pointer", "interaction", "title", "severity"):
+        if name not in value:
+            return f"{where}/{name} is missing"
+        if not _is_text(value[name]):
+            return f"{where}/{name} is {type(value[name]).__name__}, not a string"
+    if not isinstance(value.get("acknowledged", False), bool):
+        return f"{where}/acknowledged is not true or false"
+    return None
+
+
+def _observation(value: Any, where: str) -> str | None:
+    if not isinstance(value, dict):
+        return f"{where} is {type(value).__name__}, not an object"
+    reading = value.get("reading")
+    if reading is not None and not _is_text(reading):
+        return f"{where}/reading is {type(reading).__name__}, not a string or null"
+    return None
+
+
+def _latency(value: Any, where: str) -> str | None:
+    if not isinstance(value, dict):
+        return f"{where} is {type(value).__name__}, not an object"
+    if "p50" in value and not _is_number(value["p50"]):
+        return f"{where}/p50 is {type(value['p50']).__name__}, not a number"
+    return None
+
+
+def _iou(value: Any, where: str) -> str | None:
+    return _objects_of(
+        value,
+        where,
+        lambda v, at: None if _is_number(v) else f"{at} is {type(v).__name__}, not a number",
+    )
+
+
+def _problem(record: Mapping[str, Any]) -> str | None:
+    """What is wrong with one record's fields that the summary and the reports read (a JSON
+    pointer and why), or ``None``."""
+    for name in ("time", "outcome", "endpoint"):
+        if name in record and not _is_text(record[name]):
+            return f"/{name} is {type(record[name]).__name__}, not a string"
+    findings = record.get("findings", [])
+    if not isinstance(findings, list):
+        return f"/findings is {type(findings).__name__}, not a list"
+    for index, finding in enumerate(findings):
+        problem = _finding(finding, f"/findings/{index}")
+        if problem is not None:
+            return problem
+    for name, item in (("observations", _observation), ("latency_ms", _latency), ("iou", _iou)):
+        problem = _objects_of(record.get(name, {}), f"/{name}", item)
+        if problem is not None:
+            return problem
+    return None
+
+
 def append(path: Path, record: Mapping[str, Any]) -> Path:
-    """Add one record to the history, atomically (all of the old file, then the new line)."""
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if old and not old.endswith("\n"):
-        old += "\n"
-    write_atomically(path, old + json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+    """Add one record at the end of the history, under an exclusive lock on the file."""
+    line = json.dumps(inert.encodable(record), ensure_ascii=False, sort_keys=True) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_APPEND: every write lands at the end, whatever another process wrote meanwhile; a new
+    # file gets 0666 less the umask, an existing one keeps its mode. O_NONBLOCK: a FIFO without
+    # a reader fails at once instead of hanging the run.
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
+    handle = os.open(path, flags, 0o666)
+    try:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        data = line.encode("utf-8")
+        size = os.fstat(handle).st_size
+        if size and _last_byte(path, size) != b"\n":
+            data = b"\n" + data  # a line cut short by a crash stays its own (malformed) line
+        while data:
+            data = data[os.write(handle, data) :]
+        os.fsync(handle)
+    finally:
+        os.close(handle)  # closing releases the lock
     return path
+
+
+def _last_byte(path: Path, size: int) -> bytes:
+    with open(path, "rb") as stream:
+        stream.seek(size - 1)
+        return stream.read(1)
 
 
 @dataclass(frozen=True)

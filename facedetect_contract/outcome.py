@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from . import geometry
 from .contracts import Contracts
+from .inert import printable
 from .interaction import RecordedResponse
 from .profile import AnswerKind
 from .violations import ABSENT
@@ -54,12 +55,14 @@ class Outcome:
         """A short sentence for messages and reports."""
         if self.kind == "passed":
             return "the portrait check passed"
+        # The code and the reason quote the endpoint: printable, so no control character of its
+        # choosing reaches a terminal, a log or a JUnit file.
         if self.kind == "failed":
-            code = f", code {self.code!r}" if self.code else ""
+            code = f", code '{printable(self.code)}'" if self.code else ""
             return f"the portrait check failed (shape {self.shape}{code})"
         if self.kind == "request_error":
-            return f"a request failure: HTTP {self.status} {self.code or '(no code)'}"
-        return f"a response no documented reading explains ({self.reason})"
+            return f"a request failure: HTTP {self.status} {printable(self.code or '(no code)')}"
+        return f"a response no documented reading explains ({printable(self.reason)})"
 
 
 def _text(value: Any) -> str | None:

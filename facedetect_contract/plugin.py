@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from . import inert
+
 if TYPE_CHECKING:
     import respx
 
@@ -400,8 +402,9 @@ def _configure_live(config: pytest.Config) -> None:
     from .cases import load_cases  # noqa: PLC0415
     from .contracts import ContractFileError, load_contracts  # noqa: PLC0415
     from .history import load_history  # noqa: PLC0415
-    from .live import LiveRun, check_outputs  # noqa: PLC0415
+    from .live import LiveRun  # noqa: PLC0415
     from .redaction import Secret, redact_log_records  # noqa: PLC0415
+    from .report.paths import check_outputs  # noqa: PLC0415
 
     try:
         contracts = load_contracts()
@@ -530,10 +533,12 @@ def _live_verdict(run: LiveRun, name: str | None) -> Verdict:
     if name is None:
         pytest.skip("nothing planned")
     verdict = run.verdict(name)
+    # The reason may quote the endpoint (a code, a message): shown escaped in the terminal and
+    # in JUnit XML, which cannot carry most control characters.
     if verdict.status == "not-sent":
-        pytest.skip(verdict.reason)
+        pytest.skip(inert.terminal(verdict.reason))
     if verdict.status != "judged":  # unreachable, throttled, failing, ...: an error of the run
-        pytest.fail(verdict.reason, pytrace=False)
+        pytest.fail(inert.terminal(verdict.reason), pytrace=False)
     return verdict
 
 
@@ -561,8 +566,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash.get(LIVE_RUN, None)
     if run is None:
         return
+    from .fixtures import write_atomically  # noqa: PLC0415
     from .history import append, record_of  # noqa: PLC0415
-    from .report import LiveReport, write_reports  # noqa: PLC0415
+    from .report import LiveReport, render_reports  # noqa: PLC0415
 
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         run.interrupted = True
@@ -572,31 +578,74 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     try:
         report = LiveReport.from_run(run, baseline=baseline, history=history)
     except Exception as exc:  # a fault of the suite: an error of the run, never "passed"
-        run.errors.append(run.redact(f"the report could not be made ({type(exc).__name__}: {exc})"))
-        report = LiveReport.from_run(run, observe_questions=False)
+        run.errors.append(run.redact(f"the report could not be made ({_why(exc)})"))
+        report = _plainest_report(run)
     run.close()
+
+    def tonight(report: LiveReport) -> LiveReport:
+        # The report shows the trend with tonight's line, made from the report itself.
+        if settings.history is None:
+            return report
+        return dataclasses.replace(
+            report, history=(*history, record_of(report.redacted(run.redactor)))
+        )
+
+    # Order: every report rendered, then written (each atomically), then the baseline, and the
+    # history line last, so it carries the outcome the reports and the exit status carry.
     try:
-        if settings.history is not None:  # tonight's line, then the report shows the trend with it
-            record = record_of(report.redacted(run.redactor))
-            append(settings.history, record)
-            report = dataclasses.replace(report, history=(*history, record))
-        if settings.reports:
-            write_reports(report, settings.reports, run.redactor)
+        report = tonight(report)
+        for path, text in render_reports(report, settings.reports, run.redactor):
+            write_atomically(path, text)
         if baseline is not None and settings.update_baseline:
             baseline.updated(report.redacted(run.redactor).findings).write()
     except Exception as exc:  # a disk's or a renderer's fault: an error of the run
-        why = (
-            f"{exc.strerror} ({exc.filename})"
-            if isinstance(exc, OSError)
-            else f"{type(exc).__name__}: {exc}"
-        )
-        run.errors.append(run.redact(f"writing the results failed: {why}"))
+        run.errors.append(run.redact(f"writing the results failed: {_why(exc)}"))
         report = dataclasses.replace(report, errors=tuple(run.all_errors))
+        with contextlib.suppress(Exception):  # the trend is the least of it
+            report = tonight(report)
         _write_each(report, run)  # each report that can still be written says so
+    if settings.history is not None:
+        try:
+            append(settings.history, record_of(report.redacted(run.redactor)))
+        except Exception as exc:  # the reports must say the night is missing from the history
+            run.errors.append(run.redact(f"writing the history failed: {_why(exc)}"))
+            report = dataclasses.replace(report, errors=tuple(run.all_errors))
+            _write_each(report, run)
     session.config.stash[LIVE_REPORT] = report
     # 0 only when the run checked something and found nothing breaking.
     if session.exitstatus == pytest.ExitCode.OK and report.exit_status:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _plainest_report(run: LiveRun) -> Any:
+    """The report of a run whose full report could not be made: its errors, without the
+    questions; failing that, its errors alone (an "error" outcome either way)."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from .report import LiveReport  # noqa: PLC0415
+
+    try:
+        return LiveReport.from_run(run, observe_questions=False)
+    except Exception as exc:
+        run.errors.append(run.redact(f"the report could not be made either ({_why(exc)})"))
+        return LiveReport(
+            endpoint=run.url,
+            generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            strict_drift=run.settings.strict_drift,
+            findings=(),
+            errors=tuple(run.all_errors),
+            spend=run.spend,
+            observations=(),
+            requests=(),
+            recorded=(),
+            interrupted=run.interrupted,
+        )
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror} ({exc.filename})"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -605,8 +654,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     run = terminalreporter.config.stash[LIVE_RUN]
     terminalreporter.section("face-detect live mode")
-    for line, colour in report.summary_lines():
-        terminalreporter.line(run.redact(line), **({colour: True} if colour else {}))
-    written = [path for path in run.settings.reports if path.exists()]
-    if written:
-        terminalreporter.line(f"drift report: {', '.join(str(path) for path in written)}")
+    try:
+        for line, colour in report.summary_lines():
+            # Redacted, then shown escaped: the endpoint's text cannot move the cursor, clear
+            # the screen, write the clipboard or forge a line of pytest's own.
+            terminalreporter.line(
+                inert.terminal(run.redact(line)), **({colour: True} if colour else {})
+            )
+        written = [path for path in run.settings.reports if path.exists()]
+        if written:
+            shown = ", ".join(inert.terminal(path) for path in written)
+            terminalreporter.line(f"drift report: {shown}")
+    except Exception as exc:  # the summary must not hide the outcome behind a traceback
+        terminalreporter.line(
+            f"outcome: {report.outcome} (the summary failed: {type(exc).__name__}; the reports "
+            "say the rest)",
+            red=True,
+        )

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from facedetect_contract.checks import run_checks
 from facedetect_contract.contracts import Contracts
-from facedetect_contract.fixtures import FIXTURE_DIR, FixtureFileError, load_fixture
+from facedetect_contract.fixtures import (
+    FIXTURE_DIR,
+    FixtureFileError,
+    load_fixture,
+    write_atomically,
+)
 from facedetect_contract.violations import Severity
 
 FIXTURE_FILES = sorted(FIXTURE_DIR.glob("*.json"))
@@ -70,3 +78,32 @@ def test_a_fixture_edited_after_it_was_read_is_validated_again(tmp_path: Path) -
     path.write_text(json.dumps(data))
     with pytest.raises(FixtureFileError, match="field /response/status"):
         load_fixture(path)
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def test_a_written_file_gets_the_umasks_mode_not_0600(tmp_path: Path, umask_022: None) -> None:
+    path = tmp_path / "new.json"
+    write_atomically(path, "{}\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_rewritten_file_keeps_its_mode(tmp_path: Path, umask_022: None) -> None:
+    path = tmp_path / "kept.json"
+    path.write_text("old\n")
+    path.chmod(0o640)
+    write_atomically(path, "new\n")
+    assert (path.read_text(), stat.S_IMODE(path.stat().st_mode)) == ("new\n", 0o640)
+
+
+def test_a_lone_surrogate_is_written_as_its_escape_not_lost(tmp_path: Path) -> None:
+    path = tmp_path / "odd.json"
+    write_atomically(path, json.dumps({"field\ud83d": 1}, ensure_ascii=False))
+    assert json.loads(path.read_text(encoding="utf-8")) == {"field\ud83d": 1}

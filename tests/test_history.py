@@ -12,6 +12,7 @@ endpoint and fails against a shape A one.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -303,3 +304,26 @@ def test_live_mode_appends_one_line_per_run_to_its_history(
     assert records[0]["contracts"] == load_contracts().version
     assert records[1]["observations"]["humanoid-returned"]["reading"] == "not-returned"
     assert "2 night(s)." in (pytester.path / "r.html").read_text()
+
+
+def test_a_line_cut_short_by_a_crash_stays_its_own_line_and_is_named(tmp_path: Path) -> None:
+    history = tmp_path / "history.jsonl"
+    history.write_text('{"history": 1, "outcome": "pass')  # a crash mid-line
+    append(history, {"history": 1, "outcome": "passed"})
+    assert history.read_text().splitlines()[1] == '{"history": 1, "outcome": "passed"}'
+    with pytest.raises(ValueError, match=f"{history}:1: not a JSON object"):
+        load_history(history)
+
+
+def test_a_history_that_is_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "history.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="not a regular file"):
+        load_history(fifo)
+
+
+def test_a_record_with_a_lone_surrogate_is_appended_and_read_back(tmp_path: Path) -> None:
+    history = tmp_path / "history.jsonl"
+    append(history, {"history": 1, "endpoint": "http://e/\ud83d", "findings": []})
+    (record,) = load_history(history)
+    assert record["endpoint"] == "http://e/\\ud83d"

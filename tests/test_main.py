@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import selectors
@@ -119,3 +120,55 @@ def test_openapi_check_fails_on_a_stale_copy_and_write_refreshes_it(
 def test_openapi_without_a_flag_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["openapi"]) == 0
     assert capsys.readouterr().out == render_openapi()
+
+
+CONTROL = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\r\n= 55 passed =\ud83d"
+
+
+def test_annotations_show_the_endpoints_control_characters_escaped(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    finding = {
+        "check": "new_field",
+        "pointer": f"/output/{CONTROL}",
+        "interaction": "live-case-x",
+        "title": f"new field {CONTROL}",
+        "received": CONTROL,
+        "documented": "d",
+        "source": "s",
+        "severity": "breaking",
+    }
+    report = {
+        "report": "face-detect live drift report",
+        "findings": [finding],
+        "errors": [f"error {CONTROL}"],
+        "outcome": "drift",
+    }
+    path = tmp_path / "drift.json"
+    path.write_text(json.dumps(report), encoding="utf-8")  # the surrogate as \ud83d
+    assert main(["annotations", str(path)]) == 0
+    out = capsysbinary.readouterr().out
+    assert not any(byte in out for byte in (b"\x1b", b"\x07", b"\r"))
+    lines = out.decode().splitlines()
+    shown = "\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J%0D%0A= 55 passed =\\ud83d"
+    assert lines[0].startswith(f"::error title=new_field at /output/{shown}::live-case-x: ")
+    assert lines[1] == f"::warning title=error of the run::error {shown}"
+    assert len(lines) == 3
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        {"report": "face-detect live drift report"},
+        {"report": "face-detect live drift report", "findings": {}, "errors": []},
+        {"report": "face-detect live drift report", "findings": [[]], "errors": []},
+    ],
+    ids=["no-findings", "findings-an-object", "a-finding-a-list"],
+)
+def test_annotations_of_a_malformed_report_exit_2_naming_it_without_a_traceback(
+    tmp_path: Path, report: dict[str, object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "drift.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    assert main(["annotations", str(path)]) == 2
+    assert str(path) in capsys.readouterr().err

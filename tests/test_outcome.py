@@ -443,3 +443,13 @@ def test_a_box_may_reach_the_largest_documented_image_side() -> None:
     assert outcome.crop_box == (0, 0, largest, largest)
     beyond = classify(response(output(ext_bbox=[0, 0, largest + 1, largest])), CONTRACTS)
     assert beyond.kind == "unexplained"
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_a_code_of_the_endpoints_is_described_with_its_control_characters_escaped(
+    status: int,
+) -> None:
+    code = "Invalid\x1b]52;c;ZXZpbA==\x07\x1b[2J\r= 55 passed =\ud83d"
+    described = classify(response({**REFUSED, "code": code}, status), CONTRACTS).describe()
+    assert not any(char in described for char in "\x1b\x07\r\ud83d")
+    assert "\\x1b]52;c;ZXZpbA==\\x07" in described

@@ -1,21 +1,31 @@
 """The live run's report: one model (``model``), one module per output format.
 
 A path's suffix picks the format (``FORMATS``); several paths write several formats at once. Every
-format renders the same redacted ``LiveReport``; files are written atomically.
+format renders the same redacted ``LiveReport``; files are written atomically. Which paths a run
+may write is ``paths``' to say.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from .. import inert
 from ..fixtures import write_atomically
 from ..redaction import Redactor
 from . import render_html, render_json, render_markdown
 from .model import REPORT_NAME, LiveReport, Outcome
+from .paths import looks_like_report
 
-__all__ = ["FORMATS", "LiveReport", "Outcome", "looks_like_report", "write_reports"]
+__all__ = [
+    "FORMATS",
+    "REPORT_NAME",
+    "LiveReport",
+    "Outcome",
+    "looks_like_report",
+    "render_reports",
+    "write_reports",
+]
 
 FORMATS: dict[str, Callable[[LiveReport], str]] = {
     ".json": render_json.render,
@@ -24,26 +34,24 @@ FORMATS: dict[str, Callable[[LiveReport], str]] = {
 }
 
 
+def render_reports(
+    report: LiveReport, paths: Iterable[Path], redactor: Redactor
+) -> list[tuple[Path, str]]:
+    """Each path with its report's text, redacted and encodable (nothing is written)."""
+    clean = report.redacted(redactor)
+    # A renderer that let a lone surrogate through would make the file unwritable: escaped here
+    # too, whatever the format.
+    return [
+        (path, inert.encodable(redactor.text(FORMATS[path.suffix.lower()](clean))))
+        for path in paths
+    ]
+
+
 def write_reports(report: LiveReport, paths: Iterable[Path], redactor: Redactor) -> list[Path]:
     """Write ``report`` to each path in the format its suffix names, redacted, atomically."""
-    clean = report.redacted(redactor)
     # Every format rendered before any file is written: a renderer's fault writes nothing, so
     # no report on disk can say "passed" for a run whose reports failed.
-    rendered = [(path, redactor.text(FORMATS[path.suffix.lower()](clean))) for path in paths]
+    rendered = render_reports(report, paths, redactor)
     for path, text in rendered:
         write_atomically(path, text)
     return [path for path, _ in rendered]
-
-
-def looks_like_report(path: Path) -> bool:
-    """Whether ``path`` holds a report this suite wrote (JSON, Markdown or HTML)."""
-    try:
-        head = path.read_bytes()[:4096].decode("utf-8", errors="replace")
-    except OSError:
-        return False
-    if path.suffix.lower() == ".json":
-        try:
-            return bool(json.loads(path.read_text(encoding="utf-8")).get("report") == REPORT_NAME)
-        except (OSError, ValueError, AttributeError, RecursionError):
-            return False
-    return f"# {REPORT_NAME}" in head.splitlines()[:1] or f"<!-- {REPORT_NAME} -->" in head

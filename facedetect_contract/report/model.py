@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from .. import PROJECT_URL, geometry
+from .. import PROJECT_URL, geometry, inert
 from ..baseline import Baseline, BaselineEntry, Judgement
 from ..budget import Spend
 from ..drift import recording_for
@@ -59,6 +59,18 @@ def _request_row(verdict: Any) -> dict[str, Any]:
         "additive": len(verdict.additive),
         "note": verdict.reason,
     }
+
+
+def _encodable(finding: Violation) -> Violation:
+    """``finding`` with every text UTF-8 can encode: a lone surrogate the endpoint sent (in a
+    field name, a code) would otherwise fail its id, the baseline's match and every report."""
+    texts = {
+        f.name: inert.encodable(value)
+        for f in dataclasses.fields(finding)
+        if isinstance(value := getattr(finding, f.name), str)
+    }
+    changed = {name: value for name, value in texts.items() if value != getattr(finding, name)}
+    return dataclasses.replace(finding, **changed) if changed else finding
 
 
 def _percentile(values: Sequence[float], share: float) -> float:
@@ -164,6 +176,11 @@ class LiveReport:
     sources: tuple[tuple[str, str], ...] = ()  # (title, url) of the docs the checks rest on
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # However the report is made (``from_run``, ``dataclasses.replace``), its findings can be
+        # identified, matched and written: a lone surrogate becomes an escape here.
+        object.__setattr__(self, "findings", tuple(_encodable(v) for v in self.findings))
+
     @classmethod
     def from_run(
         cls,
@@ -178,7 +195,13 @@ class LiveReport:
         # at start (saying the run has not finished) must not run Hypothesis inside configure.
         verdicts = [run.verdicts[name] for name in run.order if name in run.verdicts]
         findings = sorted(
-            [*(v for verdict in verdicts for v in verdict.violations), *run.run_findings],
+            [
+                _encodable(v)
+                for v in (
+                    *(v for verdict in verdicts for v in verdict.violations),
+                    *run.run_findings,
+                )
+            ],
             key=lambda v: (v.severity is not Severity.BREAKING, v.interaction, v.pointer),
         )
         duration = (
@@ -309,7 +332,11 @@ class LiveReport:
         return text
 
     def summary_lines(self) -> list[tuple[str, Literal["red", "yellow", "green", ""]]]:
-        """Lines for the terminal summary, each with the colour of its severity."""
+        """Lines for the terminal summary, each with the colour of its severity; the text the
+        endpoint chose in them is shown escaped (``inert.terminal``)."""
+        return [(inert.terminal(line), tone) for line, tone in self._summary_lines()]
+
+    def _summary_lines(self) -> list[tuple[str, Literal["red", "yellow", "green", ""]]]:
         colour: Literal["red", "yellow", "green"] = (
             "red" if self.exit_status else ("yellow" if self.findings else "green")
         )

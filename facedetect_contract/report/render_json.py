@@ -1,13 +1,31 @@
-"""The JSON rendering of a report: for machines, the history and the baseline."""
+"""The JSON rendering of a report: for machines, the history and the baseline.
+
+The ``report`` pair comes first, so a peek at a file's first bytes tells whether it is one of
+ours (``paths.looks_like_report``); every other key is sorted. Text the endpoint chose may hold
+lone surrogates (``json.loads`` accepts them), which UTF-8 cannot encode: each is written as the
+text ``\\udXXX`` (``inert.encodable``), so the report is always written.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from .. import inert
 from .model import LiveReport
 
 __all__ = ["render"]
 
 
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_sorted(item) for item in value]
+    return value
+
+
 def render(report: LiveReport) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    data = inert.encodable(report.to_dict())
+    ordered = {"report": data.pop("report"), **_sorted(data)}
+    return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"

@@ -919,6 +919,17 @@ def _short_content_length(ex: Exchange) -> None:
     ex.upstream_answer(length=len(ex.upstream.body) // 2)
 
 
+@_fault("unknown-field-flood", count=4000)
+def _unknown_field_flood(ex: Exchange) -> None:
+    """Adds ``count`` (4,000) undocumented fields to the answer's output (or its top level)."""
+    ex.keep_alive = True
+    body = ex.upstream_json()
+    target = body.get("output") if isinstance(body.get("output"), dict) else body
+    for index in range(ex.integer("count")):
+        target[f"flood_{index:06d}"] = index
+    ex.upstream_answer(body=compact(body))
+
+
 @_fault("extra-response")
 def _extra_response(ex: Exchange) -> None:
     """Follows the true answer with a second, unrequested answer on the kept-alive connection."""

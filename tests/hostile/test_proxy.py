@@ -1007,3 +1007,14 @@ def test_extra_response_follows_the_answer_with_an_unrequested_one(stub: Running
     stray_head, stray_body = split(rest[length:])
     assert status_of(stray_head) == 200
     assert json.loads(stray_body)["request_id"] == "stray"
+
+
+def test_unknown_field_flood_adds_thousands_of_undocumented_fields_to_the_output(
+    stub: RunningServer,
+) -> None:
+    with FaultProxy(stub.base_url, "unknown-field-flood", count=300) as proxy:
+        answer = post(proxy, stub)
+    output = answer.json()["output"]
+    assert answer.status_code == 200
+    assert output["check_pass"] is True
+    assert sum(1 for name in output if name.startswith("flood_")) == 300
