@@ -60,10 +60,13 @@ _LIVE_ONLY = {
     "facedetect_strict_drift": "--strict-drift",
     "facedetect_baseline": "--baseline",
     "facedetect_update_baseline": "--update-baseline",
+    "facedetect_baseline_until": "--baseline-until",
     "facedetect_history": "--history",
 }
 _BASELINE = pytest.StashKey[Any]()  # the run's Baseline, when --baseline is given
 _HISTORY = pytest.StashKey[Any]()  # the history's records before this run
+_BASELINE_UNTIL = pytest.StashKey[Any]()  # --baseline-until's date, read before anything is sent
+_BASELINE_UPDATE = pytest.StashKey[Any]()  # what --update-baseline wrote, for the summary
 
 
 def _default(name: str) -> Any:
@@ -195,6 +198,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="facedetect_update_baseline",
         action="store_true",
         help="write this run's findings into --baseline FILE (keeping reasons), atomically",
+    )
+    from .baseline import DEFAULT_UNTIL_DAYS  # noqa: PLC0415  # _default has imported it
+
+    group.addoption(
+        "--baseline-until",
+        dest="facedetect_baseline_until",
+        metavar="DATE",
+        default=None,
+        help="until when the entries --update-baseline adds are acknowledged: YYYY-MM-DD, or "
+        f"a number of days such as 90d (default {DEFAULT_UNTIL_DAYS}d after today, UTC)",
     )
     group.addoption(
         "--history",
@@ -398,7 +411,7 @@ def _configure_live(config: pytest.Config) -> None:
             "--live sends its requests concurrently itself, once per run; drop -n (xdist would "
             "send them once per worker, over the budget)"
         )
-    from .baseline import load_baseline  # noqa: PLC0415
+    from .baseline import load_baseline, parse_until  # noqa: PLC0415
     from .cases import load_cases  # noqa: PLC0415
     from .contracts import ContractFileError, load_contracts  # noqa: PLC0415
     from .history import load_history  # noqa: PLC0415
@@ -417,11 +430,28 @@ def _configure_live(config: pytest.Config) -> None:
             f"--live needs {key_env}: export it (in CI, from a secret); the suite reads the key "
             f"from there only and never prints it"
         )
+    from .redaction import api_vocabulary, key_problem  # noqa: PLC0415
+
+    problem = key_problem(secret, api_vocabulary(contracts))
+    if problem is not None:  # redacting it would erase the API's own words from the reports
+        raise pytest.UsageError(f"{key_env}: {problem}")
     config.stash[_LOGGING] = redact_log_records([secret])
     try:
         settings = _live_settings(config)
         check_outputs(settings)
+        until = config.getoption("facedetect_baseline_until")
+        if until is not None:
+            if not settings.update_baseline:
+                raise ValueError(
+                    "--baseline-until dates the entries --update-baseline adds; add "
+                    "--update-baseline or drop it"
+                )
+            config.stash[_BASELINE_UNTIL] = parse_until(until)
         run = LiveRun(settings, load_cases(settings.cases_file, contracts), contracts=contracts)
+        if run.url.startswith("https:"):  # a bad SSL_CERT_FILE stops the run before it sends
+            from .transport import ssl_context  # noqa: PLC0415
+
+            ssl_context()
         _ = run.recordings  # a broken fixture file is a usage error, before anything is sent
         if settings.baseline is not None:
             run.baseline = config.stash[_BASELINE] = load_baseline(
@@ -597,7 +627,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for path, text in render_reports(report, settings.reports, run.redactor):
             write_atomically(path, text)
         if baseline is not None and settings.update_baseline:
-            baseline.updated(report.redacted(run.redactor).findings).write()
+            update = baseline.updated(
+                report.redacted(run.redactor).findings,
+                until=session.config.stash.get(_BASELINE_UNTIL, None),
+            )
+            update.write()
+            session.config.stash[_BASELINE_UPDATE] = update  # written: the summary may say so
     except Exception as exc:  # a disk's or a renderer's fault: an error of the run
         run.errors.append(run.redact(f"writing the results failed: {_why(exc)}"))
         report = dataclasses.replace(report, errors=tuple(run.all_errors))
@@ -665,6 +700,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         if written:
             shown = ", ".join(inert.terminal(path) for path in written)
             terminalreporter.line(f"drift report: {shown}")
+        update = terminalreporter.config.stash.get(_BASELINE_UPDATE, None)
+        if update is not None:
+            for line in update.summary_lines():
+                terminalreporter.line(inert.terminal(run.redact(line)))
     except Exception as exc:  # the summary must not hide the outcome behind a traceback
         terminalreporter.line(
             f"outcome: {report.outcome} (the summary failed: {type(exc).__name__}; the reports "

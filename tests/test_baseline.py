@@ -387,3 +387,59 @@ def test_a_malformed_baseline_is_a_usage_error_and_an_expired_entry_fails_the_ru
         "baseline entries past their date: FD-0000000000 (until 2020-01-01)"
         in report["why_not_passed"]
     )
+
+
+def test_update_baseline_dates_what_it_adds_and_says_what_it_did(project: pytest.Pytester) -> None:
+    with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR, response_hook=with_a_score) as stub:
+        entry = {
+            "name": "portrait",
+            "image_url": stub.image_url("portrait.png"),
+            "ratio": "1:1",
+            "expect": "pass",
+        }
+        (project.path / "cases.json").write_text(json.dumps([entry]))
+        write = ("--baseline", "baseline.json", "--update-baseline")
+        first = live(project, stub.base_url, *write, "--baseline-until", "2099-01-06")
+        again = live(project, stub.base_url, *write)
+    path = project.path / "baseline.json"
+    first.stdout.fnmatch_lines(
+        [f"baseline updated: 1 added (until 2099-01-06), 0 kept, 0 dropped: {path}"]
+    )
+    again.stdout.fnmatch_lines([f"baseline updated: 0 added, 1 kept, 0 dropped: {path}"])
+    (written,) = json.loads(path.read_text())["entries"]
+    assert written["until"] == "2099-01-06"  # kept as it was, not re-dated by the second update
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--baseline", "b.json", "--update-baseline", "--baseline-until", "next week"),
+            "--baseline-until 'next week': give a date YYYY-MM-DD or a number of days",
+        ),
+        (
+            ("--baseline", "b.json", "--update-baseline", "--baseline-until", "2020-01-01"),
+            "--baseline-until '2020-01-01' is not after today",
+        ),
+        (
+            ("--baseline", "b.json", "--baseline-until", "30d"),
+            "--baseline-until dates the entries --update-baseline adds; add --update-baseline",
+        ),
+    ],
+    ids=["not-a-date", "past", "without-update"],
+)
+def test_a_wrong_baseline_until_is_a_usage_error_before_anything_is_sent(
+    project: pytest.Pytester, args: tuple[str, ...], message: str
+) -> None:
+    with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub:
+        entry = {
+            "name": "portrait",
+            "image_url": stub.image_url("portrait.png"),
+            "ratio": "1:1",
+            "expect": "pass",
+        }
+        (project.path / "cases.json").write_text(json.dumps([entry]))
+        result = live(project, stub.base_url, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+    assert not (project.path / "b.json").exists()

@@ -432,3 +432,34 @@ def test_a_breaking_finding_fails_its_live_test_even_when_the_runs_message_is_lo
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(failed=1, passed=7, skipped=1)
     result.stdout.fnmatch_lines(["*response_schema_conformance*check_pass*"])
+
+
+def test_an_unusable_ssl_cert_file_stops_an_https_run_before_it_sends_naming_the_variable(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project.path / "cases.json").write_text(
+        json.dumps(
+            [
+                {
+                    "name": "p",
+                    "image_url": "https://127.0.0.1:9/p.png",
+                    "ratio": "1:1",
+                    "expect": "pass",
+                }
+            ]
+        )
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(project.path / "no-such-ca.pem"))
+    result = live(project, "https://127.0.0.1:9/api/v1")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "SSL_CERT_FILE" in result.stderr.str()
+
+
+def test_a_key_whose_redaction_would_erase_a_word_of_the_api_is_a_usage_error(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "team-parameters-2026")
+    result = project.runpytest("--live", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    assert "DASHSCOPE_API_KEY" in err and "team-parameters" not in err + result.stdout.str()
