@@ -94,7 +94,8 @@ class Violation:
     @property
     def id(self) -> str:
         """A stable id: the same check, interaction and place give the same id every night."""
-        key = f"{self.check}|{self.interaction}|{self.pointer}".encode()
+        # surrogatepass: a lone surrogate the endpoint sent still gives an id (never a crash).
+        key = f"{self.check}|{self.interaction}|{self.pointer}".encode("utf-8", "surrogatepass")
         return "FD-" + hashlib.sha256(key).hexdigest()[:10]
 
     def to_dict(self) -> dict[str, Any]:

@@ -520,3 +520,10 @@ def test_the_endpoints_error_code_and_body_reach_a_reason_printable() -> None:
     assert "\\x1b]52" in verdict.reason
     body = verdict_of(answer(502, b"<html>\x1b[2J\rgateway</html>", "text/html"))
     assert "\x1b" not in body.reason and "\\x1b[2J" in body.reason
+
+
+def test_a_finding_at_a_pointer_holding_a_lone_surrogate_still_has_a_stable_id() -> None:
+    from facedetect_contract.violations import Severity, Violation
+
+    made = Violation("c", "live-case-a", "/output/\ud83d", "r", "d", Severity.ADDITIVE, "s", "t")
+    assert made.id == Violation(**{**made.__dict__}).id and made.id.startswith("FD-")
