@@ -256,7 +256,7 @@ class _Collector(cst.CSTVisitor):
         key = (scope, operator, before, after)
         self._seen[key] += 1
         digest = hashlib.sha256("\0".join([*key, str(self._seen[key])]).encode()).hexdigest()
-        stem = Path(self.path).stem
+        stem = module_stem(self.path)
         self.mutants.append(
             Mutant(
                 f"{stem}-{digest[:10]}", self.path, *lines, scope, operator, before, after, source
@@ -299,6 +299,13 @@ def _names(node: cst.CSTNode) -> set[str]:
 
 def ignored_lines(source: str) -> set[int]:
     return {number for number, line in enumerate(source.splitlines(), 1) if PRAGMA in line}
+
+
+def module_stem(path: str) -> str:
+    """The name a module's mutant ids start with: its file's stem, or its package's name for an
+    ``__init__.py`` (``facedetect_contract/checks/__init__.py`` -> ``checks``)."""
+    file = Path(path)
+    return file.parent.name if file.stem == "__init__" else file.stem
 
 
 def mutants_of(root: Path, path: str) -> list[Mutant]:

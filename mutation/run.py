@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mutation.operators import Mutant, mutants_of
+from mutation.operators import Mutant, module_stem, mutants_of
 from mutation.worker import SCOPE_FILE
 
 EQUIVALENTS_DIR = "mutation/equivalents"  # one file per module: MODULE.toml
@@ -331,7 +331,7 @@ def run_module(
     report.stale_equivalents = [
         e
         for e in equivalents.values()
-        if e.id.startswith(f"{Path(scope.path).stem}-") and e.id not in ids
+        if e.id.startswith(f"{module_stem(scope.path)}-") and e.id not in ids
     ]
     lines, report.baseline_seconds = _coverage(scope, pool[0])
     timeout = max(20.0, 3 * report.baseline_seconds + 10)
@@ -438,7 +438,7 @@ def write_reports(reports: list[ModuleReport], directory: Path) -> None:
 def show(root: Path, mutant_id: str, scopes: dict[str, Scope]) -> str:
     stem = mutant_id.rsplit("-", 1)[0]
     for scope in scopes.values():
-        if Path(scope.path).stem == stem:
+        if module_stem(scope.path) == stem:
             for mutant in mutants_of(root, scope.path):
                 if mutant.id == mutant_id:
                     original = (root / scope.path).read_text().splitlines(keepends=True)

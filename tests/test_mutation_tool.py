@@ -282,3 +282,13 @@ def test_a_mutant_that_breaks_the_modules_import_at_start_up_is_a_kill(toy: Path
         assert worker.ask({**run, "source": TOY})["status"] == "error"
     finally:
         worker.close()
+
+
+def test_a_packages_init_module_names_its_mutants_after_the_package(tmp_path: Path) -> None:
+    """A module moved into ``checks/__init__.py`` keeps its ``checks-`` ids (and equivalents)."""
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "__init__.py").write_text("def f(x):\n    return x + 1\n")
+    (tmp_path / "checks.py").write_text("def f(x):\n    return x + 1\n")
+    packaged = {m.id for m in mutants_of(tmp_path, "checks/__init__.py")}
+    flat = {m.id for m in mutants_of(tmp_path, "checks.py")}
+    assert packaged == flat and all(i.startswith("checks-") for i in packaged)
