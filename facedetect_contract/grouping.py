@@ -67,6 +67,16 @@ class FindingGroup:
         return tuple(v.id for v in self.findings)
 
     @property
+    def missed_expects(self) -> int:
+        """Live cases that missed their expect because of this group (one finding each)."""
+        return sum(c.count for c in self.consequences)
+
+    @property
+    def folded(self) -> int:
+        """Findings its own findings stand for beyond themselves (``Violation.folded``)."""
+        return sum(v.folded for v in self.findings)
+
+    @property
     def received(self) -> tuple[str, ...]:
         """The distinct values received, in first-seen order."""
         return tuple(dict.fromkeys(v.received for v in self.findings))
@@ -84,9 +94,13 @@ class FindingGroup:
             )
         else:
             line = f"{self.title} ({answers})" if self.count > 1 else self.title
-        missed = sum(c.count for c in self.consequences)  # cases, one finding each
+        missed = self.missed_expects
         if missed:
-            line += f"; {missed} live case(s) missed their expect because of it"
+            line += (
+                "; 1 live case missed its expect because of it"
+                if missed == 1
+                else f"; {missed} live cases missed their expect because of it"
+            )
         return line
 
 

@@ -76,6 +76,8 @@ MAX_EXAMPLES = 1_000
 # Findings of a whole run kept one by one: past it, the same check at the same place in other
 # answers is one finding with their count, then one per check and severity (``violations.fold``).
 PER_RUN = 200
+# What a request ends as when the endpoint gave it no answer that could be judged.
+_NO_ANSWER = frozenset({"unreachable", "broken", "throttled", "failing", "timed-out"})
 
 
 @dataclass(frozen=True)
@@ -412,6 +414,7 @@ class LiveRun:
                 results[planned.name] = Verdict(planned, "not-sent", reason=self._not_sent_reason)
         self._store(pending, results)
         self._store_unsent(wanted)
+        self._explain_refusals()
         self._judge_configuration()
         self._fold_run()
         self.run_findings = tuple(self._run_checks())
@@ -437,6 +440,35 @@ class LiveRun:
                 self.verdicts[verdict.name] = dataclasses.replace(
                     verdict, status="misconfigured", violations=(), message=None, reason=why
                 )
+
+    def _explain_refusals(self) -> None:
+        """A request the budget refused says the real reason when the endpoint never answered.
+
+        When every request sent got no answer (a port that refused everything, a gateway
+        failing) and nothing was billed, the slots went to that silence, and the docs' word that
+        failures are free could not be tested: the requests left were refused for it, not for
+        spend. Said once the run knows it: "the endpoint could not be reached", not "billing"."""
+        spend = self.budget.summary()
+        if spend.images_billed or not spend.not_sent:
+            return
+        statuses = {v.status for v in self.verdicts.values() if v.status != "not-sent"}
+        if not statuses or not statuses <= _NO_ANSWER:
+            return
+        cause = (
+            "the endpoint could not be reached"
+            if statuses == {"unreachable"}
+            else "the endpoint gave no answer that could be judged (unreachable, failing, "
+            "throttled or too slow)"
+        )
+        reason = (
+            f"not sent: {cause}; every request sent got no answer, and --max-billed "
+            f"{self.settings.max_billed} allows no more attempts that could be billed (see the "
+            f"errors of the run)"
+        )
+        refused = set(spend.not_sent)
+        for name, verdict in list(self.verdicts.items()):
+            if verdict.status == "not-sent" and name in refused:
+                self.verdicts[name] = dataclasses.replace(verdict, reason=reason)
 
     def seconds_left(self) -> float:
         """Seconds until the run's deadline (the whole deadline before the run has started)."""

@@ -605,8 +605,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     baseline = session.config.stash.get(_BASELINE, None)
     history: list[dict[str, Any]] = session.config.stash.get(_HISTORY, [])
     settings = run.settings
+    images = 0.0
+    if any(path.suffix.lower() == ".html" for path in settings.reports):
+        # The page must stand alone: the cases' images are fetched now, while their host still
+        # answers, within what is left of the run's deadline (never past it).
+        from .report.thumbnails import TOTAL_BUDGET  # noqa: PLC0415
+
+        images = min(TOTAL_BUDGET, run.seconds_left())
     try:
-        report = LiveReport.from_run(run, baseline=baseline, history=history)
+        report = LiveReport.from_run(run, baseline=baseline, history=history, images=images)
     except Exception as exc:  # a fault of the suite: an error of the run, never "passed"
         run.errors.append(run.redact(f"the report could not be made ({_why(exc)})"))
         report = _plainest_report(run)

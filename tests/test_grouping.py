@@ -47,7 +47,9 @@ def test_a_renamed_field_across_three_answers_is_one_group_naming_the_rename():
     assert group.renamed_to is not None and group.count == 3
     line = group.headline()
     assert "check_pass is gone and checkPass appeared (values true)" in line
-    assert "looks like a rename" in line and "3 live case(s) missed their expect" in line
+    assert (
+        "looks like a rename" in line and "3 live cases missed their expect because of it" in line
+    )
     assert sorted(v.id for v in group.members) == sorted(v.id for v in found)  # exact, stable
 
 

@@ -21,6 +21,7 @@ import pytest
 
 from facedetect_contract.fake import FakeRequest, FakeResponse
 from facedetect_contract.fixtures import IMAGE_DIR, load_fixture
+from facedetect_contract.report.model import NOTES_URL
 from facedetect_contract.server import RunningServer, serve_in_thread
 
 pytest_plugins = ["pytester"]
@@ -297,7 +298,31 @@ def test_live_mode_passes_against_the_honest_stub_and_reports_its_spend(
     )
     assert f"spent {billed} image(s), CNY {Decimal('0.004') * billed}" in run.output
     assert run.markdown.startswith("# face-detect live drift report")
-    assert "[failure-shape](docs/endpoint.md#failure-shape)" in run.markdown
+    assert f"[failure-shape]({NOTES_URL}#failure-shape)" in run.markdown
+
+
+def test_a_run_with_an_html_report_embeds_each_cases_image_while_its_host_answers(
+    project: LiveProject, honest_stub: RunningServer
+) -> None:
+    """The HTML page stands alone: the run fetches the cases' images at its end (within its
+    deadline) and embeds them; the JSON report keeps their size and leaves the picture out."""
+    page = project.pytester.path / "report" / "drift.html"
+    run = project.run(honest_stub, "--drift-report", str(page))
+    assert run.ret == 0, run.output
+    html = page.read_text(encoding="utf-8")
+    assert html.count('data-embedded="yes"') == len(run.report["cases"]) == 1
+    assert 'src="data:image/jpeg;base64,' in html
+    (case,) = run.report["cases"]
+    assert "src" not in case["thumbnail"] and case["thumbnail"]["size"] == [600, 800]
+    assert "data:image" not in run.report_path.read_text(encoding="utf-8")
+
+
+def test_a_run_without_an_html_report_fetches_no_image(
+    project: LiveProject, honest_stub: RunningServer
+) -> None:
+    run = project.run(honest_stub)
+    assert run.ret == 0, run.output
+    assert all("thumbnail" not in case for case in run.report["cases"])
 
 
 def test_only_the_selected_live_tests_send_requests(
@@ -361,7 +386,9 @@ def test_a_new_field_is_a_warning_and_fails_only_with_strict_drift(project: Live
     assert lenient.ret == 0, lenient.output
     assert lenient.report["outcome"] == "passed with warnings"
     assert lenient.pointers("additive") == {"/output/face_score"}
-    lenient.result.stdout.fnmatch_lines(["*warning *live-case-portrait at /output/face_score*"])
+    lenient.result.stdout.fnmatch_lines(
+        ["*warning *face_score*at /output/face_score in live-case-portrait*"]
+    )
     assert strict.ret == 1
     assert strict.report["outcome"] == "drift"
 
@@ -408,7 +435,8 @@ def test_an_unreachable_endpoint_is_an_error_of_the_run_never_drift(
     project.cases(f"{base}/images", ("portrait", "portrait.png", "1:1", "pass"))
     run = project.run(f"{base}/api/v1")
     assert run.ret == 1
-    assert run.report["outcome"] == "error"
+    assert run.report["outcome"] == "not judged"  # a verdict of its own, not drift, not a pass
+    assert run.report["why_not_passed"].startswith("the endpoint could not be reached")
     assert run.report["findings"] == []
     assert all("endpoint unreachable" in error for error in run.report["errors"])
     run.result.stdout.fnmatch_lines(["*endpoint unreachable*not drift*"])

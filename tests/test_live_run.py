@@ -202,7 +202,10 @@ def test_a_503_that_outlasts_the_retries_is_an_error_of_the_run_not_drift(tmp_pa
     )
     assert run.errors == [f"probe-invalid-ratio: {verdict.reason}"]
     report = LiveReport.from_run(run)
-    assert (report.outcome, report.findings) == ("error", ())
+    # Nothing judged: a verdict of its own, never drift and never a pass.
+    assert (report.outcome, report.findings) == ("not judged", ())
+    assert report.headline().startswith("not judged: the endpoint kept failing")
+    assert report.exit_status == 1
 
 
 def test_record_leaves_out_answers_replay_would_fail_on_and_says_so(tmp_path: Path) -> None:

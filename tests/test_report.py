@@ -21,6 +21,7 @@ from facedetect_contract.report import (
     render_markdown,
     write_reports,
 )
+from facedetect_contract.report.model import NOTES_URL
 from facedetect_contract.violations import Severity, Violation
 from tests.test_live_run import KEY, live_run  # a report is made from a run
 
@@ -84,7 +85,7 @@ def hostile_report(tmp_path: Path, count: int = 1) -> LiveReport:
         Violation(
             "new_field",
             f"live-case-{text}",
-            f"/output/{text}",
+            f"/output/{text}/{n}",  # each its own place: a group of its own, a row of its own
             text,
             f"documented {text}",
             Severity.BREAKING if n % 2 else Severity.ADDITIVE,
@@ -110,7 +111,8 @@ def test_the_markdown_report_shows_the_endpoints_text_and_none_of_its_markup(
     assert "<img" not in page
     assert re.findall(r"<h1>.*?</h1>", page) == ["<h1>face-detect live drift report</h1>"]
     assert page.count("<strong>Outcome:") == 1
-    assert all(href.startswith("docs/endpoint.md#") for href in re.findall(r'href="(.*?)"', page))
+    # Absolute: a job summary has no checkout beside it.
+    assert all(href.startswith(f"{NOTES_URL}#") for href in re.findall(r'href="(.*?)"', page))
     assert page.count("<details>") == page.count("</details>")
     assert "\x1b" not in markdown and "\r" not in markdown and "\n```" not in markdown
 
@@ -121,10 +123,10 @@ def test_a_finding_flood_keeps_the_markdown_report_under_githubs_limit_and_says_
     report = hostile_report(tmp_path, count=2000)  # 12,000 findings, a cell of 160 each
     markdown = render_markdown.render(report)
     assert len(markdown.encode("utf-8")) <= render_markdown.MAX_BYTES < 1024 * 1024
-    cut = re.search(r"_(\d+) more findings not shown .*see the JSON report\._", markdown)
+    cut = re.search(r"_(\d+) more finding groups not shown .*see the JSON report\._", markdown)
     assert cut is not None
-    shown = markdown.count("| `FD-")
-    assert shown + int(cut.group(1)) == len(report.new())
+    shown = markdown.count("| `FD-")  # one id per row: each group holds one finding
+    assert shown + int(cut.group(1)) == len(report.groups()) == len(report.new())
     assert markdown.rstrip().endswith("</details>")  # the closing sections are still there
 
 

@@ -6,13 +6,19 @@ run itself (an unreachable endpoint is an error, never drift), whether the run i
 it spent, how fast the endpoint answered, where the boxes were, and what the endpoint was observed
 to do on each open question (by id, linked to ``docs/endpoint.md``). ``redacted`` passes every text
 through the run's redactor; nothing else may be written.
+
+A person reads causes, not rows: findings are shown grouped (``grouping``: one change, one line,
+each finding's stable id still listed), errors of the run by cause with the requests they hit, and
+a run that judged no answer at all (the endpoint down, the configuration wrong) has a verdict of
+its own, "not judged", that is neither drift nor a pass.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import statistics
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -21,21 +27,103 @@ from .. import PROJECT_URL, geometry, inert
 from ..baseline import Baseline, BaselineEntry, Judgement
 from ..budget import Spend
 from ..drift import recording_for
+from ..grouping import FindingGroup, group_findings
 from ..live import LiveRun
 from ..observations import Observation, observe
 from ..outcome import classify
 from ..redaction import Redactor
 from ..violations import Severity, Violation
 
-__all__ = ["NOTES", "NOTES_URL", "REPORT_NAME", "LiveReport", "Outcome"]
+__all__ = [
+    "NOTES",
+    "NOTES_URL",
+    "NOT_JUDGED",
+    "REPORT_NAME",
+    "ErrorCause",
+    "LiveReport",
+    "Outcome",
+    "notes_link",
+]
 
 REPORT_NAME = "face-detect live drift report"
 NOTES = "docs/endpoint.md"  # where each open question's id has its section
 NOTES_URL = f"{PROJECT_URL}/blob/main/{NOTES}"  # the same, from a page opened anywhere
 Outcome = Literal[
-    "passed", "passed with warnings", "drift", "error", "incomplete", "nothing sent", "interrupted"
+    "passed",
+    "passed with warnings",
+    "drift",
+    "not judged",
+    "error",
+    "incomplete",
+    "nothing sent",
+    "interrupted",
 ]
 PASSING: frozenset[str] = frozenset({"passed", "passed with warnings"})
+NOT_JUDGED = "not judged"  # requests were sent, and no answer could be judged
+# Why no answer was judged, by the status its requests got (judging.Status), in the reader's words.
+_UNJUDGED_BECAUSE: Mapping[str, str] = {
+    "unreachable": "the endpoint could not be reached",
+    "misconfigured": "the configuration is wrong",
+    "timed-out": "no answer came before the run's deadline",
+    "throttled": "the endpoint throttled every retry",
+    "failing": "the endpoint kept failing",
+    "broken": "the endpoint's answers were broken",
+    "error": "the suite failed",
+}
+_IDS_SHOWN = 10  # finding ids on one terminal line; the reports list them all
+
+
+def _some(items: Sequence[str]) -> str:
+    """The first few of ``items``, and how many more (the reports list them all)."""
+    shown = ", ".join(items[:_IDS_SHOWN])
+    more = len(items) - _IDS_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def notes_link(question: str) -> str:
+    """The absolute address of an open question's section in the notes: works where the report
+    is read (a job summary, a mail), not only beside the checkout."""
+    return f"{NOTES_URL}#{question}"
+
+
+@dataclass(frozen=True)
+class ErrorCause:
+    """Errors of the run with one cause: the cause, said once, and the requests it hit."""
+
+    cause: str
+    requests: tuple[str, ...] = ()  # empty for an error of the run as a whole
+    count: int = 1
+
+    def line(self) -> str:
+        """The cause with its count and the requests it hit (plain text, not yet escaped)."""
+        if not self.requests:
+            return self.cause if self.count == 1 else f"{self.cause} ({self.count} times)"
+        plural = "s" if self.count != 1 else ""
+        return f"{self.cause} ({self.count} request{plural}: {_some(self.requests)})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cause": self.cause, "count": self.count, "requests": list(self.requests)}
+
+
+def error_causes(errors: Sequence[str], requests: Iterable[str]) -> tuple[ErrorCause, ...]:
+    """``errors`` by cause, in first-seen order: an error ``"<request>: <cause>"`` of a known
+    request joins the others with the same cause, so an endpoint down is one line, not one per
+    request; any other error is a cause of its own (counted when it repeats)."""
+    names = set(requests)
+    by_cause: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    for error in errors:
+        name, sep, cause = error.partition(": ")
+        if not (sep and name in names and cause):
+            name, cause = "", error
+        counts[cause] = counts.get(cause, 0) + 1
+        listed = by_cause.setdefault(cause, [])
+        if name:
+            listed.append(name)
+    return tuple(
+        ErrorCause(cause, tuple(dict.fromkeys(names)), counts[cause])
+        for cause, names in by_cause.items()
+    )
 
 
 def _request_row(verdict: Any) -> dict[str, Any]:
@@ -106,9 +194,13 @@ def _case_rows(run: LiveRun, verdicts: Sequence[Any]) -> tuple[dict[str, Any], .
         if case is None:
             continue
         outcome = verdict.outcome
+        # Read at their documented pointers whatever the verdict: a drift case (its verdict field
+        # renamed, a box moved) still shows the boxes it received.
+        answer = verdict.interaction.response if verdict.interaction is not None else None
+        body = answer.body if answer is not None and answer.body_is_json else None
         live = {
-            face_at.name: list(outcome.face_box) if outcome and outcome.face_box else None,
-            crop_at.name: list(outcome.crop_box) if outcome and outcome.crop_box else None,
+            at.name: list(value) if geometry.is_box(value := at.get(body)) else None
+            for at in (face_at, crop_at)
         }
         reference: dict[str, list[int]] = {}
         source = ""
@@ -146,6 +238,24 @@ def _case_rows(run: LiveRun, verdicts: Sequence[Any]) -> tuple[dict[str, Any], .
             }
         )
     return tuple(rows)
+
+
+def _group_dict(group: FindingGroup, *, acknowledged: bool) -> dict[str, Any]:
+    rename = group.renamed_to
+    return {
+        "headline": group.headline(),
+        "check": group.check,
+        "pointer": group.pointer,
+        "severity": str(group.severity),
+        "title": group.title,
+        "count": group.count,  # a folded finding counts for every finding it stands for
+        "folded": group.folded,
+        "interactions": list(group.interactions),
+        "ids": [v.id for v in group.members],
+        "renamed_to": rename.pointer if rename is not None else None,
+        "missed_expects": group.missed_expects,
+        "acknowledged": acknowledged,
+    }
 
 
 @dataclass(frozen=True)
@@ -190,7 +300,10 @@ class LiveReport:
         baseline: Baseline | None = None,
         now: datetime | None = None,
         history: Sequence[Mapping[str, Any]] = (),
+        images: float = 0.0,
     ) -> LiveReport:
+        """The report of ``run``. ``images``: seconds to fetch the cases' images in, embedded as
+        thumbnails for the HTML report (0: none fetched, nothing sent to any image host)."""
         # In the plan's order, which is known without drawing the examples: the report written
         # at start (saying the run has not finished) must not run Hypothesis inside configure.
         verdicts = [run.verdicts[name] for name in run.order if name in run.verdicts]
@@ -211,6 +324,12 @@ class LiveReport:
         )
         when = now or datetime.now(UTC)
         judged: Judgement | None = baseline.judge(findings, when.date()) if baseline else None
+        cases = _case_rows(run, verdicts)
+        if images > 0 and cases:
+            # Imported here: Pillow and the fetcher only for a run that writes an HTML report.
+            from . import thumbnails  # noqa: PLC0415
+
+            cases = thumbnails.embed(cases, budget=images)
         return cls(
             endpoint=run.url,
             generated_at=when.isoformat(timespec="seconds"),
@@ -226,7 +345,7 @@ class LiveReport:
             selected=len(run.selected),
             missing=run.missing,
             interrupted=run.interrupted,
-            cases=_case_rows(run, verdicts),
+            cases=cases,
             throttled=sum(
                 1
                 for v in verdicts
@@ -256,13 +375,47 @@ class LiveReport:
             if v.id not in self.acknowledged and (severity is None or v.severity is severity)
         )
 
+    def groups(self) -> tuple[FindingGroup, ...]:
+        """The new findings as a person reads them: one change, one group (``grouping``)."""
+        return group_findings(self.new())
+
+    def acknowledged_groups(self) -> tuple[FindingGroup, ...]:
+        """The findings the baseline acknowledges, grouped the same way."""
+        return group_findings(v for v in self.findings if v.id in self.acknowledged)
+
+    def error_causes(self) -> tuple[ErrorCause, ...]:
+        """The errors of the run by cause, each with the requests it hit."""
+        return error_causes(self.errors, (str(r["name"]) for r in self.requests))
+
     @property
     def sent(self) -> int:
         return sum(1 for r in self.requests if r["outcome"] != "not-sent")
 
     @property
+    def judged(self) -> int:
+        """Requests whose answer was judged against the contract."""
+        return sum(1 for r in self.requests if r["outcome"] == "judged")
+
+    @property
     def latency(self) -> dict[str, dict[str, float]]:
         return latency_of(self.requests)
+
+    def not_judged_because(self) -> str:
+        """Why no answer was judged although requests were sent, in the reader's words (empty
+        when an answer was judged, or nothing was sent)."""
+        if self.judged or self.findings:
+            return ""
+        statuses = Counter(
+            str(r["outcome"]) for r in self.requests if r["outcome"] not in ("not-sent", "judged")
+        )
+        if not statuses:
+            return ""
+        if len(statuses) == 1:
+            return _UNJUDGED_BECAUSE.get(next(iter(statuses)), "no answer could be judged")
+        return "; ".join(
+            f"{_UNJUDGED_BECAUSE.get(status, status)} ({count} request{'s' if count != 1 else ''})"
+            for status, count in statuses.most_common()
+        )
 
     @property
     def outcome(self) -> Outcome:
@@ -270,6 +423,10 @@ class LiveReport:
         additive = self.new(Severity.ADDITIVE)
         if self.interrupted:
             return "interrupted"
+        # Before drift: a run that judged no answer can say nothing of the endpoint's contract
+        # (an expired baseline entry is still listed, and the run still fails).
+        if self.not_judged_because():
+            return "not judged"
         if breaking or (self.strict_drift and additive) or self.expired:
             return "drift"
         if self.errors:
@@ -291,13 +448,16 @@ class LiveReport:
         if outcome == "drift" and self.expired and not self.new(Severity.BREAKING):
             listed = "; ".join(entry.describe() for entry in self.expired)
             return f"baseline entries past their date: {listed}"
+        causes = self.error_causes()
         return {
             "interrupted": "the run was interrupted before every request was judged",
+            "not judged": f"{self.not_judged_because()}: no answer was judged, so the run says "
+            "nothing of drift (see the errors of the run)",
             "drift": "new breaking findings (see below)"
             + (", or additive ones under --strict-drift" if self.strict_drift else ""),
-            "error": f"errors of the run: {self.errors[0]}"
-            + (f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else "")
-            if self.errors
+            "error": f"errors of the run: {causes[0].line()}"
+            + (f" (and {len(causes) - 1} more cause(s))" if len(causes) > 1 else "")
+            if causes
             else "",
             "incomplete": f"{len(self.missing)} selected request(s) got no verdict",
             "nothing sent": (
@@ -311,15 +471,29 @@ class LiveReport:
         }.get(outcome, "")
 
     def headline(self) -> str:
-        breaking = len(self.by_severity(Severity.BREAKING))
-        additive = len(self.by_severity(Severity.ADDITIVE))
-        text = f"{self.outcome}: {breaking} breaking, {additive} additive finding(s)"
-        known = [v for v in self.findings if v.id in self.acknowledged]
-        if known:
-            text += f" ({len(known)} acknowledged)"
+        """The verdict in one line: the outcome first, then the counts."""
+        outcome = self.outcome
+        if outcome == "not judged":
+            text = f"not judged: {self.not_judged_because()}"
+        else:
+            breaking = len(self.by_severity(Severity.BREAKING))
+            additive = len(self.by_severity(Severity.ADDITIVE))
+            text = f"{outcome}: {breaking} breaking, {additive} additive finding(s)"
+            grouped = len(self.groups()) + len(self.acknowledged_groups())
+            if self.findings:
+                text += f" in {grouped} group(s)"
+            known = [v for v in self.findings if v.id in self.acknowledged]
+            if known:
+                text += f" ({len(known)} acknowledged)"
         if self.errors:
-            text += f", {len(self.errors)} error(s) of the run"
+            causes = len(self.error_causes())
+            text += (
+                f"{'; ' if outcome == 'not judged' else ', '}{len(self.errors)} error(s) of the "
+                f"run ({causes} cause{'s' if causes != 1 else ''})"
+            )
         text += f"; {self.sent} of {len(self.requests)} request(s) sent"
+        if outcome == "not judged":
+            text += ", none judged"
         return text
 
     def recording_line(self) -> str:
@@ -337,35 +511,43 @@ class LiveReport:
         return [(inert.terminal(line), tone) for line, tone in self._summary_lines()]
 
     def _summary_lines(self) -> list[tuple[str, Literal["red", "yellow", "green", ""]]]:
+        outcome = self.outcome
+        # Red is drift's (and a failed run's); a run that judged nothing is not the endpoint's
+        # fault as far as anyone knows: yellow, like a warning, and still no pass.
         colour: Literal["red", "yellow", "green"] = (
-            "red" if self.exit_status else ("yellow" if self.findings else "green")
+            "yellow"
+            if outcome == "not judged"
+            else "red"
+            if self.exit_status
+            else ("yellow" if self.findings else "green")
         )
+        quiet: Literal["red", "yellow"] = "yellow" if outcome == "not judged" else "red"
         lines: list[tuple[str, Literal["red", "yellow", "green", ""]]] = [
             (f"{self.headline()} (endpoint {self.endpoint})", colour)
         ]
-        if self.why_not_passed():
+        if self.why_not_passed() and outcome != "not judged":  # its headline says why
             lines.append((f"not passed: {self.why_not_passed()}", "red"))
-        for severity in (Severity.BREAKING, Severity.ADDITIVE):
-            for v in self.by_severity(severity):
-                if v.id in self.acknowledged:
-                    label, tone = "known   ", ""
-                elif severity is Severity.BREAKING:
-                    label, tone = "BREAKING", "red"
-                else:
-                    label, tone = "warning ", "yellow"
-                lines.append(
-                    (
-                        f"{label} {v.interaction} at {v.pointer or '/'}: {v.check}: {v.title} "
-                        f"[{v.id}]",
-                        tone,  # type: ignore[arg-type]  # one of the colours, or none
-                    )
+        known = self.acknowledged_groups()
+        for group in (*self.groups(), *known):
+            if group in known:
+                label, tone = "known   ", ""
+            elif group.severity is Severity.BREAKING:
+                label, tone = "BREAKING", "red"
+            else:
+                label, tone = "warning ", "yellow"
+            lines.append(
+                (
+                    f"{label} {group.headline()}: {group.check} at {group.pointer or '/'} in "
+                    f"{_some(group.interactions)} [{_some([v.id for v in group.members])}]",
+                    tone,  # type: ignore[arg-type]  # one of the colours, or none
                 )
+            )
         for entry in self.expired:
             lines.append((f"EXPIRED  baseline entry {entry.describe()}: {entry.reason}", "red"))
         for entry in self.stale:
             lines.append((f"stale    baseline entry {entry.describe()} matched nothing", ""))
-        for error in self.errors:
-            lines.append((f"ERROR    {error}", "red"))
+        for cause in self.error_causes():
+            lines.append((f"ERROR    {cause.line()}", quiet))
         lines.append((str(self.spend), ""))
         if self.recorded or self.not_recorded:
             lines.append((self.recording_line(), ""))
@@ -430,10 +612,19 @@ class LiveReport:
                 "sent": self.sent,
                 "missing": len(self.missing),
                 "throttled": self.throttled,
+                "judged": self.judged,
+                "groups": len(self.groups()),
+                "error_causes": len(self.error_causes()),
             },
             "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
             "findings": [
                 {**v.to_dict(), "acknowledged": v.id in self.acknowledged} for v in self.findings
+            ],
+            # For people and summaries; ``findings`` above stays one by one for machines, the
+            # baseline and the history, and every id is in exactly one group's ``ids``.
+            "groups": [
+                *(_group_dict(g, acknowledged=False) for g in self.groups()),
+                *(_group_dict(g, acknowledged=True) for g in self.acknowledged_groups()),
             ],
             "baseline": {
                 "acknowledged": [
@@ -444,6 +635,7 @@ class LiveReport:
                 "stale": [entry.to_dict() for entry in self.stale],
             },
             "errors": list(self.errors),
+            "error_causes": [cause.to_dict() for cause in self.error_causes()],
             "missing": list(self.missing),
             "spend": self.spend.to_dict(),
             "latency_ms": self.latency,

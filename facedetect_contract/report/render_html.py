@@ -5,8 +5,10 @@ expired, it looks the same. Nothing is fetched when it opens (a Content-Security
 remote load and no script); each case's picture is the data URI the run embedded
 (``thumbnails``), and a case without one gets a placeholder of the image's aspect ratio, so a card
 never collapses. The outcome comes first, in the colour of its verdict (passed green, passed with
-warnings amber, drift red, anything that judged nothing grey), then the findings by severity (new,
-then acknowledged), every case's picture with the received boxes and the recorded or expected
+warnings amber, drift red, anything that judged nothing grey), then the findings one row per
+change (``grouping``: the same check at one place across answers, a probable rename, the expects
+it made miss; every finding's id in the row's fold), new then acknowledged, the errors of the run
+one line per cause, every case's picture with the received boxes and the recorded or expected
 ones drawn over it in the image's own pixel coordinates (drift cases too) with their IoU, the open
 questions with tonight's answer and, with a history, the tally and trends of latency and IoU over
 the nights on labelled axes, and links to the doc sources. Every text the endpoint or a file chose
@@ -21,7 +23,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import inert
-from ..violations import Severity, Violation
+from ..grouping import FindingGroup
+from ..violations import Severity
 from .model import NOTES_URL, REPORT_NAME, LiveReport
 from .thumbnails import is_embedded_image
 
@@ -101,25 +104,46 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _findings(found: Sequence[Violation], report: LiveReport) -> str:
-    if not found:
+def _ids(group: FindingGroup) -> str:
+    ids = [f"<code>{_e(v.id)}</code>" for v in group.members]
+    if len(ids) == 1:
+        return ids[0]
+    return f"<details><summary>{len(ids)} ids</summary>{' '.join(ids)}</details>"
+
+
+def _findings(groups: Sequence[FindingGroup], report: LiveReport) -> str:
+    if not groups:
         return "<p>None.</p>"
     rows = []
-    for v in found:
-        entry = report.acknowledged.get(v.id)
-        note = f"<br>acknowledged: {_e(entry.reason)} ({_e(entry.who or '-')})" if entry else ""
+    for group in groups:
+        reasons = dict.fromkeys(
+            f"{entry.reason} ({entry.who or '-'})"
+            for v in group.members
+            if (entry := report.acknowledged.get(v.id)) is not None
+        )
+        note = "".join(f"<br>acknowledged: {_e(reason)}" for reason in reasons)
+        at = f"<code>{_e(group.pointer or '/')}</code>"
+        if group.renamed_to is not None:
+            at += f" and <code>{_e(group.renamed_to.pointer)}</code>"
+        answers = ", ".join(_e(name) for name in group.interactions)
+        if group.folded:
+            answers += f" (and {group.folded} more finding(s) folded into these)"
+        first = group.findings[0]
         rows.append(
             (
-                f'<span class="{_e(v.severity)}">{_e(v.severity)}</span>',
-                _e(v.interaction),
-                f"<code>{_e(v.pointer or '/')}</code>",
-                f"{_e(v.check)}: {_e(v.title)}{note}",
-                _e(v.received),
-                f"{_e(v.documented)}<br><small>{_e(v.source)}</small>",
-                f"<code>{_e(v.id)}</code>",
+                f'<span class="{_e(group.severity)}">{_e(group.severity)}</span>',
+                f'<span class="headline">{_e(group.headline())}</span>{note}',
+                answers,
+                at,
+                _e(group.check),
+                _e(", ".join(group.received)),
+                f"{_e(first.documented)}<br><small>{_e(first.source)}</small>",
+                _ids(group),
             )
         )
-    return _table(("severity", "request", "at", "check", "received", "documented", "id"), rows)
+    return _table(
+        ("severity", "finding", "answers", "at", "check", "received", "documented", "ids"), rows
+    )
 
 
 # --- cases -------------------------------------------------------------------------------------
@@ -418,15 +442,22 @@ def _questions(report: LiveReport) -> str:
     return _table(("question", "tonight", "reading", "over the nights"), rows)
 
 
+def _counted(groups: Sequence[FindingGroup]) -> str:
+    members = sum(len(g.members) for g in groups)
+    return f"{len(groups)} group(s) of {members}" if members != len(groups) else str(members)
+
+
 def render(report: LiveReport) -> str:
     outcome = report.outcome
     tone = tone_of(outcome)
     why = report.why_not_passed()
-    new_breaking, new_additive = report.new(Severity.BREAKING), report.new(Severity.ADDITIVE)
-    acknowledged = [v for v in report.findings if v.id in report.acknowledged]
+    groups = report.groups()
+    new_breaking = [g for g in groups if g.severity is Severity.BREAKING]
+    new_additive = [g for g in groups if g.severity is not Severity.BREAKING]
+    acknowledged = report.acknowledged_groups()
     first = report.cases[0].get("boxes") if report.cases else None
     face_name = next(iter(first), "") if isinstance(first, Mapping) else ""
-    errors = "".join(f"<li>{_e(e)}</li>" for e in report.errors) or "<li>None.</li>"
+    errors = "".join(f"<li>{_e(c.line())}</li>" for c in report.error_causes()) or "<li>None.</li>"
     stale = "".join(f"<li>{_e(e.describe())}: {_e(e.reason)}</li>" for e in report.stale)
     expired = "".join(f"<li>{_e(e.describe())}: {_e(e.reason)}</li>" for e in report.expired)
     sources = "".join(
@@ -444,13 +475,13 @@ def render(report: LiveReport) -> str:
 <title>{_e(REPORT_NAME)}: {_e(outcome)}</title><style>{_STYLE}</style></head>
 <body><h1>{_e(REPORT_NAME)}</h1>
 <p class="outcome tone-{tone}" id="outcome" data-tone="{tone}">{_e(report.headline())}{
-        f" ({_e(why)})" if why else ""
+        f" ({_e(why)})" if why and outcome != "not judged" else ""
     }</p>
 <p>Endpoint <code>{_e(report.endpoint)}</code>, generated {_e(report.generated_at)};
 {_e(report.spend)}.</p>
-<h2>New breaking findings: {len(new_breaking)}</h2>{_findings(new_breaking, report)}
-<h2>New additive findings: {len(new_additive)}</h2>{_findings(new_additive, report)}
-<h2>Acknowledged findings: {len(acknowledged)}</h2>{_findings(acknowledged, report)}
+<h2>New breaking findings: {_counted(new_breaking)}</h2>{_findings(new_breaking, report)}
+<h2>New additive findings: {_counted(new_additive)}</h2>{_findings(new_additive, report)}
+<h2>Acknowledged findings: {_counted(acknowledged)}</h2>{_findings(acknowledged, report)}
 {f"<h2>Baseline entries past their date</h2><ul>{expired}</ul>" if expired else ""}
 {f"<h2>Stale baseline entries</h2><ul>{stale}</ul>" if stale else ""}
 <h2>Errors of the run</h2><ul>{errors}</ul>

@@ -4,6 +4,9 @@ The ``report`` pair comes first, so a peek at a file's first bytes tells whether
 ours (``paths.looks_like_report``); every other key is sorted. Text the endpoint chose may hold
 lone surrogates (``json.loads`` accepts them), which UTF-8 cannot encode: each is written as the
 text ``\\udXXX`` (``inert.encodable``), so the report is always written.
+
+A case's embedded picture (``thumbnail.src``, up to 64 KiB of base64 each) is the HTML page's: the
+JSON keeps the image's size and why it was not embedded, which is what a machine reads.
 """
 
 from __future__ import annotations
@@ -25,7 +28,15 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+def _without_pictures(case: Any) -> Any:
+    thumbnail = case.get("thumbnail") if isinstance(case, dict) else None
+    if not isinstance(thumbnail, dict):
+        return case
+    return {**case, "thumbnail": {k: v for k, v in thumbnail.items() if k != "src"}}
+
+
 def render(report: LiveReport) -> str:
     data = inert.encodable(report.to_dict())
+    data["cases"] = [_without_pictures(case) for case in data.get("cases", [])]
     ordered = {"report": data.pop("report"), **_sorted(data)}
     return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"

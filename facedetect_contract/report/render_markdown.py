@@ -1,7 +1,11 @@
 """The Markdown rendering of a report, made for CI job summaries.
 
-It opens with a one-line verdict and the findings a person must look at; what is acknowledged
-or only informative folds below.
+It opens with a one-line verdict (the first line under the title: passed, drift, not judged, ...)
+and the findings a person must look at, one row per change (``grouping``: the same check at the
+same place across answers, a probable rename, the expects it made miss), each row listing the
+stable ids of its findings in a fold; the errors of the run one line per cause; what is
+acknowledged or only informative folds below. Every link is absolute (``PROJECT_URL``): a job
+summary or a mail has no checkout beside it.
 
 GitHub renders the summary, so every text that came from the endpoint, the cases file or the
 baseline is inert (``inert.markdown_text`` for prose, ``inert.markdown_code`` for pointers, codes
@@ -14,21 +18,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from ..grouping import FindingGroup
 from ..inert import markdown_code, markdown_text
-from ..violations import Severity, Violation
-from .model import NOTES, REPORT_NAME, LiveReport
+from .model import NOTES_URL, REPORT_NAME, ErrorCause, LiveReport, notes_link
 
 __all__ = ["MAX_BYTES", "render"]
 
 MAX_BYTES = 900 * 1024  # under GitHub's 1 MiB per job summary, with room for a workflow's own
 _RESERVE = 16 * 1024  # kept for the closing lines and the notes of what was cut
 _MAX_CELL = 160  # characters of a value shown in a cell (before escaping)
-_MAX_LISTED = 50  # names listed inline (requests not judged)
+_MAX_CAUSE = 400  # characters of an error's cause: said once, so said whole as a rule
+_MAX_LISTED = 50  # names listed inline (requests not judged, a group's answers and ids)
 
 
-def _clip(value: object) -> str:
+def _clip(value: object, limit: int = _MAX_CELL) -> str:
     text = " ".join(str(value).split())
-    return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _text(value: object) -> str:
@@ -76,24 +81,65 @@ def _table(
     return head + budget.rows(("| " + " | ".join(row) + " |" for row in rows), what)
 
 
-def _findings(budget: _Budget, found: Sequence[Violation]) -> list[str]:
-    if not found:
+def _ids(group: FindingGroup) -> str:
+    """Every id the group stands for: one shown as it is, several in a fold (each stays
+    searchable in the page; past ``_MAX_LISTED``, the JSON report lists the rest)."""
+    ids = [v.id for v in group.members]
+    if len(ids) == 1:
+        return _code(ids[0])
+    return f"<details><summary>{len(ids)} ids</summary>{_listed(ids)}</details>"
+
+
+def _answers(group: FindingGroup) -> str:
+    text = _listed(group.interactions)
+    if group.folded:  # a finding that stands for others in answers not listed one by one
+        text += f" (and {group.folded} more finding(s) folded into these)"
+    return text
+
+
+def _cause(cause: ErrorCause) -> str:
+    """One cause of errors of the run: said once (clipped), with its count and every request."""
+    said = markdown_text(_clip(cause.cause, _MAX_CAUSE))
+    if not cause.requests:
+        return f"- {said}" + (f" ({cause.count} times)" if cause.count > 1 else "")
+    plural = "s" if cause.count != 1 else ""
+    return f"- {said} ({cause.count} request{plural}: {_listed(cause.requests)})"
+
+
+def _findings(budget: _Budget, groups: Sequence[FindingGroup]) -> list[str]:
+    if not groups:
         return ["None."]
     return _table(
         budget,
-        ("request", "at (JSON pointer)", "check", "received", "documented", "id"),
+        (
+            "finding",
+            "severity",
+            "at (JSON pointer)",
+            "check",
+            "answers",
+            "received",
+            "documented",
+            "ids",
+        ),
         (
             (
-                _code(v.interaction),
-                _code(v.pointer or "/"),
-                f"{_text(v.severity)}: {_code(v.check)}: {_text(v.title)}",
-                _text(v.received),
-                f"{_text(v.documented)} ({_text(v.source)})",
-                _code(v.id),
+                _text(group.headline()),
+                _text(group.severity),
+                _code(group.pointer or "/")
+                + (
+                    f" and {_code(group.renamed_to.pointer)}"
+                    if group.renamed_to is not None
+                    else ""
+                ),
+                _code(group.check),
+                _answers(group),
+                _text(", ".join(group.received)),
+                f"{_text(group.findings[0].documented)} ({_text(group.findings[0].source)})",
+                _ids(group),
             )
-            for v in found
+            for group in groups
         ),
-        "findings",
+        "finding groups",
     )
 
 
@@ -102,6 +148,7 @@ def _folded(summary: str, lines: list[str]) -> list[str]:
 
 
 def _listed(names: Sequence[str]) -> str:
+    """Names from outside as code spans, the first ``_MAX_LISTED`` of them."""
     shown = ", ".join(_code(name) for name in names[:_MAX_LISTED])
     more = len(names) - _MAX_LISTED
     return shown + (f" and {more} more (see the JSON report)" if more > 0 else "")
@@ -109,8 +156,10 @@ def _listed(names: Sequence[str]) -> str:
 
 def render(report: LiveReport) -> str:
     budget = _Budget(MAX_BYTES)
-    why = report.why_not_passed()
-    new = [*report.new(Severity.BREAKING), *report.new(Severity.ADDITIVE)]
+    # A "not judged" headline says why already.
+    why = report.why_not_passed() if report.outcome != "not judged" else ""
+    new = report.new()
+    groups = report.groups()
     acknowledged = [v for v in report.findings if v.id in report.acknowledged]
     latency = ", ".join(
         f"{_code(kind)} p50 {figures['p50']:g} ms, p95 {figures['p95']:g} ms"
@@ -121,7 +170,7 @@ def render(report: LiveReport) -> str:
     lines = budget.take(
         [
             f"# {REPORT_NAME}",
-            "",
+            # The verdict is the very next line: what a glance at the summary reads first.
             f"**Outcome: {report.headline()}**" + (f" ({_text(why)})" if why else ""),
             "",
             f"- endpoint: {markdown_code(report.endpoint)}",
@@ -130,14 +179,22 @@ def render(report: LiveReport) -> str:
             f"- spend: {report.spend}",
             *([f"- latency: {latency}"] if latency else []),
             "",
-            f"## New findings: {len(new)}"
+            f"## New findings: {len(groups)} group(s) of {len(new)}"
             + (" (additive ones fail the run: --strict-drift)" if report.strict_drift else ""),
             "",
         ]
     )
-    lines += _findings(budget, new)
-    lines += budget.take(["", "## Errors of the run", ""])
-    lines += budget.rows((f"- {_text(error)}" for error in report.errors), "errors") or ["None."]
+    lines += _findings(budget, groups)
+    causes = report.error_causes()
+    lines += budget.take(
+        [
+            "",
+            "## Errors of the run"
+            + (f": {len(report.errors)} from {len(causes)} cause(s)" if causes else ""),
+            "",
+        ]
+    )
+    lines += budget.rows((_cause(cause) for cause in causes), "errors") or ["None."]
     if report.expired:
         lines += budget.take(["", "## Baseline entries past their date", ""])
         lines += budget.rows(
@@ -170,14 +227,14 @@ def render(report: LiveReport) -> str:
         )
         lines += _folded(f"Stale baseline entries (matched nothing): {len(report.stale)}", stale)
     lines += _folded(
-        f"Open questions (notes: {NOTES})",
+        f"Open questions (notes: {NOTES_URL})",
         _table(
             budget,
             ("question", "observed", "reading", "evidence"),
             (
                 (
                     # The question ids are ours (questions.json), so the link is too.
-                    f"[{o.question}]({NOTES}#{o.question})",
+                    f"[{o.question}]({notes_link(o.question)})",
                     _text(o.answer),
                     _text(o.reading or "-"),
                     _text(", ".join(o.evidence) or "-"),

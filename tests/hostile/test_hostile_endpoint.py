@@ -54,7 +54,7 @@ class Expect:
     says: str = ""
 
 
-ERROR = ("error",)
+ERROR = ("error", "not judged")  # an error of the run; "not judged" when no answer was judged
 DRIFT = ("drift",)
 PASSED = ("passed",)
 WARNINGS = ("passed with warnings",)

@@ -34,6 +34,7 @@ import pytest
 
 from facedetect_contract.fake import FakeRequest, FakeResponse
 from facedetect_contract.fixtures import FIXTURE_DIR, IMAGE_DIR
+from facedetect_contract.report.model import NOTES_URL
 from facedetect_contract.server import RunningServer, serve_in_thread
 
 cmarkgfm = pytest.importorskip("cmarkgfm")
@@ -199,7 +200,7 @@ def test_the_endpoints_text_is_inert_in_every_output_and_every_report_is_written
     page = rendered(markdown)
     assert "<img" not in page, page
     links = re.findall(r'<a href="([^"]*)"', page)
-    assert all(href.startswith("docs/endpoint.md#") for href in links), links
+    assert all(href.startswith(f"{NOTES_URL}#") for href in links), links
     assert page.count("<h1") == 1 and "<h1>face-detect live drift report</h1>" in page
     assert page.count("<strong>Outcome:") == 1
     assert page.count("<details>") == page.count("</details>")
