@@ -1,43 +1,108 @@
-"""The command line: ``python -m facedetect_contract serve|openapi`` (also ``facedetect-contract``).
+"""The command line: ``facedetect-contract COMMAND`` (also ``python -m facedetect_contract``).
 
 ``serve`` runs the stub server in the foreground, for the benchmark and for poking at the fake
 with curl; ``openapi`` prints, writes or checks ``contracts/face-detect/openapi.json``, the one
-generated contract file. Bad input exits 2 with a message naming the flag and the fix.
+generated contract file; ``run`` runs the packaged suite with pytest; ``history`` and
+``annotations`` read what live runs wrote. ``--version``, on its own or after any command, prints
+the package's version and the contracts' (``Contracts.version``, the digest a history records).
+
+Exit status, the same numbers as pytest's so that a CI step reads every command alike:
+
+====  =======================================================================================
+0     done: served until stopped, printed, written, or ``openapi --check`` found it current
+1     a check failed: ``openapi --check`` found ``openapi.json`` stale or missing
+4     usage error, on stderr naming the option, file, line or field and the fix: a bad
+      option or value (argparse's own errors included), an input that cannot be read or is
+      malformed (a history record, a report, a contracts folder), a path that is refused
+      (``openapi --write`` into an installed package), a port that cannot be bound
+====  =======================================================================================
+
+``run`` exits with pytest's own status (0 passed, 1 failed, 2 interrupted, 3 internal error,
+4 usage error, 5 no test ran); its ``--help`` shows the suite's options first, read from the
+plugin's option group, and ``--help-pytest`` pytest's whole help.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import math
+import shutil
 import signal
 import sys
+import textwrap
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
-from . import inert
+from . import __version__, inert
 from .contracts import ContractFileError, load_contracts
-from .images import is_loopback_host
-from .openapi import OPENAPI_FILE, render_openapi, write_openapi
+from .images import DOWNLOAD_DEADLINE, is_loopback_host
+from .openapi import OPENAPI_FILE, OpenAPIWriteError, render_openapi, write_openapi
 from .server import DEFAULT_PREFIX, StubServer
 
-__all__ = ["main", "pytest_arguments", "suite_dir"]
+if TYPE_CHECKING:
+    import pytest
 
+__all__ = ["USAGE_ERROR", "main", "pytest_arguments", "suite_dir"]
+
+PROG = "facedetect-contract"
+USAGE_ERROR = 4  # pytest.ExitCode.USAGE_ERROR, without importing pytest for every command
 _WRITE_HINT = "run `python -m facedetect_contract openapi --write` and commit the result"
+_HOUR = 3600.0
+# `run`'s own words for the plugin's options: alias -> the plugin's option.
+_ALIASES = {"--base-url": "--dashscope-base-url"}
+_HELP_PYTEST = "--help-pytest"
 
 
-def _number(*, minimum: float, inclusive: bool) -> Callable[[str], float]:
+class _Parser(argparse.ArgumentParser):
+    """argparse with pytest's usage-error status: every bad usage of every command exits 4,
+    its message (the user's words shown escaped) naming where to read the options."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(
+            USAGE_ERROR,
+            inert.terminal(f"{self.prog}: error: {message}")
+            + f"\n(`{self.prog} --help` lists the options)\n",
+        )
+
+
+def _version_text() -> str:
+    contracts = load_contracts()
+    return f"{PROG} {__version__}\ncontracts {contracts.version} ({contracts.directory})"
+
+
+class _Version(argparse.Action):
+    """``--version``: the package's and the contracts' versions (read only when asked)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "print the package's and the contracts' versions and exit")
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        print(_version_text())
+        parser.exit(0)
+
+
+def _number(
+    *, minimum: float, inclusive: bool, maximum: float = math.inf
+) -> Callable[[str], float]:
     bound = f">= {minimum:g}" if inclusive else f"> {minimum:g}"
+    if maximum < math.inf:
+        bound += f" and <= {maximum:g}"
 
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             value = math.nan
-        if not math.isfinite(value) or value < minimum or (not inclusive and value == minimum):
+        too_small = value < minimum or (not inclusive and value == minimum)
+        if not math.isfinite(value) or too_small or value > maximum:
             raise argparse.ArgumentTypeError(f"takes a number {bound}, not {text!r}")
         return value
 
@@ -47,6 +112,12 @@ def _number(*, minimum: float, inclusive: bool) -> Callable[[str], float]:
 def _count(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"takes a whole number >= 0, not {text!r}")
+    return int(text)
+
+
+def _positive_count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"takes a whole number >= 1, not {text!r}")
     return int(text)
 
 
@@ -60,10 +131,12 @@ def _parser() -> argparse.ArgumentParser:
     profile = load_contracts().profile
     key_env = profile.api_key_env
     shapes = {k.shape: k.description for k in profile.answers if k.shape}
-    parser = argparse.ArgumentParser(
-        prog="python -m facedetect_contract",
+    parser = _Parser(
+        prog=PROG,
         description="Contract tooling for DashScope's EMO face-detect endpoint.",
+        epilog="Exit status: 0 done, 1 a check failed, 4 usage error (`run`: pytest's).",
     )
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser(
@@ -72,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve POST PREFIX/services/aigc/image2video/face-detect on loopback. "
         f"Accepted key: the value of $KEY_ENV (default {key_env}); it is never printed.",
     )
+    serve.add_argument("--version", action=_Version)
     serve.add_argument("--port", type=_port, default=8000, help="TCP port; 0 picks a free one")
     serve.add_argument("--host", default="127.0.0.1", help="bind address (loopback only)")
     serve.add_argument(
@@ -85,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--latency",
         metavar="MS",
-        type=_number(minimum=0, inclusive=True),
+        type=_number(minimum=0, inclusive=True, maximum=_HOUR * 1000),
         default=0.0,
         help="sleep this many milliseconds before each answer",
     )
@@ -121,6 +195,14 @@ def _parser() -> argparse.ArgumentParser:
         help="download image URLs from any host, not only loopback",
     )
     serve.add_argument(
+        "--image-deadline",
+        metavar="SECONDS",
+        type=_number(minimum=0, inclusive=False, maximum=_HOUR),
+        default=DOWNLOAD_DEADLINE,
+        help="each image download's overall deadline, redirects included; past it the answer "
+        f"is InvalidURL.Timeout (default {DOWNLOAD_DEADLINE:g})",
+    )
+    serve.add_argument(
         "--images-dir", metavar="DIR", type=Path, default=None, help="serve DIR under /images/"
     )
     serve.add_argument(
@@ -136,10 +218,22 @@ def _parser() -> argparse.ArgumentParser:
         "openapi",
         help=f"print, write or check contracts/face-detect/{OPENAPI_FILE}",
         description=f"The OpenAPI document generated from the schema contracts. Without a "
-        f"flag it is printed; --write refreshes {OPENAPI_FILE}; --check exits 1 when it is stale.",
+        f"flag it is printed; --write refreshes {OPENAPI_FILE} or writes PATH; --check exits 1 "
+        "when it is stale.",
     )
+    openapi.add_argument("--version", action=_Version)
     action = openapi.add_mutually_exclusive_group()
-    action.add_argument("--write", action="store_true", help=f"refresh {OPENAPI_FILE}")
+    action.add_argument(
+        "--write",
+        metavar="PATH",
+        nargs="?",
+        type=Path,
+        const=True,  # --write without a path: the contracts' own file
+        default=None,
+        help=f"write the document to PATH (a file, or a folder for {OPENAPI_FILE}); without "
+        f"PATH, refresh the contracts' own {OPENAPI_FILE} (in a source checkout only). "
+        "Never into an installed package.",
+    )
     action.add_argument("--check", action="store_true", help=f"exit 1 when {OPENAPI_FILE} is stale")
     openapi.add_argument(
         "--contracts-dir",
@@ -155,8 +249,9 @@ def _parser() -> argparse.ArgumentParser:
         help="print a JSON drift report's findings as GitHub Actions annotations",
         description="Prints one ::error:: line per breaking finding and one ::warning:: line "
         "per additive finding (and per error of the run), so a CI job shows them without "
-        "failing on additive ones. Exit status 0 unless the report cannot be read.",
+        "failing on additive ones. Exit status 0, or 4 when the report cannot be read.",
     )
+    annotate.add_argument("--version", action=_Version)
     annotate.add_argument("report", type=Path, help="a report written by --drift-report *.json")
     annotate.set_defaults(run=_annotations, parser=annotate)
 
@@ -169,11 +264,12 @@ def _parser() -> argparse.ArgumentParser:
         "another; its contract change is printed as a unified diff (git apply takes it). "
         "Nothing is edited.",
     )
+    history.add_argument("--version", action=_Version)
     history.add_argument("file", type=Path, help="the history file (JSON lines)")
     history.add_argument(
         "--settle-after",
         metavar="N",
-        type=_count,
+        type=_positive_count,
         default=14,
         help="equal readings in a row that settle a question (default 14)",
     )
@@ -195,7 +291,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Runs the contract suite shipped in the package (the checkout's "
         "tests/contract) from any folder, with its own pytest settings. Every argument goes to "
         "pytest; --base-url URL is --dashscope-base-url URL. A path or node id (test_replay.py, "
-        "test_replay.py::test_x) narrows the run to it. Exit status: pytest's.",
+        "test_replay.py::test_x) narrows the run to it. Exit status: pytest's. "
+        f"`{PROG} run --help` lists the suite's options; {_HELP_PYTEST} pytest's.",
         add_help=False,
     )
     run.set_defaults(run=_run, parser=run)
@@ -229,6 +326,7 @@ def _serve(args: argparse.Namespace) -> int:
             allow_remote_images=args.allow_remote_images,
             images_dir=args.images_dir,
             catalog=args.catalog,
+            image_deadline=args.image_deadline,
         )
     except ValueError as exc:
         parser.error(str(exc))
@@ -267,10 +365,25 @@ def _openapi(args: argparse.Namespace) -> int:
     try:
         contracts = load_contracts(args.contracts_dir)
     except ContractFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if args.write:
-        print(f"wrote {write_openapi(contracts)}")
+        print(inert.terminal(f"error: {exc}"), file=sys.stderr)
+        return USAGE_ERROR
+    if args.write is not None:
+        path = None if args.write is True else args.write
+        try:
+            written = write_openapi(contracts, path)
+        except OpenAPIWriteError as exc:
+            print(inert.terminal(f"error: openapi --write: {exc}"), file=sys.stderr)
+            return USAGE_ERROR
+        except OSError as exc:
+            print(
+                inert.terminal(
+                    f"error: openapi --write: cannot write {exc.filename or path} "
+                    f"({exc.strerror or exc}); give a writable file or folder"
+                ),
+                file=sys.stderr,
+            )
+            return USAGE_ERROR
+        print(inert.terminal(f"wrote {written}"))
         return 0
     rendered = render_openapi(contracts)
     if not args.check:
@@ -315,7 +428,7 @@ def _annotations(args: argparse.Namespace) -> int:
             ),
             file=sys.stderr,
         )
-        return 2
+        return USAGE_ERROR
     for line in lines:
         print(line)
     return 0
@@ -363,11 +476,11 @@ def _history(args: argparse.Namespace) -> int:
 
     try:
         records = load_history(args.file, missing_ok=False)
-        summary = summarize(records, settle_after=max(1, args.settle_after))
+        summary = summarize(records, settle_after=args.settle_after)
         contracts = load_contracts(args.contracts_dir)
     except (HistoryError, ContractFileError, ValueError) as exc:
         print(inert.terminal(f"error: {exc}"), file=sys.stderr)
-        return 2
+        return USAGE_ERROR
     # Every line below may quote the endpoint (pointers, titles, readings): shown escaped.
     times = [str(r.get("time", "?"))[:10] for r in records]
     outcomes = Counter(summary.outcomes)
@@ -410,7 +523,17 @@ def _history(args: argparse.Namespace) -> int:
     if diffs:
         text = "".join(diffs)
         if args.diff is not None:
-            args.diff.write_text(text, encoding="utf-8")
+            try:
+                args.diff.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                print(
+                    inert.terminal(
+                        f"error: --diff {args.diff}: cannot write it ({exc.strerror or exc}); "
+                        "give a writable file, or leave --diff out to print the change"
+                    ),
+                    file=sys.stderr,
+                )
+                return USAGE_ERROR
             _say(f"the contract change of the settled question(s): {args.diff} (git apply it)")
         else:
             _say("the contract change of the settled question(s) (git apply takes it):")
@@ -426,7 +549,8 @@ def suite_dir() -> Path:
 
 def pytest_arguments(arguments: Sequence[str], suite: Path) -> list[str]:
     """The pytest command line of ``facedetect-contract run``: the suite (or the paths given),
-    its settings file, and the user's arguments with --base-url made --dashscope-base-url."""
+    its settings file, and the user's arguments with --base-url made --dashscope-base-url and
+    --help-pytest made pytest's --help."""
     translated: list[str] = []
     targets: list[str] = []
     takes_value = _options_taking_a_value()
@@ -434,10 +558,13 @@ def pytest_arguments(arguments: Sequence[str], suite: Path) -> list[str]:
         value_of_previous = bool(translated) and translated[-1] in takes_value
         if value_of_previous:  # --record-dir recordings: a value, even when it names a folder
             translated.append(argument)
-        elif argument == "--base-url":
-            translated.append("--dashscope-base-url")
-        elif argument.startswith("--base-url="):
-            translated.append("--dashscope-base-url=" + argument.partition("=")[2])
+        elif argument in _ALIASES:
+            translated.append(_ALIASES[argument])
+        elif argument.partition("=")[0] in _ALIASES and "=" in argument:
+            alias, _, value = argument.partition("=")
+            translated.append(f"{_ALIASES[alias]}={value}")
+        elif argument == _HELP_PYTEST:
+            translated.append("--help")
         elif not argument.startswith("-") and _is_target(argument, suite):
             path, _, node = argument.partition("::")
             own = suite / path
@@ -485,6 +612,78 @@ def _is_target(argument: str, suite: Path) -> bool:
     return False
 
 
+class _DeclaredOptions:
+    """Stands in for ``pytest.Parser`` while the plugin declares its options, so ``run --help``
+    shows the plugin's groups exactly as the plugin declares them, with no pytest start-up and
+    no copied list. pytest documents ``addoption``'s attributes as ``add_argument``'s, so each
+    option goes straight into an argparse group; ``run``'s aliases are shown beside theirs."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self._parser = parser
+        self._groups: dict[str, _DeclaredGroup] = {}
+        self.ini: list[tuple[str, str]] = []
+
+    def getgroup(
+        self, name: str, description: str = "", after: str | None = None
+    ) -> _DeclaredGroup:
+        if name not in self._groups:
+            title = description or name
+            self._groups[name] = _DeclaredGroup(self._parser.add_argument_group(title).add_argument)
+        return self._groups[name]
+
+    def addoption(self, *names: str, **attrs: Any) -> None:
+        self.getgroup("custom options").addoption(*names, **attrs)  # pytest's own group name
+
+    def addini(self, name: str, help: str, *args: object, **kwargs: object) -> None:
+        self.ini.append((name, help))  # `help` is pytest's keyword: the plugin passes it so
+
+
+class _DeclaredGroup:
+    def __init__(self, add_argument: Callable[..., argparse.Action]) -> None:
+        self._add_argument = add_argument
+
+    def addoption(self, *names: str, **attrs: Any) -> None:
+        aliases = [alias for alias, option in _ALIASES.items() if option in names]
+        self._add_argument(*aliases, *names, **attrs)
+
+
+def _run_help() -> str:
+    """``run --help``: the suite's own options first, then ``run``'s words and the pointer to
+    pytest's help (488 lines of it would bury the suite's)."""
+    from . import plugin  # noqa: PLC0415  # imports pytest: only when this help is asked
+
+    parser = _Parser(
+        prog=f"{PROG} run",
+        usage=f"{PROG} run [OPTION ...] [TEST PATH ...]",
+        description="Runs the contract suite shipped in the package with its own pytest "
+        "settings, from any folder (offline unless --live). A path or node id of the suite "
+        "(test_replay.py, test_replay.py::test_x) narrows the run to it.",
+        epilog=f"Every pytest option applies as well: `{PROG} run {_HELP_PYTEST}` lists them. "
+        "Exit status: pytest's (0 passed, 1 failed, 2 interrupted, 3 internal error, "
+        "4 usage error, 5 no test ran).",
+        add_help=False,
+    )
+    declared = _DeclaredOptions(parser)
+    plugin.pytest_addoption(cast("pytest.Parser", declared))
+    own = parser.add_argument_group(f"{PROG} run")
+    own.add_argument("-h", "--help", action="store_true", help="show this help and exit")
+    own.add_argument(
+        _HELP_PYTEST, action="store_true", help="show pytest's help (every option) and exit"
+    )
+    own.add_argument("--version", action=_Version)
+    epilog, parser.epilog = parser.epilog or "", None  # after the settings, below
+    text = parser.format_help()
+    # argparse's width, and no break inside an option's name
+    wrap = functools.partial(
+        textwrap.fill, width=shutil.get_terminal_size().columns - 2, break_on_hyphens=False
+    )
+    if declared.ini:
+        text += "\nthe suite's settings (-o NAME=VALUE):\n"
+        for name, line in declared.ini:
+            text += wrap(line, initial_indent=f"  {name}: ", subsequent_indent=" " * 4) + "\n"
+    return text + "\n" + wrap(epilog) + "\n"
+
+
 def _run(args: argparse.Namespace) -> int:
     import pytest  # noqa: PLC0415  # only this command needs it
 
@@ -492,13 +691,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the exit status (0 ok, 1 check failed, 2 bad usage)."""
-    parser = _parser()
+    """Run one command; returns the exit status (0 ok, 1 a check failed, 4 usage error; `run`
+    pytest's). argparse's own usage errors and --help/--version raise ``SystemExit``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["run"]:  # everything after `run` is pytest's, --help included
+    if argv[:1] == ["run"]:  # everything after `run` is pytest's, but for these two
+        if "--version" in argv[1:]:  # pytest's own --version names pytest, not the suite
+            print(_version_text())
+            return 0
+        if {"-h", "--help"} & set(argv[1:]):
+            sys.stdout.write(_run_help())
+            return 0
         args = argparse.Namespace(run=_run, pytest_args=argv[1:])
     else:
-        args = parser.parse_args(argv)
+        args = _parser().parse_args(argv)
     status: int = args.run(args)
     return status
 

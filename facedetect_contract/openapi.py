@@ -4,21 +4,41 @@ The schemas stay the one source of truth: ``build_openapi`` copies them into
 ``components/schemas`` and rewrites their cross-file ``$ref``s; ``contracts/face-detect/
 openapi.json`` is its output, and a test fails when that file is stale
 (``python -m facedetect_contract openapi --write`` refreshes it).
+
+Writing is refused inside an installed package (a ``site-packages`` or ``dist-packages`` folder,
+or the package's own folder outside a checkout): a reinstall would undo it, and every run of the
+installed tool would read the edited copy. The contracts' own file is refreshed only in a source
+checkout of this project; the document can always be written to a path of the user's.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .contracts import SCHEMA_FILES, Contracts, load_contracts
+from .contracts import CONTRACT_DIR, SCHEMA_FILES, Contracts, load_contracts
 
-__all__ = ["OPENAPI_FILE", "build_openapi", "render_openapi"]
+__all__ = [
+    "OPENAPI_FILE",
+    "OpenAPIWriteError",
+    "build_openapi",
+    "installed_package",
+    "render_openapi",
+    "source_checkout",
+    "write_openapi",
+]
 
 OPENAPI_FILE = "openapi.json"
+PROJECT = "facedetect-contract"  # the distribution's name, as a checkout's pyproject.toml gives it
+_INSTALL_FOLDERS = frozenset({"site-packages", "dist-packages"})
+_ELSEWHERE = (
+    "a path of yours (`facedetect-contract openapi --write openapi.json`, or "
+    "`facedetect-contract openapi > openapi.json`)"
+)
 _COMPONENTS = ("request", "check_passed", "check_failed", "error_body")
 _DROPPED_KEYWORDS = ("$schema", "$id")
 
@@ -184,9 +204,61 @@ def render_openapi(contracts: Contracts | None = None) -> str:
     return json.dumps(build_openapi(contracts), indent=2, ensure_ascii=False) + "\n"
 
 
-def write_openapi(contracts: Contracts | None = None) -> Path:
-    """Refresh ``contracts/face-detect/openapi.json``."""
+class OpenAPIWriteError(ValueError):
+    """The document may not be written there; the message names the path and the fix."""
+
+
+def source_checkout(path: Path) -> Path | None:
+    """The source checkout of this project that holds ``path``: the nearest folder at or above
+    it with a ``pyproject.toml`` naming the project (None when there is none)."""
+    path = path.resolve()
+    for folder in (path, *path.parents):
+        try:
+            project = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue  # no pyproject.toml here (or not one of ours): look further up
+        name = project.get("project", {})
+        if isinstance(name, dict) and name.get("name") == PROJECT:
+            return folder
+    return None
+
+
+def installed_package(path: Path) -> str | None:
+    """Where ``path`` lies inside an installed package (None when it does not): a folder
+    Python installs packages into, or this package's own folder outside a source checkout."""
+    path = path.resolve()
+    for folder in path.parents:
+        if folder.name in _INSTALL_FOLDERS:
+            return f"{folder} holds installed packages"
+    package = Path(__file__).resolve().parent
+    if path.is_relative_to(package) and source_checkout(package) is None:
+        return f"{package} is the installed package"
+    return None
+
+
+def write_openapi(contracts: Contracts | None = None, path: Path | None = None) -> Path:
+    """Write the document to ``path`` (a file, or a folder to hold ``openapi.json``), or without
+    a path refresh the contracts' own ``openapi.json``; returns the file written.
+
+    Raises ``OpenAPIWriteError`` for a file inside an installed package, and for the project's
+    own contracts outside a source checkout (the copy an installed wheel carries)."""
     contracts = contracts or load_contracts()
-    path = contracts.directory / OPENAPI_FILE
-    path.write_text(render_openapi(contracts), encoding="utf-8")
-    return path
+    target = contracts.directory / OPENAPI_FILE if path is None else path
+    if target.is_dir():
+        target = target / OPENAPI_FILE
+    where = installed_package(target)
+    if where is not None:
+        raise OpenAPIWriteError(
+            f"{target} is inside an installed package ({where}): a reinstall would undo the "
+            "write, and every run of the installed tool would read it. Write the document to "
+            f"{_ELSEWHERE} instead; refresh the contracts' copy in a source checkout of {PROJECT}."
+        )
+    own = contracts.directory.resolve() == CONTRACT_DIR.resolve()
+    if path is None and own and source_checkout(contracts.directory) is None:
+        raise OpenAPIWriteError(
+            f"{target} is not in a source checkout of {PROJECT} (no pyproject.toml naming it in "
+            f"{contracts.directory} or a folder above): those contracts are the copy the package "
+            f"carries. Run the command in a checkout, or write the document to {_ELSEWHERE}."
+        )
+    target.write_text(render_openapi(contracts), encoding="utf-8")
+    return target

@@ -262,7 +262,9 @@ def test_the_history_command_prints_the_summary_and_the_settling_diff(
     patch = tmp_path / "settle.patch"
     assert main(["history", str(history), "--diff", str(patch)]) == 0
     assert "deleted file mode" in patch.read_text()
-    assert main(["history", str(tmp_path / "nowhere.jsonl")]) == 2
+    assert (
+        main(["history", str(tmp_path / "nowhere.jsonl")]) == 4
+    )  # a usage error, as every command's
 
 
 def test_live_mode_appends_one_line_per_run_to_its_history(

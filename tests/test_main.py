@@ -1,4 +1,5 @@
-"""The command line: ``serve`` runs the stub until stopped, ``openapi`` guards the generated file."""
+"""The command line: ``serve`` runs the stub until stopped, ``openapi`` guards the generated file,
+``--version`` on every command, and one exit status for every usage error (pytest's 4)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from facedetect_contract.__main__ import main
+from facedetect_contract import __main__ as cli
+from facedetect_contract import __version__
+from facedetect_contract.__main__ import USAGE_ERROR, main
 from facedetect_contract.client import CheckPassed, FaceDetectClient
-from facedetect_contract.contracts import CONTRACT_DIR
+from facedetect_contract.contracts import CONTRACT_DIR, load_contracts
 from facedetect_contract.fixtures import IMAGE_DIR
+from facedetect_contract.images import DOWNLOAD_DEADLINE
 from facedetect_contract.openapi import OPENAPI_FILE, render_openapi
+from facedetect_contract.server import StubServer
 from tests.conftest import default_sigint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +77,7 @@ def test_serve_starts_answers_and_stops_on_a_signal(stop: signal.Signals) -> Non
 def test_serve_refuses_a_non_loopback_host_unless_told(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["serve", "--host", "0.0.0.0", "--port", "0"])
-    assert exited.value.code == 2
+    assert exited.value.code == USAGE_ERROR
     assert "--allow-remote-bind" in capsys.readouterr().err
 
 
@@ -86,14 +91,25 @@ def test_serve_refuses_a_non_loopback_host_unless_told(capsys: pytest.CaptureFix
         (["--failure-shape", "C"], "--failure-shape"),
         (["--images-dir", "/no/such/dir"], "--images-dir"),
         (["--prefix", "api/v1"], "--prefix"),
+        (["--image-deadline", "0"], "--image-deadline"),
+        (["--image-deadline", "nan"], "--image-deadline"),
+        (["--image-deadline", "1e10"], "--image-deadline"),  # past what a socket can wait
+        (["--latency", "1e300"], "--latency"),  # time.sleep's OverflowError in every answer
     ],
 )
-def test_a_bad_serve_flag_exits_2_naming_the_flag(
-    arguments: list[str], flag: str, capsys: pytest.CaptureFixture[str]
+def test_a_bad_serve_flag_is_a_usage_error_naming_the_flag(
+    arguments: list[str],
+    flag: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    def serve_forever(self: StubServer, poll_interval: float = 0.5) -> None:
+        pytest.fail(f"{flag} was accepted: the stub started serving")
+
+    monkeypatch.setattr(StubServer, "serve_forever", serve_forever)
     with pytest.raises(SystemExit) as exited:
         main(["serve", "--port", "0", *arguments])
-    assert exited.value.code == 2
+    assert exited.value.code == USAGE_ERROR
     assert flag in capsys.readouterr().err
 
 
@@ -165,10 +181,137 @@ def test_annotations_show_the_endpoints_control_characters_escaped(
     ],
     ids=["no-findings", "findings-an-object", "a-finding-a-list"],
 )
-def test_annotations_of_a_malformed_report_exit_2_naming_it_without_a_traceback(
+def test_annotations_of_a_malformed_report_are_a_usage_error_naming_it_without_a_traceback(
     tmp_path: Path, report: dict[str, object], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "drift.json"
     path.write_text(json.dumps(report), encoding="utf-8")
-    assert main(["annotations", str(path)]) == 2
+    assert main(["annotations", str(path)]) == USAGE_ERROR
     assert str(path) in capsys.readouterr().err
+
+
+def status_of(argv: list[str]) -> int:
+    """The exit status of one command, whether it returns it or argparse exits with it."""
+    try:
+        return main(argv)
+    except SystemExit as exited:
+        return int(exited.code or 0)
+
+
+def test_the_usage_error_status_is_pytests() -> None:
+    assert int(pytest.ExitCode.USAGE_ERROR) == USAGE_ERROR == 4
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["run"], ["serve"], ["openapi"], ["history"], ["annotations"]],
+    ids=["alone", "run", "serve", "openapi", "history", "annotations"],
+)
+def test_version_prints_the_package_and_the_contracts_versions(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert status_of([*command, "--version"]) == 0
+    out = capsys.readouterr().out
+    contracts = load_contracts()
+    assert out == (
+        f"facedetect-contract {__version__}\n"
+        f"contracts {contracts.version} ({contracts.directory})\n"
+    )
+    assert "pytest" not in out  # `run --version` is ours, not pytest's
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["bogus"], "invalid choice: 'bogus'"),
+        ([], "COMMAND"),
+        (["serve", "--no-such-flag"], "--no-such-flag"),
+        (["openapi", "--check", "--write"], "--write"),
+        (["history"], "file"),
+        (["history", "h.jsonl", "--settle-after", "0"], "--settle-after"),
+        (["annotations"], "report"),
+    ],
+    ids=["unknown-command", "no-command", "unknown-flag", "exclusive-flags", "no-file",
+         "settle-after-0", "no-report"],
+)  # fmt: skip
+def test_every_usage_error_of_argparse_exits_4_naming_the_option_and_the_help(
+    argv: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert status_of(argv) == USAGE_ERROR
+    err = capsys.readouterr().err
+    assert named in err
+    assert "--help` lists the options" in err
+
+
+def test_a_malformed_history_record_is_a_usage_error_naming_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = tmp_path / "history.jsonl"
+    history.write_text("[1, 2]\n", encoding="utf-8")
+    assert main(["history", str(history)]) == USAGE_ERROR
+    err = capsys.readouterr().err
+    assert f"{history}:1" in err
+    assert "Traceback" not in err
+
+
+def test_a_contracts_folder_that_cannot_be_read_is_a_usage_error_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["openapi", "--contracts-dir", str(tmp_path)]) == USAGE_ERROR
+    assert str(tmp_path) in capsys.readouterr().err
+
+
+class Started(Exception):
+    """Raised by a stand-in for StubServer: the arguments the command gave it."""
+
+
+@pytest.mark.parametrize(
+    ("words", "deadline"),
+    [([], DOWNLOAD_DEADLINE), (["--image-deadline", "2.5"], 2.5)],
+    ids=["default", "given"],
+)
+def test_serve_gives_the_stub_its_image_deadline(
+    words: list[str], deadline: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def stub(address: tuple[str, int], **options: object) -> None:
+        raise Started(options)
+
+    monkeypatch.setattr(cli, "StubServer", stub)
+    with pytest.raises(Started) as started:
+        main(["serve", "--port", "0", *words])
+    assert started.value.args[0]["image_deadline"] == deadline
+
+
+def console_script() -> str:
+    """The installed ``facedetect-contract`` of this interpreter's environment."""
+    script = shutil.which("facedetect-contract", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.fail("the console script is not installed: pip install -e . (dev.py does)")
+    return script
+
+
+def test_the_console_script_prints_its_version_and_exits_0(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [console_script(), "--version"],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"facedetect-contract {__version__}\ncontracts sha256:")
+
+
+def test_the_console_scripts_usage_error_exits_4_like_pytests(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [console_script(), "serve", "--qps", "0"],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == USAGE_ERROR == pytest.ExitCode.USAGE_ERROR
+    assert "argument --qps: takes a number > 0, not '0'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -3,18 +3,25 @@
 A positional word is a test path only when it is not the value of an option before it, so
 ``--record-dir recordings`` stays an option however many folders called ``recordings`` exist;
 ``--base-url`` becomes ``--dashscope-base-url``; the suite's own settings file stays in step
-with the checkout's pytest settings.
+with the checkout's pytest settings. ``run --help`` shows the plugin's own option group first
+(read from the plugin, with ``--base-url``), ``--help-pytest`` pytest's whole help, and
+``--version`` the suite's versions, never pytest's.
 """
 
 from __future__ import annotations
 
 import configparser
+import re
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from facedetect_contract.__main__ import pytest_arguments, suite_dir
+from facedetect_contract import __version__, plugin
+from facedetect_contract.__main__ import main, pytest_arguments, suite_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = suite_dir()
@@ -127,3 +134,88 @@ def test_the_suite_settings_file_is_the_checkouts_pytest_settings() -> None:
     assert filters[1:] == [
         "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"
     ]
+
+
+def pytests_own_listing_of_the_plugins_options() -> list[str]:
+    """The plugin's options in the order ``pytest --help`` lists them, in its own section."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--help", "-p", "facedetect_contract.plugin"],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    section = done.stdout.partition("face-detect contract suite (facedetect-contract):\n")[2]
+    section = section.partition("\n\n")[0]
+    return re.findall(r"^  (--[\w-]+)", section, flags=re.MULTILINE)
+
+
+def test_run_help_lists_the_suites_options_first_as_pytest_does_with_base_url(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", "--help"]) == 0
+    shown = capsys.readouterr().out
+    options = re.findall(r"^  (--[\w-]+)", shown, flags=re.MULTILINE)
+    listed = pytests_own_listing_of_the_plugins_options()
+    assert len(listed) > 10
+    assert options[0] == "--base-url"  # --base-url URL, --dashscope-base-url URL: one line
+    assert "  --base-url URL, --dashscope-base-url URL\n" in shown
+    assert options[1 : len(listed)] == listed[1:]
+    assert listed[0] == "--dashscope-base-url"
+    assert options[len(listed) :] == ["--help-pytest", "--version"]  # after `  -h, --help`
+    assert "Every pytest option applies as well: `facedetect-contract run --help-pytest`" in (
+        " ".join(shown.split())
+    )
+    assert len(shown.splitlines()) < 100  # pytest's own is 488 lines
+
+
+def test_run_help_reads_the_plugins_option_group_instead_of_a_copy(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    declared = plugin.pytest_addoption
+
+    def with_one_more(parser: pytest.Parser) -> None:
+        declared(parser)
+        group = parser.getgroup("face-detect")
+        group.addoption("--live-brand-new", metavar="X", help="an option added tomorrow")
+
+    monkeypatch.setattr(plugin, "pytest_addoption", with_one_more)
+    assert main(["run", "-h"]) == 0
+    assert re.search(r"--live-brand-new X\s+an option added tomorrow", capsys.readouterr().out)
+
+
+def test_run_version_is_the_suites_and_never_reaches_pytest(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(pytest, "main", lambda *a, **k: pytest.fail("pytest was run"))
+    assert main(["run", "--live", "--version"]) == 0
+    assert capsys.readouterr().out.startswith(f"facedetect-contract {__version__}\n")
+
+
+def test_help_pytest_is_pytests_own_help() -> None:
+    assert user_part(pytest_arguments(["--help-pytest"], SUITE)) == ["--help"]
+
+
+def test_the_console_scripts_run_help_is_the_suites_and_help_pytest_is_pytests(
+    tmp_path: Path,
+) -> None:
+    script = shutil.which("facedetect-contract", path=str(Path(sys.executable).parent))
+    assert script is not None, "the console script is not installed: pip install -e ."
+    ours, theirs = (
+        subprocess.run(
+            [script, "run", word],
+            check=False,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        for word in ("--help", "--help-pytest")
+    )
+    assert ours.returncode == theirs.returncode == 0, ours.stderr + theirs.stderr
+    assert ours.stdout.startswith("usage: facedetect-contract run ")
+    assert "--base-url URL, --dashscope-base-url URL" in ours.stdout
+    assert "-k EXPRESSION" not in ours.stdout
+    assert "-k EXPRESSION" in theirs.stdout  # pytest's, with the suite's group among them
+    assert "face-detect contract suite (facedetect-contract):" in theirs.stdout

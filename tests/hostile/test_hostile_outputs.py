@@ -377,7 +377,7 @@ def test_the_history_command_names_the_line_and_field_of_a_malformed_record(
     line, field = MALFORMED[shape]
     history = tmp_path / "history.jsonl"
     history.write_text(json.dumps(GOOD) + "\n" + line + "\n", encoding="utf-8")
-    assert main(["history", str(history)]) == 2
+    assert main(["history", str(history)]) == 4  # a usage error, as every command's
     err = capsys.readouterr().err
     assert f"{history}:2" in err, err
     assert field in err, err
