@@ -26,6 +26,7 @@ from .memo import Memo
 from .pointers import Pointer, shown
 from .profile import CONTRACT_DIR, PROFILE_FILE, EndpointProfile, parse_profile
 from .questions import OpenQuestion, parse_questions
+from .redaction import Secret
 from .violations import ABSENT
 
 try:  # optional: the same verdicts as jsonschema, sooner (see Contracts.is_valid)
@@ -39,6 +40,8 @@ __all__ = [
     "ContractFileError",
     "Contracts",
     "ErrorEntry",
+    "api_vocabulary",
+    "key_from_env",
     "load_contracts",
 ]
 
@@ -413,3 +416,35 @@ def _uses_regex_or_format(
 def load_contracts(directory: Path | None = None) -> Contracts:
     """The contracts of ``directory`` (default: the project's), loaded and checked once."""
     return Contracts(directory or CONTRACT_DIR)
+
+
+def api_vocabulary(contracts: Contracts) -> tuple[str, ...]:
+    """The API's own words, as its reports show them: every name and every string of the
+    contract files (schemas' property names, enums, error codes and messages, model names,
+    paths, header names, the open questions' topics), once each, in a stable order."""
+    words: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            words.add(node)
+        elif isinstance(node, Mapping):
+            for name, value in node.items():
+                words.add(str(name))
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for path in sorted(Path(contracts.directory).glob("*.json")):
+        try:
+            walk(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):  # load_contracts already named a broken file
+            continue
+    return tuple(sorted(words))
+
+
+def key_from_env(
+    environ: Mapping[str, str] | None = None, contracts: Contracts | None = None
+) -> Secret | None:
+    """The key from the variable the profile names (``api_key_env``); see ``Secret.from_env``."""
+    return Secret.from_env(environ, name=(contracts or load_contracts()).profile.api_key_env)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import inert
-from .contracts import Contracts, load_contracts
+from .contracts import Contracts, key_from_env, load_contracts
 from .interaction import Interaction, read_json_file
 from .pointers import shown
 from .redaction import Secret, redact_tree
@@ -101,7 +101,7 @@ def dump_fixture(
     """The fixture text: sorted keys, 2-space indent, key-like strings redacted."""
     data = interaction.to_dict() if isinstance(interaction, Interaction) else interaction
     # Value by value, before serialising: redacting JSON text could eat an escaping backslash.
-    clean = redact_tree(data, secrets or [Secret.from_env()])
+    clean = redact_tree(data, secrets or [key_from_env()])
     return json.dumps(clean, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 

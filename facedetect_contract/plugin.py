@@ -430,7 +430,8 @@ def _configure_live(config: pytest.Config) -> None:
             f"--live needs {key_env}: export it (in CI, from a secret); the suite reads the key "
             f"from there only and never prints it"
         )
-    from .redaction import api_vocabulary, key_problem  # noqa: PLC0415
+    from .contracts import api_vocabulary  # noqa: PLC0415
+    from .redaction import key_problem  # noqa: PLC0415
 
     problem = key_problem(secret, api_vocabulary(contracts))
     if problem is not None:  # redacting it would erase the API's own words from the reports

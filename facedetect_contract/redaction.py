@@ -24,24 +24,18 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 import logging
 import os
 import re
 import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .contracts import Contracts
+from typing import Any
 
 __all__ = [
     "REDACTED",
     "Redactor",
     "Secret",
-    "api_vocabulary",
     "key_problem",
     "mask_credentials",
     "redact_headers",
@@ -198,17 +192,12 @@ class Secret:
         self._value = value
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, *, name: str | None = None
-    ) -> Secret | None:
-        """The key from the profile's key variable (or ``name``); ``None`` when unset or empty.
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, name: str) -> Secret | None:
+        """The key from the variable ``name`` (the profile names it: ``api_key_env``); ``None``
+        when unset or empty.
 
         ``ValueError`` (which names the variable, never the value) for a malformed key.
         """
-        if name is None:
-            from .contracts import load_contracts  # noqa: PLC0415  # the profile names the variable
-
-            name = load_contracts().profile.api_key_env
         value = (os.environ if environ is None else environ).get(name, "")
         if not value.strip():
             return None
@@ -558,31 +547,6 @@ def redact_log_records(secrets: Iterable[Secret | str | None]) -> Callable[[], N
                 logging.setLogRecordFactory(previous)
 
     return uninstall
-
-
-def api_vocabulary(contracts: Contracts) -> tuple[str, ...]:
-    """The API's own words, as its reports show them: every name and every string of the
-    contract files (schemas' property names, enums, error codes and messages, model names,
-    paths, header names, the open questions' topics), once each, in a stable order."""
-    words: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, str):
-            words.add(node)
-        elif isinstance(node, Mapping):
-            for name, value in node.items():
-                words.add(str(name))
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    for path in sorted(Path(contracts.directory).glob("*.json")):
-        try:
-            walk(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):  # load_contracts already named a broken file
-            continue
-    return tuple(sorted(words))
 
 
 def key_problem(secret: Secret | str, vocabulary: Iterable[str] = ()) -> str | None:

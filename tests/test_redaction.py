@@ -31,6 +31,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 
+from facedetect_contract.contracts import key_from_env
 from facedetect_contract.fixtures import dump_fixture, load_fixtures, write_fixture
 from facedetect_contract.redaction import (
     MAX_KEY_LENGTH,
@@ -38,7 +39,6 @@ from facedetect_contract.redaction import (
     REDACTED,
     Redactor,
     Secret,
-    api_vocabulary,
     key_problem,
     redact_headers,
     redact_log_records,
@@ -161,7 +161,7 @@ def test_key_like_text_is_redacted(text: str) -> None:
 def test_an_empty_or_padded_key_is_refused_with_the_fix() -> None:
     with pytest.raises(ValueError, match="bare key"):
         Secret(" sk-x ")
-    assert Secret.from_env({"DASHSCOPE_API_KEY": "  "}) is None
+    assert Secret.from_env({"DASHSCOPE_API_KEY": "  "}, name="DASHSCOPE_API_KEY") is None
 
 
 def test_a_written_fixture_holds_no_key_even_when_a_response_echoes_it(tmp_path: Path) -> None:
@@ -285,11 +285,15 @@ def test_a_key_of_printable_ascii_from_8_to_4096_characters_is_accepted(value: s
 def test_the_key_comes_from_the_profiles_variable_bare() -> None:
     """endpoint.json names DASHSCOPE_API_KEY; surrounding whitespace is dropped, an empty or
     unset variable is no key."""
-    assert Secret.from_env({"DASHSCOPE_API_KEY": SENTINEL}) == Secret(SENTINEL)
-    assert Secret.from_env({"DASHSCOPE_API_KEY": f"  {SENTINEL}\n"}) == Secret(SENTINEL)
-    assert Secret.from_env({}) is None
-    assert Secret.from_env({"DASHSCOPE_API_KEY": ""}) is None
-    assert Secret.from_env({"OTHER_KEY": SENTINEL}) is None
+    assert Secret.from_env({"DASHSCOPE_API_KEY": SENTINEL}, name="DASHSCOPE_API_KEY") == Secret(
+        SENTINEL
+    )
+    assert Secret.from_env(
+        {"DASHSCOPE_API_KEY": f"  {SENTINEL}\n"}, name="DASHSCOPE_API_KEY"
+    ) == Secret(SENTINEL)
+    assert Secret.from_env({}, name="DASHSCOPE_API_KEY") is None
+    assert Secret.from_env({"DASHSCOPE_API_KEY": ""}, name="DASHSCOPE_API_KEY") is None
+    assert Secret.from_env({"OTHER_KEY": SENTINEL}, name="DASHSCOPE_API_KEY") is None
 
 
 def test_the_key_variable_can_be_renamed() -> None:
@@ -302,14 +306,14 @@ def test_the_key_is_read_from_the_process_environment_by_default(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DASHSCOPE_API_KEY", SENTINEL)
-    assert Secret.from_env() == Secret(SENTINEL)
+    assert key_from_env() == Secret(SENTINEL)
     monkeypatch.delenv("DASHSCOPE_API_KEY")
-    assert Secret.from_env() is None
+    assert key_from_env() is None
 
 
 def test_a_malformed_key_variable_is_named_never_shown() -> None:
     with pytest.raises(ValueError) as raised:  # noqa: PT011  # the whole message is compared
-        Secret.from_env({"DASHSCOPE_API_KEY": "gwkey SENTINEL"})
+        Secret.from_env({"DASHSCOPE_API_KEY": "gwkey SENTINEL"}, name="DASHSCOPE_API_KEY")
     assert str(raised.value) == (
         "DASHSCOPE_API_KEY: the API key holds a character that is not printable ASCII (a space, "
         "a newline, a non-ASCII letter): HTTP cannot send it in a header; set the key as issued"
@@ -958,7 +962,7 @@ def test_a_redactor_holds_keys_so_it_cannot_be_pickled_and_is_shared_not_copied(
 
 @pytest.fixture(scope="module")
 def vocabulary() -> tuple[str, ...]:
-    from facedetect_contract.contracts import load_contracts
+    from facedetect_contract.contracts import api_vocabulary, load_contracts
 
     return api_vocabulary(load_contracts())
 
