@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from facedetect_contract.harness import (  # noqa: F401  # the suite's hooks, by importing them
+from facedetect_contract.plugin.harness import (  # noqa: F401  # the suite's hooks, by importing them
     pytest_collectstart,
     pytest_configure,
     pytest_sessionfinish,

@@ -4,7 +4,7 @@
     python3 dev.py contract [pytest args]   # the contract suite (offline unless --live)
     python3 dev.py test [pytest args]       # every test
     python3 dev.py fast [pytest args]       # every test but the slow outside judges
-    python3 dev.py lint                     # ruff and mypy
+    python3 dev.py lint                     # ruff, mypy and the layers contract
     python3 dev.py bench [bench args]       # the benchmark (bench/run.py)
     python3 dev.py mutate [module ...]      # mutation testing of the core (mutation/run.py)
 
@@ -44,7 +44,17 @@ COMMANDS: dict[str, tuple[tuple[str, ...], list[str]]] = {
     "bench": (("dev", "bench", "mutate"), ["bench/run.py"]),
     "mutate": (("dev", "mutate"), ["mutation/run.py"]),
 }
-LINT = [["-m", "ruff", "check", "."], ["-m", "ruff", "format", "--check", "."], ["-m", "mypy"]]
+LINT = [
+    ["-m", "ruff", "check", "."],
+    ["-m", "ruff", "format", "--check", "."],
+    ["-m", "mypy"],
+    # The layers contract of pyproject.toml (import-linter): imports point down only.
+    [
+        "-c",
+        "import sys; from importlinter.cli import lint_imports_command as lint; sys.exit(lint())",
+        "--no-cache",
+    ],
+]
 
 
 def _installed() -> tuple[str, set[str]]:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from facedetect_contract.client import FaceDetectClient
-from facedetect_contract.contracts import load_contracts
+from facedetect_contract.contracts.loader import load_contracts
 
 from .common import SENTINEL_KEY, Tally, child_env, per_second, ratio, run_child
 from .offline import loopback_document, our_side
@@ -48,7 +48,7 @@ def http_client_main(base_url: str, valid: int, invalid: int) -> int:
 
 def section_http(cases: int) -> dict[str, Any]:
     try:
-        from facedetect_contract.server import serve_in_thread
+        from facedetect_contract.doubles.server import serve_in_thread
     except ImportError as exc:
         return {"status": "not available", "reason": f"stub server: {exc}"}
     try:

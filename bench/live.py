@@ -25,7 +25,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from facedetect_contract.fake import FakeRequest
+from facedetect_contract.doubles.fake import FakeRequest
 
 from .common import ROOT, SENTINEL_KEY, child_env, run_child
 
@@ -34,10 +34,10 @@ LIVE_LATENCY_MS, LIVE_QPS = 300, 5
 
 def live_mode_available() -> str | None:
     """None when ``pytest --live`` exists, else why not."""
-    plugin = ROOT / "facedetect_contract" / "plugin.py"
+    plugin = ROOT / "facedetect_contract" / "plugin" / "__init__.py"
     live_tests = ROOT / "tests" / "contract" / "test_live.py"
     if '"--live"' not in plugin.read_text(encoding="utf-8"):
-        return "live mode (--live in facedetect_contract/plugin.py) has not landed"
+        return "live mode (--live in facedetect_contract/plugin/__init__.py) has not landed"
     if not live_tests.exists():
         return "tests/contract/test_live.py has not landed"
     return None
@@ -48,7 +48,7 @@ def section_live() -> dict[str, Any]:
     if missing is not None:
         return {"status": "not available", "reason": missing}
     try:
-        from facedetect_contract.server import serve_in_thread
+        from facedetect_contract.doubles.server import serve_in_thread
     except ImportError as exc:
         return {"status": "not available", "reason": f"stub server: {exc}"}
     statuses: dict[int, int] = {}

@@ -33,12 +33,12 @@ from typing import Any
 
 from facedetect_contract.checks import CHECKS, response_schema_for, run_checks
 from facedetect_contract.client import FaceDetectClient
-from facedetect_contract.contracts import Contracts, load_contracts
-from facedetect_contract.fake import FaceDetectFake, FakeRequest
-from facedetect_contract.interaction import Interaction
-from facedetect_contract.offline import InProcessExchange
-from facedetect_contract.openapi import build_openapi
-from facedetect_contract.strategies import (
+from facedetect_contract.contracts.loader import Contracts, load_contracts
+from facedetect_contract.contracts.openapi import build_openapi
+from facedetect_contract.core.interaction import Interaction
+from facedetect_contract.doubles.fake import FaceDetectFake, FakeRequest
+from facedetect_contract.doubles.offline import InProcessExchange
+from facedetect_contract.generation.strategies import (
     GeneratedRequest,
     invalid_requests,
     valid_requests,

@@ -29,11 +29,11 @@ from typing import Any, Literal
 
 import httpx
 
-from .contracts import Contracts, load_contracts
-from .interaction import Interaction, RecordedRequest, RecordedResponse
-from .outcome import Outcome, classify
-from .redaction import Redactor, Secret, mask_credentials
-from .transport import DeadlineTransport, TLSSettingsError, deadline
+from .contracts.loader import Contracts, load_contracts
+from .contracts.outcome import Outcome, classify
+from .core.interaction import Interaction, RecordedRequest, RecordedResponse
+from .core.redaction import Redactor, Secret, mask_credentials
+from .core.transport import DeadlineTransport, TLSSettingsError, deadline
 
 __all__ = [
     "INVALID_KEY",

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from facedetect_contract.harness import (  # noqa: F401  # fixtures
+from facedetect_contract.doubles.server import RunningServer
+from facedetect_contract.plugin import TEST_KEY
+from facedetect_contract.plugin.harness import (  # noqa: F401  # fixtures
     contracts,
     fake,
     offline_client,
     offline_exchange,
 )
-from facedetect_contract.plugin import TEST_KEY
-from facedetect_contract.server import RunningServer
 
 STUB_KEY = OFFLINE_KEY = TEST_KEY  # the one key the fake and the stub accept in tests
 ROOT = Path(__file__).resolve().parents[1]  # the checkout

@@ -42,11 +42,11 @@ from facedetect_contract.client import (
     endpoint_url,
     retry_after_seconds,
 )
-from facedetect_contract.contracts import Contracts, load_contracts
-from facedetect_contract.fake import FaceDetectFake, FakeRequest
-from facedetect_contract.interaction import Interaction
-from facedetect_contract.redaction import Secret
-from facedetect_contract.transport import _clamped
+from facedetect_contract.contracts.loader import Contracts, load_contracts
+from facedetect_contract.core.interaction import Interaction
+from facedetect_contract.core.redaction import Secret
+from facedetect_contract.core.transport import _clamped
+from facedetect_contract.doubles.fake import FaceDetectFake, FakeRequest
 
 DEFAULT_BASE_URL = load_contracts().profile.default_base_url
 

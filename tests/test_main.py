@@ -15,15 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from facedetect_contract import __main__ as cli
-from facedetect_contract import __version__
+from facedetect_contract import __version__, cli
 from facedetect_contract.__main__ import USAGE_ERROR, main
 from facedetect_contract.client import CheckPassed, FaceDetectClient
-from facedetect_contract.contracts import CONTRACT_DIR, load_contracts
-from facedetect_contract.fixtures import IMAGE_DIR
-from facedetect_contract.images import DOWNLOAD_DEADLINE
-from facedetect_contract.openapi import OPENAPI_FILE, render_openapi
-from facedetect_contract.server import StubServer
+from facedetect_contract.contracts.fixtures import IMAGE_DIR
+from facedetect_contract.contracts.loader import CONTRACT_DIR, load_contracts
+from facedetect_contract.contracts.openapi import OPENAPI_FILE, render_openapi
+from facedetect_contract.doubles.images import DOWNLOAD_DEADLINE
+from facedetect_contract.doubles.server import StubServer
 from tests.conftest import default_sigint
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,9 @@ import pytest
 import facedetect_contract
 
 MODULES = sorted(
-    m.name for m in pkgutil.iter_modules(facedetect_contract.__path__) if not m.name.startswith("_")
+    m.name.removeprefix("facedetect_contract.")
+    for m in pkgutil.walk_packages(facedetect_contract.__path__, "facedetect_contract.")
+    if not any(part.startswith("_") for part in m.name.split("."))
 )
 
 

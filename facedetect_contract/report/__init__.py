@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .. import inert
-from ..fixtures import write_atomically
-from ..redaction import Redactor
+from ..contracts.fixtures import write_atomically
+from ..core import inert
+from ..core.redaction import Redactor
 from . import render_html, render_json, render_markdown
 from .model import REPORT_NAME, LiveReport, Outcome
 from .paths import looks_like_report

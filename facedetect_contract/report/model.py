@@ -23,16 +23,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from .. import PROJECT_URL, geometry, inert
-from ..baseline import Baseline, BaselineEntry, Judgement
-from ..budget import Spend
-from ..drift import recording_for
-from ..grouping import FindingGroup, group_findings
-from ..live import LiveRun
-from ..observations import Observation, observe
-from ..outcome import classify
-from ..redaction import Redactor
-from ..violations import Severity, Violation
+from .. import PROJECT_URL
+from ..contracts.outcome import classify
+from ..core import geometry, inert
+from ..core.redaction import Redactor
+from ..core.violations import Severity, Violation
+from ..live.baseline import Baseline, BaselineEntry, Judgement
+from ..live.budget import Spend
+from ..live.drift import recording_for
+from ..live.observations import Observation, observe
+from ..live.run import LiveRun
+from .grouping import FindingGroup, group_findings
 
 __all__ = [
     "NOTES",

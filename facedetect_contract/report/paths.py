@@ -17,11 +17,11 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..fixtures import FIXTURE_DIR
+from ..contracts.fixtures import FIXTURE_DIR
 from .model import REPORT_NAME
 
 if TYPE_CHECKING:
-    from ..live import LiveSettings
+    from ..live.run import LiveSettings
 
 __all__ = ["PEEK", "check_outputs", "looks_like_report", "writable_file"]
 

@@ -22,9 +22,9 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .. import inert
-from ..grouping import FindingGroup
-from ..violations import Severity
+from ..core import inert
+from ..core.violations import Severity
+from .grouping import FindingGroup
 from .model import NOTES_URL, REPORT_NAME, LiveReport
 from .thumbnails import is_embedded_image
 

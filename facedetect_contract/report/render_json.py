@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import inert
+from ..core import inert
 from .model import LiveReport
 
 __all__ = ["render"]

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..grouping import FindingGroup
-from ..inert import markdown_code, markdown_text
+from ..core.inert import markdown_code, markdown_text
+from .grouping import FindingGroup
 from .model import NOTES_URL, REPORT_NAME, ErrorCause, LiveReport, notes_link
 
 __all__ = ["MAX_BYTES", "render"]

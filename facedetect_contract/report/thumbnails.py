@@ -36,7 +36,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from .. import __version__
-from ..transport import DeadlineTransport, deadline
+from ..core.transport import DeadlineTransport, deadline
 
 __all__ = [
     "FETCH_TIMEOUT",

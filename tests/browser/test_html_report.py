@@ -25,14 +25,14 @@ from typing import Any
 
 import pytest
 
-from facedetect_contract.cases import LiveCase
-from facedetect_contract.fake import FakeRequest, FakeResponse
-from facedetect_contract.fixtures import IMAGE_DIR
-from facedetect_contract.images import place_face
-from facedetect_contract.live import LiveRun, LiveSettings
-from facedetect_contract.redaction import Redactor
+from facedetect_contract.contracts.cases import LiveCase
+from facedetect_contract.contracts.fixtures import IMAGE_DIR
+from facedetect_contract.core.redaction import Redactor
+from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
+from facedetect_contract.doubles.images import place_face
+from facedetect_contract.doubles.server import serve_in_thread
+from facedetect_contract.live.run import LiveRun, LiveSettings
 from facedetect_contract.report import LiveReport, write_reports
-from facedetect_contract.server import serve_in_thread
 
 pytestmark = pytest.mark.browser
 

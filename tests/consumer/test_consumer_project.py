@@ -29,9 +29,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from facedetect_contract.fake import FakeRequest, FakeResponse
-from facedetect_contract.fixtures import IMAGE_DIR
-from facedetect_contract.server import RunningServer, serve_in_thread
+from facedetect_contract.contracts.fixtures import IMAGE_DIR
+from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
+from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 
 pytestmark = pytest.mark.consumer
 
@@ -396,7 +396,7 @@ def test_pytest_help_lists_base_url_beside_dashscope_base_url(consumer: Consumer
 def test_the_plugin_is_loaded_from_the_venv_through_the_pytest11_entry_point(
     consumer: Consumer,
 ) -> None:
-    plugin = consumer.site_packages / "facedetect_contract" / "plugin.py"
+    plugin = consumer.site_packages / "facedetect_contract" / "plugin" / "__init__.py"
     versions = consumer.run("pytest", "-VV")
     assert f"facedetect-contract-{consumer.version} at {plugin}" in versions.output, versions.tail()
     traced = consumer.run("pytest", "--trace-config", "--co", "-q", "test_own.py")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from facedetect_contract.harness import (  # noqa: F401  # fixtures and hooks, by importing them
+from facedetect_contract.plugin.harness import (  # noqa: F401  # fixtures and hooks, by importing them
     contracts,
     fake,
     offline_client,

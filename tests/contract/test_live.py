@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from facedetect_contract.judging import Verdict
-from facedetect_contract.live import LiveRun
-from facedetect_contract.violations import Severity
+from facedetect_contract.core.violations import Severity
+from facedetect_contract.live.judging import Verdict
+from facedetect_contract.live.run import LiveRun
 
 pytestmark = pytest.mark.facedetect_live
 

@@ -9,12 +9,12 @@ import respx
 
 from facedetect_contract.checks import run_checks
 from facedetect_contract.client import CheckFailed, CheckPassed, FaceDetectClient, RequestError
-from facedetect_contract.contracts import Contracts
-from facedetect_contract.fixtures import FIXTURE_DIR, load_fixtures
-from facedetect_contract.interaction import Interaction
-from facedetect_contract.offline import UnmatchedRequest, mount_replay
+from facedetect_contract.contracts.fixtures import FIXTURE_DIR, load_fixtures
+from facedetect_contract.contracts.loader import Contracts
+from facedetect_contract.core.interaction import Interaction
+from facedetect_contract.core.violations import Severity
+from facedetect_contract.doubles.offline import UnmatchedRequest, mount_replay
 from facedetect_contract.plugin import TEST_KEY
-from facedetect_contract.violations import Severity
 
 KEY = {"DASHSCOPE_API_KEY": TEST_KEY}
 BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
@@ -98,7 +98,7 @@ def test_the_fixtures_cover_every_documented_interaction_the_suite_promises() ->
     portrait = {
         i.response.body["code"] for i in FIXTURES if i.name.startswith("check-failed-shape-b-")
     }
-    from facedetect_contract.contracts import load_contracts
+    from facedetect_contract.contracts.loader import load_contracts
 
     assert portrait == load_contracts().portrait_codes
     assert {

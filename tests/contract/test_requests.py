@@ -9,11 +9,15 @@ from __future__ import annotations
 from hypothesis import given, note
 
 from facedetect_contract.checks import run_checks
-from facedetect_contract.contracts import Contracts
-from facedetect_contract.fake import FaceDetectFake
-from facedetect_contract.interaction import Interaction
-from facedetect_contract.offline import InProcessExchange
-from facedetect_contract.strategies import GeneratedRequest, invalid_requests, valid_requests
+from facedetect_contract.contracts.loader import Contracts
+from facedetect_contract.core.interaction import Interaction
+from facedetect_contract.doubles.fake import FaceDetectFake
+from facedetect_contract.doubles.offline import InProcessExchange
+from facedetect_contract.generation.strategies import (
+    GeneratedRequest,
+    invalid_requests,
+    valid_requests,
+)
 
 
 def describe_failure(interaction: Interaction, violations: list[object]) -> str:

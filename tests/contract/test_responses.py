@@ -21,15 +21,15 @@ from facedetect_contract.client import (
     ServerError,
     Throttled,
 )
-from facedetect_contract.contracts import Contracts
-from facedetect_contract.interaction import Interaction
-from facedetect_contract.plugin import TEST_KEY
-from facedetect_contract.strategies import (
+from facedetect_contract.contracts.loader import Contracts
+from facedetect_contract.core.interaction import Interaction
+from facedetect_contract.generation.strategies import (
     GeneratedResponse,
     error_responses,
     failed_responses,
     passed_responses,
 )
+from facedetect_contract.plugin import TEST_KEY
 
 KEY = {"DASHSCOPE_API_KEY": TEST_KEY}
 IMAGE = "https://example.com/portrait.png"

@@ -4,7 +4,7 @@ The contract suite trusts that an answer, however wrong its content, arrives as 
 HTTP with a JSON body. Real traffic crosses gateways that lie about framing, drip bytes, answer
 in HTML, echo credentials back, throttle with nonsense ``Retry-After`` values or bill retries.
 ``FaultProxy`` puts such a gateway between a client and an upstream (normally the stub server,
-``facedetect_contract.server.serve_in_thread``) so the client, live mode and the redaction can
+``facedetect_contract.doubles.server.serve_in_thread``) so the client, live mode and the redaction can
 be tried against each behaviour over a real socket, without leaving 127.0.0.1.
 
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub:

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from facedetect_contract.fixtures import IMAGE_DIR
-from facedetect_contract.server import RunningServer, serve_in_thread
+from facedetect_contract.contracts.fixtures import IMAGE_DIR
+from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from tests.hostile.proxy import FaultProxy
 from tests.hostile.test_hostile_endpoint import KEYS, Project
 

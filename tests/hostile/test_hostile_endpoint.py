@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from facedetect_contract.fixtures import FIXTURE_DIR, IMAGE_DIR, load_fixture
-from facedetect_contract.server import RunningServer, serve_in_thread
+from facedetect_contract.contracts.fixtures import FIXTURE_DIR, IMAGE_DIR, load_fixture
+from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from tests.hostile.proxy import FAULTS, FaultProxy
 
 pytestmark = pytest.mark.hostile

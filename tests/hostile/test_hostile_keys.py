@@ -26,12 +26,12 @@ from urllib.parse import unquote
 
 import pytest
 
-from facedetect_contract.cases import LiveCase
-from facedetect_contract.fake import FakeRequest, FakeResponse
-from facedetect_contract.fixtures import IMAGE_DIR
-from facedetect_contract.live import LiveRun, LiveSettings
-from facedetect_contract.server import serve_in_thread
-from facedetect_contract.violations import Severity
+from facedetect_contract.contracts.cases import LiveCase
+from facedetect_contract.contracts.fixtures import IMAGE_DIR
+from facedetect_contract.core.violations import Severity
+from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
+from facedetect_contract.doubles.server import serve_in_thread
+from facedetect_contract.live.run import LiveRun, LiveSettings
 from tests.hostile.test_hostile_endpoint import KEYS, LIVE_ARGS, Project, check_the_run, leaks
 
 pytestmark = pytest.mark.hostile

@@ -32,10 +32,10 @@ from typing import Any
 
 import pytest
 
-from facedetect_contract.fake import FakeRequest, FakeResponse
-from facedetect_contract.fixtures import FIXTURE_DIR, IMAGE_DIR
+from facedetect_contract.contracts.fixtures import FIXTURE_DIR, IMAGE_DIR
+from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
+from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from facedetect_contract.report.model import NOTES_URL
-from facedetect_contract.server import RunningServer, serve_in_thread
 
 cmarkgfm = pytest.importorskip("cmarkgfm")
 from cmarkgfm.cmark import Options  # noqa: E402  # after the skip: cmark-gfm is a dev dependency
@@ -414,7 +414,7 @@ def test_a_malformed_history_is_a_usage_error_of_the_live_run_before_anything_is
 APPENDER = """
 import sys
 from pathlib import Path
-from facedetect_contract.history import append
+from facedetect_contract.report.history import append
 path, who = Path(sys.argv[1]), sys.argv[2]
 for night in range(int(sys.argv[3])):
     append(path, {"history": 1, "who": who, "night": night, "pad": "x" * 20000})
@@ -431,7 +431,7 @@ def test_concurrent_runs_appending_one_history_lose_no_line(tmp_path: Path) -> N
         for n in range(writers)
     ]
     assert [p.wait(timeout=60) for p in processes] == [0] * writers
-    from facedetect_contract.history import load_history
+    from facedetect_contract.report.history import load_history
 
     records = load_history(history)
     assert len(records) == 1 + writers * nights

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from facedetect_contract.contracts import load_contracts
-from facedetect_contract.fake import Image
-from facedetect_contract.images import place_face
+from facedetect_contract.contracts.loader import load_contracts
+from facedetect_contract.doubles.fake import Image
+from facedetect_contract.doubles.images import place_face
+from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from facedetect_contract.plugin import TEST_KEY
-from facedetect_contract.server import RunningServer, serve_in_thread
 
 pytestmark = pytest.mark.hostile
 
@@ -375,7 +375,7 @@ CONTROL_BYTES = ("\x1b", "\x07", "\r", "\x9b")
 def test_control_bytes_a_client_sends_reach_the_log_escaped(
     stub: RunningServer, caplog: pytest.LogCaptureFixture, request_line: bytes
 ) -> None:
-    caplog.set_level(logging.INFO, logger="facedetect_contract.server")
+    caplog.set_level(logging.INFO, logger="facedetect_contract.doubles.server")
     exchange(stub, request_line + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     deadline = time.monotonic() + WAIT  # the log line is written by the stub's thread
     while not caplog.messages and time.monotonic() < deadline:

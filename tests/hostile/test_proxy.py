@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from facedetect_contract.contracts import load_contracts
-from facedetect_contract.fixtures import IMAGE_DIR
-from facedetect_contract.server import RunningServer, serve_in_thread
+from facedetect_contract.contracts.fixtures import IMAGE_DIR
+from facedetect_contract.contracts.loader import load_contracts
+from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from tests.hostile.proxy import ENDPOINT_PATH as PROXY_ENDPOINT_PATH
 from tests.hostile.proxy import FAULTS, RETRY_AFTER_ODD, FaultProxy, ProxyRequest
 

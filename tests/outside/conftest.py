@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from facedetect_contract.contracts import load_contracts
+from facedetect_contract.contracts.loader import load_contracts
 
 SHAPES = load_contracts().profile.failure_shapes
 

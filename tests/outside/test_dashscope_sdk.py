@@ -32,12 +32,12 @@ from typing import Any
 
 import pytest
 
-from facedetect_contract.contracts import load_contracts
-from facedetect_contract.fake import FaceDetectFake, FakeRequest, FakeResponse
-from facedetect_contract.fixtures import IMAGE_DIR
+from facedetect_contract.contracts.fixtures import IMAGE_DIR
+from facedetect_contract.contracts.loader import load_contracts
+from facedetect_contract.core.pointers import Pointer
+from facedetect_contract.doubles.fake import FaceDetectFake, FakeRequest, FakeResponse
+from facedetect_contract.doubles.server import ResponseHook, RunningServer, serve_in_thread
 from facedetect_contract.plugin import TEST_KEY
-from facedetect_contract.pointers import Pointer
-from facedetect_contract.server import ResponseHook, RunningServer, serve_in_thread
 
 pytestmark = pytest.mark.outside
 

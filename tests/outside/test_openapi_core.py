@@ -43,12 +43,12 @@ from openapi_core.validation.request.exceptions import (
 )
 from openapi_core.validation.response.exceptions import InvalidData, ResponseValidationError
 
-from facedetect_contract.contracts import load_contracts
-from facedetect_contract.fake import CatalogImages, FakeRequest, FakeResponse
-from facedetect_contract.fixtures import IMAGE_DIR
-from facedetect_contract.openapi import OPENAPI_FILE
+from facedetect_contract.contracts.fixtures import IMAGE_DIR
+from facedetect_contract.contracts.loader import load_contracts
+from facedetect_contract.contracts.openapi import OPENAPI_FILE
+from facedetect_contract.doubles.fake import CatalogImages, FakeRequest, FakeResponse
+from facedetect_contract.doubles.server import ResponseHook, RunningServer, serve_in_thread
 from facedetect_contract.plugin import TEST_KEY
-from facedetect_contract.server import ResponseHook, RunningServer, serve_in_thread
 
 from .openapi_httpx import HttpxOpenAPIRequest, HttpxOpenAPIResponse
 

@@ -53,11 +53,11 @@ from typing import Any
 
 import pytest
 
-from facedetect_contract.contracts import load_contracts
-from facedetect_contract.fake import FakeRequest, FakeResponse
-from facedetect_contract.openapi import OPENAPI_FILE
+from facedetect_contract.contracts.loader import load_contracts
+from facedetect_contract.contracts.openapi import OPENAPI_FILE
+from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
+from facedetect_contract.doubles.server import ResponseHook, serve_in_thread
 from facedetect_contract.plugin import TEST_KEY
-from facedetect_contract.server import ResponseHook, serve_in_thread
 
 pytestmark = [
     pytest.mark.outside,

@@ -1,0 +1,208 @@
+"""The live cases file: which images a live run checks, at which ratio, and what it expects.
+
+A JSON list of objects ``{"name", "image_url", "ratio", "expect"}``, each optionally with
+``face_bbox`` and ``ext_bbox`` (expected boxes), ``image_size`` (``[width, height]``) and ``note``
+(free text). Every field is validated and any other is an error naming the field meant, so a
+misspelled optional field (``face_box``) does not silently check nothing. The file is the user's
+to fix, so every error names the entry (index and name) and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+from urllib.parse import urlsplit
+
+from ..core import geometry
+from ..core.data import packaged_or_checkout
+from ..core.interaction import read_json_file
+from ..core.misspelling import unknown_fields
+from .loader import Contracts, load_contracts
+
+__all__ = [
+    "DEFAULT_CASES_FILE",
+    "EXPECTS",
+    "CasesFileError",
+    "LiveCase",
+    "load_cases",
+]
+
+# The checkout keeps it in fixtures/; an installed wheel carries a copy inside the package.
+DEFAULT_CASES_FILE = packaged_or_checkout("_data/live-cases.json", "fixtures/live-cases.json")
+EXPECTS = ("pass", "fail", "any")
+# Optional fields besides the profile's boxes: the image's size (edge observations), free text.
+_OPTIONAL = ("image_size", "note")
+
+Expect = Literal["pass", "fail", "any"]
+
+
+def _keys(contracts: Contracts) -> tuple[str, str, str, str]:
+    """The required keys of an entry: its name, the request's image and ratio fields, expect."""
+    request = contracts.profile.request
+    return ("name", request.image_url.name, request.ratio.name, "expect")
+
+
+def _fields(contracts: Contracts) -> tuple[str, ...]:
+    """Every field an entry may have: the required ones, the expected boxes, ``_OPTIONAL``."""
+    boxes = tuple(at.name for at in contracts.profile.response.boxes)
+    return (*_keys(contracts), *boxes, *_OPTIONAL)
+
+
+class CasesFileError(ValueError):
+    """The cases file is missing, not JSON, or an entry is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class LiveCase:
+    """One image the live run sends, the ratio it asks for, and what it expects back."""
+
+    name: str
+    image_url: str
+    ratio: str
+    expect: Expect
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    model: str = ""  # empty: the profile's model
+
+    @property
+    def slug(self) -> str:
+        """The name as used in test ids and fixture file names (``[a-z0-9-]``)."""
+        return _slug(self.name)
+
+    def body(self, contracts: Contracts | None = None) -> dict[str, Any]:
+        """The request body: the documented request with this image and ratio."""
+        contracts = contracts or load_contracts()
+        fields, body = contracts.profile.request, dict[str, Any]()
+        fields.model.put(body, self.model or contracts.profile.model)
+        fields.image_url.put(body, self.image_url)
+        fields.ratio.put(body, self.ratio)
+        return body
+
+    def expected_box(self, name: str) -> geometry.Box | None:
+        """A box (by its field name) as the cases file expects it, when it gives one."""
+        box = self.extra.get(name)
+        return cast(geometry.Box, tuple(box)) if box is not None else None
+
+    @property
+    def image_size(self) -> tuple[int, int] | None:
+        """``[width, height]`` of the image when the cases file gives it (edge observations)."""
+        size = self.extra.get("image_size")
+        return (size[0], size[1]) if size is not None else None
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _where(path: Path, index: int, entry: Any) -> str:
+    name = entry.get("name") if isinstance(entry, dict) else None
+    named = f" ({name!r})" if isinstance(name, str) else ""
+    return f"{path}: entry {index}{named}"
+
+
+def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
+    if not isinstance(entry, dict):
+        raise CasesFileError(f"{where}: is {type(entry).__name__}; make it a JSON object")
+    # Before the required fields: a misspelled one is named as such, not only as missing.
+    unknown = unknown_fields(entry, _fields(contracts), hint="free text goes in 'note'")
+    if unknown is not None:
+        raise CasesFileError(f"{where}: {unknown}")
+    required = _keys(contracts)
+    _, url_key, ratio_key, _ = required
+    for key in required:
+        if key not in entry:
+            raise CasesFileError(
+                f"{where}: field {key!r} is missing; every entry needs {list(required)}"
+            )
+    name = entry["name"]
+    if not isinstance(name, str) or not _slug(name):
+        raise CasesFileError(
+            f"{where}: field 'name' is {json.dumps(name)}; give a string with a letter or digit"
+        )
+    url = entry[url_key]
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        host = parts.hostname if parts is not None else None
+    except ValueError:  # such as an unclosed IPv6 bracket
+        parts, host = None, None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not host:
+        raise CasesFileError(
+            f"{where}: field {url_key!r} is {json.dumps(url)}; give the public http(s) URL of "
+            f"the image (local paths are not supported by the endpoint)"
+        )
+    if not contracts.accepts_image_url(url):
+        raise CasesFileError(
+            f"{where}: field {url_key!r} is {json.dumps(url)}, which the request contract "
+            f"refuses (no whitespace, a port 0..65535); give a well-formed http(s) URL"
+        )
+    if entry[ratio_key] not in contracts.ratios:
+        raise CasesFileError(
+            f"{where}: field {ratio_key!r} is {json.dumps(entry[ratio_key])}; "
+            f"use one of {list(contracts.ratios)}"
+        )
+    if entry["expect"] not in EXPECTS:
+        raise CasesFileError(
+            f"{where}: field 'expect' is {json.dumps(entry['expect'])}; use one of {list(EXPECTS)}"
+        )
+    for box_name in (at.name for at in contracts.profile.response.boxes):
+        if box_name in entry and not geometry.is_box(entry[box_name]):
+            raise CasesFileError(
+                f"{where}: field {box_name!r} is {json.dumps(entry[box_name])}; give "
+                f"[x1, y1, x2, y2], 4 non-negative integers with x1 < x2 and y1 < y2"
+            )
+    size = entry.get("image_size")
+    if size is not None and not (
+        isinstance(size, list) and len(size) == 2 and all(type(v) is int and v > 0 for v in size)
+    ):
+        raise CasesFileError(
+            f"{where}: field 'image_size' is {json.dumps(size)}; give [width, height] in pixels"
+        )
+    if not isinstance(entry.get("note", ""), str):
+        raise CasesFileError(f"{where}: field 'note' is {json.dumps(entry['note'])}; give a string")
+    return LiveCase(
+        name=name,
+        image_url=url,
+        ratio=entry[ratio_key],
+        expect=entry["expect"],
+        extra={k: v for k, v in entry.items() if k not in required},
+        model=contracts.profile.model,
+    )
+
+
+def load_cases(
+    path: Path = DEFAULT_CASES_FILE, contracts: Contracts | None = None
+) -> tuple[LiveCase, ...]:
+    """The cases of ``path``; ``CasesFileError`` names the entry and the field on any problem."""
+    contracts = contracts or load_contracts()
+    if path.is_dir():
+        raise CasesFileError(f"{path}: is a directory; give the cases file (a JSON list)")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CasesFileError(
+            f"{path}: cannot read the cases file ({exc.strerror or type(exc).__name__}); "
+            f"check the path (a dangling link?) and its permissions"
+        ) from None
+    data = read_json_file(path, raw, CasesFileError)
+    if not isinstance(data, list) or not data:
+        raise CasesFileError(
+            f"{path}: give a non-empty JSON list of cases "
+            f"({list(_keys(contracts))}); found {type(data).__name__}"
+            + (" (empty)" if data == [] else "")
+        )
+    cases: list[LiveCase] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(data):
+        where = _where(path, index, entry)
+        case = _check_entry(entry, where, contracts)
+        if case.slug in seen:
+            raise CasesFileError(
+                f"{where}: field 'name' gives the id {case.slug!r} that entry {seen[case.slug]} "
+                f"already uses; names must differ in their letters and digits"
+            )
+        seen[case.slug] = index
+        cases.append(case)
+    return tuple(cases)

@@ -1,0 +1,161 @@
+"""Fixture files: interactions stored under ``fixtures/face-detect/``, read and written safely.
+
+Reading validates each file against ``interaction.schema.json`` and names the file and field on
+error (``Contracts.schema_errors``: bytes that passed before are not validated again, as each
+live run reads the whole folder). Writing is atomic (temp file + rename) and redacts every
+key-like string first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..core import inert
+from ..core.data import packaged_or_checkout
+from ..core.interaction import Interaction, read_json_file
+from ..core.pointers import shown
+from ..core.redaction import Secret, redact_tree
+from .loader import Contracts, key_from_env, load_contracts
+
+__all__ = [
+    "FIXTURE_DIR",
+    "IMAGE_DIR",
+    "FixtureFileError",
+    "dump_fixture",
+    "fixtures_beside",
+    "load_fixture",
+    "load_fixtures",
+    "write_atomically",
+    "write_fixture",
+]
+
+# The checkout keeps them at the top level; an installed wheel carries a copy inside the package.
+_FIXTURES = packaged_or_checkout("_data/fixtures", "fixtures")
+FIXTURE_DIR = _FIXTURES / "face-detect"
+# Real image files for the stub server to serve and download (fixtures/images/make_images.py).
+IMAGE_DIR = _FIXTURES / "images"
+
+
+class FixtureFileError(ValueError):
+    """A fixture file is unreadable or does not match the interaction schema."""
+
+
+def load_fixture(path: Path, contracts: Contracts | None = None) -> Interaction:
+    """One fixture file as an ``Interaction``; ``FixtureFileError`` names the file and field."""
+    contracts = contracts or load_contracts()
+    if not path.is_file():
+        what = "a directory" if path.is_dir() else "not a readable file (a dangling link?)"
+        raise FixtureFileError(
+            f"{path}: is {what}; a fixture is a JSON file: move it out of the fixture folder"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FixtureFileError(
+            f"{path}: cannot read it ({exc.strerror}); check its permissions"
+        ) from None
+    data = read_json_file(path, raw, FixtureFileError)
+    errors = contracts.schema_errors("interaction", data, content=raw)
+    if errors:
+        first = errors[0]
+        where = shown(first.absolute_path)
+        raise FixtureFileError(
+            f"{path}: field {where}: {first.message}; make it match "
+            f"contracts/face-detect/interaction.schema.json"
+        )
+    if data["name"] != path.stem:
+        raise FixtureFileError(
+            f"{path}: field /name is {data['name']!r}; rename it to {path.stem!r}"
+        )
+    return Interaction.from_dict(data)
+
+
+def load_fixtures(
+    directory: Path = FIXTURE_DIR, contracts: Contracts | None = None
+) -> list[Interaction]:
+    """Every ``*.json`` interaction of ``directory``, sorted by name (``FixtureFileError`` names
+    the first bad one)."""
+    if not directory.is_dir():
+        raise FixtureFileError(f"{directory}: no such fixture folder; create it or fix the path")
+    return [load_fixture(path, contracts) for path in sorted(directory.glob("*.json"))]
+
+
+def fixtures_beside(directory: Path, contracts: Contracts | None = None) -> list[Interaction]:
+    """The packaged fixtures, and those of ``directory`` (a user's recordings) when it exists
+    and is another folder."""
+    found = load_fixtures(FIXTURE_DIR, contracts)
+    if directory.is_dir() and directory.resolve() != FIXTURE_DIR.resolve():
+        found += load_fixtures(directory, contracts)
+    return found
+
+
+def dump_fixture(
+    interaction: Interaction | dict[str, Any], secrets: list[Secret | str | None] | None = None
+) -> str:
+    """The fixture text: sorted keys, 2-space indent, key-like strings redacted."""
+    data = interaction.to_dict() if isinstance(interaction, Interaction) else interaction
+    # Value by value, before serialising: redacting JSON text could eat an escaping backslash.
+    clean = redact_tree(data, secrets or [key_from_env()])
+    return json.dumps(clean, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def write_fixture(
+    interaction: Interaction,
+    directory: Path = FIXTURE_DIR,
+    secrets: list[Secret | str | None] | None = None,
+) -> Path:
+    """Write ``<directory>/<name>.json`` atomically; never leaves a partial file behind."""
+    target = directory / f"{interaction.name}.json"
+    write_atomically(target, dump_fixture(interaction, secrets))
+    return target
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temp file beside ``path``, then rename it: readers see all or nothing.
+
+    The file gets the mode an ordinary ``open`` would give it (the process's umask), and an
+    existing file keeps its mode; a lone surrogate in ``text`` is written as ``\\udXXX``.
+    """
+    data = inert.encodable(text).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())  # the rename must not land before the bytes do
+        # mkstemp creates 0600: a CI step running as another user could not read the report.
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    try:  # Linux says it without changing it
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    # Elsewhere it can only be read by setting it: set back at once, under a lock (another
+    # thread creating a file meanwhile gets a stricter mode, never a looser one).
+    with _UMASK_LOCK:
+        current = os.umask(0o077)
+        os.umask(current)
+    return current
+
+
+_UMASK_LOCK = threading.Lock()

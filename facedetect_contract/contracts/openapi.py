@@ -1,0 +1,265 @@
+"""The OpenAPI 3.1 document of the endpoint, assembled from the JSON Schema contracts.
+
+The schemas stay the one source of truth: ``build_openapi`` copies them into
+``components/schemas`` and rewrites their cross-file ``$ref``s; ``contracts/face-detect/
+openapi.json`` is its output, and a test fails when that file is stale
+(``python -m facedetect_contract openapi --write`` refreshes it).
+
+Writing is refused inside an installed package (a ``site-packages`` or ``dist-packages`` folder,
+or the package's own folder outside a checkout): a reinstall would undo it, and every run of the
+installed tool would read the edited copy. The contracts' own file is refreshed only in a source
+checkout of this project; the document can always be written to a path of the user's.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..core.data import PACKAGE_DIR
+from .loader import CONTRACT_DIR, SCHEMA_FILES, Contracts, load_contracts
+
+__all__ = [
+    "OPENAPI_FILE",
+    "OpenAPIWriteError",
+    "build_openapi",
+    "installed_package",
+    "render_openapi",
+    "source_checkout",
+    "write_openapi",
+]
+
+OPENAPI_FILE = "openapi.json"
+PROJECT = "facedetect-contract"  # the distribution's name, as a checkout's pyproject.toml gives it
+_INSTALL_FOLDERS = frozenset({"site-packages", "dist-packages"})
+_ELSEWHERE = (
+    "a path of yours (`facedetect-contract openapi --write openapi.json`, or "
+    "`facedetect-contract openapi > openapi.json`)"
+)
+_COMPONENTS = ("request", "check_passed", "check_failed", "error_body")
+_DROPPED_KEYWORDS = ("$schema", "$id")
+
+
+def _component_names(contracts: Contracts) -> dict[str, str]:
+    """File name -> component name (the schema's title)."""
+    return {
+        SCHEMA_FILES[name]: contracts.schemas[name]["title"] for name in (*_COMPONENTS, "common")
+    }
+
+
+def _rewrite_refs(node: Any, names: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key in _DROPPED_KEYWORDS:
+                continue
+            if key == "$ref" and isinstance(value, str) and not value.startswith("#"):
+                # common.schema.json#/$defs/Box -> #/components/schemas/Box
+                filename, _, fragment = value.partition("#")
+                target = fragment.removeprefix("/$defs/") if fragment else names[filename]
+                out[key] = "#/components/schemas/" + target
+                continue
+            out[key] = _rewrite_refs(value, names)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(item, names) for item in node]
+    return node
+
+
+def _examples(contracts: Contracts, status: int) -> dict[str, Any]:
+    """The documented fixtures answered with ``status``, as OpenAPI response examples."""
+    from .fixtures import FIXTURE_DIR, load_fixtures  # noqa: PLC0415  # fixtures import us not
+
+    examples: dict[str, Any] = {}
+    for fixture in load_fixtures(FIXTURE_DIR, contracts):
+        if fixture.provenance.get("kind") == "documented" and fixture.response.status == status:
+            summary = fixture.description or fixture.name
+            examples[fixture.name] = {
+                "summary": summary if len(summary) <= 120 else summary[:117] + "...",
+                "value": fixture.response.body,
+            }
+    return examples
+
+
+def _content(schema: dict[str, Any], examples: dict[str, Any]) -> dict[str, Any]:
+    media: dict[str, Any] = {"schema": schema}
+    if examples:
+        media["examples"] = examples
+    return media
+
+
+def _error_response(contracts: Contracts, status: int) -> dict[str, Any]:
+    codes = sorted({entry.code for entry in contracts.errors_for(status=status)})
+    profile = contracts.profile
+    schema = {"$ref": "#/components/schemas/ErrorBody"}
+    response: dict[str, Any] = {
+        "description": f"Request failure. Documented codes: {', '.join(codes)}.",
+        "content": {profile.content_type: _content(schema, _examples(contracts, status))},
+    }
+    if status == profile.throttle_status:
+        response["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait, when given.",
+                "schema": {"type": "string"},
+            }
+        }
+    return response
+
+
+def build_openapi(contracts: Contracts | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document: one operation, its request and every documented response."""
+    contracts = contracts or load_contracts()
+    profile = contracts.profile
+    names = _component_names(contracts)
+    schemas: dict[str, Any] = {}
+    for name in _COMPONENTS:
+        schema = contracts.schemas[name]
+        schemas[schema["title"]] = _rewrite_refs(copy.deepcopy(schema), names)
+    for def_name, definition in contracts.schemas["common"]["$defs"].items():
+        schemas[def_name] = _rewrite_refs(copy.deepcopy(definition), names)
+    headers = contracts.schemas["request_headers"]
+    auth = headers["properties"]["authorization"]
+    by_file = {filename: name for name, filename in SCHEMA_FILES.items()}
+    passing = [k for k in profile.answers if k.status == 200]
+    refs = [
+        {"$ref": "#/components/schemas/" + contracts.schemas[by_file[k.schema]]["title"]}
+        for k in passing
+    ]
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "The check ran: " + "; ".join(k.description for k in passing),
+            "content": {
+                profile.content_type: _content(
+                    refs[0] if len(refs) == 1 else {"oneOf": refs}, _examples(contracts, 200)
+                )
+            },
+        }
+    }
+    for status in sorted(contracts.documented_statuses - {200}):
+        responses[str(status)] = _error_response(contracts, status)
+    async_header = headers["properties"][profile.async_header]
+    # The header a synchronous API must not be sent is told in prose: as a parameter whose
+    # schema is `not: {}`, generators (Schemathesis) send it on valid requests.
+    operation_text = (
+        f"{contracts.schemas['request']['description']} Header {profile.async_header}: "
+        f"{async_header['description']} {async_header['$comment']}"
+    )
+    variables = {"host": {"default": "127.0.0.1"}, "port": {"default": "8000"}}
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": f"DashScope EMO image detection ({profile.model})",
+            "version": __version__,
+            "description": "Generated from contracts/face-detect/*.schema.json and endpoint.json."
+            " Do not edit: run `python -m facedetect_contract openapi --write`. Open questions"
+            " (x-open-questions): docs/endpoint.md#open-questions.",
+        },
+        "servers": [
+            {"url": profile.default_base_url, "description": "The documented endpoint"},
+            {
+                "url": "http://{host}:{port}/api/v1",
+                "description": "The stub server (python -m facedetect_contract serve)",
+                "variables": variables,
+            },
+            {
+                "url": "http://{host}:{port}/qwen/api/v1",
+                "description": "A gateway or stub that serves the API under a prefix",
+                "variables": variables,
+            },
+        ],
+        "security": [{"bearer": []}],
+        "paths": {
+            profile.path: {
+                profile.method.lower(): {
+                    "operationId": "faceDetect",
+                    "summary": "Check a portrait for EMO and get its face and crop boxes",
+                    "description": operation_text,
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            profile.content_type: {
+                                "schema": {"$ref": "#/components/schemas/FaceDetectRequest"}
+                            }
+                        },
+                    },
+                    "responses": responses,
+                }
+            }
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": auth["description"]}
+            },
+        },
+    }
+
+
+def render_openapi(contracts: Contracts | None = None) -> str:
+    """The document as committed: 2-space indent, key order kept, trailing newline."""
+    return json.dumps(build_openapi(contracts), indent=2, ensure_ascii=False) + "\n"
+
+
+class OpenAPIWriteError(ValueError):
+    """The document may not be written there; the message names the path and the fix."""
+
+
+def source_checkout(path: Path) -> Path | None:
+    """The source checkout of this project that holds ``path``: the nearest folder at or above
+    it with a ``pyproject.toml`` naming the project (None when there is none)."""
+    path = path.resolve()
+    for folder in (path, *path.parents):
+        try:
+            project = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue  # no pyproject.toml here (or not one of ours): look further up
+        name = project.get("project", {})
+        if isinstance(name, dict) and name.get("name") == PROJECT:
+            return folder
+    return None
+
+
+def installed_package(path: Path) -> str | None:
+    """Where ``path`` lies inside an installed package (None when it does not): a folder
+    Python installs packages into, or this package's own folder outside a source checkout."""
+    path = path.resolve()
+    for folder in path.parents:
+        if folder.name in _INSTALL_FOLDERS:
+            return f"{folder} holds installed packages"
+    package = PACKAGE_DIR.resolve()
+    if path.is_relative_to(package) and source_checkout(package) is None:
+        return f"{package} is the installed package"
+    return None
+
+
+def write_openapi(contracts: Contracts | None = None, path: Path | None = None) -> Path:
+    """Write the document to ``path`` (a file, or a folder to hold ``openapi.json``), or without
+    a path refresh the contracts' own ``openapi.json``; returns the file written.
+
+    Raises ``OpenAPIWriteError`` for a file inside an installed package, and for the project's
+    own contracts outside a source checkout (the copy an installed wheel carries)."""
+    contracts = contracts or load_contracts()
+    target = contracts.directory / OPENAPI_FILE if path is None else path
+    if target.is_dir():
+        target = target / OPENAPI_FILE
+    where = installed_package(target)
+    if where is not None:
+        raise OpenAPIWriteError(
+            f"{target} is inside an installed package ({where}): a reinstall would undo the "
+            "write, and every run of the installed tool would read it. Write the document to "
+            f"{_ELSEWHERE} instead; refresh the contracts' copy in a source checkout of {PROJECT}."
+        )
+    own = contracts.directory.resolve() == CONTRACT_DIR.resolve()
+    if path is None and own and source_checkout(contracts.directory) is None:
+        raise OpenAPIWriteError(
+            f"{target} is not in a source checkout of {PROJECT} (no pyproject.toml naming it in "
+            f"{contracts.directory} or a folder above): those contracts are the copy the package "
+            f"carries. Run the command in a checkout, or write the document to {_ELSEWHERE}."
+        )
+    target.write_text(render_openapi(contracts), encoding="utf-8")
+    return target

@@ -1,0 +1,239 @@
+"""Mounting the fake and the fixtures on respx, so the client runs offline unchanged; and the
+fake exchanged with in-process, for the properties whose subject is the endpoint, not the client.
+
+``mount_fake`` routes the endpoint to ``FaceDetectFake``; ``mount_replay`` serves recorded
+interactions and fails loudly, saying which fixture came closest and where it differed, when a
+request matches none. ``replay_key`` is the one definition of "the same request": replay matches
+on it, and live mode records one fixture per key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+import json
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import httpx
+
+from ..client import INVALID_KEY, Auth, FaceDetectClient, recorded_request
+from ..contracts.loader import Contracts, load_contracts
+from ..core.interaction import Interaction, RecordedRequest, RecordedResponse
+from ..core.redaction import Redactor
+from .fake import FaceDetectFake, FakeRequest
+
+if TYPE_CHECKING:  # respx is imported where a router is made: live mode needs only replay_key
+    import respx
+
+__all__ = [
+    "InProcessExchange",
+    "ReplayKey",
+    "UnmatchedRequest",
+    "fake_handler",
+    "mount_fake",
+    "mount_replay",
+    "replay_handler",
+    "replay_key",
+]
+
+
+class UnmatchedRequest(AssertionError):
+    """A replayed run sent a request no fixture holds."""
+
+
+def fake_handler(fake: FaceDetectFake) -> Any:
+    """An httpx handler (for respx ``side_effect`` or ``httpx.MockTransport``) serving ``fake``."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = fake(FakeRequest(request.method, dict(request.headers), request.read()))
+        return httpx.Response(answer.status, headers=dict(answer.headers), content=answer.body)
+
+    return handle
+
+
+@contextlib.contextmanager
+def client_on_fake(
+    fake: FaceDetectFake, contracts: Contracts, key: str, base_url: str | None = None
+) -> Iterator[FaceDetectClient]:
+    """A ``FaceDetectClient`` (holding ``key``) whose transport is a respx router serving
+    ``fake`` in-process at the endpoint's URL; retries do not wait. The plugin's and the suite's
+    offline-client fixtures are this."""
+    import respx  # noqa: PLC0415
+
+    router = respx.Router(assert_all_mocked=True)
+    client = FaceDetectClient(
+        base_url=base_url,
+        environ={contracts.profile.api_key_env: key},
+        transport=httpx.MockTransport(router.handler),
+        sleep=lambda _seconds: None,
+        contracts=contracts,
+    )
+    mount_fake(router, fake, client.url)
+    with client:
+        yield client
+
+
+class InProcessExchange:
+    """``FaceDetectClient.exchange`` for the fake in this process: the same ``Interaction`` (the
+    request as the fake saw it, its answer as it came, redacted when written or shown), without
+    the HTTP stack.
+
+    For the properties whose subject is the endpoint's contract and not the client (hundreds of
+    generated requests): each case then costs the fake and the checks, not httpx and respx. The
+    client itself is judged through its transport elsewhere (tests/test_client.py), and a
+    differential test holds both paths to the same interactions (tests/doubles/test_offline.py). No
+    retries: the fake answers at once and never throttles unless told to.
+    """
+
+    def __init__(self, fake: FaceDetectFake, key: str, contracts: Contracts | None = None) -> None:
+        self.fake = fake
+        self.contracts = contracts or fake.contracts
+        self._key = key
+        self._redactor = Redactor([key])
+        self._counter = itertools.count(1)
+
+    def __repr__(self) -> str:
+        return f"InProcessExchange(fake={self.fake!r})"
+
+    def exchange(
+        self,
+        body: Any = None,
+        *,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: Auth = "key",
+        method: str | None = None,
+        name: str | None = None,
+        retry: bool = True,
+    ) -> Interaction:
+        profile = self.contracts.profile
+        started = time.monotonic()
+        if content is None:
+            content = json.dumps(body, ensure_ascii=False).encode()
+        sent = {"content-type": profile.content_type} if headers is None else dict(headers)
+        sent = {key.lower(): value for key, value in sent.items()}
+        if auth == "key":
+            sent["authorization"] = f"Bearer {self._key}"
+        elif auth == "invalid":
+            sent["authorization"] = "Bearer " + INVALID_KEY
+        method = method or profile.method
+        answer = self.fake(FakeRequest(method, sent, content))
+        parsed = RecordedResponse.from_bytes(answer.status, dict(answer.headers), answer.body)
+        return Interaction(
+            name=name or f"exchange-{next(self._counter)}",
+            request=recorded_request(self._redactor, method, sent.items(), content, auth),
+            response=dataclasses.replace(parsed, redactor=self._redactor),
+            provenance={"kind": "recorded", "host": "in-process"},
+            elapsed=time.monotonic() - started,
+        )
+
+
+def mount_fake(router: respx.Router, fake: FaceDetectFake, url: str) -> respx.Route:
+    """Route every method on ``url`` to ``fake``."""
+    return router.route(url=url).mock(side_effect=fake_handler(fake))
+
+
+class ReplayKey(NamedTuple):
+    """What replay matches a request on: every part of it the endpoint's answer can depend on."""
+
+    method: str
+    authorization: str  # "key", "none" or "invalid": the key itself is never part of a fixture
+    content_type: str | None
+    async_header: str | None
+    body: str  # canonical JSON (sorted keys), or the raw text when the body is not JSON
+
+
+def replay_key(request: RecordedRequest, contracts: Contracts | None = None) -> ReplayKey:
+    """The key offline replay and live recording agree on for ``request``.
+
+    Two requests with the same body but another ``Content-Type`` or async header are different
+    requests: the endpoint may answer them differently, so their recordings must not replace
+    each other.
+    """
+    async_header = (contracts or load_contracts()).profile.async_header
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    authorization = headers.get("authorization")
+    auth = "none" if authorization is None else ("invalid" if "invalid" in authorization else "key")
+    content_type = headers.get("content-type")
+    if request.body_text is not None:
+        body = request.body_text
+    else:
+        body = json.dumps(request.body, sort_keys=True)
+    return ReplayKey(
+        request.method.upper(),
+        auth,
+        content_type.strip().lower() if content_type is not None else None,
+        headers.get(async_header),
+        body,
+    )
+
+
+def _recorded(request: httpx.Request) -> RecordedRequest:
+    """The request as replay sees it (its Authorization included: only its kind is compared)."""
+    content = request.read()
+    try:
+        return RecordedRequest(request.method, dict(request.headers), json.loads(content))
+    except ValueError:
+        text = content.decode("utf-8", errors="replace")
+        return RecordedRequest(request.method, dict(request.headers), None, text)
+
+
+def _differences(sent: ReplayKey, recorded: ReplayKey) -> list[str]:
+    return [
+        f"{label.replace('_', '-')}: sent {str(a)[:120]!r}, recorded {str(b)[:120]!r}"
+        for label, a, b in zip(ReplayKey._fields, sent, recorded, strict=True)
+        if a != b
+    ]
+
+
+def replay_handler(interactions: Iterable[Interaction], contracts: Contracts | None = None) -> Any:
+    """An httpx handler answering each request with the fixture recorded for it."""
+    contracts = contracts or load_contracts()
+    table: dict[ReplayKey, Interaction] = {}
+    # Where several fixtures hold the same request, real traffic wins: recorded before
+    # documented, the newest recording first.
+    by_date = sorted(interactions, key=lambda i: i.provenance.get("date", ""), reverse=True)
+    for interaction in sorted(by_date, key=lambda i: i.provenance.get("kind") != "recorded"):
+        table.setdefault(replay_key(interaction.request, contracts), interaction)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent = replay_key(_recorded(request), contracts)
+        found = table.get(sent)
+        if found is None:
+            raise UnmatchedRequest(_explain(sent, list(table.items())))
+        response = found.response
+        payload = (
+            json.dumps(response.body).encode()
+            if response.body_is_json
+            else str(response.body).encode()
+        )
+        return httpx.Response(response.status, headers=dict(response.headers), content=payload)
+
+    return handle
+
+
+def _explain(sent: ReplayKey, table: Sequence[tuple[ReplayKey, Interaction]]) -> str:
+    if not table:
+        return "no fixture is loaded; add interactions under fixtures/face-detect/"
+    closest_key, closest = min(table, key=lambda item: len(_differences(sent, item[0])))
+    differences = "; ".join(_differences(sent, closest_key))
+    return (
+        f"no fixture matches {sent.method} with authorization={sent.authorization}, "
+        f"content-type={sent.content_type}, async header={sent.async_header} and "
+        f"body {sent.body[:200]}; "
+        f"closest is fixture {closest.name!r}, which differs in {differences}. "
+        f"Record it (pytest --live --record) or add a fixture under fixtures/face-detect/."
+    )
+
+
+def mount_replay(
+    router: respx.Router,
+    interactions: Iterable[Interaction],
+    url: str,
+    contracts: Contracts | None = None,
+) -> respx.Route:
+    """Route ``url`` to the recorded interactions; unmatched requests raise ``UnmatchedRequest``."""
+    return router.route(url=url).mock(side_effect=replay_handler(interactions, contracts))

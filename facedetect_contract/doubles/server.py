@@ -1,0 +1,741 @@
+"""The stub server: ``FaceDetectFake`` over real HTTP on loopback.
+
+respx exercises the client without a socket. The stub adds what only a socket has (keep-alive,
+timeouts, partial reads, concurrency, latency, throttling, real image downloads), for the tests,
+the benchmark and rehearsals of live mode, while answering exactly as the fake does: this module
+only translates HTTP to ``FakeRequest`` and ``FakeResponse`` back. Every documented rule lives in
+``fake.py``, the images in ``images.py`` (or the fake's offline catalogue, with ``catalog``).
+It authenticates before it throttles, as the documented limit is counted on keyed requests.
+
+Images: given ``images_dir``, the same server also serves that directory under ``/images/``
+(``GET``/``HEAD``), so one loopback port carries both the endpoint and the images it downloads
+(``RunningServer.image_url("portrait.png")``). The downloader refuses any non-loopback host
+unless ``allow_remote_images`` is set, before resolving or connecting.
+
+Keys: the accepted keys come from ``api_keys`` or the environment variable ``key_env``. Nothing
+here prints or logs them: the access log holds the redacted request line, never headers.
+
+Hostile clients: a request's framing is either unambiguous or refused (RFC 9112 sections 5, 6.1
+and 6.3: a 400 and the connection closed, so no request hides behind a body); a request must
+arrive whole within ``socket_timeout`` (not only each read: a trickle of bytes cannot hold a
+thread); a download stops at ``image_deadline`` or when the client has gone; and whatever a client
+sent is escaped in the log (``inert.log``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import io
+import logging
+import math
+import mimetypes
+import os
+import re
+import select
+import socket
+import socketserver
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import unquote, urlsplit
+
+from .. import __version__
+from ..contracts.loader import Contracts, load_contracts
+from ..core import inert
+from ..core.redaction import Redactor
+from .fake import CatalogImages, FaceDetectFake, FakeRequest, FakeResponse, ImageSource
+from .images import DOWNLOAD_DEADLINE, DownloadingImages, abandoned_when
+
+__all__ = [
+    "DEFAULT_PREFIX",
+    "IMAGES_PATH",
+    "MAX_BODY_BYTES",
+    "ResponseHook",
+    "RunningServer",
+    "StubServer",
+    "serve_in_thread",
+]
+
+DEFAULT_PREFIX = "/api/v1"
+IMAGES_PATH = "/images/"
+MAX_BODY_BYTES = 1024 * 1024  # a face-detect request is a few hundred bytes
+SOCKET_TIMEOUT = 10.0
+_DIGITS = frozenset("0123456789")
+_HEX = frozenset("0123456789abcdefABCDEF")
+# An oversized body is read and thrown away up to this much, so the client can read the 400
+# instead of meeting a reset connection; beyond it the connection is closed at once.
+_DRAIN_LIMIT = 64 * 1024 * 1024
+_HOP_BY_HOP = frozenset({"content-length", "connection", "transfer-encoding", "server", "date"})
+# A header line as RFC 9112 section 5 has it: a token, a colon at once (no whitespace before it,
+# section 5.1), a value without CR or NUL (RFC 9110 section 5.5). A line starting with whitespace
+# is obsolete line folding (section 5.2), refused.
+_FIELD_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\x00]*")
+# After refusing a request, what the client already sent is read and dropped for so long (and up
+# to so much) before closing: closed with unread bytes, the socket would reset, and the client
+# could lose the 400 (the "lingering close" of RFC 9112 section 9.6).
+_LINGER_SECONDS = 1.0
+_LINGER_BYTES = 256 * 1024
+
+ResponseHook = Callable[[FakeRequest, FakeResponse], FakeResponse]
+
+logger = logging.getLogger(__name__)
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+class _RateWindow:
+    """At most ``qps`` requests per rolling window: ``limit`` admissions per ``limit/qps`` s.
+
+    An integer ``qps`` is exactly "N per rolling second"; a fraction keeps the same average
+    (0.5 admits one request per rolling two seconds).
+    """
+
+    def __init__(self, qps: float) -> None:
+        self.limit = max(1, math.floor(qps))
+        self.window = self.limit / qps
+        self._admitted: deque[float] = deque()
+
+    def admit(self, now: float) -> float | None:
+        """``None`` when admitted, else the seconds until the window has room again."""
+        while self._admitted and self._admitted[0] <= now - self.window:
+            self._admitted.popleft()
+        if len(self._admitted) < self.limit:
+            self._admitted.append(now)
+            return None
+        return self._admitted[0] + self.window - now
+
+
+class _ClientGone(Exception):
+    """The client stopped sending (EOF or socket timeout): close without an answer."""
+
+
+class _BodyRejected(Exception):
+    """The request's framing or body is refused: one of the profile's rejections."""
+
+    def __init__(self, rule: str) -> None:
+        super().__init__(rule)
+        self.rule = rule
+
+
+class _CodingUnsupported(Exception):
+    """A transfer coding before the final ``chunked`` that the stub cannot decode (501)."""
+
+
+class _RequestReader(io.RawIOBase):
+    """The client's socket, each read bounded by ``socket_timeout`` and, while a request is being
+    read, by what is left of that request's deadline (``until``)."""
+
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._timeout = timeout
+        self.until: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        timeout = self._timeout
+        if self.until is not None:
+            timeout = min(timeout, self.until - time.monotonic())
+            if timeout <= 0:
+                raise TimeoutError("the request did not arrive whole within socket_timeout")
+        self._sock.settimeout(timeout)
+        try:
+            return self._sock.recv_into(buffer)
+        finally:
+            self._sock.settimeout(self._timeout)  # writes keep the plain per-operation timeout
+
+
+class _RequestStream(io.BufferedReader):
+    """Buffered reads of the client's socket that keep the raw lines of the request's head
+    (``head``, while it is a list): ``http.client`` parses headers leniently (it splits at a bare
+    CR and drops lines it cannot read), so framing is judged on the bytes themselves."""
+
+    def __init__(self, raw: _RequestReader) -> None:
+        super().__init__(raw)
+        self.head: list[bytes] | None = None
+
+    def readline(self, size: int | None = -1) -> bytes:
+        line = super().readline(size)
+        if self.head is not None:
+            self.head.append(line)
+        return line
+
+
+class StubServer(http.server.ThreadingHTTPServer):
+    """A threaded HTTP server answering the endpoint with ``FaceDetectFake``.
+
+    ``requests_served`` counts every answer on the endpoint path; ``throttled`` those the
+    ``qps``/``throttle_first`` knobs answered 429 without asking the fake (``fake.requests``
+    counts what reached the fake, ``fake.billed`` what it billed).
+    """
+
+    daemon_threads = True
+    request_queue_size = 128  # 50 clients connecting at once must not meet a full backlog
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        *,
+        api_keys: Iterable[str] | None = None,
+        key_env: str | None = None,
+        prefix: str = DEFAULT_PREFIX,
+        latency_ms: float = 0,
+        qps: float | None = None,
+        failure_shape: str = "A",
+        response_hook: ResponseHook | None = None,
+        throttle_first: int = 0,
+        allow_remote_images: bool = False,
+        images: ImageSource | None = None,
+        images_dir: Path | str | None = None,
+        catalog: bool = False,
+        socket_timeout: float = SOCKET_TIMEOUT,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        image_deadline: float = DOWNLOAD_DEADLINE,
+        contracts: Contracts | None = None,
+    ) -> None:
+        contracts = contracts or load_contracts()
+        shapes = contracts.profile.failure_shapes
+        if failure_shape not in shapes:
+            raise ValueError(f"failure_shape must be one of {list(shapes)}, not {failure_shape!r}")
+        if images is not None and catalog:
+            raise ValueError("give images or catalog=True, not both")
+        if not (latency_ms >= 0 and math.isfinite(latency_ms)):
+            raise ValueError(f"latency_ms must be a number >= 0, not {latency_ms!r}")
+        if qps is not None and not (qps > 0 and math.isfinite(qps)):
+            raise ValueError(f"qps must be > 0 (or None for no limit), not {qps!r}")
+        if throttle_first < 0:
+            raise ValueError(f"throttle_first must be >= 0, not {throttle_first!r}")
+        if not (socket_timeout > 0 and max_body_bytes > 0):
+            raise ValueError("socket_timeout and max_body_bytes must be > 0")
+        if not (image_deadline > 0 and math.isfinite(image_deadline)):
+            raise ValueError(
+                f"image_deadline must be a number of seconds > 0, not {image_deadline!r}"
+            )
+        if images_dir is not None and not Path(images_dir).is_dir():
+            raise ValueError(f"images_dir {str(images_dir)!r} is not a directory")
+        self.prefix = _normalise_prefix(prefix)
+        # Set before binding: server_close (also called when binding fails) reads them.
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._owned_images: DownloadingImages | None = None
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+        keys = _accepted_keys(api_keys, key_env or contracts.profile.api_key_env)
+        self.key_count = len(keys)
+        self.redactor = Redactor(keys)  # for the log: every accepted key, never shown
+        if catalog:
+            images = CatalogImages(contracts)
+        elif images is None:
+            images = self._owned_images = DownloadingImages(
+                allow_remote=allow_remote_images, deadline=image_deadline, contracts=contracts
+            )
+        self.fake = FaceDetectFake(
+            api_keys=keys, images=images, failure_shape=failure_shape, contracts=contracts
+        )
+        self.endpoint_path = self.prefix + contracts.profile.path
+        self.images_dir = Path(images_dir).resolve() if images_dir is not None else None
+        self.latency = latency_ms / 1000
+        self.response_hook = response_hook
+        self.socket_timeout = socket_timeout
+        self.max_body_bytes = max_body_bytes
+        self._window = _RateWindow(qps) if qps is not None else None
+        self._throttle_left = throttle_first
+        self.requests_served = 0
+        self.throttled = 0
+
+    def __repr__(self) -> str:
+        return f"StubServer({self.base_url!r}, keys={self.key_count})"
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks the host up (socket.getfqdn); a stub must not touch DNS.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    @property
+    def origin(self) -> str:
+        host = f"[{self.server_name}]" if ":" in self.server_name else self.server_name
+        return f"http://{host}:{self.server_port}"
+
+    @property
+    def base_url(self) -> str:
+        """The API root to give the client (``http://127.0.0.1:PORT/api/v1``)."""
+        return self.origin + self.prefix
+
+    @property
+    def images_url(self) -> str | None:
+        """Where ``images_dir`` is served (``http://127.0.0.1:PORT/images``), if it is."""
+        return self.origin + IMAGES_PATH.rstrip("/") if self.images_dir is not None else None
+
+    def admit(self, *, throttle: bool = True) -> int | None:
+        """Count one endpoint request; the ``Retry-After`` seconds when it is throttled."""
+        with self._lock:
+            self.requests_served += 1
+            if not throttle:
+                return None
+            if self._throttle_left > 0:
+                self._throttle_left -= 1
+                self.throttled += 1
+                return 1
+            if self._window is not None:
+                wait = self._window.admit(time.monotonic())
+                if wait is not None:
+                    self.throttled += 1
+                    return max(1, math.ceil(wait))
+        return None
+
+    def throttle_response(self, retry_after: int) -> FakeResponse:
+        """The documented throttling answer (the profile's stub code), with ``Retry-After``."""
+        return self.fake.reject("throttled", headers={"retry-after": str(retry_after)})
+
+    def redact(self, text: str) -> str:
+        return self.redactor.text(text)
+
+    # -- connection bookkeeping, so that closing the server also ends kept-alive connections --
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        """Close the listening socket, every open connection and the downloader it made."""
+        super().server_close()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        if self._owned_images is not None:
+            self._owned_images.close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # The default prints a traceback to stderr; a vanished client is routine, not an error.
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            logger.debug("connection from %s ended early", client_address[0])
+            return
+        logger.error(
+            "error while serving %s:\n%s", client_address[0], self.redact(_traceback_text())
+        )
+
+
+def _traceback_text() -> str:
+    """The current exception's traceback for the log: the frames (our code) as they are, the
+    message (which may quote what a client sent) escaped onto one line."""
+    error = sys.exc_info()[1]
+    if error is None:
+        return ""
+    frames = "Traceback (most recent call last):\n" + "".join(
+        traceback.format_tb(error.__traceback__)
+    )
+    return f"{frames}{inert.log(f'{type(error).__name__}: {error}')}"
+
+
+def _accepted_keys(api_keys: Iterable[str] | None, key_env: str) -> list[str]:
+    # Precedence: explicit api_keys, else the environment variable named by key_env.
+    if api_keys is not None:
+        return [key.strip() for key in api_keys if key.strip()]
+    value = os.environ.get(key_env, "").strip()
+    return [value] if value else []
+
+
+def _normalise_prefix(prefix: str) -> str:
+    if prefix in ("", "/"):
+        return ""
+    if not prefix.startswith("/") or any(char in prefix for char in "?#% "):
+        raise ValueError(
+            f"prefix {prefix!r} must be a URL path starting with '/', such as /api/v1 or "
+            "/qwen/api/v1"
+        )
+    return prefix.rstrip("/")
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """Translates one HTTP exchange to the fake and back; JSON on every path, every error."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real gateway offers
+    # Headers and body go out in separate writes: with Nagle's algorithm on, loopback delays the
+    # body ~40 ms waiting for an ACK (measured by bench/run.py: 44 ms -> 0.9 ms per request).
+    disable_nagle_algorithm = True
+    server_version = f"facedetect-contract-stub/{__version__}"
+
+    def version_string(self) -> str:
+        return self.server_version  # without the Python version http.server appends
+
+    @property
+    def stub(self) -> StubServer:
+        return cast(StubServer, self.server)
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.stub.socket_timeout)  # a stalled client holds one thread
+        self.rfile.close()  # the plain reader setup made: ours bounds each request as a whole
+        self._reader = _RequestReader(self.connection, self.stub.socket_timeout)
+        self.rfile = self._stream = _RequestStream(self._reader)
+        self._linger = False
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError, _ClientGone):
+            self.close_connection = True
+
+    def handle_one_request(self) -> None:
+        # The whole request (line, headers, body) within socket_timeout of waiting for it: a
+        # client dripping a byte now and then would otherwise hold this thread for ever.
+        self._reader.until = time.monotonic() + self.stub.socket_timeout
+        self._stream.head = []
+        try:
+            super().handle_one_request()
+        finally:
+            self._reader.until = None
+            self._stream.head = None
+
+    def finish(self) -> None:
+        super().finish()
+        if self._linger:
+            _linger(self.connection)
+
+    def _client_gone(self) -> bool:
+        """The client closed its side (or reset it): nobody will read this answer."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            peeked: bytes = self.connection.recv(1, socket.MSG_PEEK)
+            return peeked == b""
+        except (OSError, ValueError):
+            return True
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server looks up do_<METHOD>; every method goes to the same dispatch, so the fake
+        # answers GET, PUT or BREW on the endpoint with its documented "not supported" error.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
+
+    def _dispatch(self) -> None:
+        path = urlsplit(self.path).path
+        try:
+            body = self._read_body()
+        except _BodyRejected as rejected:
+            if path == self.stub.endpoint_path:
+                self.stub.admit(throttle=False)
+            self._linger = self.close_connection = True
+            self._send(self.stub.fake.reject(rejected.rule), close=True)
+            return
+        except _CodingUnsupported:
+            self._linger = True
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED)  # RFC 9112 section 6.1
+            return
+        if path == self.stub.endpoint_path:
+            self._endpoint(body)
+        elif self.stub.images_dir is not None and path.startswith(IMAGES_PATH):
+            self._image(path)
+        else:
+            self._not_found()
+
+    def _endpoint(self, body: bytes) -> None:
+        stub = self.stub
+        request = FakeRequest(self.command, dict(self.headers.items()), body)
+        # Authenticated first: the documented limit is counted on keyed requests, so a request
+        # without an accepted key is a 401 however fast it comes.
+        refused = stub.fake.authenticate(request)
+        retry_after = stub.admit(throttle=refused is None)
+        if stub.latency:
+            time.sleep(stub.latency)
+        try:
+            if retry_after is not None:
+                response = stub.throttle_response(retry_after)
+            else:
+                with abandoned_when(self._client_gone):  # a download stops when nobody waits
+                    response = stub.fake(request)
+            if stub.response_hook is not None:
+                response = stub.response_hook(request, response)
+        except Exception:
+            logger.error("the fake or response_hook failed:\n%s", stub.redact(_traceback_text()))
+            response = stub.fake.reject("server-failed")
+        self._send(response)
+
+    def _image(self, path: str) -> None:
+        root = cast(Path, self.stub.images_dir)
+        try:
+            target = (root / unquote(path[len(IMAGES_PATH) :])).resolve()
+            found = target.is_relative_to(root) and target.is_file()
+        except (OSError, ValueError):  # a NUL byte or a name the filesystem refuses
+            found = False
+        if self.command not in ("GET", "HEAD") or not found:
+            self._not_found()
+            return
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        self._send(FakeResponse(200, {"content-type": content_type}, target.read_bytes()))
+
+    def _not_found(self) -> None:
+        served = f"{self.stub.endpoint_path} (POST)"
+        if self.stub.images_dir is not None:
+            served += f" and {IMAGES_PATH}<file> (GET)"
+        message = f"Nothing here; this stub serves {served}."
+        self._send(self.stub.fake.error(404, "NotFound", message))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _read_body(self) -> bytes:
+        head, self._stream.head = self._stream.head or [], None
+        if not _head_is_well_formed(head):
+            raise _BodyRejected("request-malformed")
+        lengths = self.headers.get_all("content-length") or []
+        encodings = self.headers.get_all("transfer-encoding")
+        if encodings is not None:
+            # RFC 9112 section 6.1: with Content-Length too, or in HTTP/1.0, the framing is
+            # ambiguous; section 6.3: unless chunked is the final coding (and only once), the
+            # length cannot be known. Each is a 400, and the connection closes.
+            codings = [c.strip().lower() for value in encodings for c in value.split(",")]
+            codings = [c for c in codings if c]  # empty list elements are allowed (RFC 9110 5.6.1)
+            if (
+                lengths
+                or self.request_version == "HTTP/1.0"
+                or codings[-1:] != ["chunked"]
+                or codings.count("chunked") > 1
+            ):
+                raise _BodyRejected("request-malformed")
+            if len(codings) > 1:
+                self.close_connection = True
+                raise _CodingUnsupported
+            return self._read_chunked()
+        if not lengths:
+            return b""
+        declared = lengths[0].strip()
+        # ASCII digits only ('²'.isdigit() is true), and every copy of the header agreeing.
+        if (
+            not declared
+            or not set(declared) <= _DIGITS
+            or any(v.strip() != declared for v in lengths)
+        ):
+            self.close_connection = True  # framing unknown: the connection cannot be reused
+            raise _BodyRejected("request-malformed")
+        length = int(declared)
+        if length > self.stub.max_body_bytes:
+            self._discard(length)
+            raise _BodyRejected("body-invalid")
+        return self._read_exact(length)
+
+    def _read_exact(self, length: int) -> bytes:
+        data = self.rfile.read(length)
+        if len(data) < length:
+            raise _ClientGone
+        return data
+
+    def _discard(self, length: int) -> None:
+        if length > _DRAIN_LIMIT:
+            self.close_connection = True
+            return
+        while length > 0:
+            length -= len(self._read_exact(min(length, 64 * 1024)))
+
+    def _read_chunked(self) -> bytes:
+        chunks, total = [], 0
+        limit = self.stub.max_body_bytes
+        while True:
+            line = self.rfile.readline(1024)
+            if not line.endswith(b"\n"):
+                raise _ClientGone
+            digits = line.split(b";", 1)[0].strip().decode("latin-1")
+            # Hex digits only: int(..., 16) also takes '-1', '+1' and '0x1', which are no size.
+            if not digits or not set(digits) <= _HEX or len(digits) > 16:
+                self.close_connection = True
+                raise _BodyRejected("request-malformed")
+            size = int(digits, 16)
+            if size == 0:
+                break
+            total += size
+            if total > limit:  # over the cap: refuse at once, nothing more is buffered
+                self.close_connection = True
+                raise _BodyRejected("body-invalid")
+            chunks.append(self._read_exact(size + 2)[:-2])  # each chunk ends with CRLF
+        for _ in range(64):  # trailers, a bounded number of them
+            if self.rfile.readline(1024) in (b"\r\n", b"\n", b""):
+                break
+        return b"".join(chunks)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _send(self, response: FakeResponse, *, close: bool = False) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            if name.lower() not in _HOP_BY_HOP:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        if close or self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol errors http.server detects (bad request line, huge headers): JSON as well."""
+        status = HTTPStatus(code)
+        # An unparseable request line leaves http.server at HTTP/0.9 (no status line, no
+        # headers); answer such garbage as HTTP/1.1 so the client sees the JSON error.
+        self.request_version = self.protocol_version
+        if code == 400:
+            self._send(self.stub.fake.reject("request-malformed"), close=True)
+            return
+        # Not the endpoint's answer (the request never reached it): the HTTP status, as JSON.
+        error_code, text = status.phrase.replace(" ", ""), status.phrase + "."
+        self._send(self.stub.fake.error(code, error_code, text), close=True)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The request line only (never headers), with every accepted key redacted from it, and
+        # each argument (the request line, an error's repr: what the client sent) escaped so no
+        # control byte reaches a terminal or forges a line (http.server's own escaping, which
+        # this override replaces).
+        escaped = tuple(inert.log(self.stub.redact(str(arg))) for arg in args)
+        logger.info("%s %s", self.address_string(), format % escaped)
+
+
+def _head_is_well_formed(head: list[bytes]) -> bool:
+    """The raw head (request line first) has only field lines RFC 9112 section 5 allows."""
+    for line in head[1:]:
+        if line in (b"\r\n", b"\n", b""):
+            break
+        content = line[:-2] if line.endswith(b"\r\n") else line.rstrip(b"\n")
+        if not _FIELD_LINE.fullmatch(content):
+            return False
+    return True
+
+
+def _linger(connection: socket.socket) -> None:
+    """Half-close, then read and drop what the client already sent, bounded in time and bytes."""
+    until, left = time.monotonic() + _LINGER_SECONDS, _LINGER_BYTES
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_WR)
+        while left > 0 and (wait := until - time.monotonic()) > 0:
+            connection.settimeout(wait)
+            data = connection.recv(min(left, 65536))
+            if not data:
+                break
+            left -= len(data)
+
+
+# --- running it in a thread ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class RunningServer:
+    """A started stub: where it listens, its fake, and what it has answered."""
+
+    server: StubServer
+
+    def __repr__(self) -> str:
+        return f"RunningServer({self.base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The API root for ``FaceDetectClient(base_url=...)``."""
+        return self.server.base_url
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL itself."""
+        return self.server.origin + self.server.endpoint_path
+
+    @property
+    def fake(self) -> FaceDetectFake:
+        return self.server.fake
+
+    @property
+    def images_url(self) -> str | None:
+        return self.server.images_url
+
+    def image_url(self, name: str) -> str:
+        """The URL of ``images_dir/name`` on this server."""
+        if self.server.images_url is None:
+            raise ValueError("this stub serves no images: start it with images_dir=...")
+        return f"{self.server.images_url}/{name}"
+
+    @property
+    def requests_served(self) -> int:
+        return self.server.requests_served
+
+    @property
+    def throttled(self) -> int:
+        return self.server.throttled
+
+
+@contextlib.contextmanager
+def serve_in_thread(
+    *,
+    api_keys: Iterable[str] | None = None,
+    key_env: str | None = None,
+    prefix: str = DEFAULT_PREFIX,
+    latency_ms: float = 0,
+    qps: float | None = None,
+    failure_shape: str = "A",
+    response_hook: ResponseHook | None = None,
+    throttle_first: int = 0,
+    allow_remote_images: bool = False,
+    images: ImageSource | None = None,
+    images_dir: Path | str | None = None,
+    catalog: bool = False,
+    socket_timeout: float = SOCKET_TIMEOUT,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    image_deadline: float = DOWNLOAD_DEADLINE,
+    contracts: Contracts | None = None,
+) -> Iterator[RunningServer]:
+    """Start a stub on 127.0.0.1 and a free port in a background thread; stop it on exit.
+
+    Options are ``StubServer``'s. ``api_keys`` given explicitly overrides ``key_env``.
+    """
+    server = StubServer(
+        ("127.0.0.1", 0),
+        api_keys=api_keys,
+        key_env=key_env,
+        prefix=prefix,
+        latency_ms=latency_ms,
+        qps=qps,
+        failure_shape=failure_shape,
+        response_hook=response_hook,
+        throttle_first=throttle_first,
+        allow_remote_images=allow_remote_images,
+        images=images,
+        images_dir=images_dir,
+        catalog=catalog,
+        socket_timeout=socket_timeout,
+        max_body_bytes=max_body_bytes,
+        image_deadline=image_deadline,
+        contracts=contracts,
+    )
+    thread = threading.Thread(
+        target=server.serve_forever,
+        # A stop waits for the loop's next poll: at 10 ms, a test's stub stops at once.
+        kwargs={"poll_interval": 0.01},
+        name=f"facedetect-stub-{server.server_address[1]}",
+        daemon=True,
+    )
+    thread.start()
+    try:
+        yield RunningServer(server)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,371 @@
+"""What a live run saw the endpoint do on each open question (``questions.json``, by id).
+
+The contracts accept every documented reading where the docs disagree or are silent; live traffic
+is what can settle them. One registered observer per question reads the run's verdicts and says
+what it saw, which reading that supports (``reading``: a reading id, ``mixed`` when answers
+disagree, ``None`` when nothing observed it) and which requests are its evidence. Nothing here
+judges: a finding is the checks' business; the history turns readings seen night after night into
+a settled question.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..contracts.loader import Contracts, load_contracts
+from ..contracts.outcome import Outcome, classify
+from ..core import geometry
+from ..core.interaction import Interaction
+from ..core.violations import ABSENT
+from .judging import Verdict
+
+__all__ = ["MIXED", "OBSERVERS", "Observation", "observe", "observer"]
+
+MIXED = "mixed"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One open question, what was observed, the reading it supports, and the evidence."""
+
+    question: str  # the id in questions.json
+    topic: str
+    answer: str
+    reading: str | None = None
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def observed(self) -> bool:
+        return self.reading is not None or not self.answer.startswith("not observed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "topic": self.topic,
+            "answer": self.answer,
+            "reading": self.reading,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """One answered request, as the observers see it."""
+
+    verdict: Verdict
+    interaction: Interaction
+    outcome: Outcome
+
+
+Observer = Callable[
+    [Sequence[_Seen], Sequence[Verdict], Contracts], tuple[str, str | None, list[str]]
+]
+OBSERVERS: dict[str, Observer] = {}
+
+
+def observer(question: str) -> Callable[[Observer], Observer]:
+    """Register the observer of one open question."""
+
+    def register(function: Observer) -> Observer:
+        if question in OBSERVERS:
+            raise ValueError(f"question {question!r} has two observers")
+        OBSERVERS[question] = function
+        return function
+
+    return register
+
+
+def _tally(items: Iterable[str]) -> str:
+    counts = Counter(items)
+    return "; ".join(f"{item} ({n}x)" if n > 1 else item for item, n in sorted(counts.items()))
+
+
+def _one(readings: Sequence[str]) -> str | None:
+    """The reading all answers support, ``mixed`` when they disagree, ``None`` without any."""
+    distinct = set(readings)
+    if not distinct:
+        return None
+    return distinct.pop() if len(distinct) == 1 else MIXED
+
+
+def _answer(seen: _Seen) -> str:
+    code = seen.outcome.code
+    return f"HTTP {seen.interaction.response.status}" + (f" {code}" if code else "")
+
+
+def _cases(seen: Sequence[_Seen]) -> list[_Seen]:
+    return [s for s in seen if s.verdict.planned.case is not None]
+
+
+@observer("failure-shape")
+def _failure_shape(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    failed = [s for s in _cases(seen) if s.outcome.kind == "failed"]
+    if not failed:
+        return "not observed: no case failed the portrait check", None, []
+    shapes = [s.outcome.shape or "?" for s in failed]
+    texts = [f"shape {s.outcome.shape} ({_answer(s)})" for s in failed]
+    return _tally(texts), _one(shapes), [s.interaction.name for s in failed]
+
+
+@observer("failure-details")
+def _failure_details(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    fields = contracts.profile.response
+    with_verdict = [
+        s
+        for s in _cases(seen)
+        if s.outcome.kind == "failed"
+        and s.outcome.answer is not None
+        and s.outcome.answer.verdict is not None
+    ]
+    if not with_verdict:
+        return "not observed: no failure carried by the verdict came back", None, []
+    parts, readings = [], []
+    for s in with_verdict:
+        body = s.interaction.response.body
+        states = []
+        for at in (fields.reason_code, fields.reason_message):
+            value = at.get(body)
+            states.append("absent" if value is ABSENT else ("filled" if value else "empty"))
+        for at in fields.boxes:
+            value = at.get(body)
+            box = "absent" if value is ABSENT else ("null" if value is None else "present")
+            states.append(f"{at.name} {box}")
+        parts.append(
+            f"{fields.reason_code.name} {states[0]}, {fields.reason_message.name} {states[1]}, "
+            + ", ".join(states[2:])
+        )
+        readings.append(states[0] if states[0] == states[1] else MIXED)
+    return _tally(parts), _one(readings), [s.interaction.name for s in with_verdict]
+
+
+@observer("humanoid-returned")
+def _humanoid(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    fields = contracts.profile.response
+    with_output = [
+        s
+        for s in seen
+        if s.outcome.status == 200
+        and isinstance(fields.verdict.parent.get(s.interaction.response.body), dict)
+    ]
+    if not with_output:
+        return "not observed: no HTTP 200 answer with an output", None, []
+    readings, texts = [], []
+    for s in with_output:
+        value = fields.humanoid.get(s.interaction.response.body)
+        readings.append("not-returned" if value is ABSENT else "returned")
+        texts.append("not returned" if value is ABSENT else f"returned ({value!r})")
+    return _tally(texts), _one(readings), [s.interaction.name for s in with_output]
+
+
+def _left_out(seen: _Seen, contracts: Contracts) -> str | None:
+    """Which of the ratio or its parent a keyed, otherwise valid request left out, if it did."""
+    mutation = seen.verdict.planned.mutation
+    ratio = contracts.profile.request.ratio
+    if seen.verdict.planned.request.auth != "key" or mutation is None:
+        return None
+    if mutation.family == "missing" and mutation.where in (str(ratio), str(ratio.parent)):
+        return mutation.where
+    return None
+
+
+@observer("ratio-default")
+def _ratio_default(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    parts, readings, evidence = [], [], []
+    for s in seen:
+        if s.verdict.name == "probe-invalid-ratio":
+            parts.append(f"invalid ratio: {_answer(s)}")
+            evidence.append(s.interaction.name)
+        where = _left_out(s, contracts)
+        if where is not None:
+            ran = s.outcome.is_check_result
+            parts.append(f"{where} left out: {_answer(s)}")
+            readings.append("optional" if ran else "required")
+            evidence.append(s.interaction.name)
+    if not parts:
+        return "not observed", None, []
+    return _tally(parts), _one(readings), evidence
+
+
+@observer("failure-billing")
+def _failure_billing(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    failed = [s for s in _cases(seen) if s.outcome.kind == "failed"]
+    if not failed:
+        return "not observed: no case failed the portrait check", None, []
+    readings = ["billed" if s.outcome.billed_images else "not-billed" for s in failed]
+    texts = [f"{r.replace('-', ' ')} ({_answer(s)})" for r, s in zip(readings, failed, strict=True)]
+    return _tally(texts), _one(readings), [s.interaction.name for s in failed]
+
+
+@observer("box-conventions")
+def _box_conventions(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    profile = contracts.profile
+    passed = [s for s in _cases(seen) if s.outcome.kind == "passed"]
+    if not passed:
+        return "not observed: no case passed the portrait check", None, []
+    parts, readings = [], []
+    for s in passed:
+        crop, face = s.outcome.crop_box, s.outcome.face_box
+        asked = profile.request.ratio.get(s.interaction.request.body)
+        ratio_text = asked if isinstance(asked, str) else contracts.default_ratio
+        assert crop is not None  # a passed outcome carries both boxes
+        assert face is not None
+        off = geometry.ratio_error_px(crop, geometry.parse_ratio(ratio_text))
+        readings.append("exact-ratio" if off == 0 else "within-one-pixel" if off <= 1 else MIXED)
+        width, height = crop[2] - crop[0], crop[3] - crop[1]
+        notes = [
+            f"crop {width}x{height} at {ratio_text}: "
+            + ("exact" if off == 0 else f"{off:g} px off")
+        ]
+        edges = [name for name, value in (("left", crop[0]), ("top", crop[1])) if value == 0]
+        case = s.verdict.planned.case
+        size = case.image_size if case is not None else None
+        if size is not None:
+            for name, value, limit in (("right", crop[2], size[0]), ("bottom", crop[3], size[1])):
+                if value == limit:
+                    edges.append(f"{name} (x2/y2 = size: exclusive)")
+                elif value == limit - 1:
+                    edges.append(f"{name} (x2/y2 = size - 1: inclusive)")
+                elif value > limit:
+                    edges.append(f"{name} beyond the image (not clipped)")
+        notes.append("touches the " + ", ".join(edges) + " edge" if edges else "inside the image")
+        notes.append("face inside crop" if geometry.contains(crop, face) else "face outside crop")
+        parts.append("; ".join(notes))
+    return " | ".join(parts), _one(readings), [s.interaction.name for s in passed]
+
+
+@observer("image-url")
+def _image_url(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    at = contracts.profile.request.image_url
+    parts, readings, evidence = [], [], []
+    for s in seen:
+        url = at.get(s.interaction.request.body)
+        if not isinstance(url, str):
+            continue
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if s.verdict.planned.case is not None and scheme == "https":
+            ran = s.outcome.is_check_result
+            parts.append(
+                "https URL: " + ("accepted (the check ran)" if ran else f"rejected? {_answer(s)}")
+            )
+            if ran:
+                readings.append("http-or-https")
+            evidence.append(s.interaction.name)
+        elif scheme == "oss":
+            parts.append(f"oss:// URL: {_answer(s)}")
+            evidence.append(s.interaction.name)
+    parts.append("file-size limit: not probed (it would need a large image, billed)")
+    return _tally(parts), _one(readings), evidence
+
+
+@observer("throttle-code")
+def _throttle_code(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    # Every attempt counts: a 429 that a retry got past is the answer to this question.
+    status = contracts.profile.throttle_status
+    throttled = [a for v in verdicts for a in v.attempts if a.response.status == status]
+    if not throttled:
+        return "not observed: no request was throttled", None, []
+    codes, texts = [], []
+    for attempt in throttled:
+        code = classify(attempt.response, contracts).code or "(no code)"
+        codes.append(code)
+        hint = attempt.response.headers.get("retry-after")
+        texts.append(
+            f"HTTP {status} {code}, " + (f"Retry-After {hint}" if hint else "no Retry-After")
+        )
+    return _tally(texts), _one(codes), [a.name for a in throttled]
+
+
+def _by_family(seen: Sequence[_Seen], family: str) -> list[_Seen]:
+    return [
+        s
+        for s in seen
+        if s.verdict.planned.request.auth == "key"
+        and s.verdict.planned.mutation is not None
+        and s.verdict.planned.mutation.family == family
+    ]
+
+
+@observer("unknown-fields")
+def _unknown_fields(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    sent = _by_family(seen, "unknown-field")
+    if not sent:
+        return "not observed: no keyed request with an unknown field was answered", None, []
+    readings = ["ignored" if s.outcome.is_check_result else "rejected" for s in sent]
+    texts = [f"{s.verdict.planned.description}: {_answer(s)}" for s in sent]
+    return _tally(texts), _one(readings), [s.interaction.name for s in sent]
+
+
+@observer("async-header")
+def _async_header(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    sent = [s for s in seen if s.verdict.name == "probe-async-header"]
+    sent += _by_family(seen, "forbidden-header")
+    if not sent:
+        return "not observed: the async header was not sent", None, []
+    readings = ["ignored" if s.outcome.is_check_result else "rejected" for s in sent]
+    texts = [f"{s.verdict.planned.description}: {_answer(s)}" for s in sent]
+    return _tally(texts), _one(readings), [s.interaction.name for s in sent]
+
+
+@observer("request-id-header")
+def _request_id_header(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    header = contracts.profile.request_id_header
+    answered = [s for s in seen if s.interaction.response.body_is_json]
+    if not answered:
+        return "not observed: no JSON answer", None, []
+    readings = [
+        "present" if header in s.interaction.response.headers else "absent" for s in answered
+    ]
+    texts = [f"{header} {r}" for r in readings]
+    return _tally(texts), _one(readings), [s.interaction.name for s in answered]
+
+
+def observe(verdicts: Iterable[Verdict], contracts: Contracts | None = None) -> list[Observation]:
+    """The answers a run's verdicts give to every open question, in the questions' order."""
+    contracts = contracts or load_contracts()
+    verdicts = list(verdicts)
+    seen = [
+        _Seen(v, v.interaction, v.outcome or classify(v.interaction.response, contracts))
+        for v in verdicts
+        if v.status == "judged" and v.interaction is not None
+    ]
+    observations = []
+    for question in contracts.questions.values():
+        function = OBSERVERS.get(question.id)
+        if function is None:
+            observations.append(Observation(question.id, question.question, "no observer"))
+            continue
+        try:
+            answer, reading, evidence = function(seen, verdicts, contracts)
+        except Exception as error:  # an answer no observer foresaw: said, never a crash
+            answer, reading, evidence = f"could not be observed ({type(error).__name__})", None, []
+        if question.settled is not None:
+            answer = f"settled ({question.settled}); tonight: {answer}"
+        observations.append(
+            Observation(question.id, question.question, answer, reading, tuple(evidence))
+        )
+    return observations

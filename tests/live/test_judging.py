@@ -1,0 +1,529 @@
+"""Judging a live answer: where "the endpoint is down" ends and "the contract changed" begins."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from collections import Counter
+from typing import Any, get_args
+from unittest import mock
+
+import pytest
+from hypothesis import event, example, given
+from hypothesis import strategies as st
+
+from facedetect_contract.contracts.cases import Expect, LiveCase
+from facedetect_contract.contracts.loader import CONTRACT_DIR, Contracts, load_contracts
+from facedetect_contract.contracts.outcome import classify
+from facedetect_contract.core.interaction import Interaction, RecordedRequest, RecordedResponse
+from facedetect_contract.core.redaction import Redactor
+from facedetect_contract.core.violations import Severity, Violation
+from facedetect_contract.live import judging
+from facedetect_contract.live.judging import RUN_ERRORS, Status, Verdict, endpoint_failure, judge
+from facedetect_contract.live.plan import PlannedRequest, case_requests, negative_probes
+
+CONTRACTS = load_contracts()
+KEY = "sk-judging-" + "c0ffee" * 6
+PROBE = next(p for p in negative_probes("https://example.com/p.png") if p.name == "probe-no-key")
+JSON = {"content-type": "application/json"}
+
+
+def answer(status: int, content: bytes, content_type: str = "application/json") -> Interaction:
+    return Interaction(
+        "live-probe",
+        RecordedRequest("POST", JSON, {"model": "emo-detect-v1"}),
+        RecordedResponse.from_bytes(status, {"Content-Type": content_type}, content),
+    )
+
+
+def error_body(code: str) -> bytes:
+    return b'{"code": "%s", "message": "m", "request_id": "r"}' % code.encode()
+
+
+def verdict_of(final: Interaction, attempts: int = 3, planned: PlannedRequest = PROBE) -> Any:
+    return judge(
+        planned,
+        final,
+        [final] * attempts,
+        contracts=CONTRACTS,
+        redactor=Redactor([KEY]),
+        endpoint="http://127.0.0.1:9/api/v1",
+        strict_drift=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "content", "content_type", "failure"),
+    [
+        (429, error_body("Throttling.RateQuota"), "application/json", "throttled"),
+        (429, b"slow down", "text/plain", "throttled"),
+        (500, error_body("InternalError"), "application/json", "failing"),
+        (503, error_body("ModelUnavailable"), "application/json", "failing"),
+        (502, b"<html><body>Bad Gateway</body></html>", "text/html", "failing"),
+        (504, error_body("GatewayTimeout"), "application/json", "failing"),  # a gateway's JSON
+        (505, b"HTTP Version Not Supported", "text/plain", "failing"),  # any 5xx not JSON
+        (501, error_body("NotImplemented"), "application/json", None),  # judged by the checks
+        (500, b'{"code": "InternalError", "code": "x"}', "application/json", "failing"),
+        (401, error_body("InvalidApiKey"), "application/json", None),
+        (400, b"<html>bad request</html>", "text/html", None),  # a 4xx not JSON is drift
+        (200, b"{}", "application/json", None),
+    ],
+    ids=[
+        "429",
+        "429-text",
+        "500",
+        "503",
+        "gateway-502",
+        "gateway-504",
+        "505-text",
+        "501-json",
+        "500-duplicate-key",
+        "401",
+        "400-html",
+        "200",
+    ],
+)
+def test_a_final_answer_says_throttled_failing_or_nothing_about_the_endpoint(
+    status: int, content: bytes, content_type: str, failure: str | None
+) -> None:
+    assert endpoint_failure(answer(status, content, content_type), CONTRACTS) == failure
+
+
+def test_a_failing_endpoint_is_an_error_of_the_run_whose_reason_quotes_the_body() -> None:
+    page = b"<html>\n  <body>Bad   Gateway: upstream " + KEY.encode() + b" down</body>" + b"x" * 300
+    verdict = verdict_of(answer(502, page, "text/html"))
+    assert (verdict.status, verdict.is_run_error, verdict.violations) == ("failing", True, ())
+    assert verdict.reason.startswith(
+        "endpoint failing: still HTTP 502 after 2 retries (an error of the run, not drift); "
+        "the body begins '<html> <body>Bad Gateway: upstream <redacted> down</body>xxx"
+    )
+    assert verdict.reason.endswith("'; run again later")
+    assert KEY not in verdict.reason
+    assert len(verdict.attempts) == 3
+
+
+def test_a_json_error_of_a_failing_endpoint_is_named_by_its_code() -> None:
+    verdict = verdict_of(answer(503, error_body("ModelUnavailable")), attempts=1)
+    assert verdict.reason.startswith(
+        "endpoint failing: still HTTP 503 ModelUnavailable after 0 retries (an error of the run, "
+        "not drift); the body begins "
+    )
+
+
+def test_a_throttled_endpoint_says_how_to_get_through_and_is_no_drift() -> None:
+    verdict = verdict_of(answer(429, error_body("Throttling.RateQuota")))
+    assert (verdict.status, verdict.violations, verdict.message) == ("throttled", (), None)
+    assert verdict.reason == (
+        "throttled: still HTTP 429 Throttling.RateQuota after 2 retries "
+        "(an error of the run, not drift); lower --live-qps or run again later"
+    )
+
+
+def test_a_501_with_an_error_body_is_judged_by_the_checks() -> None:
+    verdict = verdict_of(answer(501, error_body("NotImplemented")))
+    assert (verdict.status, verdict.is_run_error) == ("judged", False)
+    assert verdict.breaking  # 501 is no documented status: drift, not an outage
+    assert verdict.message is not None
+    assert verdict.message.startswith("probe-no-key: ")
+
+
+# --- errors of the run ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def no_retryable_500(tmp_path_factory: pytest.TempPathFactory) -> Contracts:
+    """The contracts with no 500 row of the error table retryable (a provider's own table)."""
+    directory = tmp_path_factory.mktemp("contracts") / "face-detect"
+    shutil.copytree(CONTRACT_DIR, directory)
+    path = directory / "errors.json"
+    table = json.loads(path.read_text(encoding="utf-8"))
+    for row in table["errors"]:
+        if row["status"] == 500:
+            row["retryable"] = False
+    path.write_text(json.dumps(table), encoding="utf-8")
+    contracts = Contracts(directory)
+    assert 500 not in contracts.retryable_statuses
+    return contracts
+
+
+def test_any_5xx_whose_body_is_not_json_is_failing_whatever_the_error_table_says(
+    no_retryable_500: Contracts,
+) -> None:
+    """Rule (errors of the run): a 5xx whose body is not JSON is the endpoint failing, even a
+    status the error table does not retry; a JSON error under such a status is judged, and a
+    4xx is judged whatever its body."""
+    page = b"<html>Internal Server Error</html>"
+    assert endpoint_failure(answer(500, page, "text/html"), no_retryable_500) == "failing"
+    assert endpoint_failure(answer(500, error_body("InternalError")), no_retryable_500) is None
+    assert endpoint_failure(answer(499, page, "text/html"), no_retryable_500) is None
+    assert endpoint_failure(answer(499, page, "text/html"), CONTRACTS) is None
+
+
+def test_every_status_but_judged_and_not_sent_is_an_error_of_the_run() -> None:
+    """Rule (never a false green): unreachable, broken, throttled, failing, error and timed-out
+    say nothing about the contract; they are errors of the run, judged and not-sent are not."""
+    statuses = set(get_args(Status))
+    assert statuses - {"judged", "not-sent"} == RUN_ERRORS
+    for status in sorted(statuses):
+        verdict = Verdict(PROBE, status)
+        assert verdict.is_run_error is (status not in ("judged", "not-sent")), status
+
+
+def test_a_request_not_sent_has_no_answer_attempts_findings_or_reason() -> None:
+    """Rule (budget): a request not sent to stay within the budget got nothing back."""
+    verdict = Verdict(PROBE, "not-sent")
+    assert (verdict.name, verdict.interaction, verdict.attempts) == ("probe-no-key", None, ())
+    assert (verdict.violations, verdict.breaking, verdict.additive) == ((), (), ())
+    assert (verdict.reason, verdict.message, verdict.outcome) == ("", None, None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.status = "judged"  # type: ignore[misc]
+
+
+def test_an_error_of_the_run_keeps_its_request_its_answer_and_every_attempt() -> None:
+    """Rule (errors of the run): the report says which request met the outage, and with what."""
+    final = answer(503, error_body("ModelUnavailable"))
+    first = answer(503, error_body("ModelUnavailable"))
+    verdict = judge(
+        PROBE,
+        final,
+        [first, final],
+        contracts=CONTRACTS,
+        redactor=Redactor([KEY]),
+        endpoint="http://127.0.0.1:9/api/v1",
+        strict_drift=True,
+    )
+    assert (verdict.planned, verdict.name, verdict.status) == (PROBE, "probe-no-key", "failing")
+    assert verdict.interaction is final
+    assert verdict.attempts == (first, final)
+    assert (verdict.violations, verdict.message, verdict.outcome) == ((), None, None)
+    assert "after 1 retries" in verdict.reason
+
+
+def test_a_failing_endpoint_quotes_the_first_120_characters_of_its_body() -> None:
+    """Rule (errors of the run): the reason gives the body's first characters, whitespace
+    runs collapsed, and a JSON body as JSON."""
+    verdict = verdict_of(answer(502, b"  Bad \n\t Gateway " + b"y" * 300, "text/plain"))
+    quoted = verdict.reason.split("the body begins ", 1)[1].rsplit("; run again later", 1)[0]
+    assert quoted == repr(("Bad Gateway " + "y" * 300)[:120])
+    json_error = verdict_of(answer(503, error_body("ModelUnavailable")))
+    assert json_error.reason == (
+        "endpoint failing: still HTTP 503 ModelUnavailable after 2 retries (an error of the run, "
+        "not drift); the body begins "
+        """'{"code": "ModelUnavailable", "message": "m", "request_id": "r"}'; run again later"""
+    )
+
+
+def test_a_failing_endpoint_with_an_empty_body_quotes_nothing() -> None:
+    """Rule (errors of the run): with no body there is nothing to quote."""
+    verdict = verdict_of(answer(503, b"", "text/plain"))
+    assert verdict.status == "failing"
+    assert verdict.reason == (
+        "endpoint failing: still HTTP 503 after 2 retries (an error of the run, not drift); "
+        "run again later"
+    )
+    assert "body begins" not in verdict.reason
+
+
+# --- judged answers ---------------------------------------------------------------------------
+
+IMAGE = "https://example.com/portraits/me.png"
+FACE, CROP = [302, 286, 610, 593], [71, 9, 840, 778]
+
+
+def head_shot(expect: Expect = "pass", **extra: Any) -> PlannedRequest:
+    (planned,) = case_requests([LiveCase("head shot", IMAGE, "1:1", expect, extra)], CONTRACTS)
+    return planned
+
+
+def passed(face: list[int] = FACE, crop: list[int] = CROP, **more: Any) -> dict[str, Any]:
+    return {
+        "output": {"check_pass": True, "face_bbox": face, "ext_bbox": crop, **more},
+        "usage": {"image_count": 1},
+        "request_id": "r-pass",
+    }
+
+
+SHAPE_A = {
+    "output": {"check_pass": False, "code": "InvalidFile.NoHuman", "message": ""},
+    "usage": {"image_count": 1},
+    "request_id": "r-a",
+}
+
+
+def live(planned: PlannedRequest, body: Any, status: int = 200) -> Interaction:
+    return Interaction(
+        f"live-{planned.name}",
+        RecordedRequest("POST", JSON, planned.request.body),
+        RecordedResponse(status, JSON, body),
+    )
+
+
+def judged(
+    planned: PlannedRequest,
+    final: Interaction,
+    *,
+    strict_drift: bool = False,
+    **options: Any,
+) -> Verdict:
+    return judge(
+        planned,
+        final,
+        [final],
+        contracts=CONTRACTS,
+        redactor=Redactor([KEY]),
+        endpoint=ENDPOINT,
+        strict_drift=strict_drift,
+        **options,
+    )
+
+
+ENDPOINT = "https://gw.example.com/qwen/api/v1"
+
+
+def test_a_conforming_answer_is_judged_with_its_outcome_and_no_message() -> None:
+    """Rule (verdict): an answer every check accepts passes: no findings, no failure message;
+    the verdict keeps the request, the answer, its attempts and the one classifier's outcome."""
+    planned = head_shot()
+    final = live(planned, passed())
+    verdict = judged(planned, final)
+    assert (verdict.status, verdict.is_run_error, verdict.violations) == ("judged", False, ())
+    assert verdict.message is None
+    assert (verdict.planned, verdict.interaction, verdict.attempts) == (planned, final, (final,))
+    assert verdict.outcome == classify(final.response, CONTRACTS)
+    assert verdict.outcome is not None
+    assert verdict.outcome.kind == "passed"
+
+
+def test_an_additive_finding_fails_only_under_strict_drift() -> None:
+    """Rule (--strict-drift): an additive finding (a new field) is a warning that does not fail
+    the request, unless --strict-drift; a breaking one fails it either way."""
+    planned = head_shot()
+    final = live(planned, passed(blur=0.25))
+    lenient = judged(planned, final)
+    assert [v.severity for v in lenient.violations] == [Severity.ADDITIVE]
+    assert (lenient.additive, lenient.breaking, lenient.message) == (lenient.violations, (), None)
+    strict = judged(planned, final, strict_drift=True)
+    assert strict.violations == lenient.violations
+    assert strict.message is not None
+    assert str(strict.violations[0]) in strict.message
+    assert "not failing" not in strict.message  # every finding fails: none left to count
+
+
+def test_a_breaking_finding_fails_and_the_message_names_the_request_the_endpoint_and_it() -> None:
+    """Rule (failure message): it names the request (its id and what it is), the endpoint and
+    every failing finding, one line each, and counts the findings that do not fail."""
+    planned = head_shot()
+    final = live(planned, passed(face=[0, 0, 100, 100], blur=0.25))  # outside the crop
+    verdict = judged(planned, final)
+    assert {v.check for v in verdict.breaking} == {"face_bbox_inside_ext_bbox"}
+    assert len(verdict.additive) == 1
+    assert verdict.message is not None
+    lines = verdict.message.splitlines()
+    assert lines[0] == f"case-head-shot: {planned.description}"
+    assert lines[1] == f"endpoint: {ENDPOINT}"
+    for finding in verdict.breaking:
+        assert str(finding) in verdict.message
+    assert str(verdict.additive[0]) not in verdict.message
+    assert lines[-1] == "(and 1 additive or acknowledged finding(s), not failing)"
+
+
+def test_an_acknowledged_finding_never_fails_even_a_breaking_one() -> None:
+    """Rule (baseline): a finding the baseline acknowledges is reported and never fails, under
+    --strict-drift too; the others still do."""
+    planned = head_shot()
+    final = live(planned, passed(face=[0, 0, 100, 100], blur=0.25))
+    inside = "face_bbox_inside_ext_bbox"
+    verdict = judged(planned, final, strict_drift=True, acknowledged=lambda v: v.check == inside)
+    assert inside in {v.check for v in verdict.breaking}
+    assert verdict.message is not None
+    assert inside not in verdict.message
+    assert str(verdict.additive[0]) in verdict.message
+    assert "(and 1 additive or acknowledged finding(s), not failing)" in verdict.message
+    everything = judged(planned, final, strict_drift=True, acknowledged=lambda v: True)
+    assert everything.violations == verdict.violations
+    assert everything.message is None
+
+
+def test_a_live_case_is_judged_against_its_expect_and_names_its_cases_file() -> None:
+    """Rule (live cases): an answer that is not what the case's expect says is breaking, and the
+    finding names the cases file entry (the cases file when no path is given)."""
+    planned = head_shot("pass")
+    final = live(planned, SHAPE_A)
+    verdict = judged(planned, final, cases_source="nightly/cases.json")
+    expect = [v for v in verdict.breaking if v.check == "live_case_meets_its_expect"]
+    assert len(expect) == 1
+    assert expect[0].source == "nightly/cases.json, entry 'head shot'"
+    assert verdict.message is not None
+    assert "nightly/cases.json, entry 'head shot'" in verdict.message
+    unnamed = judged(planned, final)
+    assert "live_case_meets_its_expect" in {v.check for v in unnamed.breaking}
+    assert unnamed.message is not None
+    assert "the live cases file, entry 'head shot'" in unnamed.message
+    assert judged(head_shot("any"), live(head_shot("any"), SHAPE_A)).message is None
+
+
+def test_behaviour_drift_is_judged_against_the_recording_and_the_cases_boxes() -> None:
+    """Rule (behaviour drift): a box that moved from its recording, or from the box the case
+    expects, is additive; it fails only under --strict-drift."""
+    planned = head_shot()
+    moved = live(planned, passed(face=[100, 100, 400, 400]))
+    recording = Interaction(
+        "recorded-head-shot",
+        RecordedRequest("POST", JSON, planned.request.body),
+        RecordedResponse(200, JSON, passed()),
+        provenance={"kind": "recorded", "date": "2026-03-01"},
+    )
+    lenient = judged(planned, moved, recording=recording)
+    drift = [v for v in lenient.violations if v.check == "behaviour_matches_recording"]
+    assert [v.source for v in drift] == ["fixtures/face-detect/recorded-head-shot.json"]
+    assert lenient.message is None
+    assert judged(planned, moved).violations == ()  # no recording, no expected box: no drift
+    expected = head_shot(face_bbox=FACE)
+    strict = judged(expected, live(expected, passed(face=[100, 100, 400, 400])), strict_drift=True)
+    assert [v.source for v in strict.additive] == ["the live cases file, entry 'head shot'"]
+    assert strict.message is not None
+    assert "behaviour drift: face_bbox moved" in strict.message
+
+
+def test_the_failure_message_never_contains_the_api_key() -> None:
+    """Rule (no key in any output): the message is redacted, whatever the answer or the
+    endpoint echo of the key."""
+    planned = head_shot()
+    echoed = live(planned, passed(face=[0, 0, 100, 100], note=f"key {KEY} seen"))
+    verdict = judge(
+        planned,
+        echoed,
+        [echoed],
+        contracts=CONTRACTS,
+        redactor=Redactor([KEY]),
+        endpoint=f"https://gw.example.com/{KEY}/api/v1",
+        strict_drift=True,
+    )
+    assert verdict.message is not None
+    assert KEY not in verdict.message
+    assert KEY[:12] not in verdict.message
+    assert "endpoint: https://gw.example.com/<redacted>/api/v1" in verdict.message
+
+
+# --- the rule, for any findings ---------------------------------------------------------------
+
+
+def finding(index: int, severity: Severity) -> Violation:
+    return Violation(
+        check=f"check_{index}",
+        interaction="live-case-head-shot",
+        pointer=f"/output/field_{index}",
+        received=f"received {index}",
+        documented="documented",
+        severity=severity,
+        source="https://help.aliyun.com/zh/model-studio/emo-detect-api (2026-02-11)",
+        title=f"finding {index}",
+    )
+
+
+def test_property_a_finding_fails_iff_breaking_or_strict_and_not_acknowledged() -> None:
+    """Rule (verdict): a finding fails when it is breaking, or additive under --strict-drift,
+    and the baseline does not acknowledge it. The message lists exactly the failing ones and
+    counts the rest; without any failing finding there is no message."""
+    planned = head_shot()
+    final = live(planned, passed())
+    seen: Counter[str] = Counter()
+
+    @given(
+        severities=st.lists(st.sampled_from(list(Severity)), max_size=6),
+        acknowledged_mask=st.lists(st.booleans(), min_size=6, max_size=6),
+        strict=st.booleans(),
+    )
+    # One example per branch, so each is taken whatever the generated examples are.
+    @example(severities=[], acknowledged_mask=[False] * 6, strict=False)
+    @example(severities=[Severity.BREAKING] * 2, acknowledged_mask=[False] * 6, strict=False)
+    @example(severities=list(Severity), acknowledged_mask=[True] + [False] * 5, strict=True)
+    def rule(severities: list[Severity], acknowledged_mask: list[bool], strict: bool) -> None:
+        found = [finding(i, s) for i, s in enumerate(severities)]
+        acknowledged = {v.check for v, ack in zip(found, acknowledged_mask, strict=False) if ack}
+        with mock.patch.object(judging, "run_checks", return_value=found):
+            verdict = judged(
+                planned,
+                final,
+                strict_drift=strict,
+                acknowledged=lambda v: v.check in acknowledged,
+            )
+        failing = [
+            v
+            for v in found
+            if (v.severity is Severity.BREAKING or strict) and v.check not in acknowledged
+        ]
+        assert verdict.violations == tuple(found)
+        if not failing:
+            seen["passes"] += 1
+            assert verdict.message is None
+            return
+        assert verdict.message is not None
+        for v in found:
+            assert (f"] {v.check}: " in verdict.message) is (v in failing)
+        rest = len(found) - len(failing)
+        if rest:
+            seen["some fail, some do not"] += 1
+            assert verdict.message.endswith(
+                f"(and {rest} additive or acknowledged finding(s), not failing)"
+            )
+        else:
+            seen["all fail"] += 1
+            assert "not failing" not in verdict.message
+        event(f"{'strict' if strict else 'lenient'}: {len(failing)} failing, {rest} not")
+
+    rule()
+    assert min(seen["passes"], seen["all fail"], seen["some fail, some do not"]) >= 1, seen
+
+
+def flooded(count: int) -> Interaction:
+    """A documented pass with ``count`` undocumented fields in its output."""
+    body = json.loads(
+        (CONTRACT_DIR.parent.parent / "fixtures/face-detect/documented-pass-1-1.json").read_text()
+    )["response"]["body"]
+    body["output"].update({f"extra_{i:06d}": i for i in range(count)})
+    return answer(200, json.dumps(body).encode())
+
+
+@pytest.mark.parametrize("count", [4000, 50_000])
+def test_a_flood_of_undocumented_fields_folds_into_few_findings_with_the_exact_count(
+    count: int,
+) -> None:
+    import time  # here only: the module measures nothing else
+
+    started = time.monotonic()
+    verdict = verdict_of(flooded(count))
+    elapsed = time.monotonic() - started
+    print(f"judging {count} undocumented fields: {elapsed:.3f} s")
+    assert len(verdict.violations) == judging.PER_PLACE + 1
+    assert sum(1 + v.folded for v in verdict.violations) == count
+    shown = [v for v in verdict.violations if not v.folded]
+    unfolded = judge(
+        PROBE,
+        flooded(judging.PER_PLACE),
+        [],
+        contracts=CONTRACTS,
+        redactor=Redactor([KEY]),
+        endpoint="e",
+        strict_drift=False,
+    )
+    assert [v.id for v in shown] == [v.id for v in unfolded.violations]  # ids unchanged
+    assert "more like it at /output" in verdict.violations[-1].title
+    assert elapsed < 5.0
+
+
+def test_the_endpoints_error_code_and_body_reach_a_reason_printable() -> None:
+    hostile = b'{"code": "Bad\\u001b]52;c;ZWNobw==\\u0007\\r= 55 passed =", "request_id": "r"}'
+    verdict = verdict_of(answer(503, hostile))
+    assert "\x1b" not in verdict.reason and "\r" not in verdict.reason
+    assert "\\x1b]52" in verdict.reason
+    body = verdict_of(answer(502, b"<html>\x1b[2J\rgateway</html>", "text/html"))
+    assert "\x1b" not in body.reason and "\\x1b[2J" in body.reason
+
+
+def test_a_finding_at_a_pointer_holding_a_lone_surrogate_still_has_a_stable_id() -> None:
+    from facedetect_contract.core.violations import Severity, Violation
+
+    made = Violation("c", "live-case-a", "/output/\ud83d", "r", "d", Severity.ADDITIVE, "s", "t")
+    assert made.id == Violation(**{**made.__dict__}).id and made.id.startswith("FD-")

@@ -1,0 +1,368 @@
+"""The benchmark runs: ``bench/run.py --quick`` ends with one JSON line holding every figure."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SECTIONS = ("offline", "http", "live", "suite", "tiers")
+TARGET_NAMES = {
+    "offline_vs_schemathesis",
+    "http_vs_schemathesis_run",
+    "live_vs_floor",
+    "suite_serial_seconds",
+    "fast_tier_serial_seconds",
+    "fast_tier_n2_seconds",
+    "full_suite_seconds",
+}
+# A key the run must never echo, standing in for a real DASHSCOPE_API_KEY in the environment.
+ENVIRONMENT_KEY = "sk-test-bench-never-printed-0123456789"
+
+
+@pytest.fixture(scope="module")
+def quick_run() -> subprocess.CompletedProcess[str]:
+    """One ``--quick`` run (section 1 with a few cases and repetitions, no subprocesses or
+    servers), 5 cases a side and kind: the shape of the report is the subject, not the figures."""
+    env = {**os.environ, "DASHSCOPE_API_KEY": ENVIRONMENT_KEY}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--cases", "5"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def figures(quick_run: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert quick_run.returncode == 0, quick_run.stderr[-2000:]
+    report: dict[str, Any] = json.loads(quick_run.stdout.strip().splitlines()[-1])
+    return report
+
+
+def test_the_last_line_is_one_json_object_with_every_section_and_target(
+    figures: dict[str, Any],
+) -> None:
+    assert {*SECTIONS, "targets", "machine", "quick", "all_met", "verdict", "not_measured"} <= (
+        figures.keys()
+    )
+    assert set(figures["targets"]) == TARGET_NAMES
+    assert all(
+        {"value", "target", "met", "unit"} <= verdict.keys()
+        for verdict in figures["targets"].values()
+    )
+    # --quick measures one target of seven: never all met, whatever that one did.
+    assert figures["verdict"] in ("no", "not judged")
+    assert figures["all_met"] is False
+
+
+def test_the_offline_section_checks_every_generated_case_of_both_kinds(
+    figures: dict[str, Any],
+) -> None:
+    offline = figures["offline"]
+    planned = offline["cases"] * offline["repetitions"]  # per kind, summed over repetitions
+    for kind in ("valid", "invalid"):
+        assert offline["ours"][kind]["cases"] == planned
+        assert offline["ours"][kind]["failing_cases"] == 0
+        assert offline["ours"][kind]["cases_per_s"] > 0
+    assert offline["validation"]["us_run_checks"] > 0
+    assert offline["validation"]["seconds_per_figure"] == 0.05  # --quick: a smoke run
+    if "positive" in offline["schemathesis"]:  # the bench extra is installed
+        assert offline["schemathesis"]["positive"]["cases"] == planned
+        assert offline["ratio"] > 0
+
+
+def test_the_offline_ratio_judged_is_the_median_of_the_repetitions(
+    figures: dict[str, Any],
+) -> None:
+    offline = figures["offline"]
+    assert offline["repetitions"] == 3  # --quick's default
+    assert len(offline["ratios"]) == len(offline["per_repetition"]) == 3
+    assert [one["seed"] for one in offline["per_repetition"]] == [0, 1, 2]
+    if "positive" in offline["schemathesis"]:
+        assert offline["ratio_min"] <= offline["ratio_median"] <= offline["ratio_max"]
+        assert offline["ratio"] == offline["ratio_median"] == sorted(offline["ratios"])[1]
+        assert figures["targets"]["offline_vs_schemathesis"]["value"] == offline["ratio"]
+
+
+def test_a_quick_run_skips_the_sections_that_start_servers_or_subprocesses(
+    figures: dict[str, Any],
+) -> None:
+    assert figures["quick"] is True
+    for section in ("http", "live", "suite", "tiers"):
+        assert figures[section]["status"] == "skipped"
+    not_run = TARGET_NAMES - {"offline_vs_schemathesis"}
+    assert all(figures["targets"][name]["met"] is None for name in not_run)
+    assert not_run <= set(figures["not_measured"])
+
+
+def test_the_table_comes_first_and_no_key_is_printed(
+    quick_run: subprocess.CompletedProcess[str],
+) -> None:
+    assert quick_run.stdout.startswith("section")
+    assert ENVIRONMENT_KEY not in quick_run.stdout + quick_run.stderr
+    lines = quick_run.stdout.strip().splitlines()
+    assert lines[-2].startswith("all targets met: ")  # the table's last line, then the JSON
+    assert "not measured: http_vs_schemathesis_run" in lines[-2]
+
+
+@pytest.fixture
+def bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The package ``bench`` of this checkout, its modules imported as ``bench/run.py`` does."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    importlib.import_module("bench.run")  # the entry point imports every module of the bench
+    return importlib.import_module("bench")
+
+
+def test_the_live_floor_is_reported_both_ways_and_judged_on_the_stricter(
+    bench: ModuleType,
+) -> None:
+    """429-answered requests cost the stub nothing: counting them flatters the ratio."""
+    floors = bench.live.live_floors(requests=30, throttled=5, seconds=7.0, in_run=6.0)
+    assert (floors["floor_seconds"], floors["ratio"]) == (6.0, 1.17)
+    assert (floors["floor_seconds_excluding_429"], floors["ratio_excluding_429"]) == (5.0, 1.4)
+    assert floors["requests_excluding_429"] == 25
+    assert floors["ratio_in_run_excluding_429"] == 1.2
+    verdict = bench.targets.targets({"live": {**floors, "unretried_429": 0}})["live_vs_floor"]
+    assert (verdict["value"], verdict["met"]) == (1.4, False)
+
+
+# --- the targets, on hand-made reports ----------------------------------------------------------
+
+
+def _report(**changes: Any) -> dict[str, Any]:
+    """A report whose every figure meets its target; ``changes`` replace whole sections."""
+
+    def tier(seconds: float) -> dict[str, Any]:
+        return {"seconds": seconds, "exit_code": 0, "timed_out": False, "passed": 900}
+
+    report: dict[str, Any] = {
+        "offline": {"ratio": 4.5, "ratios": [4.2, 4.5, 4.9]},
+        "http": {"ratio": 2.4},
+        "live": {"ratio": 1.05, "ratio_judged": 1.1, "unretried_429": 0},
+        "suite": {"serial_seconds": 12.0, "serial_exit_code": 0, "min_examples_per_property": 200},
+        "tiers": {"fast_serial": tier(50.0), "fast_n2": tier(30.0), "full": tier(500.0)},
+    }
+    return {**report, **changes}
+
+
+def test_every_target_is_met_by_a_report_within_every_target(bench: ModuleType) -> None:
+    report = _report()
+    verdicts = bench.targets.targets(report)
+    assert set(verdicts) == TARGET_NAMES
+    assert all(verdict["met"] is True for verdict in verdicts.values()), verdicts
+    assert bench.targets.all_met({**report, "targets": verdicts}) is True
+    assert verdicts["offline_vs_schemathesis"] == {
+        "value": 4.5,
+        "target": 4.0,
+        "met": True,
+        "unit": "x",
+    }
+
+
+def test_every_target_is_not_met_by_a_report_past_every_target(bench: ModuleType) -> None:
+    def tier(seconds: float) -> dict[str, Any]:
+        return {"seconds": seconds, "exit_code": 0}
+
+    report = _report(
+        offline={"ratio": 3.9},
+        http={"ratio": 1.9},
+        live={"ratio_judged": 1.21, "unretried_429": 0},
+        suite={"serial_seconds": 15.1, "serial_exit_code": 0, "min_examples_per_property": 200},
+        tiers={"fast_serial": tier(60.1), "fast_n2": tier(35.1), "full": tier(600.1)},
+    )
+    verdicts = bench.targets.targets(report)
+    assert all(verdict["met"] is False for verdict in verdicts.values()), verdicts
+    assert bench.targets.all_met({**report, "targets": verdicts}) is False
+
+
+def test_a_section_not_run_leaves_its_targets_not_measured(bench: ModuleType) -> None:
+    skipped = {"status": "skipped", "reason": "--skip-*"}
+    report = dict.fromkeys(SECTIONS, skipped)
+    verdicts = bench.targets.targets(report)
+    assert all(verdict["met"] is None for verdict in verdicts.values())
+    assert bench.targets.not_measured(verdicts) == list(verdicts)
+    # Nothing measured missed its target, and still no: a target not measured is not met.
+    assert bench.targets.run_verdict({**report, "targets": verdicts}) == "not judged"
+    assert bench.targets.all_met({**report, "targets": verdicts}) is False
+    full_off = _report(tiers={**_report()["tiers"], "full": {"status": "skipped"}})
+    verdicts = bench.targets.targets(full_off)
+    assert verdicts["full_suite_seconds"]["met"] is None
+    assert bench.targets.not_measured(verdicts) == ["full_suite_seconds"]
+    assert bench.targets.run_verdict({**full_off, "targets": verdicts}) == "not judged"
+    assert bench.targets.all_met({**full_off, "targets": verdicts}) is False
+    # ... and the table never says "yes" for a target it did not measure.
+    last = bench.targets.table({**full_off, "targets": verdicts}).splitlines()[-1]
+    assert last == "all targets met: not judged (not measured: full_suite_seconds)"
+
+
+def test_the_live_target_fails_on_a_request_left_answered_429_whatever_the_ratio(
+    bench: ModuleType,
+) -> None:
+    verdict = bench.targets.targets(_report(live={"ratio_judged": 1.0, "unretried_429": 2}))[
+        "live_vs_floor"
+    ]
+    assert (verdict["value"], verdict["met"]) == (1.0, False)
+    assert "429" in verdict["reason"]
+    # Judged on the stricter ratio (without the 429-answered requests), not the flattering one.
+    verdict = bench.targets.targets(
+        _report(live={"ratio": 1.1, "ratio_judged": 1.3, "unretried_429": 0})
+    )["live_vs_floor"]
+    assert (verdict["value"], verdict["met"]) == (1.3, False)
+
+
+def test_a_tier_that_exits_non_zero_is_not_met_whatever_its_time(bench: ModuleType) -> None:
+    tiers = _report()["tiers"]
+    failed = {**tiers, "fast_serial": {**tiers["fast_serial"], "exit_code": 1}}
+    timed_out = {**tiers, "fast_n2": {**tiers["fast_n2"], "exit_code": -9, "timed_out": True}}
+    verdicts = bench.targets.targets(_report(tiers=failed))
+    assert verdicts["fast_tier_serial_seconds"]["met"] is False
+    assert verdicts["fast_tier_serial_seconds"]["reason"] == "exit code 1"
+    assert verdicts["fast_tier_n2_seconds"]["met"] is True
+    verdicts = bench.targets.targets(_report(tiers=timed_out))
+    assert (
+        verdicts["fast_tier_n2_seconds"]["met"],
+        verdicts["fast_tier_n2_seconds"]["reason"],
+    ) == (
+        False,
+        "timed out",
+    )
+    suite = {**_report()["suite"], "serial_exit_code": 1}
+    assert bench.targets.targets(_report(suite=suite))["suite_serial_seconds"]["met"] is False
+
+
+def test_all_met_is_no_when_a_section_errored_or_a_target_missed(bench: ModuleType) -> None:
+    errored = _report(http={"status": "error", "reason": "OSError: boom"})
+    verdicts = bench.targets.targets(errored)
+    assert all(verdict["met"] is not False for verdict in verdicts.values())
+    assert bench.targets.all_met({**errored, "targets": verdicts}) is False
+    assert bench.targets.run_verdict({**errored, "targets": verdicts}) == "no"
+    missed = _report(offline={"ratio": 3.0})
+    report = {**missed, "targets": bench.targets.targets(missed)}
+    report["all_met"] = bench.targets.all_met(report)
+    assert report["all_met"] is False
+    last = bench.targets.table(report).splitlines()[-1]
+    assert last == "all targets met: no (not met: offline_vs_schemathesis)"
+
+
+def test_the_repetitions_spread_is_min_median_and_max(bench: ModuleType) -> None:
+    spread = bench.common.spread
+    assert spread([4.1, 3.0, 5.2]) == {"ratio_min": 3.0, "ratio_median": 4.1, "ratio_max": 5.2}
+    # An even count: the mean of the middle two; a repetition without a ratio is left out.
+    assert spread([4.1, None, 3.0, 5.2, 4.6]) == {
+        "ratio_min": 3.0,
+        "ratio_median": 4.35,
+        "ratio_max": 5.2,
+    }
+    assert (
+        spread([None])
+        == spread([])
+        == {
+            "ratio_min": None,
+            "ratio_median": None,
+            "ratio_max": None,
+        }
+    )
+
+
+def dev_py() -> ModuleType:
+    dev = importlib.util.spec_from_file_location("facedetect_dev", ROOT / "dev.py")
+    assert dev is not None and dev.loader is not None
+    module = importlib.util.module_from_spec(dev)
+    dev.loader.exec_module(module)
+    return module
+
+
+def test_dev_py_bench_installs_whatever_the_tests_it_times_need() -> None:
+    """A fresh clone's first ``dev.py bench`` timed tiers whose tests could not import libcst:
+    the bench's extras must hold the test commands'."""
+    commands = dev_py().COMMANDS
+    bench_extras = set(commands["bench"][0])
+    assert set(commands["test"][0]) <= bench_extras
+    assert set(commands["fast"][0]) <= bench_extras
+
+
+def test_the_fast_tier_runs_dev_py_s_marker_expression(bench: ModuleType) -> None:
+    module = dev_py()
+    command = bench.tiers.fast_tier_command(f"not ({bench.tiers.slow_markers()})")
+    assert command[command.index("pytest") + 1 :][:2] == ["-m", f"not ({module.SLOW})"]
+    assert {"-q", "no:cacheprovider"} <= set(command)
+
+
+def test_pytest_s_summary_line_is_read_into_counts(bench: ModuleType) -> None:
+    output = "tests/x.py ..F\nFAILED tests/x.py::t - boom\n2 failed, 910 passed, 3 skipped, "
+    output += "40 deselected, 1 error in 58.21s (0:00:58)\n"
+    counts = bench.common.pytest_counts(output)
+    assert counts["passed"] == 910
+    assert (counts["failed"], counts["errors"], counts["skipped"]) == (2, 1, 3)
+    assert counts["deselected"] == 40
+    assert bench.common.pytest_counts("....\nKilled\n")["passed"] is None  # no summary line
+    assert bench.common.pytest_counts("1 passed in 0.01s")["failed"] == 0
+
+
+def test_the_live_start_up_is_an_error_when_the_collect_only_run_sent_a_request(
+    bench: ModuleType,
+) -> None:
+    collect = {"seconds": 0.62, "returncode": 1, "stdout": "29 tests collected in 0.4s\n"}
+    startup = bench.live.live_startup(collect, 0, seconds=9.0, in_run=8.19)
+    assert startup["startup_collect_only_s"] == 0.62
+    assert startup["startup_outside_run_s"] == 0.81
+    assert "startup_collect_only_error" not in startup
+    startup = bench.live.live_startup(collect, 1, seconds=9.0, in_run=None)
+    assert startup["startup_collect_only_s"] is None
+    assert "1 request" in startup["startup_collect_only_error"]
+    assert startup["startup_outside_run_s"] is None
+
+
+def test_the_stub_load_s_bomb_claims_its_size_in_a_header_pillow_reads() -> None:
+    """The image load is only a load if the bomb really claims 100,000 x 100,000 pixels."""
+    import io
+
+    from PIL import Image
+
+    from bench.stub_load import bomb_png
+
+    with pytest.raises(Image.DecompressionBombError, match="10000000000 pixels"):
+        Image.open(io.BytesIO(bomb_png(100_000, 100_000)))
+    with Image.open(io.BytesIO(bomb_png(40, 30))) as picture:  # the same file, small: a PNG
+        assert picture.size == (40, 30)
+
+
+def test_a_child_is_timed_to_its_exit_and_killed_at_the_timeout(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wall time of a child is its own: the exit seen at once, not up to a poll later; a
+    child past the timeout is killed and says so."""
+    env = dict(os.environ)
+    quick = bench.common.run_child([sys.executable, "-c", "print('out')"], env=env)
+    assert (quick["returncode"], quick["timed_out"], quick["stdout"]) == (0, False, "out\n")
+    monkeypatch.setattr(bench.common, "SUBPROCESS_TIMEOUT", 0.5)
+    slow = bench.common.run_child([sys.executable, "-c", "import time; time.sleep(30)"], env=env)
+    assert slow["timed_out"] is True
+    assert slow["returncode"] != 0
+    assert slow["seconds"] < 10
+
+
+def test_dev_py_says_a_long_step_still_runs_and_when_it_is_done(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    module = dev_py()
+    sleeper = [sys.executable, "-c", "import time; time.sleep(0.35)"]
+    module.run_saying_progress(sleeper, what="installing", every=0.1)
+    err = capsys.readouterr().err
+    assert err.count("dev.py: still installing (") >= 2
+    assert "dev.py: done installing in " in err
+    with pytest.raises(subprocess.CalledProcessError):
+        module.run_saying_progress([sys.executable, "-c", "raise SystemExit(3)"], what="x")
