@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 import httpx
 
+from .contracts import faults
 from .contracts.loader import Contracts, load_contracts
 from .contracts.outcome import Outcome, classify
 from .core.interaction import Interaction, RecordedRequest, RecordedResponse
@@ -312,14 +313,14 @@ def _certificate_refused(exc: BaseException) -> ssl.SSLCertVerificationError | N
 class FaceDetectClient:
     """Calls the endpoint and types the answer.
 
-    Retries the retryable statuses (the error table's, and gateway faults) up to ``max_retries``
-    times, waiting ``Retry-After`` (capped at ``max_retry_wait``) or an exponential backoff.
-    ``timeout`` is each attempt's deadline: connect and the whole answer. ``before_attempt(n)``
-    runs before attempt ``n`` (0 first; live mode paces and budgets there) and may return
-    ``False`` to send no more attempts; ``on_exchange`` sees every attempt as it came (live mode
-    judges, records and bills from it; its ``to_dict`` and ``repr`` are redacted). ``environ``
-    (default ``os.environ``) is where the key and base-URL variables are read; the key is read
-    nowhere else.
+    Retries the endpoint's faults (``contracts.faults``: throttled, the error table's retryable
+    statuses, gateway faults) up to ``max_retries`` times, waiting ``Retry-After`` (capped at
+    ``max_retry_wait``) or an exponential backoff. ``timeout`` is each attempt's deadline:
+    connect and the whole answer. ``before_attempt(n)`` runs before attempt ``n`` (0 first; live
+    mode paces and budgets there) and may return ``False`` to send no more attempts;
+    ``on_exchange`` sees every attempt as it came (live mode judges, records and bills from it;
+    its ``to_dict`` and ``repr`` are redacted). ``environ`` (default ``os.environ``) is where the
+    key and base-URL variables are read; the key is read nowhere else.
     """
 
     def __init__(
@@ -418,7 +419,6 @@ class FaceDetectClient:
         name = name or f"exchange-{next(self._counter)}"
         attempt = 0
         interaction: Interaction | None = None
-        retryable = self._contracts.retryable_statuses
         while True:
             if self._before_attempt is not None and self._before_attempt(attempt) is False:
                 if interaction is None:
@@ -434,7 +434,9 @@ class FaceDetectClient:
             )
             if (
                 not retry
-                or not self._should_retry(interaction, retryable)
+                # The one predicate live judging also asks: an answer retried here is the one
+                # it calls an error of the run when it is still the last.
+                or faults.endpoint_fault(interaction.response, self._contracts) is None
                 or (attempt >= self.max_retries)
             ):
                 return interaction
@@ -446,14 +448,6 @@ class FaceDetectClient:
             )
             self._sleep(min(wait, self.max_retry_wait))
             attempt += 1
-
-    @staticmethod
-    def _should_retry(interaction: Interaction, retryable: frozenset[int]) -> bool:
-        """The retryable statuses, and any 5xx whose body is not JSON (a gateway's page)."""
-        response = interaction.response
-        return response.status in retryable or (
-            response.status >= 500 and not response.body_is_json
-        )
 
     def _send_once(
         self,
@@ -602,7 +596,7 @@ class FaceDetectClient:
                 code=None if outcome.code is None else shown(outcome.code),
                 message=shown(outcome.message if outcome.message is not None else fallback),
                 request_id=None if outcome.request_id is None else shown(outcome.request_id),
-                retryable=status in self._contracts.retryable_statuses,
+                retryable=faults.endpoint_fault(interaction.response, self._contracts) is not None,
                 retry_after=retry_after_seconds(interaction.response.headers),
                 interaction=interaction,
             )

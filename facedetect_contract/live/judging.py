@@ -2,10 +2,15 @@
 
 Where the line runs between "the endpoint is down" and "the contract changed": an answer that
 never came (refused, timed out), that could not be read (cut short, undecodable, oversized), or
-that is still a retryable status after the retries (429; 500/503; a gateway's 502/504, or any 5xx
-whose body is not JSON) is an error of the run: it says nothing about the contract. Everything
-else is judged by the registered checks, with the request's live case and recording as context,
-and can be drift.
+that is still an endpoint fault after the retries (``contracts.faults``, the predicate the client
+retries by: 429; 500/503; a gateway's 502/504, or any 5xx whose body is not JSON) is an error of
+the run: it says nothing about the contract. Everything else is judged by the registered checks,
+with the request's live case and recording as context, and can be drift.
+
+Which findings fail the run is decided here once, ``fails_the_run``: a breaking finding, or an
+additive one under ``--strict-drift``, that no baseline entry in date acknowledges. The verdict's
+failure message, the report's outcome and exit status, and the shipped suite's tests all ask it;
+``drift_fails_the_run`` adds the run-wide part (a baseline entry past its date fails the run).
 
 Whatever an answer holds, judging it is bounded: its findings are folded (``violations.fold``)
 to ``PER_PLACE`` per check and place and ``PER_ANSWER`` in all, each fold counted, and the text
@@ -14,11 +19,12 @@ the endpoint chose is made printable (``inert``) before it reaches a reason or a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from ..checks import CheckContext, run_checks
+from ..contracts import faults
 from ..contracts.loader import Contracts
 from ..contracts.outcome import Outcome, classify
 from ..core.inert import printable, terminal
@@ -33,7 +39,9 @@ __all__ = [
     "RUN_ERRORS",
     "Status",
     "Verdict",
-    "endpoint_failure",
+    "drift_fails_the_run",
+    "failing",
+    "fails_the_run",
     "fold_answer",
     "judge",
 ]
@@ -90,22 +98,44 @@ class Verdict:
         return tuple(v for v in self.violations if v.severity is Severity.ADDITIVE)
 
 
-def endpoint_failure(
-    interaction: Interaction, contracts: Contracts
-) -> Literal["throttled", "failing"] | None:
-    """Whether a final answer says the endpoint is throttling or failing, not what it answers."""
-    response = interaction.response
-    if response.status == contracts.profile.throttle_status:
-        return "throttled"
-    if response.status in contracts.retryable_statuses or (
-        response.status >= 500 and not response.body_is_json
-    ):
-        return "failing"
-    return None
+def fails_the_run(finding: Violation, *, strict_drift: bool, acknowledged: bool) -> bool:
+    """Whether ``finding`` fails the run: it is breaking, or additive under ``--strict-drift``,
+    and no baseline entry in date acknowledges it (an acknowledged one fails nothing, under
+    ``--strict-drift`` too). The one rule: judging, the report and the suite all ask it."""
+    return (finding.severity is Severity.BREAKING or strict_drift) and not acknowledged
+
+
+def failing(
+    findings: Iterable[Violation],
+    *,
+    strict_drift: bool,
+    acknowledged: Callable[[Violation], bool],
+) -> tuple[Violation, ...]:
+    """The ``findings`` that fail the run (``fails_the_run``), in their order."""
+    return tuple(
+        v
+        for v in findings
+        if fails_the_run(v, strict_drift=strict_drift, acknowledged=acknowledged(v))
+    )
+
+
+def drift_fails_the_run(
+    findings: Iterable[Violation],
+    *,
+    strict_drift: bool,
+    acknowledged: Callable[[Violation], bool] = lambda _: False,
+    expired: Sequence[object] = (),
+) -> bool:
+    """Whether what the run found fails it: a finding that fails the run, or a baseline entry
+    past its date (``expired``; an acknowledgement nobody revisited must not hide a finding for
+    good, so it fails the run, named, until someone renews or drops it)."""
+    return bool(expired) or bool(
+        failing(findings, strict_drift=strict_drift, acknowledged=acknowledged)
+    )
 
 
 def _failure_reason(
-    kind: Literal["throttled", "failing"],
+    kind: faults.EndpointFault,
     interaction: Interaction,
     retries: int,
     contracts: Contracts,
@@ -160,7 +190,7 @@ def judge(
     acknowledged: Callable[[Violation], bool] = lambda _: False,
 ) -> Verdict:
     """The verdict on one request's final answer (``attempts`` are all of its attempts)."""
-    failure = endpoint_failure(interaction, contracts)
+    failure = faults.endpoint_fault(interaction.response, contracts)
     if failure is not None:
         reason = redactor.text(_failure_reason(failure, interaction, len(attempts) - 1, contracts))
         return Verdict(planned, failure, interaction, attempts=tuple(attempts), reason=reason)
@@ -171,21 +201,17 @@ def judge(
         recording=recording,
     )
     violations = fold_answer(run_checks(interaction, context), exempt=acknowledged)
-    failing = [
-        v
-        for v in violations
-        if (v.severity is Severity.BREAKING or strict_drift) and not acknowledged(v)
-    ]
+    failed = failing(violations, strict_drift=strict_drift, acknowledged=acknowledged)
     message = None
-    if failing:
+    if failed:
         lines = [
             f"{planned.name}: {planned.description}",
             f"endpoint: {endpoint}",
-            *(str(v) for v in failing),
+            *(str(v) for v in failed),
         ]
-        if len(failing) < len(violations):
+        if len(failed) < len(violations):
             lines.append(
-                f"(and {len(violations) - len(failing)} additive or acknowledged finding(s), "
+                f"(and {len(violations) - len(failed)} additive or acknowledged finding(s), "
                 "not failing)"
             )
         # Redacted first, then each line printable (a finding's own lines already are).

@@ -31,6 +31,7 @@ import httpx
 
 from ..checks import RunContext, run_run_checks
 from ..client import EndpointBroken, EndpointUnreachable, FaceDetectClient, endpoint_url
+from ..contracts import faults
 from ..contracts.cases import DEFAULT_CASES_FILE, LiveCase
 from ..contracts.fixtures import FIXTURE_DIR, fixtures_beside
 from ..contracts.loader import Contracts, load_contracts
@@ -44,7 +45,7 @@ from .baseline import Baseline
 from .budget import BillingBudget, Spend, images_billed
 from .configuration import Answered, base_url_problem, misconfiguration
 from .drift import recording_for
-from .judging import Verdict, endpoint_failure, judge
+from .judging import Verdict, judge
 from .plan import (
     PROBE_NAMES,
     DrawingStopped,
@@ -722,7 +723,7 @@ class LiveRun:
                 planned, status, f"{error} (an error of the run, not drift)", flight
             )
         else:
-            answered = endpoint_failure(final, self.contracts) is None
+            answered = faults.endpoint_fault(final.response, self.contracts) is None
         finally:
             self.budget.finish(planned.name, answered=answered)
         interaction = dataclasses.replace(  # the final attempt, named as planned

@@ -31,6 +31,7 @@ from ..core.violations import Severity, Violation
 from ..live.baseline import Baseline, BaselineEntry, Judgement
 from ..live.budget import Spend
 from ..live.drift import recording_for
+from ..live.judging import drift_fails_the_run, failing
 from ..live.observations import Observation, observe
 from ..live.run import LiveRun
 from .grouping import FindingGroup, group_findings
@@ -376,6 +377,15 @@ class LiveReport:
             if v.id not in self.acknowledged and (severity is None or v.severity is severity)
         )
 
+    def failing(self) -> tuple[Violation, ...]:
+        """The findings that fail the run (``judging.fails_the_run``, the rule every test of the
+        suite fails by)."""
+        return failing(
+            self.findings,
+            strict_drift=self.strict_drift,
+            acknowledged=lambda v: v.id in self.acknowledged,
+        )
+
     def groups(self) -> tuple[FindingGroup, ...]:
         """The new findings as a person reads them: one change, one group (``grouping``)."""
         return group_findings(self.new())
@@ -420,15 +430,18 @@ class LiveReport:
 
     @property
     def outcome(self) -> Outcome:
-        breaking = self.new(Severity.BREAKING)
-        additive = self.new(Severity.ADDITIVE)
         if self.interrupted:
             return "interrupted"
         # Before drift: a run that judged no answer can say nothing of the endpoint's contract
         # (an expired baseline entry is still listed, and the run still fails).
         if self.not_judged_because():
             return "not judged"
-        if breaking or (self.strict_drift and additive) or self.expired:
+        if drift_fails_the_run(
+            self.findings,
+            strict_drift=self.strict_drift,
+            acknowledged=lambda v: v.id in self.acknowledged,
+            expired=self.expired,
+        ):
             return "drift"
         if self.errors:
             return "error"
@@ -446,16 +459,18 @@ class LiveReport:
     def why_not_passed(self) -> str:
         """One sentence on what keeps the outcome from "passed" (empty when it passed)."""
         outcome = self.outcome
-        if outcome == "drift" and self.expired and not self.new(Severity.BREAKING):
-            listed = "; ".join(entry.describe() for entry in self.expired)
-            return f"baseline entries past their date: {listed}"
+        listed = "; ".join(entry.describe() for entry in self.expired)
+        expired = f"baseline entries past their date: {listed}" if self.expired else ""
+        if outcome == "drift" and not self.failing():
+            return expired
         causes = self.error_causes()
         return {
             "interrupted": "the run was interrupted before every request was judged",
             "not judged": f"{self.not_judged_because()}: no answer was judged, so the run says "
             "nothing of drift (see the errors of the run)",
             "drift": "new breaking findings (see below)"
-            + (", or additive ones under --strict-drift" if self.strict_drift else ""),
+            + (", or additive ones under --strict-drift" if self.strict_drift else "")
+            + (f"; and {expired}" if expired else ""),
             "error": f"errors of the run: {causes[0].line()}"
             + (f" (and {len(causes) - 1} more cause(s))" if len(causes) > 1 else "")
             if causes

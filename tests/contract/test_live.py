@@ -10,25 +10,25 @@ from __future__ import annotations
 
 import pytest
 
-from facedetect_contract.core.violations import Severity
-from facedetect_contract.live.judging import Verdict
+from facedetect_contract.live.judging import Verdict, failing
 from facedetect_contract.live.run import LiveRun
 
 pytestmark = pytest.mark.facedetect_live
 
 
 def fail_on_findings(verdict: Verdict, run: LiveRun) -> None:
-    """Fail on every finding that fails a run: breaking ones (with --strict-drift, additive ones
-    too) that the --baseline does not acknowledge. Read off the verdict's findings here, not off
-    the run's failure message alone, so a message left unwritten cannot pass a breaking answer."""
-    failing = [
-        finding
-        for finding in verdict.violations
-        if (finding.severity is Severity.BREAKING or run.settings.strict_drift)
-        and not (run.baseline is not None and run.baseline.acknowledges(finding))
-    ]
-    if failing or verdict.message is not None:
-        shown = verdict.message or "\n".join(str(finding) for finding in failing)
+    """Fail on every finding that fails a run (``judging.fails_the_run``, the rule the report's
+    outcome and exit status follow too): breaking ones (with --strict-drift, additive ones too)
+    that the --baseline does not acknowledge. Read off the verdict's findings here, not off the
+    run's failure message alone, so a message left unwritten cannot pass a breaking answer."""
+    baseline = run.baseline
+    failed = failing(
+        verdict.violations,
+        strict_drift=run.settings.strict_drift,
+        acknowledged=(lambda _: False) if baseline is None else baseline.acknowledges,
+    )
+    if failed or verdict.message is not None:
+        shown = verdict.message or "\n".join(str(finding) for finding in failed)
         pytest.fail(run.redact(shown), pytrace=False)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
-import shutil
 from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, get_args
 from unittest import mock
 
@@ -14,14 +16,17 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from facedetect_contract.contracts.cases import Expect, LiveCase
-from facedetect_contract.contracts.loader import CONTRACT_DIR, Contracts, load_contracts
+from facedetect_contract.contracts.loader import CONTRACT_DIR, load_contracts
 from facedetect_contract.contracts.outcome import classify
 from facedetect_contract.core.interaction import Interaction, RecordedRequest, RecordedResponse
 from facedetect_contract.core.redaction import Redactor
 from facedetect_contract.core.violations import Severity, Violation
 from facedetect_contract.live import judging
-from facedetect_contract.live.judging import RUN_ERRORS, Status, Verdict, endpoint_failure, judge
+from facedetect_contract.live.judging import RUN_ERRORS, Status, Verdict, judge
 from facedetect_contract.live.plan import PlannedRequest, case_requests, negative_probes
+from facedetect_contract.report import LiveReport
+from tests.contract.test_live import fail_on_findings
+from tests.live.test_live_run import live_run
 
 CONTRACTS = load_contracts()
 KEY = "sk-judging-" + "c0ffee" * 6
@@ -51,43 +56,6 @@ def verdict_of(final: Interaction, attempts: int = 3, planned: PlannedRequest = 
         endpoint="http://127.0.0.1:9/api/v1",
         strict_drift=False,
     )
-
-
-@pytest.mark.parametrize(
-    ("status", "content", "content_type", "failure"),
-    [
-        (429, error_body("Throttling.RateQuota"), "application/json", "throttled"),
-        (429, b"slow down", "text/plain", "throttled"),
-        (500, error_body("InternalError"), "application/json", "failing"),
-        (503, error_body("ModelUnavailable"), "application/json", "failing"),
-        (502, b"<html><body>Bad Gateway</body></html>", "text/html", "failing"),
-        (504, error_body("GatewayTimeout"), "application/json", "failing"),  # a gateway's JSON
-        (505, b"HTTP Version Not Supported", "text/plain", "failing"),  # any 5xx not JSON
-        (501, error_body("NotImplemented"), "application/json", None),  # judged by the checks
-        (500, b'{"code": "InternalError", "code": "x"}', "application/json", "failing"),
-        (401, error_body("InvalidApiKey"), "application/json", None),
-        (400, b"<html>bad request</html>", "text/html", None),  # a 4xx not JSON is drift
-        (200, b"{}", "application/json", None),
-    ],
-    ids=[
-        "429",
-        "429-text",
-        "500",
-        "503",
-        "gateway-502",
-        "gateway-504",
-        "505-text",
-        "501-json",
-        "500-duplicate-key",
-        "401",
-        "400-html",
-        "200",
-    ],
-)
-def test_a_final_answer_says_throttled_failing_or_nothing_about_the_endpoint(
-    status: int, content: bytes, content_type: str, failure: str | None
-) -> None:
-    assert endpoint_failure(answer(status, content, content_type), CONTRACTS) == failure
 
 
 def test_a_failing_endpoint_is_an_error_of_the_run_whose_reason_quotes_the_body() -> None:
@@ -129,35 +97,6 @@ def test_a_501_with_an_error_body_is_judged_by_the_checks() -> None:
 
 
 # --- errors of the run ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def no_retryable_500(tmp_path_factory: pytest.TempPathFactory) -> Contracts:
-    """The contracts with no 500 row of the error table retryable (a provider's own table)."""
-    directory = tmp_path_factory.mktemp("contracts") / "face-detect"
-    shutil.copytree(CONTRACT_DIR, directory)
-    path = directory / "errors.json"
-    table = json.loads(path.read_text(encoding="utf-8"))
-    for row in table["errors"]:
-        if row["status"] == 500:
-            row["retryable"] = False
-    path.write_text(json.dumps(table), encoding="utf-8")
-    contracts = Contracts(directory)
-    assert 500 not in contracts.retryable_statuses
-    return contracts
-
-
-def test_any_5xx_whose_body_is_not_json_is_failing_whatever_the_error_table_says(
-    no_retryable_500: Contracts,
-) -> None:
-    """Rule (errors of the run): a 5xx whose body is not JSON is the endpoint failing, even a
-    status the error table does not retry; a JSON error under such a status is judged, and a
-    4xx is judged whatever its body."""
-    page = b"<html>Internal Server Error</html>"
-    assert endpoint_failure(answer(500, page, "text/html"), no_retryable_500) == "failing"
-    assert endpoint_failure(answer(500, error_body("InternalError")), no_retryable_500) is None
-    assert endpoint_failure(answer(499, page, "text/html"), no_retryable_500) is None
-    assert endpoint_failure(answer(499, page, "text/html"), CONTRACTS) is None
 
 
 def test_every_status_but_judged_and_not_sent_is_an_error_of_the_run() -> None:
@@ -527,3 +466,77 @@ def test_a_finding_at_a_pointer_holding_a_lone_surrogate_still_has_a_stable_id()
 
     made = Violation("c", "live-case-a", "/output/\ud83d", "r", "d", Severity.ADDITIVE, "s", "t")
     assert made.id == Violation(**{**made.__dict__}).id and made.id.startswith("FD-")
+
+
+# --- what fails the run: one rule, asked by judging, the report and the shipped suite -----------
+
+
+@pytest.mark.parametrize("severity", list(Severity), ids=str)
+@pytest.mark.parametrize("strict_drift", [False, True], ids=["lenient", "strict"])
+@pytest.mark.parametrize("acknowledged", [False, True], ids=["new", "acknowledged"])
+def test_a_finding_fails_the_run_iff_breaking_or_strict_and_not_acknowledged(
+    severity: Severity, strict_drift: bool, acknowledged: bool
+) -> None:
+    fails = judging.fails_the_run(
+        finding(0, severity), strict_drift=strict_drift, acknowledged=acknowledged
+    )
+    assert fails is ((severity is Severity.BREAKING or strict_drift) and not acknowledged)
+
+
+def test_a_baseline_entry_past_its_date_fails_the_run_when_no_finding_does() -> None:
+    """Rule (baseline): an acknowledgement nobody revisited fails the run until it is renewed
+    or dropped, even with every finding acknowledged or none at all."""
+    additive = finding(0, Severity.ADDITIVE)
+    assert not judging.drift_fails_the_run([additive], strict_drift=False)
+    assert judging.drift_fails_the_run([], strict_drift=False, expired=["an entry"])
+    assert judging.drift_fails_the_run(
+        [additive], strict_drift=True, acknowledged=lambda _: True, expired=["an entry"]
+    )
+    assert judging.drift_fails_the_run([additive], strict_drift=True)
+
+
+@pytest.mark.parametrize("rule_says", [True, False], ids=["fails", "does not fail"])
+def test_judging_the_report_and_the_shipped_suite_all_follow_the_one_rule(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, rule_says: bool
+) -> None:
+    """Whatever ``judging.fails_the_run`` says of a finding (here the opposite of what the rule
+    says of an additive or a breaking one), the verdict's message, the report's outcome and exit
+    status and the shipped suite's test follow it: none of them decides on its own."""
+    found = finding(0, Severity.ADDITIVE if rule_says else Severity.BREAKING)
+    monkeypatch.setattr(judging, "fails_the_run", lambda *_args, **_options: rule_says)
+    planned = head_shot()
+    with mock.patch.object(judging, "run_checks", return_value=[found]):
+        verdict = judged(planned, live(planned, passed()))
+    assert (verdict.message is not None) is rule_says
+
+    run, _ = live_run(tmp_path, examples=0)
+    run.execute(["probe-no-key"])
+    report = dataclasses.replace(LiveReport.from_run(run), findings=(found,))
+    assert (report.outcome, report.exit_status) == (
+        ("drift", 1) if rule_says else ("passed with warnings", 0)
+    )
+
+    quiet = Verdict(planned, "judged", violations=(found,))  # no message: the rule alone decides
+    suite_run = SimpleNamespace(
+        settings=SimpleNamespace(strict_drift=False), baseline=None, redact=lambda text: text
+    )
+    if rule_says:
+        with pytest.raises(pytest.fail.Exception, match=found.check):
+            fail_on_findings(quiet, suite_run)  # type: ignore[arg-type]  # what it reads of a run
+    else:
+        fail_on_findings(quiet, suite_run)  # type: ignore[arg-type]
+
+
+def test_no_module_but_judging_spells_the_finding_rule() -> None:
+    """The rule is written once: no boolean expression outside ``live/judging.py`` (in the
+    package or the shipped suite) weighs ``strict_drift``, as the three copies did."""
+    package = Path(judging.__file__).parent.parent
+    suite = Path(__file__).parent.parent / "contract"
+    spelled = set()
+    for path in [*package.rglob("*.py"), *suite.rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.BoolOp) and "strict_drift" in ast.unparse(node):
+                spelled.add(
+                    path.name if path.is_relative_to(suite) else str(path.relative_to(package))
+                )
+    assert spelled == {"live/judging.py"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import re
@@ -14,6 +15,8 @@ import pytest
 from facedetect_contract.contracts.fixtures import FIXTURE_DIR
 from facedetect_contract.core.redaction import Redactor
 from facedetect_contract.core.violations import Severity, Violation
+from facedetect_contract.live import judging
+from facedetect_contract.live.baseline import BaselineEntry
 from facedetect_contract.live.run import LiveSettings
 from facedetect_contract.report import (
     LiveReport,
@@ -228,3 +231,79 @@ def test_a_path_the_run_must_not_write_is_named_with_its_option(
 def test_a_path_in_the_packaged_fixture_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"in the fixture folder .* \(the packaged fixtures\)"):
         paths.check_outputs(_settings(tmp_path, history=FIXTURE_DIR / "history.jsonl"))
+
+
+# --- what fails the run: the report follows judging's one rule ------------------------------------
+
+EXPIRED = BaselineEntry(reason="until the fix ships", id="FD-0000000000", until=dt.date(2020, 1, 1))
+
+
+def passed_report(tmp_path: Path) -> LiveReport:
+    run, _ = live_run(tmp_path, examples=0)
+    run.execute(["probe-no-key"])
+    report = LiveReport.from_run(run)
+    assert (report.outcome, report.exit_status, report.findings) == ("passed", 0, ())
+    return report
+
+
+def a_finding(severity: Severity) -> Violation:
+    return Violation("c", "live-case-x", "/output/x", "1", "d", severity, "s", "t")
+
+
+def test_a_baseline_entry_past_its_date_fails_a_run_that_found_nothing(tmp_path: Path) -> None:
+    """Rule (baseline): an acknowledgement nobody revisited fails the run, named, even when no
+    finding does: outcome drift, exit status 1, in every format."""
+    report = dataclasses.replace(passed_report(tmp_path), expired=(EXPIRED,))
+    assert report.failing() == ()
+    assert (report.outcome, report.exit_status) == ("drift", 1)
+    why = "baseline entries past their date: FD-0000000000 (until 2020-01-01)"
+    assert report.why_not_passed() == why
+    data = report.to_dict()
+    assert (data["outcome"], data["exit_status"], data["why_not_passed"]) == ("drift", 1, why)
+    assert (
+        "EXPIRED  baseline entry FD-0000000000 (until 2020-01-01): until the fix ships",
+        "red",
+    ) in report.summary_lines()
+
+
+@pytest.mark.parametrize(
+    ("severity", "strict_drift"),
+    [(Severity.BREAKING, False), (Severity.ADDITIVE, True)],
+    ids=["breaking", "additive under strict drift"],
+)
+def test_a_run_failed_by_a_finding_and_an_expired_entry_names_both_why_it_did_not_pass(
+    tmp_path: Path, severity: Severity, strict_drift: bool
+) -> None:
+    report = dataclasses.replace(
+        passed_report(tmp_path),
+        findings=(a_finding(severity),),
+        expired=(EXPIRED,),
+        strict_drift=strict_drift,
+    )
+    assert report.failing() == report.findings
+    assert (report.outcome, report.exit_status) == ("drift", 1)
+    why = report.why_not_passed()
+    assert why.startswith("new breaking findings (see below)")
+    assert why.endswith("; and baseline entries past their date: FD-0000000000 (until 2020-01-01)")
+
+
+@pytest.mark.parametrize("severity", list(Severity), ids=str)
+@pytest.mark.parametrize("strict_drift", [False, True], ids=["lenient", "strict"])
+@pytest.mark.parametrize("acknowledged", [False, True], ids=["new", "acknowledged"])
+def test_the_outcome_and_exit_status_follow_the_finding_rule_of_judging(
+    tmp_path: Path, severity: Severity, strict_drift: bool, acknowledged: bool
+) -> None:
+    """The report's outcome is drift (exit 1) exactly when ``judging.fails_the_run`` says a
+    finding fails the run, else passed with warnings (exit 0)."""
+    finding = a_finding(severity)
+    report = dataclasses.replace(
+        passed_report(tmp_path),
+        findings=(finding,),
+        strict_drift=strict_drift,
+        acknowledged={finding.id: BaselineEntry("seen", id=finding.id)} if acknowledged else {},
+    )
+    fails = judging.fails_the_run(finding, strict_drift=strict_drift, acknowledged=acknowledged)
+    assert report.failing() == ((finding,) if fails else ())
+    assert (report.outcome, report.exit_status) == (
+        ("drift", 1) if fails else ("passed with warnings", 0)
+    )
