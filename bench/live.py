@@ -9,6 +9,11 @@ after their retries (read from the run's JSON drift report). ``ratio`` is the py
 wall time (start to exit); ``ratio_in_run`` (the report's ``duration_s``: first request sent to
 last answer) leaves out start-up, collection and the report's writing.
 
+The session path beside it: ``facedetect-contract live`` (``facedetect_contract.session``, no
+pytest) with the same plan against the same stub, its whole process timed the same way, start to
+exit, against its own floor (the requests it sent / 5 per second), judged on the stricter ratio
+(``session_ratio``, its figures under ``session``).
+
 The start-up cost of ``pytest --live`` on its own, two ways: the same command with
 ``--collect-only`` against the same stub (``startup_collect_only_s``; it must send nothing, and
 the stub's count is checked), and ``startup_outside_run_s``, the whole process minus the in-run
@@ -34,10 +39,10 @@ LIVE_LATENCY_MS, LIVE_QPS = 300, 5
 
 def live_mode_available() -> str | None:
     """None when ``pytest --live`` exists, else why not."""
-    plugin = ROOT / "facedetect_contract" / "plugin" / "__init__.py"
+    plugin = ROOT / "facedetect_contract" / "plugin"
     live_tests = ROOT / "tests" / "contract" / "test_live.py"
-    if '"--live"' not in plugin.read_text(encoding="utf-8"):
-        return "live mode (--live in facedetect_contract/plugin/__init__.py) has not landed"
+    if not any('"--live"' in path.read_text(encoding="utf-8") for path in plugin.glob("*.py")):
+        return "live mode (--live in facedetect_contract/plugin/) has not landed"
     if not live_tests.exists():
         return "tests/contract/test_live.py has not landed"
     return None
@@ -98,6 +103,27 @@ def section_live() -> dict[str, Any]:
             [*command("collect.json"), "--collect-only"], env=child_env(server.base_url)
         )
         served_while_collecting = server.requests_served - requests
+        # The session path: the same plan through facedetect_contract.session, no pytest.
+        before = server.requests_served, server.throttled
+        session_report_file = Path(scratch) / "session.json"
+        session_run = run_child(
+            [
+                sys.executable,
+                "-m",
+                "facedetect_contract",
+                "live",
+                "--base-url",
+                server.base_url,
+                "--drift-report",
+                str(session_report_file),
+            ],
+            env=child_env(server.base_url),
+        )
+        session_sent = server.requests_served - before[0], server.throttled - before[1]
+        session_report = (
+            json.loads(session_report_file.read_text()) if session_report_file.exists() else {}
+        )
+    session = live_session_figures(session_run, *session_sent, session_report)
     floors = live_floors(requests, throttled, run["seconds"], live_report.get("duration_s"))
     startup = live_startup(
         collect, served_while_collecting, run["seconds"], floors["seconds_in_run"]
@@ -119,6 +145,29 @@ def section_live() -> dict[str, Any]:
         "exit_code": run["returncode"],
         "summary": _last_line(run["stdout"]),
         **startup,
+        "session": session,
+        "session_ratio": session["ratio_judged"],
+    }
+
+
+def live_session_figures(
+    run: dict[str, Any], requests: int, throttled: int, report: dict[str, Any]
+) -> dict[str, Any]:
+    """The session path's figures: its whole process against the floor of what it sent."""
+    floors = live_floors(requests, throttled, run["seconds"], report.get("duration_s"))
+    outcomes: dict[str, int] = {}
+    for planned in report.get("requests", []):
+        outcomes[planned.get("outcome", "?")] = outcomes.get(planned.get("outcome", "?"), 0) + 1
+    return {
+        "command": "facedetect-contract live",
+        "requests": requests,
+        "throttled_429": throttled,
+        "unretried_429": outcomes.get("throttled", 0) if report else None,
+        "outcome": report.get("outcome"),
+        "seconds": run["seconds"],
+        **floors,
+        "exit_code": run["returncode"],
+        "summary": _last_line(run["stdout"]),
     }
 
 

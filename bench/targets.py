@@ -22,6 +22,7 @@ TARGETS = {
     "offline": 4.0,  # x: Schemathesis' seconds / ours, median of the repetitions
     "http": 2.0,  # x: ours / schemathesis run, cases per second, whole processes
     "live": 1.2,  # x: pytest --live wall time / rate-limit floor, at most
+    "live_session": 1.15,  # x: facedetect-contract live (no pytest) wall time / floor, at most
     "suite_seconds": 15.0,  # s: python -m pytest tests/contract, serial, at most
     "examples": 200,  # examples per property test in that run, at least
     "fast_serial": 60.0,  # s: the fast tier, serial, at most
@@ -67,6 +68,15 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
     if unretried not in (0, None):
         _not_met(live_verdict, f"{unretried} planned request(s) still answered 429")
 
+    session = live.get("session") or {}
+    session_verdict = verdict(live.get("session_ratio"), TARGETS["live_session"], at_most=True)
+    if session.get("exit_code") not in (0, None):
+        _not_met(session_verdict, f"exit code {session['exit_code']}")
+    elif session.get("unretried_429") not in (0, None):
+        _not_met(
+            session_verdict, f"{session['unretried_429']} planned request(s) still answered 429"
+        )
+
     suite_verdict = verdict(
         suite.get("serial_seconds"), TARGETS["suite_seconds"], at_most=True, unit="s"
     )
@@ -80,6 +90,7 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
         "offline_vs_schemathesis": verdict(offline.get("ratio"), TARGETS["offline"]),
         "http_vs_schemathesis_run": verdict(http_.get("ratio"), TARGETS["http"]),
         "live_vs_floor": live_verdict,
+        "live_session_vs_floor": session_verdict,
         "suite_serial_seconds": suite_verdict,
         "fast_tier_serial_seconds": _tier_verdict(
             tiers.get("fast_serial", {}), TARGETS["fast_serial"]
@@ -186,7 +197,7 @@ def table(report: dict[str, Any]) -> str:
             met += f" ({judged['reason']})"
         unit = judged["unit"]
         value = "-" if judged["value"] is None else f"{judged['value']}{unit}"
-        at_most = unit == "s" or name == "live_vs_floor"
+        at_most = unit == "s" or name.startswith("live_")
         rows.append(
             (
                 f"target {name}",
@@ -288,6 +299,7 @@ def _section_rows(label: str, section: dict[str, Any]) -> list[tuple[str, str, s
                 f"{_fmt(section.get('ratio_in_run'))}, "
                 f"without 429s {_fmt(section.get('ratio_in_run_excluding_429'))}",
             ),
+            *_session_rows(section.get("session") or {}),
             (
                 "3 live start-up (s)",
                 "collect-only "
@@ -301,6 +313,21 @@ def _section_rows(label: str, section: dict[str, Any]) -> list[tuple[str, str, s
             ),
         ]
     return []
+
+
+def _session_rows(session: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The session path (``facedetect-contract live``, no pytest) beside the pytest path."""
+    if "seconds" not in session:
+        return []
+    return [
+        (
+            "3 live session path vs floor (s)",
+            f"{session['seconds']} ({session['requests']} requests, exit {session['exit_code']})",
+            f"floor {session['floor_seconds_excluding_429']} without 429s",
+            f"{_fmt(session.get('ratio_judged'))} (pytest path above; target "
+            f"{TARGETS['live_session']}x)",
+        )
+    ]
 
 
 def _fmt(value: Any) -> str:

@@ -2,9 +2,11 @@
 
 ``serve`` runs the stub server in the foreground, for the benchmark and for poking at the fake
 with curl; ``openapi`` prints, writes or checks ``contracts/face-detect/openapi.json``, the one
-generated contract file; ``run`` runs the packaged suite with pytest; ``history`` and
-``annotations`` read what live runs wrote. ``--version``, on its own or after any command, prints
-the package's version and the contracts' (``Contracts.version``, the digest a history records).
+generated contract file; ``run`` runs the packaged suite with pytest; ``live`` runs a live
+session without pytest (``facedetect_contract.session``: the same plan, checks, reports and exit
+status as ``run --live``); ``history`` and ``annotations`` read what live runs wrote.
+``--version``, on its own or after any command, prints the package's version and the contracts'
+(``Contracts.version``, the digest a history records).
 
 Exit status, the same numbers as pytest's so that a CI step reads every command alike:
 
@@ -16,6 +18,11 @@ Exit status, the same numbers as pytest's so that a CI step reads every command 
       malformed (a history record, a report, a contracts folder), a path that is refused
       (``openapi --write`` into an installed package), a port that cannot be bound
 ====  =======================================================================================
+
+``live`` exits as ``run --live`` does: 0 the run checked something and found nothing breaking, 1
+not (drift, errors of the run, nothing judged), 2 interrupted (Ctrl-C or SIGTERM; the reports say
+"interrupted"), 4 usage error, said before anything is sent. It is its own command, not a flag of
+``run``: every word after ``run`` is pytest's.
 
 ``run`` exits with pytest's own status (0 passed, 1 failed, 2 interrupted, 3 internal error,
 4 usage error, 5 no test ran); its ``--help`` shows the suite's options first, read from the
@@ -54,6 +61,7 @@ __all__ = ["USAGE_ERROR", "main", "pytest_arguments", "suite_dir"]
 
 PROG = "facedetect-contract"
 USAGE_ERROR = 4  # pytest.ExitCode.USAGE_ERROR, without importing pytest for every command
+INTERRUPTED = 2  # pytest.ExitCode.INTERRUPTED: `live` stopped as `run --live` would be
 _WRITE_HINT = "run `python -m facedetect_contract openapi --write` and commit the result"
 _HOUR = 3600.0
 # `run`'s own words for the plugin's options: alias -> the plugin's option.
@@ -129,14 +137,17 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(*, live_options: bool = False) -> argparse.ArgumentParser:
+    """The commands' parser; ``live``'s options only when ``live`` runs (declaring them imports
+    the live machinery, which no other command needs)."""
     profile = load_contracts().profile
     key_env = profile.api_key_env
     shapes = {k.shape: k.description for k in profile.answers if k.shape}
     parser = _Parser(
         prog=PROG,
         description="Contract tooling for DashScope's EMO face-detect endpoint.",
-        epilog="Exit status: 0 done, 1 a check failed, 4 usage error (`run`: pytest's).",
+        epilog="Exit status: 0 done, 1 a check failed, 4 usage error (`run`: pytest's; `live`: "
+        "`run --live`'s).",
     )
     parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -287,6 +298,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     history.set_defaults(run=_history, parser=history)
 
+    live = commands.add_parser(
+        "live",
+        help="run a live session without pytest: the plan, checks, reports and exit status of "
+        "`run --live`",
+        description="Sends the live plan (the cases, the free probes, the generated invalid "
+        f"requests) to --base-url with the key in ${key_env} (read from there only, never "
+        "printed), judges every answer and writes the reports, as `run --live` does, without "
+        "starting pytest. Exit status: 0 passed, 1 not passed (drift, errors of the run, "
+        "nothing judged), 2 interrupted, 4 usage error.",
+    )
+    live.add_argument("--version", action=_Version)
+    live.add_argument(
+        "--base-url",
+        "--dashscope-base-url",
+        dest="facedetect_base_url",
+        metavar="URL",
+        default=None,
+        help="API root of the face-detect endpoint; the endpoint path is appended. Default: "
+        f"${profile.base_url_env}, else {profile.default_base_url}.",
+    )
+    if live_options:
+        from .session import live_options as declared  # noqa: PLC0415
+
+        for flags, attrs in declared():
+            live.add_argument(*flags, **attrs)
+    live.set_defaults(run=_live, parser=live)
+
     run = commands.add_parser(
         "run",
         help="run the packaged contract suite with pytest (offline unless --live)",
@@ -361,6 +399,62 @@ def _serve(args: argparse.Namespace) -> int:
         server.server_close()
         signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _live(args: argparse.Namespace) -> int:
+    """One live session through ``facedetect_contract.session``, no pytest: made (every usage
+    error said before anything is sent), started, run, finished; its summary printed."""
+    from .client import endpoint_url  # noqa: PLC0415
+    from .core.redaction import redact_log_records  # noqa: PLC0415
+    from .session import LiveSession, default_record_dir, live_key, live_settings  # noqa: PLC0415
+
+    def usage_error(text: str) -> int:
+        print(inert.terminal(f"error: {text}"), file=sys.stderr)
+        return USAGE_ERROR
+
+    here = Path.cwd()
+    base_url = args.facedetect_base_url
+    try:
+        contracts = load_contracts()
+        if base_url is not None:
+            try:
+                endpoint_url(base_url, contracts=contracts)
+            except ValueError as exc:
+                raise ValueError(f"--base-url: {exc}") from None
+        secret = live_key(contracts, asked_by=f"{PROG} live")
+    except (ContractFileError, ValueError) as exc:
+        return usage_error(str(exc))
+    uninstall = redact_log_records([secret])
+    # SIGTERM (a CI job's timeout) stops the run as Ctrl-C does: the reports say "interrupted".
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        try:
+            record = args.facedetect_record_dir
+            settings = live_settings(
+                vars(args),
+                base_url=base_url,
+                here=here,
+                record_dir=here / record if record else default_record_dir(here),
+            )
+            session = LiveSession(
+                settings, contracts=contracts, baseline_until=args.facedetect_baseline_until
+            )
+            session.start()
+        except ValueError as exc:  # cases, baseline, history files, option values, base URL, ...
+            return usage_error(str(exc))
+        interrupted = False
+        try:
+            session.run()
+        except KeyboardInterrupt:
+            interrupted = True
+        session.finish(interrupted=interrupted)
+        print("face-detect live mode")
+        for line, _ in session.summary_lines():
+            print(line)
+        return INTERRUPTED if interrupted else session.exit_status
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        uninstall()
 
 
 def _openapi(args: argparse.Namespace) -> int:
@@ -704,7 +798,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         args = argparse.Namespace(run=_run, pytest_args=argv[1:])
     else:
-        args = _parser().parse_args(argv)
+        args = _parser(live_options=argv[:1] == ["live"]).parse_args(argv)
     status: int = args.run(args)
     return status
 

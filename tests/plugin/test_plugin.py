@@ -166,3 +166,19 @@ def test_the_live_tests_alone_import_no_hypothesis_and_the_others_get_the_profil
         named = pytester.runpytest(*quiet, "-s", "--hypothesis-profile", "debug", "test_props.py")
     named.assert_outcomes(passed=2)
     assert named.stdout.str().count("test_inherits(") >= 100
+
+
+def test_the_entry_points_module_names_every_fixture_and_hook_of_the_plugins_package(
+    suite: pytest.Pytester,
+) -> None:
+    """pytest takes hooks and fixtures only from the module ``pytest11`` names: the package's
+    ``__init__``, although they are written in ``options``, ``markers`` and ``fixtures``."""
+    from facedetect_contract import plugin
+
+    result = suite.runpytest("--fixtures")
+    fixtures = [name for name in plugin.__all__ if name.startswith("facedetect_")]
+    assert len(fixtures) == 10
+    result.stdout.fnmatch_lines_random([f"{name}*" for name in fixtures])
+    hooks = {name for name in plugin.__all__ if name.startswith("pytest_")}
+    assert {"pytest_addoption", "pytest_configure", "pytest_sessionfinish"} <= hooks
+    assert all(callable(getattr(plugin, name)) for name in hooks)

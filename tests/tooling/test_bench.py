@@ -20,6 +20,7 @@ TARGET_NAMES = {
     "offline_vs_schemathesis",
     "http_vs_schemathesis_run",
     "live_vs_floor",
+    "live_session_vs_floor",
     "suite_serial_seconds",
     "fast_tier_serial_seconds",
     "fast_tier_n2_seconds",
@@ -151,7 +152,13 @@ def _report(**changes: Any) -> dict[str, Any]:
     report: dict[str, Any] = {
         "offline": {"ratio": 4.5, "ratios": [4.2, 4.5, 4.9]},
         "http": {"ratio": 2.4},
-        "live": {"ratio": 1.05, "ratio_judged": 1.1, "unretried_429": 0},
+        "live": {
+            "ratio": 1.05,
+            "ratio_judged": 1.1,
+            "unretried_429": 0,
+            "session": {"exit_code": 0, "unretried_429": 0},
+            "session_ratio": 1.1,
+        },
         "suite": {"serial_seconds": 12.0, "serial_exit_code": 0, "min_examples_per_property": 200},
         "tiers": {"fast_serial": tier(50.0), "fast_n2": tier(30.0), "full": tier(500.0)},
     }
@@ -179,7 +186,7 @@ def test_every_target_is_not_met_by_a_report_past_every_target(bench: ModuleType
     report = _report(
         offline={"ratio": 3.9},
         http={"ratio": 1.9},
-        live={"ratio_judged": 1.21, "unretried_429": 0},
+        live={"ratio_judged": 1.21, "unretried_429": 0, "session_ratio": 1.16},
         suite={"serial_seconds": 15.1, "serial_exit_code": 0, "min_examples_per_property": 200},
         tiers={"fast_serial": tier(60.1), "fast_n2": tier(35.1), "full": tier(600.1)},
     )
@@ -221,6 +228,28 @@ def test_the_live_target_fails_on_a_request_left_answered_429_whatever_the_ratio
         _report(live={"ratio": 1.1, "ratio_judged": 1.3, "unretried_429": 0})
     )["live_vs_floor"]
     assert (verdict["value"], verdict["met"]) == (1.3, False)
+
+
+def test_the_session_path_is_judged_on_its_own_floor_its_exit_and_its_429s(
+    bench: ModuleType,
+) -> None:
+    run = {"seconds": 6.9, "returncode": 0, "stdout": "passed: ...\n"}
+    report = {"requests": [{"outcome": "judged"}], "duration_s": 6.1}
+    session = bench.live.live_session_figures(run, 30, 0, report)
+    assert (session["floor_seconds"], session["ratio_judged"]) == (6.0, 1.15)
+    live = {"ratio_judged": 1.1, "unretried_429": 0, "session": session, "session_ratio": 1.15}
+    verdict = bench.targets.targets(_report(live=live))["live_session_vs_floor"]
+    assert (verdict["value"], verdict["target"], verdict["met"]) == (1.15, 1.15, True)
+    failed = {**live, "session": {**session, "exit_code": 1}}
+    verdict = bench.targets.targets(_report(live=failed))["live_session_vs_floor"]
+    assert (verdict["met"], verdict["reason"]) == (False, "exit code 1")
+    throttled = {**live, "session": {**session, "unretried_429": 1}}
+    assert bench.targets.targets(_report(live=throttled))["live_session_vs_floor"]["met"] is False
+    rows = bench.targets.table({"live": {**_LIVE_ROWS, "session": session}})
+    assert "3 live session path vs floor (s)" in rows and "1.15x" in rows
+
+
+_LIVE_ROWS = {"seconds": 7.0, "requests": 30, "floor_seconds": 6.0}
 
 
 def test_a_tier_that_exits_non_zero_is_not_met_whatever_its_time(bench: ModuleType) -> None:
