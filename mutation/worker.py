@@ -175,7 +175,9 @@ class Worker:
 
             how, answer, seconds = self._fork(body, timeout)
             broken, tail = None, ""
-            if how == "done" and answer.get("exit") in (3, 4, 5):
+            # A usage error, or a crash of the run itself (a plugin's hook imports the module
+            # at start-up): killed when the mutant alone makes the module fail to import.
+            if how == "crashed" or (how == "done" and answer.get("exit") in (3, 4, 5)):
                 tail = self._log_tail()  # the import check below writes the log anew
                 broken = self._import_error(path, timeout)
         finally:
@@ -189,7 +191,7 @@ class Worker:
                 "seconds": seconds,
             }
         if how == "crashed":  # the harness failed, not a test: never counted as a kill
-            return {"status": "error", "killer": self._log_tail(), "seconds": seconds}
+            return {"status": "error", "killer": tail or self._log_tail(), "seconds": seconds}
         exit_code = answer["exit"]
         if exit_code == 0:
             return {"status": "survived", "killer": None, "seconds": seconds}

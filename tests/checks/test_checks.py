@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib
 import json
+import pkgutil
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -610,9 +613,8 @@ def test_a_violation_carries_the_title_of_its_finding() -> None:
 
 
 def test_a_name_is_registered_once_among_the_checks_and_the_run_checks(
-    monkeypatch: pytest.MonkeyPatch,
+    registry: None,
 ) -> None:
-    monkeypatch.setattr(checks, "CHECKS", dict(CHECKS))
     before = dict(checks.CHECKS)
 
     def status_code_is_documented(interaction: Interaction, context: CheckContext) -> list[Finding]:
@@ -631,10 +633,8 @@ def test_a_name_is_registered_once_among_the_checks_and_the_run_checks(
 
 
 def test_registering_a_check_keeps_the_function_and_its_need_of_a_json_body(
-    monkeypatch: pytest.MonkeyPatch,
+    registry: None,
 ) -> None:
-    monkeypatch.setattr(checks, "CHECKS", dict(CHECKS))
-
     def needs_a_body(interaction: Interaction, context: CheckContext) -> list[Finding]:
         return []
 
@@ -692,11 +692,10 @@ def test_asking_for_an_unknown_check_names_it_and_every_registered_check() -> No
 
 
 def test_run_checks_gives_each_check_the_outcome_of_the_interaction_it_judges(
-    monkeypatch: pytest.MonkeyPatch, contracts: Contracts
+    registry: None, contracts: Contracts
 ) -> None:
     """CheckContext.outcome is set by run_checks: the interaction's own outcome, whatever the
     context brought."""
-    monkeypatch.setattr(checks, "CHECKS", dict(CHECKS))
     seen = []
 
     @check(sources=("emo-detect-api",))
@@ -723,6 +722,12 @@ def test_a_check_called_on_its_own_judges_the_outcome_of_its_interaction(
     assert violation.title == "HTTP 401 failure carries usage (billed?)"
 
 
+def checks_modules() -> list[ModuleType]:
+    """The package's namespace and every module in it."""
+    names = [f"{checks.__name__}.{info.name}" for info in pkgutil.iter_modules(checks.__path__)]
+    return [checks, *map(importlib.import_module, names)]
+
+
 def test_the_checks_judge_by_the_contracts_of_their_context_and_load_no_others(
     monkeypatch: pytest.MonkeyPatch, contracts: Contracts
 ) -> None:
@@ -740,7 +745,12 @@ def test_the_checks_judge_by_the_contracts_of_their_context_and_load_no_others(
     def no_other_contracts(directory: Path | None = None) -> Contracts:
         raise AssertionError("a check loaded the default contracts instead of its context's")
 
-    monkeypatch.setattr(checks, "load_contracts", no_other_contracts)
+    # Every module of the package that could fall back to the default contracts, not the package's
+    # namespace alone (where patching would guard nothing).
+    patched = [module for module in checks_modules() if hasattr(module, "load_contracts")]
+    assert patched
+    for module in patched:
+        monkeypatch.setattr(module, "load_contracts", no_other_contracts)
     judged = [
         [(v.check, v.pointer) for v in run_checks(a, CheckContext(contracts))] for a in answers
     ]

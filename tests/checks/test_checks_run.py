@@ -122,17 +122,6 @@ RUN_CHECK_NAMES = [
 ]
 
 
-@pytest.fixture
-def registry() -> Iterator[None]:
-    """Registers checks for one test only: the registries are as they were afterwards."""
-    saved_run, saved = dict(RUN_CHECKS), dict(CHECKS)
-    yield
-    RUN_CHECKS.clear()
-    RUN_CHECKS.update(saved_run)
-    CHECKS.clear()
-    CHECKS.update(saved)
-
-
 def test_each_run_check_is_registered_under_the_name_of_its_claim_with_its_doc() -> None:
     assert list(RUN_CHECKS) == RUN_CHECK_NAMES
     for name, registered in RUN_CHECKS.items():

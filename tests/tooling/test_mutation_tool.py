@@ -255,9 +255,10 @@ def test_the_checkouts_scope_names_real_files_and_targets() -> None:
     from mutation.run import ROOT, load_equivalents, load_scopes
 
     scopes = load_scopes(ROOT)
-    core = {"checks", "geometry", "redaction", "budget", "client", "fake", "drift", "outcome"}
-    assert core | {"judging"} <= set(scopes)
-    assert all(scopes[m].target >= 95 for m in ("checks", "geometry", "redaction", "budget"))
+    checks = {"registry", "schema", "boxes", "billing", "errors", "behaviour", "consistency"}
+    core = checks | {"geometry", "redaction", "budget", "client", "fake", "drift", "outcome"}
+    assert core | {"judging", "faults"} <= set(scopes)
+    assert all(scopes[m].target >= 95 for m in (*checks, "geometry", "redaction", "budget"))
     assert all(scope.target >= 90 for scope in scopes.values())
     for equivalent in load_equivalents(ROOT).values():
         assert len(equivalent.reason) > 10, equivalent  # a reason, not a placeholder
@@ -277,6 +278,11 @@ def test_a_mutant_that_breaks_the_modules_import_at_start_up_is_a_kill(toy: Path
         assert result["status"] == "killed"
         assert "import of toy fails: TypeError" in result["killer"]
         assert (toy / "toy.py").read_text() == TOY  # restored
+        # Imported inside a hook that runs while pytest parses its options, the failure
+        # escapes pytest.main itself: still the mutant's doing, still a kill.
+        (toy / "conftest.py").write_text("def pytest_addoption(parser):\n    import toy\n")
+        crashed = worker.ask({**run, "source": broken})
+        assert crashed["status"] == "killed", crashed
         # A usage error that is not the mutant's doing stays an error of the selection.
         (toy / "conftest.py").write_text("raise SystemExit('a broken conftest')\n")
         assert worker.ask({**run, "source": TOY})["status"] == "error"
