@@ -33,14 +33,12 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import logging
 import math
 import shutil
 import signal
 import sys
 import textwrap
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
@@ -500,23 +498,12 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
-def _escape(text: object, *, property_value: bool = False) -> str:
-    """GitHub's workflow-command escaping (% CR LF, and : , in property values), then every
-    other control character shown escaped (the report's text is the endpoint's)."""
-    text = str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    text = inert.terminal(text)
-    return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
-
-
 def _annotations(args: argparse.Namespace) -> int:
-    from .report.model import REPORT_NAME  # noqa: PLC0415
+    from .report.annotations import UNREADABLE, annotations_of  # noqa: PLC0415
 
     try:
-        report = json.loads(args.report.read_text(encoding="utf-8"))
-        if report.get("report") != REPORT_NAME:
-            raise ValueError("not a drift report of this suite")
-        lines = _annotation_lines(report)
-    except (OSError, ValueError, AttributeError, KeyError, TypeError) as exc:
+        lines = annotations_of(args.report)
+    except UNREADABLE as exc:
         print(
             inert.terminal(
                 f"error: {args.report}: {type(exc).__name__}: {exc}; give the JSON written by "
@@ -530,45 +517,9 @@ def _annotations(args: argparse.Namespace) -> int:
     return 0
 
 
-def _annotation_lines(report: dict[str, object]) -> list[str]:
-    """The workflow commands of one report (``KeyError``/``TypeError`` when it is malformed)."""
-    lines = []
-    findings, errors = report["findings"], report["errors"]
-    if not isinstance(findings, list) or not isinstance(errors, list):
-        raise TypeError("findings and errors must be lists")
-    for finding in findings:
-        level = "error" if finding["severity"] == "breaking" else "warning"
-        title = _escape(f"{finding['check']} at {finding['pointer'] or '/'}", property_value=True)
-        text = (
-            f"{finding['interaction']}: {finding['title']}. Received {finding['received']}; "
-            f"documented {finding['documented']} ({finding['source']})"
-        )
-        lines.append(f"::{level} title={title}::{_escape(text)}")
-    for error in errors:
-        lines.append(f"::warning title=error of the run::{_escape(error)}")
-    lines.append(f"::notice title=face-detect live run::{_escape(report['outcome'])}")
-    return lines
-
-
-_BARS = "▁▂▃▄▅▆▇█"
-
-
-def _sparkline(values: Sequence[float]) -> str:
-    if not values:
-        return ""
-    low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    return "".join(_BARS[min(7, int((v - low) / span * 7.999))] for v in values)
-
-
-def _say(line: str) -> None:
-    """Print one line of the history's summary, its text shown escaped."""
-    print(inert.terminal(line))
-
-
 def _history(args: argparse.Namespace) -> int:
-    from .contracts.settling import change_for  # noqa: PLC0415
     from .report.history import HistoryError, load_history, summarize  # noqa: PLC0415
+    from .report.history_summary import contract_changes, summary_lines  # noqa: PLC0415
 
     try:
         records = load_history(args.file, missing_ok=False)
@@ -577,63 +528,31 @@ def _history(args: argparse.Namespace) -> int:
     except (HistoryError, ContractFileError, ValueError) as exc:
         print(inert.terminal(f"error: {exc}"), file=sys.stderr)
         return USAGE_ERROR
-    # Every line below may quote the endpoint (pointers, titles, readings): shown escaped.
-    times = [str(r.get("time", "?"))[:10] for r in records]
-    outcomes = Counter(summary.outcomes)
-    _say(
-        f"history of {args.file}: {summary.nights} night(s)"
-        + (f", {times[0]} .. {times[-1]}" if times else "")
-        + "; outcomes: "
-        + ", ".join(f"{outcome} {n}" for outcome, n in outcomes.most_common())
+    for line in summary_lines(args.file, records, summary, settle_after=args.settle_after):
+        print(line)
+    text = contract_changes(summary, contracts)
+    if not text:
+        return 0
+    if args.diff is None:
+        print("the contract change of the settled question(s) (git apply takes it):")
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.diff.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(
+            inert.terminal(
+                f"error: --diff {args.diff}: cannot write it ({exc.strerror or exc}); "
+                "give a writable file, or leave --diff out to print the change"
+            ),
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    print(
+        inert.terminal(
+            f"the contract change of the settled question(s): {args.diff} (git apply it)"
+        )
     )
-    _say("findings (first night, last night, nights):")
-    for span in sorted(summary.findings, key=lambda f: (f.first, f.id)):
-        known = ", acknowledged" if span.acknowledged_last else ""
-        _say(
-            f"  {span.id} {span.severity} {span.check} at {span.pointer or '/'} on "
-            f"{span.interaction}: {span.title}: nights {span.first}-{span.last} "
-            f"({span.nights} night(s)){known}"
-        )
-    if not summary.findings:
-        _say("  none")
-    _say(f"open questions (settled after {args.settle_after} equal readings in a row):")
-    diffs = []
-    for question in summary.questions:
-        tally = ", ".join(f"{reading} {n}x" for reading, n in sorted(question.tally.items()))
-        state = (
-            f"settled on night {question.settled_on} ({question.streak_reading})"
-            if question.settled_on is not None
-            else f"open (latest streak: {question.streak_reading or '-'} x{question.streak})"
-        )
-        _say(f"  {question.question}: {tally or 'never observed'}; {state}")
-        if question.settled_on is not None and question.question in contracts.questions:
-            assert question.streak_reading is not None
-            if contracts.questions[question.question].settled is None:
-                diffs.append(change_for(contracts, question.question, question.streak_reading))
-    _say("latency p50 over the nights (ms):")
-    for kind, values in sorted(summary.latency.items()):
-        _say(
-            f"  {kind}: {values[0]:g} -> {values[-1]:g} (min {min(values):g}, max "
-            f"{max(values):g}) {_sparkline(values)}"
-        )
-    if diffs:
-        text = "".join(diffs)
-        if args.diff is not None:
-            try:
-                args.diff.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                print(
-                    inert.terminal(
-                        f"error: --diff {args.diff}: cannot write it ({exc.strerror or exc}); "
-                        "give a writable file, or leave --diff out to print the change"
-                    ),
-                    file=sys.stderr,
-                )
-                return USAGE_ERROR
-            _say(f"the contract change of the settled question(s): {args.diff} (git apply it)")
-        else:
-            _say("the contract change of the settled question(s) (git apply takes it):")
-            sys.stdout.write(text)
     return 0
 
 

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .run import (
-        REPORT_SUFFIXES,
         LiveRun,
         LiveSettings,
         Verdict,
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "REPORT_SUFFIXES",
     "LiveRun",
     "LiveSettings",
     "Verdict",

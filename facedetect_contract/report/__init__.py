@@ -1,37 +1,34 @@
 """The live run's report: one model (``model``), one module per output format.
 
-A path's suffix picks the format (``FORMATS``); several paths write several formats at once. Every
-format renders the same redacted ``LiveReport``; files are written atomically. Which paths a run
-may write is ``paths``' to say.
+A path's suffix picks the format (``FORMATS``, the one registry of formats: ``formats``); several
+paths write several formats at once. Every format renders the same redacted ``LiveReport``; files
+are written atomically. Which paths a run may write is ``paths``' to say. The views that are not
+files have a module each: ``terminal`` (the summary), ``annotations`` (GitHub's workflow
+commands), ``history_summary`` (``facedetect-contract history``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..contracts.fixtures import write_atomically
 from ..core import inert
 from ..core.redaction import Redactor
-from . import render_html, render_json, render_markdown
+from .formats import FORMATS, Format
 from .model import REPORT_NAME, LiveReport, Outcome
 from .paths import looks_like_report
 
 __all__ = [
     "FORMATS",
     "REPORT_NAME",
+    "Format",
     "LiveReport",
     "Outcome",
     "looks_like_report",
     "render_reports",
     "write_reports",
 ]
-
-FORMATS: dict[str, Callable[[LiveReport], str]] = {
-    ".json": render_json.render,
-    ".md": render_markdown.render,
-    ".html": render_html.render,
-}
 
 
 def render_reports(
@@ -42,7 +39,7 @@ def render_reports(
     # A renderer that let a lone surrogate through would make the file unwritable: escaped here
     # too, whatever the format.
     return [
-        (path, inert.encodable(redactor.text(FORMATS[path.suffix.lower()](clean))))
+        (path, inert.encodable(redactor.text(FORMATS[path.suffix.lower()].render(clean))))
         for path in paths
     ]
 

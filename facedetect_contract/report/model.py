@@ -522,56 +522,10 @@ class LiveReport:
         return text
 
     def summary_lines(self) -> list[tuple[str, Literal["red", "yellow", "green", ""]]]:
-        """Lines for the terminal summary, each with the colour of its severity; the text the
-        endpoint chose in them is shown escaped (``inert.terminal``)."""
-        return [(inert.terminal(line), tone) for line, tone in self._summary_lines()]
+        """Lines for the terminal summary (``terminal``: its one home), each with its colour."""
+        from .terminal import summary_lines  # noqa: PLC0415  # the view imports this model
 
-    def _summary_lines(self) -> list[tuple[str, Literal["red", "yellow", "green", ""]]]:
-        outcome = self.outcome
-        # Red is drift's (and a failed run's); a run that judged nothing is not the endpoint's
-        # fault as far as anyone knows: yellow, like a warning, and still no pass.
-        colour: Literal["red", "yellow", "green"] = (
-            "yellow"
-            if outcome == "not judged"
-            else "red"
-            if self.exit_status
-            else ("yellow" if self.findings else "green")
-        )
-        quiet: Literal["red", "yellow"] = "yellow" if outcome == "not judged" else "red"
-        lines: list[tuple[str, Literal["red", "yellow", "green", ""]]] = [
-            (f"{self.headline()} (endpoint {self.endpoint})", colour)
-        ]
-        if self.why_not_passed() and outcome != "not judged":  # its headline says why
-            lines.append((f"not passed: {self.why_not_passed()}", "red"))
-        known = self.acknowledged_groups()
-        for group in (*self.groups(), *known):
-            if group in known:
-                label, tone = "known   ", ""
-            elif group.severity is Severity.BREAKING:
-                label, tone = "BREAKING", "red"
-            else:
-                label, tone = "warning ", "yellow"
-            lines.append(
-                (
-                    f"{label} {group.headline()}: {group.check} at {group.pointer or '/'} in "
-                    f"{_some(group.interactions)} [{_some([v.id for v in group.members])}]",
-                    tone,  # type: ignore[arg-type]  # one of the colours, or none
-                )
-            )
-        for entry in self.expired:
-            lines.append((f"EXPIRED  baseline entry {entry.describe()}: {entry.reason}", "red"))
-        for entry in self.stale:
-            lines.append((f"stale    baseline entry {entry.describe()} matched nothing", ""))
-        for cause in self.error_causes():
-            lines.append((f"ERROR    {cause.line()}", quiet))
-        lines.append((str(self.spend), ""))
-        if self.recorded or self.not_recorded:
-            lines.append((self.recording_line(), ""))
-        observed = sum(1 for o in self.observations if o.observed)
-        lines.append(
-            (f"observed {observed} of {len(self.observations)} open questions ({NOTES})", "")
-        )
-        return lines
+        return summary_lines(self)
 
     def redacted(self, redactor: Redactor) -> LiveReport:
         """A copy whose every text passed the redactor: what may be written or shown."""

@@ -6,24 +6,24 @@ must not be inside the fixture folder or the record folder (the next replay woul
 input of the run (the cases file, a baseline only read), nor an existing file that is not an earlier
 output of this suite. Each problem is a ``ValueError`` naming the option, the path and the fix,
 raised before anything is sent. Peeking at an existing file reads at most ``PEEK`` bytes, and only
-of a regular file.
+of a regular file. A report path's suffix must name a format of ``formats.FORMATS``, whose
+signatures tell our reports from a user's files.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..contracts.fixtures import FIXTURE_DIR
-from .model import REPORT_NAME
+from .formats import FORMATS, format_of
 
 if TYPE_CHECKING:
     from ..live.run import LiveSettings
 
-__all__ = ["PEEK", "check_outputs", "looks_like_report", "writable_file"]
+__all__ = ["PEEK", "check_outputs", "looks_like_report", "report_format", "writable_file"]
 
 PEEK = 4096  # bytes read of an existing file to tell whether it is ours
 
@@ -53,20 +53,23 @@ def _ends(path: Path) -> tuple[bytes, bytes] | None:
 
 
 def looks_like_report(path: Path) -> bool:
-    """Whether ``path`` is a regular file holding a report this suite wrote (JSON, Markdown or
-    HTML), judged from its first and last ``PEEK`` bytes."""
-    ends = _ends(path)
-    if ends is None:
+    """Whether ``path`` is a regular file holding a report this suite wrote in the format its
+    suffix names, judged by that format's signature from the first and last ``PEEK`` bytes."""
+    kind = format_of(path)
+    ends = None if kind is None else _ends(path)
+    if kind is None or ends is None:
         return False
-    text, tail = (part.decode("utf-8", errors="replace") for part in ends)
-    if path.suffix.lower() == ".json":
-        # ``render_json`` writes the "report" pair first; reports of earlier versions (sorted
-        # keys) end with the "tool" pair, or nearly.
-        return (
-            f'"report": {json.dumps(REPORT_NAME)}' in text
-            or '"tool": "facedetect-contract ' in tail
+    head, tail = (part.decode("utf-8", errors="replace") for part in ends)
+    return kind.signature(head, tail)
+
+
+def report_format(path: Path) -> None:
+    """``ValueError`` unless ``path``'s suffix names a report format (``FORMATS``)."""
+    if format_of(path) is None:
+        raise ValueError(
+            f"--drift-report {path}: give a path ending in one of {list(FORMATS)} "
+            f"(one option per format)"
         )
-    return text.startswith(f"# {REPORT_NAME}\n") or f"<!-- {REPORT_NAME} -->" in text
 
 
 def writable_file(option: str, path: Path) -> None:
@@ -95,9 +98,9 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def check_outputs(settings: LiveSettings) -> None:
-    """``ValueError`` when a path the run writes is not a regular (or new) file, is inside the
-    fixture or record folder, is an input of the run, is given twice, or would replace a file
-    that is not an earlier report of this suite."""
+    """``ValueError`` when a report path names no format, or a path the run writes is not a
+    regular (or new) file, is inside the fixture or record folder, is an input of the run, is
+    given twice, or would replace a file that is not an earlier report of this suite."""
     folders = {
         "the packaged fixtures": FIXTURE_DIR.resolve(),
         "the record folder, --record-dir": settings.record_dir.resolve(),
@@ -106,6 +109,8 @@ def check_outputs(settings: LiveSettings) -> None:
         settings.cases_file.resolve(): "the cases file, --live-cases",
         **{p.resolve(): "a file the run reads" for p in settings.inputs},
     }
+    for path in settings.reports:
+        report_format(path)
     written: list[tuple[str, Path]] = [("--drift-report", path) for path in settings.reports]
     if settings.history is not None:
         written.append(("--history", settings.history))

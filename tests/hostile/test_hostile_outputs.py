@@ -443,12 +443,14 @@ def test_concurrent_runs_appending_one_history_lose_no_line(tmp_path: Path) -> N
 # --- a failure to write: named, and the history agrees ------------------------------------------
 
 FAILING_RENDERER = """
+import dataclasses
+
 import facedetect_contract.report as report
 
 def _broken(live_report):
     raise RuntimeError("the HTML renderer broke")
 
-report.FORMATS[".html"] = _broken
+report.FORMATS[".html"] = dataclasses.replace(report.FORMATS[".html"], render=_broken)
 """
 
 

@@ -375,6 +375,7 @@ def test_a_renderer_that_fails_makes_an_error_of_the_run_and_no_report_says_pass
     # sys.modules after each run, so a package attribute may name an older copy).
     project.makeconftest(
         """
+        import dataclasses
         import importlib
 
         def broken(_report):
@@ -383,7 +384,7 @@ def test_a_renderer_that_fails_makes_an_error_of_the_run_and_no_report_says_pass
         def pytest_configure(config):
             report = importlib.import_module("facedetect_contract.report")
             config._facedetect_md = (report, report.FORMATS[".md"])
-            report.FORMATS[".md"] = broken
+            report.FORMATS[".md"] = dataclasses.replace(report.FORMATS[".md"], render=broken)
 
         def pytest_unconfigure(config):
             report, render = config._facedetect_md
