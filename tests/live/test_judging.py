@@ -540,3 +540,84 @@ def test_no_module_but_judging_spells_the_finding_rule() -> None:
                     path.name if path.is_relative_to(suite) else str(path.relative_to(package))
                 )
     assert spelled == {"live/judging.py"}
+
+
+def _finding(check: str, pointer: str, severity: Severity = Severity.ADDITIVE) -> Violation:
+    return Violation(check, "live-case-a", pointer, "r", "d", severity, "s", f"t {pointer}")
+
+
+@pytest.mark.parametrize(
+    ("findings", "kept", "last_folded", "last_title_ends"),
+    [
+        # 12 of one check at one place: 10 kept, the 11th stands for itself and 1 more.
+        (
+            [_finding("A", f"/output/x{i}") for i in range(12)],
+            11,
+            1,
+            "(and 1 more like it at /output)",
+        ),
+        ([_finding("A", f"/x{i}") for i in range(12)], 11, 1, "(and 1 more like it at /)"),
+        ([_finding("A", f"/output/x{i}") for i in range(10)], 10, 0, "t /output/x9"),
+        # 60 places of one check: 50 kept in the answer, the 51st stands for the other 9.
+        (
+            [_finding("C", f"/p{i}/x") for i in range(60)],
+            51,
+            9,
+            "(and 9 more like it in this answer)",
+        ),
+        ([_finding("C", f"/p{i}/x") for i in range(50)], 50, 0, "t /p49/x"),
+    ],
+    ids=["place", "root", "ten-at-a-place", "answer", "fifty-in-an-answer"],
+)
+def test_an_answers_findings_fold_at_ten_per_place_and_fifty_in_all_counting_every_one(
+    findings: list[Violation], kept: int, last_folded: int, last_title_ends: str
+) -> None:
+    folded = judging.fold_answer(findings)
+    assert len(folded) == kept
+    assert folded[-1].folded == last_folded and folded[-1].title.endswith(last_title_ends)
+    assert sum(1 + v.folded for v in folded) == len(findings)  # none lost from the count
+
+
+def test_findings_of_another_check_severity_or_place_fold_apart() -> None:
+    twelve = [_finding("A", f"/output/x{i}") for i in range(12)]
+    apart = [
+        *twelve,
+        *(_finding("B", f"/output/y{i}") for i in range(3)),
+        *(_finding("A", f"/output/z{i}", Severity.BREAKING) for i in range(3)),
+        *(_finding("A", f"/usage/w{i}") for i in range(3)),
+    ]
+    folded = judging.fold_answer(apart)
+    assert len(folded) == 11 + 9 and sum(v.folded for v in folded) == 1
+    # Across places, one check and severity share the answer's cap: 6 places of 10 fold to 50.
+    places = [_finding("A", f"/p{p}/x{i}") for p in range(6) for i in range(10)]
+    across = judging.fold_answer(places)
+    assert len(across) == 51 and across[-1].folded == 9
+    mixed = [_finding("A", f"/p{p}/x") for p in range(30)]
+    mixed += [_finding("B", f"/q{p}/x") for p in range(30)]
+    assert len(judging.fold_answer(mixed)) == 51  # one cap for the answer, one more standing
+
+
+def test_acknowledged_findings_are_never_folded_by_the_answers_caps() -> None:
+    findings = [_finding("A", f"/output/x{i}") for i in range(60)]
+    assert len(judging.fold_answer(findings, exempt=lambda _: True)) == 60
+    interaction = flooded(60)
+    verdict = judge(
+        PROBE,
+        interaction,
+        [interaction],
+        contracts=CONTRACTS,
+        redactor=Redactor([KEY]),
+        endpoint="e",
+        strict_drift=True,  # additive findings fail, but for the acknowledged ones
+        acknowledged=lambda v: "/extra_" in v.pointer and not v.pointer.endswith("_000000"),
+    )
+    extras = [v for v in verdict.violations if "/extra_" in v.pointer]
+    assert len(extras) == 60 and not any(v.folded for v in extras)
+    assert verdict.message is not None
+    assert verdict.message.endswith("(and 59 additive or acknowledged finding(s), not failing)")
+
+
+def test_an_endpoints_error_code_is_cut_at_80_characters_in_a_reason() -> None:
+    code = "C" * 200
+    verdict = verdict_of(answer(503, error_body(code)))
+    assert verdict.reason.startswith(f"endpoint failing: still HTTP 503 {'C' * 80} after ")
