@@ -467,13 +467,15 @@ class LiveSession:
         report, run = self.report, self.live_run
         if report is None:
             return []
+        from .report import terminal  # noqa: PLC0415
+
         lines: list[tuple[str, Tone]] = []
         try:
             # Redacted, then shown escaped: the endpoint's text cannot move the cursor, clear
             # the screen, write the clipboard or forge a line of the terminal's own.
             lines.extend(
                 (inert.terminal(run.redact(line)), colour)
-                for line, colour in report.summary_lines()
+                for line, colour in terminal.summary_lines(report)
             )
             written = [path for path in run.settings.reports if path.exists()]
             if written:

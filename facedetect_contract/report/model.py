@@ -521,12 +521,6 @@ class LiveReport:
             )
         return text
 
-    def summary_lines(self) -> list[tuple[str, Literal["red", "yellow", "green", ""]]]:
-        """Lines for the terminal summary (``terminal``: its one home), each with its colour."""
-        from .terminal import summary_lines  # noqa: PLC0415  # the view imports this model
-
-        return summary_lines(self)
-
     def redacted(self, redactor: Redactor) -> LiveReport:
         """A copy whose every text passed the redactor: what may be written or shown."""
         clean = redactor.tree

@@ -20,6 +20,7 @@ from facedetect_contract.doubles.offline import fake_handler, replay_handler
 from facedetect_contract.live.run import LiveRun, LiveSettings
 from facedetect_contract.report import LiveReport
 from facedetect_contract.report.render_markdown import render as to_markdown
+from facedetect_contract.report.terminal import summary_lines
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -230,7 +231,7 @@ def test_record_leaves_out_answers_replay_would_fail_on_and_says_so(tmp_path: Pa
     report = LiveReport.from_run(run)
     assert report.to_dict()["not_recorded"] == {"answers with breaking findings": 2}
     assert "not recorded: 2 answers with breaking findings" in to_markdown(report)
-    assert any("not recorded: 2" in line for line, _ in report.summary_lines())
+    assert any("not recorded: 2" in line for line, _ in summary_lines(report))
 
 
 def test_recordings_replay_each_request_its_own_answer_headers_included(tmp_path: Path) -> None:

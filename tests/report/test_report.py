@@ -26,6 +26,7 @@ from facedetect_contract.report import (
     write_reports,
 )
 from facedetect_contract.report.model import NOTES_URL
+from facedetect_contract.report.terminal import summary_lines
 from tests.live.test_live_run import KEY, live_run  # a report is made from a run
 
 
@@ -144,7 +145,7 @@ def test_a_report_with_lone_surrogates_is_written_in_every_format(tmp_path: Path
 
 
 def test_the_terminal_summary_shows_control_characters_escaped(tmp_path: Path) -> None:
-    lines = [line for line, _ in hostile_report(tmp_path).summary_lines()]
+    lines = [line for line, _ in summary_lines(hostile_report(tmp_path))]
     assert not any(re.search("[\x00-\x1f\x7f-\x9f\ud800-\udfff]", line) for line in lines)
     assert any("\\x1b]52" in line for line in lines)
 
@@ -263,7 +264,7 @@ def test_a_baseline_entry_past_its_date_fails_a_run_that_found_nothing(tmp_path:
     assert (
         "EXPIRED  baseline entry FD-0000000000 (until 2020-01-01): until the fix ships",
         "red",
-    ) in report.summary_lines()
+    ) in summary_lines(report)
 
 
 @pytest.mark.parametrize(

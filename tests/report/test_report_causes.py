@@ -25,6 +25,7 @@ from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from facedetect_contract.live.run import LiveRun, LiveSettings
 from facedetect_contract.report import LiveReport, render_reports
 from facedetect_contract.report.render_html import tone_of
+from facedetect_contract.report.terminal import summary_lines
 
 KEY = "sk-causes-" + "7a1b" * 8
 FORMATS = (".json", ".md", ".html")
@@ -128,7 +129,7 @@ def test_a_renamed_verdict_field_is_one_grouped_finding_naming_the_rename_in_eve
     assert html.count('class="headline"') == 1 and "looks like a rename" in html
     assert all(finding_id in html for finding_id in ids)
 
-    lines = [line for line, _ in report.summary_lines()]
+    lines = [line for line, _ in summary_lines(report)]
     flagged = [line for line in lines if line.startswith(("BREAKING", "warning"))]
     (line,) = flagged
     assert "check_pass is gone and checkPass appeared" in line
@@ -200,7 +201,7 @@ def test_an_endpoint_that_refuses_everything_is_not_judged_with_one_line_per_cau
     assert 'data-tone="unjudged"' in texts[".html"] and tone_of(report.outcome) == "unjudged"
     assert texts[".html"].count("endpoint unreachable") == 1
 
-    summary = report.summary_lines()
+    summary = summary_lines(report)
     headline, colour = summary[0]
     assert headline.startswith("not judged") and colour == "yellow"  # not drift's red
     errors = [(line, tone) for line, tone in summary if line.startswith("ERROR")]
