@@ -1,7 +1,9 @@
 """Mounting the fake and the fixtures on respx, so the client runs offline unchanged; and the
 fake exchanged with in-process, for the properties whose subject is the endpoint, not the client.
 
-``mount_fake`` routes the endpoint to ``FaceDetectFake``; ``mount_replay`` serves recorded
+``mount_fake`` routes the endpoint to ``FaceDetectFake``; ``mock_endpoint`` does it for every
+httpx request of a process, on any host, and leaves every other request alone (a double that
+makes up answers turns a bug into a green test); ``mount_replay`` serves recorded
 interactions and fails loudly, saying which fixture came closest and where it differed, when a
 request matches none. ``replay_key`` is the one definition of "the same request": replay matches
 on it, and live mode records one fixture per key.
@@ -13,8 +15,9 @@ import contextlib
 import dataclasses
 import itertools
 import json
+import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx
@@ -30,9 +33,13 @@ if TYPE_CHECKING:  # respx is imported where a router is made: live mode needs o
 
 __all__ = [
     "InProcessExchange",
+    "MockedEndpoint",
     "ReplayKey",
     "UnmatchedRequest",
+    "UnroutedRequest",
+    "endpoint_path_regex",
     "fake_handler",
+    "mock_endpoint",
     "mount_fake",
     "mount_replay",
     "replay_handler",
@@ -42,6 +49,11 @@ __all__ = [
 
 class UnmatchedRequest(AssertionError):
     """A replayed run sent a request no fixture holds."""
+
+
+class UnroutedRequest(AssertionError):
+    """A strict ``mock_endpoint`` saw a request that neither the fake nor any other respx router
+    answers."""
 
 
 def fake_handler(fake: FaceDetectFake) -> Any:
@@ -134,6 +146,93 @@ class InProcessExchange:
 def mount_fake(router: respx.Router, fake: FaceDetectFake, url: str) -> respx.Route:
     """Route every method on ``url`` to ``fake``."""
     return router.route(url=url).mock(side_effect=fake_handler(fake))
+
+
+# respx's default mocker (it patches httpcore, so every httpx client of the process, in every
+# thread, is seen); its ``routers`` are asked in the order they were started.
+_MOCKER = "httpcore"
+
+
+def endpoint_path_regex(path: str) -> str:
+    """The paths the fake answers: the profile's ``path`` under any gateway prefix of whole
+    segments (``/api/v1``, ``/qwen/api/v1``), and nothing else.
+
+    The trailing-slash (``.../face-detect/``) and double-slash (``/api/v1//services/...``)
+    forms are other paths: the docs (docs/endpoint.md, Endpoint) document the one path only,
+    and what a gateway answers for a path it does not serve is its own (the stub answers 404).
+    The fake does not speak for them: they go where their URL points, like any other request.
+    """
+    return rf"^(?:/[^/]+)*{re.escape(path)}$"
+
+
+def _named(request: httpx.Request) -> str:
+    """The method and URL of ``request``, without query, fragment or userinfo (a query may
+    carry a key)."""
+    url = request.url
+    return f"{request.method} {url.copy_with(query=None, fragment=None, userinfo=b'')}"
+
+
+@dataclasses.dataclass(frozen=True)
+class MockedEndpoint:
+    """What ``mock_endpoint`` yields: the router answering the endpoint (add your own routes to
+    it as to any respx router) and the requests a strict mock refused, named."""
+
+    router: respx.MockRouter
+    unrouted: list[str]
+
+
+@contextlib.contextmanager
+def mock_endpoint(
+    fake: FaceDetectFake,
+    contracts: Contracts,
+    *,
+    strict: bool = False,
+    left_alone: Callable[[httpx.URL], bool] = lambda _url: False,
+) -> Iterator[MockedEndpoint]:
+    """respx answering every httpx request to the endpoint's path, on any host, with ``fake``.
+
+    Every other request is not touched: it is passed to the respx routers started after this
+    one (a team's own routes and ``assert_all_mocked`` rule), and when there are none, to the
+    network, as if this mock were not there. ``strict`` turns that last step into an
+    ``UnroutedRequest`` naming the request (also kept in ``unrouted``, for a request whose
+    error the caller swallowed). A URL ``left_alone`` says so (a running stub's own) goes to the
+    network at once, even when strict.
+    """
+    import respx  # noqa: PLC0415
+    from respx.mocks import Mocker  # noqa: PLC0415
+
+    unrouted: list[str] = []
+
+    def stub_traffic(request: httpx.Request) -> httpx.Request | None:
+        # A side effect returning the request passes it through; None is "no match".
+        return request if left_alone(request.url) else None
+
+    def not_ours(request: httpx.Request) -> httpx.Request | None:
+        routers = Mocker.registry[_MOCKER].routers
+        if routers.index(rules) + 1 < len(routers):
+            return None  # "not mocked" here: respx asks the routers started after this one
+        if strict:
+            unrouted.append(_named(request))
+            raise UnroutedRequest(
+                f"facedetect_mock: {_named(request)} is not the face-detect endpoint and no "
+                f"other respx route answers it; mock it (respx) or drop strict=True"
+            )
+        if routers.index(router) > 0:
+            return None  # routers started before these declined it: their rule stands
+        return request  # nobody mocks it: the network, as without this mock
+
+    # Two routers: the first holds the endpoint and the routes a test adds to it, the second
+    # only the rule for the rest, so a route added later still comes before the rule.
+    with (
+        respx.mock(assert_all_called=False, assert_all_mocked=True, using=_MOCKER) as router,
+        respx.mock(assert_all_called=False, assert_all_mocked=True, using=_MOCKER) as rules,
+    ):
+        router.route(name="left alone").mock(side_effect=stub_traffic)
+        router.route(
+            name="face-detect", path__regex=endpoint_path_regex(contracts.profile.path)
+        ).mock(side_effect=fake_handler(fake))
+        rules.route(name="not the endpoint").mock(side_effect=not_ours)
+        yield MockedEndpoint(router, unrouted)
 
 
 class ReplayKey(NamedTuple):

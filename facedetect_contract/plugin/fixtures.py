@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ..core import inert
-from .markers import LIVE_SKIP_REASON, fake_options
+from .markers import LIVE_SKIP_REASON, fake_options, mock_options
 
 if TYPE_CHECKING:
     import respx
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LIVE_FIXTURES",
     "LIVE_SESSION",
+    "STUB_ORIGINS",
     "TEST_KEY",
     "facedetect_api_key",
     "facedetect_client",
@@ -42,6 +43,8 @@ TEST_KEY = "sk-facedetect-test-key-not-a-secret"
 """The key the ``facedetect_fake`` and ``facedetect_stub`` fixtures accept (no real key is)."""
 
 LIVE_SESSION = pytest.StashKey["LiveSession"]()
+# (scheme, host, port) of each running facedetect_stub: facedetect_mock leaves them alone.
+STUB_ORIGINS = pytest.StashKey[set[tuple[str, str, int | None]]]()
 # Verdict fixture -> kind of planned request it is parametrized with.
 LIVE_FIXTURES = {
     "facedetect_live_case": "case",
@@ -85,19 +88,38 @@ def facedetect_fake(
 
 @pytest.fixture
 def facedetect_mock(
-    facedetect_fake: FaceDetectFake, facedetect_contracts: Contracts
+    request: pytest.FixtureRequest,
+    facedetect_fake: FaceDetectFake,
+    facedetect_contracts: Contracts,
 ) -> Iterator[respx.MockRouter]:
-    """respx mocking every httpx request to the endpoint path (on any host) with the fake.
+    """respx answering every httpx request to the endpoint's path (on any host) with the fake.
 
-    Other httpx traffic is not mocked (``assert_all_mocked=False``)."""
-    import respx  # noqa: PLC0415
+    Every other request goes on untouched: to your own respx routes, else the network.
+    ``@pytest.mark.facedetect_mock(strict=True)`` fails it instead, naming it."""
+    import httpx  # noqa: PLC0415
 
-    from ..doubles.offline import fake_handler  # noqa: PLC0415
+    from ..doubles.offline import mock_endpoint  # noqa: PLC0415
 
-    path = facedetect_contracts.profile.path
-    with respx.mock(assert_all_called=False, assert_all_mocked=False) as router:
-        router.route(path__regex=f"{path}$").mock(side_effect=fake_handler(facedetect_fake))
-        yield router
+    strict = mock_options(request).get("strict", False)
+    config = request.config
+
+    def left_alone(url: httpx.URL) -> bool:
+        # Read at each request: a stub started after this fixture counts too.
+        return (url.scheme, url.host, url.port) in config.stash.get(STUB_ORIGINS, set())
+
+    failed_before = request.session.testsfailed
+    with mock_endpoint(
+        facedetect_fake, facedetect_contracts, strict=strict, left_alone=left_alone
+    ) as mocked:
+        yield mocked.router
+    # The error was raised where the request was sent; code that swallowed it must not turn
+    # the test green. A test that failed already has its report.
+    if mocked.unrouted and request.session.testsfailed == failed_before:
+        pytest.fail(
+            "facedetect_mock(strict=True): unrouted request(s), their errors swallowed: "
+            + ", ".join(mocked.unrouted),
+            pytrace=False,
+        )
 
 
 @pytest.fixture
@@ -113,15 +135,26 @@ def facedetect_client(
 
 
 @pytest.fixture(scope="session")
-def facedetect_stub() -> Iterator[RunningServer]:
+def facedetect_stub(pytestconfig: pytest.Config) -> Iterator[RunningServer]:
     """The stub server on 127.0.0.1 (key ``TEST_KEY``), serving the packaged images under
-    ``/images/`` (``facedetect_stub.image_url("portrait.png")``)."""
+    ``/images/`` (``facedetect_stub.image_url("portrait.png")``); ``facedetect_mock`` never
+    touches a request to it."""
     # Imported here: only tests that use the stub pay for the server and Pillow.
+    import httpx  # noqa: PLC0415
+
     from ..contracts.fixtures import IMAGE_DIR  # noqa: PLC0415
     from ..doubles.server import serve_in_thread  # noqa: PLC0415
 
     with serve_in_thread(api_keys=[TEST_KEY], images_dir=IMAGE_DIR) as running:
-        yield running
+        # Its own image downloads and a test's requests to it reach it, never the fake.
+        url = httpx.URL(running.url)
+        origin = (url.scheme, url.host, url.port)
+        origins = pytestconfig.stash.setdefault(STUB_ORIGINS, set())
+        origins.add(origin)
+        try:
+            yield running
+        finally:
+            origins.discard(origin)
 
 
 # --- live mode: the session (facedetect_contract.session) on config.stash ----------------------

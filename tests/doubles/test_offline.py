@@ -8,9 +8,13 @@ same answer and the same findings.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import re
 from collections import Counter
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +24,12 @@ from facedetect_contract.client import FaceDetectClient
 from facedetect_contract.contracts.loader import Contracts
 from facedetect_contract.core.interaction import Interaction
 from facedetect_contract.doubles.fake import FaceDetectFake
-from facedetect_contract.doubles.offline import InProcessExchange
+from facedetect_contract.doubles.offline import (
+    InProcessExchange,
+    UnroutedRequest,
+    endpoint_path_regex,
+    mock_endpoint,
+)
 from facedetect_contract.generation.strategies import (
     GeneratedRequest,
     invalid_requests,
@@ -112,3 +121,48 @@ def test_the_in_process_exchange_never_records_the_key(contracts: Contracts) -> 
     assert key not in repr(interaction) and key not in str(interaction.to_dict())
     assert key[3:20] not in str(interaction.to_dict())
     assert "7c3b7c3b" not in repr(exchange)
+
+
+@pytest.mark.parametrize(
+    ("path", "routed"),
+    [
+        ("/services/aigc/image2video/face-detect", True),
+        ("/api/v1/services/aigc/image2video/face-detect", True),
+        ("/qwen/api/v1/services/aigc/image2video/face-detect", True),
+        ("/api/v1/services/aigc/image2video/face-detect/", False),
+        ("/api/v1//services/aigc/image2video/face-detect", False),
+        ("//services/aigc/image2video/face-detect", False),
+        ("/api/v1/services/aigc/image2video/face-detect/x", False),
+        ("/api/v1/services/aigc/image2video/face-detection", False),
+        ("/api/v1/xservices/aigc/image2video/face-detect", False),
+    ],
+    ids=[
+        "bare",
+        "documented",
+        "gateway-prefix",
+        "trailing-slash",
+        "double-slash",
+        "double-slash-first",
+        "below",
+        "longer-name",
+        "segment-glued",
+    ],
+)
+def test_the_fake_routes_the_profiles_path_under_whole_segment_prefixes_only(
+    contracts: Contracts, path: str, *, routed: bool
+) -> None:
+    """The trailing-slash and double-slash forms are other paths (docs/endpoint.md documents the
+    one path): the fake does not speak for them."""
+    pattern = re.compile(endpoint_path_regex(contracts.profile.path))
+    assert bool(pattern.search(path)) is routed
+
+
+def test_mock_endpoint_routes_the_path_the_profile_names(contracts: Contracts) -> None:
+    moved = copy.copy(contracts)
+    moved.profile = dataclasses.replace(contracts.profile, path="/services/elsewhere/detect")
+    fake = FaceDetectFake(api_keys={"k"}, contracts=contracts)
+    with mock_endpoint(fake, moved, strict=True) as mocked:
+        assert httpx.post("http://127.0.0.1:9/api/v1/services/elsewhere/detect").status_code == 401
+        with pytest.raises(UnroutedRequest, match=r"POST http://127.0.0.1:9/api/v1/services/aigc"):
+            httpx.post("http://127.0.0.1:9" + "/api/v1" + contracts.profile.path)
+    assert mocked.unrouted == [f"POST http://127.0.0.1:9/api/v1{contracts.profile.path}"]
