@@ -411,10 +411,12 @@ class LiveRun:
         """When no answer of the run is one the contracts document (a wrong base URL, a login
         page), its verdicts say so instead of judging drift: one error of the run, no finding."""
         judged = [
-            v for v in self.verdicts.values() if v.status == "judged" and v.interaction is not None
+            (v, answer)
+            for v in self.verdicts.values()
+            if v.status == "judged" and (answer := v.interaction) is not None
         ]
         why = misconfiguration(
-            (Answered(v.interaction, v.planned.keyed) for v in judged if v.interaction),
+            (Answered(answer, v.planned.keyed) for v, answer in judged),
             self.contracts,
             self.url,
         )
@@ -423,7 +425,7 @@ class LiveRun:
         why = self.redact(why)
         with self._lock:
             self.errors.append(why)
-            for verdict in judged:
+            for verdict, _ in judged:
                 self.verdicts[verdict.name] = dataclasses.replace(
                     verdict, status="misconfigured", violations=(), message=None, reason=why
                 )
@@ -490,7 +492,7 @@ class LiveRun:
             for name in self.order
             if name in wanted
             and self.verdicts[name].status == "not-sent"
-            and self.verdicts[name].reason.startswith("not sent: the run")
+            and self.verdicts[name].reason == self._not_sent_reason
         ]
         if late:
             shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")

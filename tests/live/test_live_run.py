@@ -363,3 +363,23 @@ def test_the_seconds_left_count_down_to_the_runs_deadline_and_stop_at_zero(
     now[0] += 60
     assert run.seconds_left() == 0
     run.close()
+
+
+def test_requests_the_runs_deadline_left_unsent_are_one_error_of_the_run_naming_them(
+    tmp_path: Path,
+) -> None:
+    ticks = iter(range(0, 10**6, 1000))  # every look at the clock is 1000 s later
+    fake = FaceDetectFake(api_keys={KEY})
+    run = LiveRun(
+        LiveSettings(qps=0, examples=0, record_dir=tmp_path, deadline=30),
+        load_cases(DEFAULT_CASES_FILE),
+        environ={"DASHSCOPE_API_KEY": KEY},
+        transport=httpx.MockTransport(fake_handler(fake)),
+        clock=lambda: float(next(ticks)),
+    )
+    run.execute()
+    run.close()
+    unsent = [n for n, v in run.verdicts.items() if v.reason.startswith("not sent: the run's")]
+    assert unsent
+    (error,) = [e for e in run.all_errors if "passed first" in e]
+    assert error.startswith(f"{len(unsent)} request(s) not sent: the run's deadline (30 s")
