@@ -30,6 +30,7 @@ import re
 import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
+from html.entities import html5
 from typing import Any
 
 __all__ = [
@@ -69,14 +70,15 @@ _KEY_LIKE = re.compile(
 _PLACEHOLDER = re.compile(r"(\w+ )?<[a-z]+>")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 # What may stand between two characters of an echoed key: whitespace (a wrapped line, a folded
-# header) and the invisible characters a formatter or a hostile echo inserts.
-_SEPARATORS = "\\s\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff"
-# The same characters, for str.translate: dropping them that way is ten times faster than re.sub.
+# header; none lies past U+3000) and the invisible characters a formatter or a hostile echo
+# inserts. A str.translate table: dropping them that way is ten times faster than re.sub.
 _DROP_SEPARATORS = dict.fromkeys(
     [c for c in range(0x3001) if chr(c).isspace()]
     + [0xAD, 0x180E, 0xFEFF]
     + [*range(0x200B, 0x2010), *range(0x2060, 0x2065)]
 )
+# The same characters, for a regex character class.
+_SEPARATORS = "".join(re.escape(chr(c)) for c in _DROP_SEPARATORS)
 # One character written in an encoding an echo takes; each group decodes it (see _decoded).
 _ENCODED = re.compile(
     r"%(?:25)*([0-9A-Fa-f]{2})"  # percent-encoding, either case, encoded again any times
@@ -88,7 +90,6 @@ _ENCODED = re.compile(
     r"|([\uff01-\uff5e])"  # fullwidth forms of printable ASCII
 )
 _DROPPED = frozenset(map(chr, _DROP_SEPARATORS))
-_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _HINTS = re.compile(f"[%&\\\\\uff01-\uff5e{_SEPARATORS}]")
 
 
@@ -99,7 +100,7 @@ def _decoded(match: re.Match[str]) -> str:
     if escaped is not None:
         return escaped
     if named is not None:
-        return _NAMED[named.lower()]
+        return html5[f"{named};"]
     if wide is not None:
         return chr(ord(wide) - 0xFEE0)
     number = (
@@ -262,10 +263,10 @@ class Redactor:
         for value in values:
             forms |= _base64_cores(value) | _base64_cores(f"Bearer {value}")
             forms.add(binascii.hexlify(value.encode()).decode())
-        # Longest first, so that a whole form wins over a run inside it.
-        ordered = sorted(forms - set(values), key=len, reverse=True)
-        # Matched in lower-cased text (a regex with IGNORECASE is several times slower).
-        lowered_forms = sorted({f.translate(_ASCII_LOWER) for f in ordered}, key=len, reverse=True)
+        # Matched in lower-cased text (a regex with IGNORECASE is several times slower); longest
+        # first, so that a whole form wins over a run inside it.
+        lowered = {form.translate(_ASCII_LOWER) for form in forms - set(values)}
+        lowered_forms = sorted(lowered, key=len, reverse=True)
         self._forms = re.compile("|".join(map(re.escape, lowered_forms))) if lowered_forms else None
         self._lowered = tuple(value.translate(_ASCII_LOWER) for value in values)
         # A key with these may hold what decodes as an encoding ('%41'): look for it as it is.

@@ -50,8 +50,9 @@ def base_url_problem(base_url: str, contracts: Contracts) -> str | None:
     given = _segments(path)
     shown = printable(origin + path)
     for start in range(len(given)):
+        # The endpoint's path inside it, or the base URL ending in the start of that path.
         if given[start : start + len(endpoint)] == endpoint or (
-            given[start:] and given[start:] == endpoint[: len(given) - start]
+            given[start:] == endpoint[: len(given) - start]
         ):
             base = "/".join(given[:start] or root)  # nothing before it: the documented root
             fixed = printable(f"{origin}/{base}")
@@ -67,7 +68,7 @@ def base_url_problem(base_url: str, contracts: Contracts) -> str | None:
                 f"the base URL {shown} ends in /{'/'.join(tail)} but the API root's path ends in "
                 f"/{'/'.join(root)}: is /{missing} missing? Documented: {profile.default_base_url}"
             )
-        if given[-size:] == root[:size] and size < len(root) and given[-len(root) :] != root:
+        if given[-size:] == root[:size] and given[-len(root) :] != root:
             rest = "/".join(root[size:])
             return (
                 f"the base URL {shown} ends in /{'/'.join(root[:size])} but the API root's path "

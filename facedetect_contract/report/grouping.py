@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..core.violations import Severity, Violation
+from ..core.violations import Severity, Violation, parent_pointer
 
 __all__ = ["FindingGroup", "group_findings"]
 
@@ -112,10 +112,6 @@ def _field_name(group: FindingGroup) -> str | None:
     return None
 
 
-def _parent(pointer: str) -> str:
-    return pointer.rsplit("/", 1)[0]
-
-
 def _alike(old: str, new: str) -> bool:
     def letters(name: str) -> str:
         return re.sub(r"[_\-\s]", "", name).lower()
@@ -157,7 +153,8 @@ def _pair_renames(groups: list[FindingGroup]) -> list[FindingGroup]:
     paired: dict[int, FindingGroup] = {}
     for gone in missing:
         for candidate in new:
-            if id(candidate) in taken or _parent(candidate.pointer) != _parent(gone.pointer):
+            beside = parent_pointer(candidate.pointer) == parent_pointer(gone.pointer)
+            if id(candidate) in taken or not beside:
                 continue
             same_answers = set(candidate.interactions) == set(gone.interactions)
             old_name, new_name = _field_name(gone), _field_name(candidate)

@@ -13,7 +13,7 @@ import pytest
 from facedetect_contract.contracts.fixtures import IMAGE_DIR
 from facedetect_contract.core.violations import Severity, Violation
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
-from facedetect_contract.doubles.server import serve_in_thread
+from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from facedetect_contract.live import baseline
 from facedetect_contract.live.baseline import (
     Baseline,
@@ -322,6 +322,17 @@ def live(pytester: pytest.Pytester, base_url: str, *args: str) -> pytest.RunResu
     )  # fmt: skip
 
 
+def write_portrait_case(project: pytest.Pytester, stub: RunningServer) -> None:
+    """The cases file: one portrait the stub serves, expected to pass."""
+    entry = {
+        "name": "portrait",
+        "image_url": stub.image_url("portrait.png"),
+        "ratio": "1:1",
+        "expect": "pass",
+    }
+    (project.path / "cases.json").write_text(json.dumps([entry]))
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     (pytester.path / "test_live.py").write_text(TEST_LIVE.read_text())
@@ -333,13 +344,7 @@ def test_the_baseline_turns_a_strict_failure_green_and_update_writes_it(
     project: pytest.Pytester,
 ) -> None:
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR, response_hook=with_a_score) as stub:
-        entry = {
-            "name": "portrait",
-            "image_url": stub.image_url("portrait.png"),
-            "ratio": "1:1",
-            "expect": "pass",
-        }
-        (project.path / "cases.json").write_text(json.dumps([entry]))
+        write_portrait_case(project, stub)
         first = live(project, stub.base_url)
         update = live(project, stub.base_url, "--baseline", "baseline.json", "--update-baseline")
         after = live(project, stub.base_url, "--baseline", "baseline.json")
@@ -370,13 +375,7 @@ def test_a_malformed_baseline_is_a_usage_error_and_an_expired_entry_fails_the_ru
         )
     )
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub:
-        entry = {
-            "name": "portrait",
-            "image_url": stub.image_url("portrait.png"),
-            "ratio": "1:1",
-            "expect": "pass",
-        }
-        (project.path / "cases.json").write_text(json.dumps([entry]))
+        write_portrait_case(project, stub)
         bad = live(project, stub.base_url, "--baseline", "bad.json")
         expired = live(project, stub.base_url, "--baseline", "old.json")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
@@ -391,13 +390,7 @@ def test_a_malformed_baseline_is_a_usage_error_and_an_expired_entry_fails_the_ru
 
 def test_update_baseline_dates_what_it_adds_and_says_what_it_did(project: pytest.Pytester) -> None:
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR, response_hook=with_a_score) as stub:
-        entry = {
-            "name": "portrait",
-            "image_url": stub.image_url("portrait.png"),
-            "ratio": "1:1",
-            "expect": "pass",
-        }
-        (project.path / "cases.json").write_text(json.dumps([entry]))
+        write_portrait_case(project, stub)
         write = ("--baseline", "baseline.json", "--update-baseline")
         first = live(project, stub.base_url, *write, "--baseline-until", "2099-01-06")
         again = live(project, stub.base_url, *write)
@@ -432,13 +425,7 @@ def test_a_wrong_baseline_until_is_a_usage_error_before_anything_is_sent(
     project: pytest.Pytester, args: tuple[str, ...], message: str
 ) -> None:
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub:
-        entry = {
-            "name": "portrait",
-            "image_url": stub.image_url("portrait.png"),
-            "ratio": "1:1",
-            "expect": "pass",
-        }
-        (project.path / "cases.json").write_text(json.dumps([entry]))
+        write_portrait_case(project, stub)
         result = live(project, stub.base_url, *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
