@@ -107,6 +107,14 @@ def outcome_of(body: Any, status: int = 200) -> Outcome:
     return classify(RecordedResponse(status, JSON, body), CONTRACTS)
 
 
+def the_one_finding(violations: list[Violation], **fields: object) -> Violation:
+    """The single finding in ``violations``, each of ``fields`` as given."""
+    assert len(violations) == 1, violations
+    (violation,) = violations
+    assert {name: getattr(violation, name) for name in fields} == fields
+    return violation
+
+
 def assert_source_is_the_api_reference(violation: Violation) -> None:
     assert violation.source == EMO_DETECT_API
     assert violation.source.startswith("https://help.aliyun.com/zh/model-studio/emo-detect-api")
@@ -273,17 +281,16 @@ def test_a_face_box_that_moves_with_the_ratio_is_additive_drift_on_the_second_an
         (answer("live-half-body", passed(MOVED_FACE, CROP_3_4), ratio="3:4"), HALF_BODY),
         only="same_image_same_face_box",
     )
-    assert len(violations) == 1
-    violation = violations[0]
-    assert violation.check == "same_image_same_face_box"
-    assert violation.interaction == "live-half-body"
-    assert violation.pointer == "/output/face_bbox"
-    assert violation.severity is Severity.ADDITIVE
-    assert violation.received == (
-        "[402, 286, 710, 593] (IoU 0.51 with [302, 286, 610, 593] of live-head)"
+    violation = the_one_finding(
+        violations,
+        check="same_image_same_face_box",
+        interaction="live-half-body",
+        pointer="/output/face_bbox",
+        severity=Severity.ADDITIVE,
+        received="[402, 286, 710, 593] (IoU 0.51 with [302, 286, 610, 593] of live-head)",
+        documented="one face, one box: IoU >= 0.9 across ratios",
+        title="face_bbox of the same image moved with the ratio",
     )
-    assert violation.documented == "one face, one box: IoU >= 0.9 across ratios"
-    assert violation.title == "face_bbox of the same image moved with the ratio"
     assert_source_is_the_api_reference(violation)
 
 
@@ -425,17 +432,16 @@ def test_a_crop_that_leaves_out_the_face_another_answer_found_is_additive() -> N
         (answer("live-half-body", passed(own_face, crop), ratio="3:4"), HALF_BODY),
         only="every_crop_of_an_image_contains_its_face",
     )
-    assert len(violations) == 1
-    violation = violations[0]
-    assert violation.check == "every_crop_of_an_image_contains_its_face"
-    assert violation.interaction == "live-half-body"
-    assert violation.pointer == "/output/ext_bbox"
-    assert violation.severity is Severity.ADDITIVE
-    assert violation.received == (
-        "ext_bbox [305, 0, 905, 800], face_bbox [302, 286, 610, 593] of live-head"
+    violation = the_one_finding(
+        violations,
+        check="every_crop_of_an_image_contains_its_face",
+        interaction="live-half-body",
+        pointer="/output/ext_bbox",
+        severity=Severity.ADDITIVE,
+        received="ext_bbox [305, 0, 905, 800], face_bbox [302, 286, 610, 593] of live-head",
+        documented="every ext_bbox of an image contains its face",
+        title="ext_bbox leaves out the face another answer found",
     )
-    assert violation.documented == "every ext_bbox of an image contains its face"
-    assert violation.title == "ext_bbox leaves out the face another answer found"
     assert_source_is_the_api_reference(violation)
 
 
@@ -663,15 +669,16 @@ def test_a_case_asked_twice_that_gets_another_verdict_is_one_additive_finding(
     documented: str,
 ) -> None:
     violations = repeat(first, again, first_status, again_status)
-    assert len(violations) == 1
-    violation = violations[0]
-    assert violation.check == "repeated_case_gives_the_same_answer"
-    assert violation.interaction == "live-head-again"
-    assert violation.pointer == "/output/check_pass"
-    assert violation.severity is Severity.ADDITIVE
-    assert violation.received == received
-    assert violation.documented == documented
-    assert violation.title == "the same case, asked twice, got another verdict"
+    violation = the_one_finding(
+        violations,
+        check="repeated_case_gives_the_same_answer",
+        interaction="live-head-again",
+        pointer="/output/check_pass",
+        severity=Severity.ADDITIVE,
+        received=received,
+        documented=documented,
+        title="the same case, asked twice, got another verdict",
+    )
     assert_source_is_the_api_reference(violation)
 
 
@@ -966,16 +973,18 @@ def test_a_portrait_check_that_flipped_since_its_recording_is_additive_behaviour
     violations = against(
         answer("live-now", live, live_status), recording=recorded_as(recorded, recorded_status)
     )
-    assert len(violations) == 1  # the verdict flipped: no box is compared with the recording
-    violation = violations[0]
-    assert violation.check == "behaviour_matches_recording"
-    assert violation.interaction == "live-now"
-    assert violation.pointer == "/output/check_pass"
-    assert violation.received == received
-    assert violation.documented == documented
-    assert violation.title == "behaviour drift: the portrait check flipped"
-    assert violation.severity is Severity.ADDITIVE
-    assert violation.source == "fixtures/face-detect/live-head.json"
+    # The verdict flipped: no box is compared with the recording.
+    the_one_finding(
+        violations,
+        check="behaviour_matches_recording",
+        interaction="live-now",
+        pointer="/output/check_pass",
+        received=received,
+        documented=documented,
+        title="behaviour drift: the portrait check flipped",
+        severity=Severity.ADDITIVE,
+        source="fixtures/face-detect/live-head.json",
+    )
 
 
 @pytest.mark.parametrize(

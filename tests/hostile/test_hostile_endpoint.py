@@ -40,6 +40,23 @@ KEYS = (
 )
 WALL_LIMIT = 60.0  # seconds a faulty run may take, start to exit (the deadlines are small)
 LIVE_ARGS = ("--live-timeout", "2", "--live-deadline", "40", "--live-qps", "0")
+# Every output a live run can write, the logs at DEBUG: the texts the leak check reads.
+WRITE_EVERYTHING = (
+    "--record",
+    "--drift-report",
+    "report/drift.json",
+    "--drift-report",
+    "report/drift.md",
+    "--junitxml",
+    "junit.xml",
+    "-o",
+    "junit_logging=all",
+    "--log-level=DEBUG",
+    "-vv",
+    "-l",
+    "-p",
+    "no:cacheprovider",
+)
 
 
 @dataclass(frozen=True)
@@ -239,23 +256,10 @@ def run_through(
             "--live-examples",
             "3",
             *LIVE_ARGS,
-            "--record",
-            "--drift-report",
-            "report/drift.json",
-            "--drift-report",
-            "report/drift.md",
-            "--junitxml",
-            "junit.xml",
-            "-o",
-            "junit_logging=all",
-            "--log-level=DEBUG",
+            *WRITE_EVERYTHING,
             "-o",
             "log_cli=true",
             "--log-cli-level=DEBUG",
-            "-vv",
-            "-l",
-            "-p",
-            "no:cacheprovider",
             *extra,
         )
         wall = time.monotonic() - started

@@ -32,7 +32,14 @@ from facedetect_contract.core.violations import Severity
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
 from facedetect_contract.doubles.server import serve_in_thread
 from facedetect_contract.live.run import LiveRun, LiveSettings
-from tests.hostile.test_hostile_endpoint import KEYS, LIVE_ARGS, Project, check_the_run, leaks
+from tests.hostile.test_hostile_endpoint import (
+    KEYS,
+    LIVE_ARGS,
+    WRITE_EVERYTHING,
+    Project,
+    check_the_run,
+    leaks,
+)
 
 pytestmark = pytest.mark.hostile
 pytest_plugins = ["pytester"]
@@ -121,20 +128,7 @@ def run_live(
             "2",
             *LIVE_ARGS,
             "--strict-drift",
-            "--record",
-            "--drift-report",
-            "report/drift.json",
-            "--drift-report",
-            "report/drift.md",
-            "--junitxml",
-            "junit.xml",
-            "-o",
-            "junit_logging=all",
-            "--log-level=DEBUG",
-            "-vv",
-            "-l",
-            "-p",
-            "no:cacheprovider",
+            *WRITE_EVERYTHING,
         )
     return result, project, before
 
