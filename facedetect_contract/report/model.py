@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -44,7 +44,10 @@ __all__ = [
     "ErrorCause",
     "LiveReport",
     "Outcome",
+    "first_few",
+    "folded_note",
     "notes_link",
+    "pointers",
 ]
 
 REPORT_NAME = "face-detect live drift report"
@@ -75,8 +78,9 @@ _UNJUDGED_BECAUSE: Mapping[str, str] = {
 _IDS_SHOWN = 10  # finding ids on one terminal line; the reports list them all
 
 
-def _some(items: Sequence[str]) -> str:
-    """The first few of ``items``, and how many more (the reports list them all)."""
+def first_few(items: Sequence[str]) -> str:
+    """The first few of ``items``, and how many more (the reports list them all): a terminal
+    line's and an error cause's list of names."""
     shown = ", ".join(items[:_IDS_SHOWN])
     more = len(items) - _IDS_SHOWN
     return shown + (f" and {more} more" if more > 0 else "")
@@ -96,12 +100,16 @@ class ErrorCause:
     requests: tuple[str, ...] = ()  # empty for an error of the run as a whole
     count: int = 1
 
-    def line(self) -> str:
-        """The cause with its count and the requests it hit (plain text, not yet escaped)."""
+    def line(
+        self, said: str | None = None, listed: Callable[[Sequence[str]], str] = first_few
+    ) -> str:
+        """The cause with its count and the requests it hit: plain text, not yet escaped, unless
+        a format passes the cause as it says it (``said``) and its own way to list names."""
+        said = self.cause if said is None else said
         if not self.requests:
-            return self.cause if self.count == 1 else f"{self.cause} ({self.count} times)"
+            return said if self.count == 1 else f"{said} ({self.count} times)"
         plural = "s" if self.count != 1 else ""
-        return f"{self.cause} ({self.count} request{plural}: {_some(self.requests)})"
+        return f"{said} ({self.count} request{plural}: {listed(self.requests)})"
 
     def to_dict(self) -> dict[str, Any]:
         return {"cause": self.cause, "count": self.count, "requests": list(self.requests)}
@@ -240,6 +248,18 @@ def _case_rows(run: LiveRun, verdicts: Sequence[Any]) -> tuple[dict[str, Any], .
             }
         )
     return tuple(rows)
+
+
+def pointers(group: FindingGroup) -> tuple[str, ...]:
+    """Where a group's change is: its pointer ("/" for the whole answer), and the pointer it
+    probably moved to when it is a rename."""
+    rename = group.renamed_to
+    return (group.pointer or "/", *((rename.pointer,) if rename is not None else ()))
+
+
+def folded_note(group: FindingGroup) -> str:
+    """What a group's list of answers leaves out: the findings folded into it (empty if none)."""
+    return f" (and {group.folded} more finding(s) folded into these)" if group.folded else ""
 
 
 def _group_dict(group: FindingGroup, *, acknowledged: bool) -> dict[str, Any]:
@@ -390,9 +410,13 @@ class LiveReport:
         """The new findings as a person reads them: one change, one group (``grouping``)."""
         return group_findings(self.new())
 
+    def known(self) -> tuple[Violation, ...]:
+        """The findings the baseline acknowledges."""
+        return tuple(v for v in self.findings if v.id in self.acknowledged)
+
     def acknowledged_groups(self) -> tuple[FindingGroup, ...]:
         """The findings the baseline acknowledges, grouped the same way."""
-        return group_findings(v for v in self.findings if v.id in self.acknowledged)
+        return group_findings(self.known())
 
     def error_causes(self) -> tuple[ErrorCause, ...]:
         """The errors of the run by cause, each with the requests it hit."""
@@ -498,8 +522,7 @@ class LiveReport:
             grouped = len(self.groups()) + len(self.acknowledged_groups())
             if self.findings:
                 text += f" in {grouped} group(s)"
-            known = [v for v in self.findings if v.id in self.acknowledged]
-            if known:
+            if known := self.known():
                 text += f" ({len(known)} acknowledged)"
         if self.errors:
             causes = len(self.error_causes())
@@ -569,7 +592,7 @@ class LiveReport:
                 "breaking": len(self.by_severity(Severity.BREAKING)),
                 "additive": len(self.by_severity(Severity.ADDITIVE)),
                 "new": len(self.new()),
-                "acknowledged": len(self.findings) - len(self.new()),
+                "acknowledged": len(self.known()),
                 "errors": len(self.errors),
                 "requests": len(self.requests),
                 "selected": self.selected,

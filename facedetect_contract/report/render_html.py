@@ -25,8 +25,7 @@ from typing import Any
 from ..core import inert
 from ..core.violations import Severity
 from .grouping import FindingGroup
-from .model import NOTES_URL, REPORT_NAME, LiveReport
-from .thumbnails import is_embedded_image
+from .model import NOTES_URL, REPORT_NAME, LiveReport, folded_note, pointers
 
 __all__ = ["TONES", "frame_of", "render", "thumbnail_of", "tone_of"]
 
@@ -122,12 +121,8 @@ def _findings(groups: Sequence[FindingGroup], report: LiveReport) -> str:
             if (entry := report.acknowledged.get(v.id)) is not None
         )
         note = "".join(f"<br>acknowledged: {_e(reason)}" for reason in reasons)
-        at = f"<code>{_e(group.pointer or '/')}</code>"
-        if group.renamed_to is not None:
-            at += f" and <code>{_e(group.renamed_to.pointer)}</code>"
-        answers = ", ".join(_e(name) for name in group.interactions)
-        if group.folded:
-            answers += f" (and {group.folded} more finding(s) folded into these)"
+        at = " and ".join(f"<code>{_e(pointer)}</code>" for pointer in pointers(group))
+        answers = ", ".join(_e(name) for name in group.interactions) + folded_note(group)
         first = group.findings[0]
         rows.append(
             (
@@ -191,6 +186,10 @@ def _boxes(case: Mapping[str, Any], group: str) -> list[tuple[str, tuple[float, 
 def thumbnail_of(case: Mapping[str, Any]) -> tuple[str | None, tuple[int, int] | None, str]:
     """The case's embedded picture (only a data URI of our own making), the image's original
     size as the run read it, and why there is no picture (empty when there is one)."""
+    # Imported here: thumbnails loads Pillow, which a run that writes no HTML report, and every
+    # import of the report package (``formats`` imports this module), should not pay for.
+    from .thumbnails import is_embedded_image  # noqa: PLC0415
+
     found = case.get("thumbnail")
     if not isinstance(found, Mapping):
         return None, None, "the run did not fetch the image"

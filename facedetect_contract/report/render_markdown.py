@@ -20,7 +20,15 @@ from collections.abc import Iterable, Sequence
 
 from ..core.inert import markdown_code, markdown_text
 from .grouping import FindingGroup
-from .model import NOTES_URL, REPORT_NAME, ErrorCause, LiveReport, notes_link
+from .model import (
+    NOTES_URL,
+    REPORT_NAME,
+    ErrorCause,
+    LiveReport,
+    folded_note,
+    notes_link,
+    pointers,
+)
 
 __all__ = ["MAX_BYTES", "render"]
 
@@ -90,20 +98,9 @@ def _ids(group: FindingGroup) -> str:
     return f"<details><summary>{len(ids)} ids</summary>{_listed(ids)}</details>"
 
 
-def _answers(group: FindingGroup) -> str:
-    text = _listed(group.interactions)
-    if group.folded:  # a finding that stands for others in answers not listed one by one
-        text += f" (and {group.folded} more finding(s) folded into these)"
-    return text
-
-
 def _cause(cause: ErrorCause) -> str:
     """One cause of errors of the run: said once (clipped), with its count and every request."""
-    said = markdown_text(_clip(cause.cause, _MAX_CAUSE))
-    if not cause.requests:
-        return f"- {said}" + (f" ({cause.count} times)" if cause.count > 1 else "")
-    plural = "s" if cause.count != 1 else ""
-    return f"- {said} ({cause.count} request{plural}: {_listed(cause.requests)})"
+    return "- " + cause.line(markdown_text(_clip(cause.cause, _MAX_CAUSE)), _listed)
 
 
 def _findings(budget: _Budget, groups: Sequence[FindingGroup]) -> list[str]:
@@ -125,14 +122,9 @@ def _findings(budget: _Budget, groups: Sequence[FindingGroup]) -> list[str]:
             (
                 _text(group.headline()),
                 _text(group.severity),
-                _code(group.pointer or "/")
-                + (
-                    f" and {_code(group.renamed_to.pointer)}"
-                    if group.renamed_to is not None
-                    else ""
-                ),
+                " and ".join(_code(at) for at in pointers(group)),
                 _code(group.check),
-                _answers(group),
+                _listed(group.interactions) + folded_note(group),
                 _text(", ".join(group.received)),
                 f"{_text(group.findings[0].documented)} ({_text(group.findings[0].source)})",
                 _ids(group),
@@ -160,7 +152,7 @@ def render(report: LiveReport) -> str:
     why = report.why_not_passed() if report.outcome != "not judged" else ""
     new = report.new()
     groups = report.groups()
-    acknowledged = [v for v in report.findings if v.id in report.acknowledged]
+    acknowledged = report.known()
     latency = ", ".join(
         f"{_code(kind)} p50 {figures['p50']:g} ms, p95 {figures['p95']:g} ms"
         for kind, figures in report.latency.items()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ..core import inert
 from ..core.violations import Severity
-from .model import NOTES, _some
+from .model import NOTES, first_few
 
 if TYPE_CHECKING:
     from .model import LiveReport
@@ -54,7 +54,7 @@ def _lines(report: LiveReport) -> list[tuple[str, Tone]]:
         lines.append(
             (
                 f"{label} {group.headline()}: {group.check} at {group.pointer or '/'} in "
-                f"{_some(group.interactions)} [{_some([v.id for v in group.members])}]",
+                f"{first_few(group.interactions)} [{first_few([v.id for v in group.members])}]",
                 tone,
             )
         )

@@ -124,10 +124,12 @@ def test_a_renamed_verdict_field_is_one_grouped_finding_naming_the_rename_in_eve
     (row,) = rows
     assert "looks like a rename" in row and "3 live cases missed their expect" in row
     assert all(f"`{finding_id}`" in row for finding_id in ids)  # each id still searchable
+    assert "`/output/check_pass` and `/output/checkPass`" in row  # both places of the rename
 
     html = texts[".html"]
     assert html.count('class="headline"') == 1 and "looks like a rename" in html
     assert all(finding_id in html for finding_id in ids)
+    assert "<code>/output/check_pass</code> and <code>/output/checkPass</code>" in html
 
     lines = [line for line, _ in summary_lines(report)]
     flagged = [line for line in lines if line.startswith(("BREAKING", "warning"))]
@@ -198,6 +200,9 @@ def test_an_endpoint_that_refuses_everything_is_not_judged_with_one_line_per_cau
     assert markdown.splitlines()[1].startswith("**Outcome: not judged: the endpoint could not")
     assert len(markdown_section(markdown, "Errors of the run")) == 1
     assert markdown.count("endpoint unreachable") == 1
+    # The requests it hit as code spans: names the endpoint's run chose, inert in the summary.
+    (cause_line,) = markdown_section(markdown, "Errors of the run")
+    assert all(f"`{name}`" in cause_line for name in cause.requests)
     assert 'data-tone="unjudged"' in texts[".html"] and tone_of(report.outcome) == "unjudged"
     assert texts[".html"].count("endpoint unreachable") == 1
 
