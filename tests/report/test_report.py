@@ -22,6 +22,7 @@ from facedetect_contract.report import (
     LiveReport,
     looks_like_report,
     paths,
+    render_html,
     render_markdown,
     write_reports,
 )
@@ -308,3 +309,27 @@ def test_the_outcome_and_exit_status_follow_the_finding_rule_of_judging(
     assert (report.outcome, report.exit_status) == (
         ("drift", 1) if fails else ("passed with warnings", 0)
     )
+
+
+def test_an_acknowledged_finding_is_counted_and_listed_as_such_in_every_format(
+    tmp_path: Path,
+) -> None:
+    finding = a_finding(Severity.BREAKING)
+    report = dataclasses.replace(
+        passed_report(tmp_path),
+        findings=(finding,),
+        acknowledged={finding.id: BaselineEntry("seen", id=finding.id)},
+    )
+    assert report.known() == (finding,) and report.new() == ()
+    assert report.to_dict()["counts"]["acknowledged"] == 1
+    assert "Acknowledged findings: 1" in render_markdown.render(report)
+
+
+def test_a_group_standing_for_folded_findings_says_how_many_in_markdown_and_html(
+    tmp_path: Path,
+) -> None:
+    folded = dataclasses.replace(a_finding(Severity.BREAKING), folded=7)
+    report = dataclasses.replace(passed_report(tmp_path), findings=(folded,))
+    note = "(and 7 more finding(s) folded into these)"
+    assert note in render_markdown.render(report).replace("\\", "")
+    assert note in render_html.render(report)
