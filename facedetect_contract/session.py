@@ -35,36 +35,18 @@ if TYPE_CHECKING:
     from .report import LiveReport
 
 __all__ = [
-    "LIVE_ONLY",
     "LiveSession",
     "SessionError",
     "Tone",
     "default",
     "default_record_dir",
     "live_key",
+    "live_only_flags",
     "live_options",
     "live_settings",
 ]
 
 Tone = Literal["red", "yellow", "green", ""]
-
-# The options that only mean something in a live session: option dest -> its flag.
-LIVE_ONLY = {
-    "facedetect_live_cases": "--live-cases",
-    "facedetect_live_examples": "--live-examples",
-    "facedetect_max_billed": "--max-billed",
-    "facedetect_live_qps": "--live-qps",
-    "facedetect_live_timeout": "--live-timeout",
-    "facedetect_live_deadline": "--live-deadline",
-    "facedetect_live_repeat": "--live-repeat-cases",
-    "facedetect_record": "--record",
-    "facedetect_reports": "--drift-report",
-    "facedetect_strict_drift": "--strict-drift",
-    "facedetect_baseline": "--baseline",
-    "facedetect_update_baseline": "--update-baseline",
-    "facedetect_baseline_until": "--baseline-until",
-    "facedetect_history": "--history",
-}
 
 
 class SessionError(ValueError):
@@ -242,6 +224,16 @@ def live_options() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
             },
         ),
     ]
+
+
+def live_only_flags() -> dict[str, str]:
+    """The options that mean something only in a live session, dest -> flag: every live option
+    but ``--record-dir`` (replay reads recordings from it offline too)."""
+    return {
+        attrs["dest"]: flags[0]
+        for flags, attrs in live_options()
+        if attrs["dest"] != "facedetect_record_dir"
+    }
 
 
 def default_record_dir(here: Path) -> Path:

@@ -140,11 +140,8 @@ class _Watch:
 
     def remaining(self) -> float:
         """Seconds left; ``ImageUnavailable`` when none are (or the client has gone)."""
-        self.check()
         left = self.until - time.monotonic()
-        if left <= 0:
-            self.reason = "deadline"
-            self.check()
+        self.check()  # raises when left <= 0 (measured again there, a moment later)
         return left
 
     def check(self) -> None:

@@ -441,7 +441,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except _BodyRejected as rejected:
             if path == self.stub.endpoint_path:
                 self.stub.admit(throttle=False)
-            self._linger = self.close_connection = True
+            self._linger = True  # _send(close=True) ends the connection (http.server's rule)
             self._send(self.stub.fake.reject(rejected.rule), close=True)
             return
         except _CodingUnsupported:
@@ -519,7 +519,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             ):
                 raise _BodyRejected("request-malformed")
             if len(codings) > 1:
-                self.close_connection = True
                 raise _CodingUnsupported
             return self._read_chunked()
         if not lengths:

@@ -87,11 +87,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def _configure_live(config: pytest.Config) -> None:
     """``--live``: the session made from the options, on ``config.stash``, its unfinished
     reports written; every error of its making is a usage error, before anything is sent."""
-    from ..session import LIVE_ONLY  # noqa: PLC0415
+    from ..session import live_only_flags  # noqa: PLC0415
 
     if not config.getoption("facedetect_live"):
         given = [
-            flag for name, flag in LIVE_ONLY.items() if config.getoption(name) not in (None, False)
+            flag
+            for name, flag in live_only_flags().items()
+            if config.getoption(name) not in (None, False)
         ]
         if given:
             raise pytest.UsageError(
