@@ -41,8 +41,11 @@ def test_the_package_metadata_names_the_project_its_license_and_the_consumer_pin
     assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
     template = (ROOT / "docs" / "workflows" / "consumer.yml").read_text()
-    pinned = re.search(r'FACEDETECT_CONTRACT_VERSION: "([^"]+)"', template)
+    pinned = re.search(r'FACEDETECT_CONTRACT: "facedetect-contract==([^"]+)"', template)
     assert pinned is not None and pinned.group(1) == facedetect_contract.__version__
+    examples = re.findall(r"facedetect_contract-([\d.]+)-py3|@v([\d.]*\d)", template)
+    assert len(examples) == 2  # the wheel's and the tag's, each of the version being released
+    assert all(facedetect_contract.__version__ in pair for pair in examples)
 
 
 def test_the_newest_changelog_version_is_the_package_version() -> None:

@@ -588,3 +588,34 @@ def test_the_consumer_project_is_no_checkout(consumer: Consumer) -> None:
     )
     assert shown.returncode == 0, shown.tail()
     assert Path(shown.output.strip()) == consumer.site_packages / "facedetect_contract" / "suite"
+
+
+def test_the_workflow_templates_install_step_works_with_a_built_wheel(
+    consumer: Consumer, tmp_path: Path
+) -> None:
+    """Before the package is on an index, the template's ``FACEDETECT_CONTRACT`` takes a wheel: the
+    live job's install step, run as written (bash -e), installs it and collects the suite."""
+    import yaml
+
+    template = yaml.safe_load((ROOT / "docs" / "workflows" / "consumer.yml").read_text())
+    (step,) = [s for s in template["jobs"]["live"]["steps"] if "Install" in s.get("name", "")]
+    assert "${FACEDETECT_CONTRACT}" in step["run"], step["run"]
+    env = {k: v for k, v in consumer.env.items() if "proxy" not in k.lower()}  # pip needs PyPI
+    env.pop("VIRTUAL_ENV", None)
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(str(consumer.venv))
+    )
+    env["FACEDETECT_CONTRACT"] = str(consumer.wheel)
+    done = _checked(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]], INSTALL_TIMEOUT, tmp_path, env
+    )
+    assert re.search(r"\b\d+ tests? collected\b|\b\d+ tests?\b", done.stdout), done.stdout
+    venv_python = tmp_path / ".venv" / "bin" / "python"
+    shown = subprocess.run(
+        [str(venv_python), "-m", "pip", "show", "facedetect-contract"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=RUN_TIMEOUT,
+    )
+    assert f"Version: {consumer.version}" in shown.stdout
