@@ -8,6 +8,7 @@ from .doubles.server import (
     MAX_BODY_BYTES,
     ResponseHook,
     RunningServer,
+    StubOptions,
     StubServer,
     serve_in_thread,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "ResponseHook",
     "RunningServer",
+    "StubOptions",
     "StubServer",
     "serve_in_thread",
 ]

@@ -7,6 +7,12 @@ makes up answers turns a bug into a green test); ``mount_replay`` serves recorde
 interactions and fails loudly, saying which fixture came closest and where it differed, when a
 request matches none. ``replay_key`` is the one definition of "the same request": replay matches
 on it, and live mode records one fixture per key.
+
+Faults (``faults.py``) are carried out here as a real connection would show them to httpx: a
+dropped connection raises ``httpx.RemoteProtocolError`` ("Server disconnected without sending a
+response"), a reset ``httpx.ReadError``, a body cut short a response whose reading raises
+``httpx.RemoteProtocolError``, and a delay longer than the request's read timeout sleeps that
+timeout and raises ``httpx.ReadTimeout``; the answering faults are answers like any other.
 """
 
 from __future__ import annotations
@@ -26,19 +32,23 @@ from ..client import INVALID_KEY, Auth, FaceDetectClient, recorded_request
 from ..contracts.loader import Contracts, load_contracts
 from ..core.interaction import Interaction, RecordedRequest, RecordedResponse
 from ..core.redaction import Redactor
-from .fake import FaceDetectFake, FakeRequest
+from .fake import FaceDetectFake, FakeRequest, FakeResponse
+from .faults import ANSWERING_KINDS, Fault, FaultPlan, fault_answer, parse_fault
 
 if TYPE_CHECKING:  # respx is imported where a router is made: live mode needs only replay_key
     import respx
 
 __all__ = [
+    "FaultsGiven",
     "InProcessExchange",
     "MockedEndpoint",
     "ReplayKey",
     "UnmatchedRequest",
     "UnroutedRequest",
+    "client_on_fake",
     "endpoint_path_regex",
     "fake_handler",
+    "fault_plan",
     "mock_endpoint",
     "mount_fake",
     "mount_replay",
@@ -56,23 +66,95 @@ class UnroutedRequest(AssertionError):
     answers."""
 
 
-def fake_handler(fake: FaceDetectFake) -> Any:
-    """An httpx handler (for respx ``side_effect`` or ``httpx.MockTransport``) serving ``fake``."""
+FaultsGiven = FaultPlan | Iterable[Fault | str] | None
+
+
+def fault_plan(faults: FaultsGiven, fake: FaceDetectFake) -> FaultPlan:
+    """``faults`` as a ``FaultPlan`` (one already made is kept: its count goes on)."""
+    if isinstance(faults, FaultPlan):
+        return faults
+    contracts = fake.contracts
+    return FaultPlan(
+        tuple(
+            fault if isinstance(fault, Fault) else parse_fault(fault, contracts)
+            for fault in faults or ()
+        ),
+        contracts,
+    )
+
+
+class _CutShort(httpx.SyncByteStream):
+    """A body that ends before its Content-Length: what httpx raises when the peer closes."""
+
+    def __init__(self, sent: bytes, expected: int) -> None:
+        self._sent, self._expected = sent, expected
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._sent:
+            yield self._sent
+        raise httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body "
+            f"(received {len(self._sent)} bytes, expected {self._expected})"
+        )
+
+
+def _timed_out_by(delay: float, request: httpx.Request) -> float | None:
+    """The request's read timeout when ``delay`` outlasts it, else ``None``."""
+    timeouts = request.extensions.get("timeout") or {}
+    read = timeouts.get("read") if isinstance(timeouts, dict) else None
+    return float(read) if isinstance(read, int | float) and read < delay else None
+
+
+def _response(answer: FakeResponse, *, cut: bool = False) -> httpx.Response:
+    if not cut:
+        return httpx.Response(answer.status, headers=dict(answer.headers), content=answer.body)
+    body = answer.body
+    headers = {**answer.headers, "content-length": str(len(body))}
+    return httpx.Response(
+        answer.status, headers=headers, stream=_CutShort(body[: len(body) // 2], len(body))
+    )
+
+
+def fake_handler(fake: FaceDetectFake, faults: FaultsGiven = None) -> Any:
+    """An httpx handler (for respx ``side_effect`` or ``httpx.MockTransport``) serving ``fake``,
+    with ``faults`` (``Fault`` objects or their specs, or a ``FaultPlan``) on its requests."""
+    plan = fault_plan(faults, fake)
 
     def handle(request: httpx.Request) -> httpx.Response:
+        fault: Fault | None = None
+        if plan:
+            turn = plan.next_turn()
+            if turn.delay:
+                timeout = _timed_out_by(turn.delay, request)
+                time.sleep(turn.delay if timeout is None else timeout)
+                if timeout is not None:
+                    raise httpx.ReadTimeout("timed out (an injected delay)", request=request)
+            fault = turn.fault
+            if fault is not None and fault.kind in ANSWERING_KINDS:
+                return _response(fault_answer(fault, fake))
+            if fault is not None and fault.kind == "drop":
+                raise httpx.RemoteProtocolError(
+                    "Server disconnected without sending a response.", request=request
+                )
+            if fault is not None and fault.kind == "reset":
+                raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
         answer = fake(FakeRequest(request.method, dict(request.headers), request.read()))
-        return httpx.Response(answer.status, headers=dict(answer.headers), content=answer.body)
+        return _response(answer, cut=fault is not None)  # the one fault left is truncate
 
     return handle
 
 
 @contextlib.contextmanager
 def client_on_fake(
-    fake: FaceDetectFake, contracts: Contracts, key: str, base_url: str | None = None
+    fake: FaceDetectFake,
+    contracts: Contracts,
+    key: str,
+    base_url: str | None = None,
+    faults: FaultsGiven = None,
 ) -> Iterator[FaceDetectClient]:
     """A ``FaceDetectClient`` (holding ``key``) whose transport is a respx router serving
-    ``fake`` in-process at the endpoint's URL; retries do not wait. The plugin's and the suite's
-    offline-client fixtures are this."""
+    ``fake`` in-process at the endpoint's URL, with ``faults``; retries do not wait. The
+    plugin's and the suite's offline-client fixtures are this."""
     import respx  # noqa: PLC0415
 
     router = respx.Router(assert_all_mocked=True)
@@ -83,7 +165,7 @@ def client_on_fake(
         sleep=lambda _seconds: None,
         contracts=contracts,
     )
-    mount_fake(router, fake, client.url)
+    mount_fake(router, fake, client.url, faults)
     with client:
         yield client
 
@@ -143,9 +225,11 @@ class InProcessExchange:
         )
 
 
-def mount_fake(router: respx.Router, fake: FaceDetectFake, url: str) -> respx.Route:
-    """Route every method on ``url`` to ``fake``."""
-    return router.route(url=url).mock(side_effect=fake_handler(fake))
+def mount_fake(
+    router: respx.Router, fake: FaceDetectFake, url: str, faults: FaultsGiven = None
+) -> respx.Route:
+    """Route every method on ``url`` to ``fake`` (with ``faults``)."""
+    return router.route(url=url).mock(side_effect=fake_handler(fake, faults))
 
 
 # respx's default mocker (it patches httpcore, so every httpx client of the process, in every
@@ -188,6 +272,7 @@ def mock_endpoint(
     *,
     strict: bool = False,
     left_alone: Callable[[httpx.URL], bool] = lambda _url: False,
+    faults: FaultsGiven = None,
 ) -> Iterator[MockedEndpoint]:
     """respx answering every httpx request to the endpoint's path, on any host, with ``fake``.
 
@@ -196,7 +281,7 @@ def mock_endpoint(
     network, as if this mock were not there. ``strict`` turns that last step into an
     ``UnroutedRequest`` naming the request (also kept in ``unrouted``, for a request whose
     error the caller swallowed). A URL ``left_alone`` says so (a running stub's own) goes to the
-    network at once, even when strict.
+    network at once, even when strict. ``faults`` act on the endpoint's requests only.
     """
     import respx  # noqa: PLC0415
     from respx.mocks import Mocker  # noqa: PLC0415
@@ -230,7 +315,7 @@ def mock_endpoint(
         router.route(name="left alone").mock(side_effect=stub_traffic)
         router.route(
             name="face-detect", path__regex=endpoint_path_regex(contracts.profile.path)
-        ).mock(side_effect=fake_handler(fake))
+        ).mock(side_effect=fake_handler(fake, faults))
         rules.route(name="not the endpoint").mock(side_effect=not_ours)
         yield MockedEndpoint(router, unrouted)
 

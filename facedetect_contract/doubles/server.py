@@ -7,10 +7,19 @@ only translates HTTP to ``FakeRequest`` and ``FakeResponse`` back. Every documen
 ``fake.py``, the images in ``images.py`` (or the fake's offline catalogue, with ``catalog``).
 It authenticates before it throttles, as the documented limit is counted on keyed requests.
 
-Images: given ``images_dir``, the same server also serves that directory under ``/images/``
-(``GET``/``HEAD``), so one loopback port carries both the endpoint and the images it downloads
-(``RunningServer.image_url("portrait.png")``). The downloader refuses any non-loopback host
-unless ``allow_remote_images`` is set, before resolving or connecting.
+Images: the same server serves ``images_dir`` (by default the images the package ships,
+``fixtures/images`` in a checkout) under ``/images/`` (``GET``/``HEAD``), so one loopback port
+carries both the endpoint and the images it downloads (``RunningServer.image_url("portrait.png")``).
+Those files are judged by their pixels in every mode (read from the directory, never by the hash
+catalogue, so the outcome never depends on the port), and the documented example image URLs get
+their documented boxes in every mode, so a default live case never cries wolf against this stub.
+Any other URL is the catalogue's (``catalog``) or downloaded; the downloader refuses any
+non-loopback host unless ``allow_remote_images`` is set, before resolving or connecting. An
+``images`` source given explicitly answers every URL itself.
+
+Options: one frozen ``StubOptions`` (``StubServer`` and ``serve_in_thread`` both take it, and
+keyword changes to it). Faults on demand (``faults``, ``faults.py``) act on the endpoint's path
+only, never on the images.
 
 Keys: the accepted keys come from ``api_keys`` or the environment variable ``key_env``. Nothing
 here prints or logs them: the access log holds the redacted request line, never headers.
@@ -25,6 +34,7 @@ sent is escaped in the log (``inert.log``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import http.server
 import io
 import logging
@@ -35,24 +45,29 @@ import re
 import select
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
+import httpx
+
 from .. import __version__
+from ..contracts.fixtures import IMAGE_DIR
 from ..contracts.loader import Contracts, load_contracts
 from ..core import inert
 from ..core.redaction import Redactor
-from .fake import CatalogImages, FaceDetectFake, FakeRequest, FakeResponse, ImageSource
-from .images import DOWNLOAD_DEADLINE, DownloadingImages, abandoned_when
+from .fake import CatalogImages, FaceDetectFake, FakeRequest, FakeResponse, Image, ImageSource
+from .faults import ANSWERING_KINDS, Fault, FaultPlan, fault_answer, parse_fault
+from .images import DOWNLOAD_DEADLINE, DownloadingImages, abandoned_when, is_loopback_host
 
 __all__ = [
     "DEFAULT_PREFIX",
@@ -60,6 +75,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "ResponseHook",
     "RunningServer",
+    "StubOptions",
     "StubServer",
     "serve_in_thread",
 ]
@@ -172,88 +188,200 @@ class _RequestStream(io.BufferedReader):
         return line
 
 
+@dataclass(frozen=True)
+class StubOptions:
+    """Everything a stub is told, once: ``StubServer(address, options)`` and
+    ``serve_in_thread(options)`` take it (or keyword changes to the defaults:
+    ``serve_in_thread(api_keys=[...], faults=["throttle:first=2"])``).
+
+    ``api_keys`` (else the variable ``key_env``, else the profile's) are the keys accepted;
+    ``prefix`` the gateway prefix before the endpoint's path; ``latency_ms`` a delay before every
+    answer; ``qps`` a rolling rate limit and ``throttle_first`` a number of first requests
+    answered the documented 429; ``failure_shape`` the profile's shape of a failed portrait
+    check (``None``: the fake's, from ``readings`` or the double's default reading);
+    ``response_hook`` rewrites each answer. Images: ``images_dir`` is served under
+    ``/images/`` (``None``: the images the package ships) and judged by its pixels; ``images``
+    (an ``ImageSource`` answering every URL) or ``catalog`` (the fake's offline catalogue for
+    other URLs) instead of downloading (loopback only unless ``allow_remote_images``, each
+    download within ``image_deadline`` s). ``faults``: ``Fault`` objects or their one-line specs
+    (docs/faults.md), in order. ``readings``: question -> reading, given to the fake
+    (``FaceDetectFake(readings=...)``).
+    ``socket_timeout`` bounds a request's arrival, ``max_body_bytes`` its body.
+    """
+
+    api_keys: Iterable[str] | None = None
+    key_env: str | None = None
+    prefix: str = DEFAULT_PREFIX
+    latency_ms: float = 0
+    qps: float | None = None
+    failure_shape: str | None = None
+    response_hook: ResponseHook | None = None
+    throttle_first: int = 0
+    allow_remote_images: bool = False
+    images: ImageSource | None = None
+    images_dir: Path | str | None = None
+    catalog: bool = False
+    socket_timeout: float = SOCKET_TIMEOUT
+    max_body_bytes: int = MAX_BODY_BYTES
+    image_deadline: float = DOWNLOAD_DEADLINE
+    faults: Sequence[Fault | str] = ()
+    readings: Mapping[str, str] | None = None
+    contracts: Contracts | None = None
+
+    def __post_init__(self) -> None:
+        # Any iterable of keys or faults is taken (a generator once), kept as a tuple.
+        if self.api_keys is not None and not isinstance(self.api_keys, tuple):
+            object.__setattr__(self, "api_keys", tuple(self.api_keys))
+        if isinstance(self.faults, str):
+            object.__setattr__(self, "faults", (self.faults,))
+        elif not isinstance(self.faults, tuple):
+            object.__setattr__(self, "faults", tuple(self.faults))
+        if self.images is not None and self.catalog:
+            raise ValueError("give images or catalog=True, not both")
+        if not (self.latency_ms >= 0 and math.isfinite(self.latency_ms)):
+            raise ValueError(f"latency_ms must be a number >= 0, not {self.latency_ms!r}")
+        if self.qps is not None and not (self.qps > 0 and math.isfinite(self.qps)):
+            raise ValueError(f"qps must be > 0 (or None for no limit), not {self.qps!r}")
+        if self.throttle_first < 0:
+            raise ValueError(f"throttle_first must be >= 0, not {self.throttle_first!r}")
+        if not (self.socket_timeout > 0 and self.max_body_bytes > 0):
+            raise ValueError("socket_timeout and max_body_bytes must be > 0")
+        if not (self.image_deadline > 0 and math.isfinite(self.image_deadline)):
+            raise ValueError(
+                f"image_deadline must be a number of seconds > 0, not {self.image_deadline!r}"
+            )
+        if self.images_dir is not None and not Path(self.images_dir).is_dir():
+            raise ValueError(f"images_dir {str(self.images_dir)!r} is not a directory")
+        _normalise_prefix(self.prefix)
+
+    def changed(self, **changes: Any) -> StubOptions:
+        """These options with ``changes``; ``TypeError`` naming an option that does not exist."""
+        names = {option.name for option in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise TypeError(
+                f"no stub option {', '.join(map(repr, unknown))}; the options are "
+                f"StubOptions' fields: {', '.join(sorted(names))}"
+            )
+        return dataclasses.replace(self, **changes) if changes else self
+
+
 class StubServer(http.server.ThreadingHTTPServer):
     """A threaded HTTP server answering the endpoint with ``FaceDetectFake``.
 
-    ``requests_served`` counts every answer on the endpoint path; ``throttled`` those the
-    ``qps``/``throttle_first`` knobs answered 429 without asking the fake (``fake.requests``
-    counts what reached the fake, ``fake.billed`` what it billed).
+    ``StubServer(address, options)`` or ``StubServer(address, **changes)`` (``StubOptions``).
+    ``requests_served`` counts every request on the endpoint path; ``throttled`` those the
+    ``qps``/``throttle_first`` knobs answered 429 without asking the fake; ``faulted`` those a
+    fault acted on (``fake.requests`` counts what reached the fake, ``fake.billed`` what it
+    billed).
     """
 
     daemon_threads = True
     request_queue_size = 128  # 50 clients connecting at once must not meet a full backlog
 
     def __init__(
-        self,
-        address: tuple[str, int],
-        *,
-        api_keys: Iterable[str] | None = None,
-        key_env: str | None = None,
-        prefix: str = DEFAULT_PREFIX,
-        latency_ms: float = 0,
-        qps: float | None = None,
-        failure_shape: str = "A",
-        response_hook: ResponseHook | None = None,
-        throttle_first: int = 0,
-        allow_remote_images: bool = False,
-        images: ImageSource | None = None,
-        images_dir: Path | str | None = None,
-        catalog: bool = False,
-        socket_timeout: float = SOCKET_TIMEOUT,
-        max_body_bytes: int = MAX_BODY_BYTES,
-        image_deadline: float = DOWNLOAD_DEADLINE,
-        contracts: Contracts | None = None,
+        self, address: tuple[str, int], options: StubOptions | None = None, /, **changes: Any
     ) -> None:
-        contracts = contracts or load_contracts()
+        options = (options or StubOptions()).changed(**changes)
+        self.options = options
+        contracts = options.contracts or load_contracts()
         shapes = contracts.profile.failure_shapes
-        if failure_shape not in shapes:
-            raise ValueError(f"failure_shape must be one of {list(shapes)}, not {failure_shape!r}")
-        if images is not None and catalog:
-            raise ValueError("give images or catalog=True, not both")
-        if not (latency_ms >= 0 and math.isfinite(latency_ms)):
-            raise ValueError(f"latency_ms must be a number >= 0, not {latency_ms!r}")
-        if qps is not None and not (qps > 0 and math.isfinite(qps)):
-            raise ValueError(f"qps must be > 0 (or None for no limit), not {qps!r}")
-        if throttle_first < 0:
-            raise ValueError(f"throttle_first must be >= 0, not {throttle_first!r}")
-        if not (socket_timeout > 0 and max_body_bytes > 0):
-            raise ValueError("socket_timeout and max_body_bytes must be > 0")
-        if not (image_deadline > 0 and math.isfinite(image_deadline)):
+        if options.failure_shape is not None and options.failure_shape not in shapes:
             raise ValueError(
-                f"image_deadline must be a number of seconds > 0, not {image_deadline!r}"
+                f"failure_shape must be one of {list(shapes)}, not {options.failure_shape!r}"
             )
-        if images_dir is not None and not Path(images_dir).is_dir():
-            raise ValueError(f"images_dir {str(images_dir)!r} is not a directory")
-        self.prefix = _normalise_prefix(prefix)
+        self.fault_plan = FaultPlan(
+            tuple(
+                fault if isinstance(fault, Fault) else parse_fault(fault, contracts)
+                for fault in options.faults
+            ),
+            contracts,
+        )
+        self.prefix = _normalise_prefix(options.prefix)
         # Set before binding: server_close (also called when binding fails) reads them.
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
-        self._owned_images: DownloadingImages | None = None
+        self._owned: list[DownloadingImages] = []
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
-        keys = _accepted_keys(api_keys, key_env or contracts.profile.api_key_env)
+        keys = _accepted_keys(options.api_keys, options.key_env or contracts.profile.api_key_env)
         self.key_count = len(keys)
         self.redactor = Redactor(keys)  # for the log: every accepted key, never shown
-        if catalog:
-            images = CatalogImages(contracts)
-        elif images is None:
-            images = self._owned_images = DownloadingImages(
-                allow_remote=allow_remote_images, deadline=image_deadline, contracts=contracts
-            )
+        images_dir = IMAGE_DIR if options.images_dir is None else Path(options.images_dir)
+        self.images_dir = images_dir.resolve()
         self.fake = FaceDetectFake(
-            api_keys=keys, images=images, failure_shape=failure_shape, contracts=contracts
+            api_keys=keys,
+            images=self._image_source(options, contracts),
+            failure_shape=options.failure_shape,
+            contracts=contracts,
+            readings=options.readings,
         )
         self.endpoint_path = self.prefix + contracts.profile.path
-        self.images_dir = Path(images_dir).resolve() if images_dir is not None else None
-        self.latency = latency_ms / 1000
-        self.response_hook = response_hook
-        self.socket_timeout = socket_timeout
-        self.max_body_bytes = max_body_bytes
-        self._window = _RateWindow(qps) if qps is not None else None
-        self._throttle_left = throttle_first
+        self.latency = options.latency_ms / 1000
+        self.response_hook = options.response_hook
+        self.socket_timeout = options.socket_timeout
+        self.max_body_bytes = options.max_body_bytes
+        self._window = _RateWindow(options.qps) if options.qps is not None else None
+        self._throttle_left = options.throttle_first
         self.requests_served = 0
         self.throttled = 0
+
+    def _image_source(self, options: StubOptions, contracts: Contracts) -> ImageSource:
+        """The fake's images: the one given, else the stub's own files by their pixels, the
+        documented examples by their documented boxes, and the rest from the catalogue or
+        downloaded."""
+        if options.images is not None:
+            return options.images
+        catalog = CatalogImages(contracts)
+        rest: ImageSource = catalog
+        if not options.catalog:
+            rest = self._own(
+                DownloadingImages(
+                    allow_remote=options.allow_remote_images,
+                    deadline=options.image_deadline,
+                    contracts=contracts,
+                )
+            )
+        # The stub's own files, read from the directory (no request to itself): what a download
+        # of them would see, whatever host name or port the URL carries.
+        pixels = self._own(
+            DownloadingImages(
+                allow_remote=True,
+                deadline=options.image_deadline,
+                contracts=contracts,
+                transport=httpx.MockTransport(self._file_answer),
+            )
+        )
+        examples = {
+            example.url: catalog.images[example.url] for example in contracts.profile.example_images
+        }
+        return _StubImages(examples, self.is_own_image, pixels, rest)
+
+    def _own(self, images: DownloadingImages) -> DownloadingImages:
+        self._owned.append(images)  # closed with the server
+        return images
+
+    def _file_answer(self, request: httpx.Request) -> httpx.Response:
+        target = _image_file(self.images_dir, request.url.path)
+        if target is None:
+            return httpx.Response(404)
+        return httpx.Response(200, content=target.read_bytes())
+
+    def is_own_image(self, url: str) -> bool:
+        """Whether ``url`` names a file this stub serves: its images path on its port, on a
+        loopback host or the name it is bound to."""
+        try:
+            parts = urlsplit(url)
+            host, port = (parts.hostname or "").lower(), parts.port
+        except ValueError:
+            return False
+        return (
+            parts.scheme.lower() == "http"
+            and port == self.server_port
+            and (is_loopback_host(host) or host == self.server_name.lower())
+            and parts.path.startswith(IMAGES_PATH)
+        )
 
     def __repr__(self) -> str:
         return f"StubServer({self.base_url!r}, keys={self.key_count})"
@@ -266,6 +394,7 @@ class StubServer(http.server.ThreadingHTTPServer):
 
     @property
     def origin(self) -> str:
+        """``scheme://host:port``, for clients that append the API prefix themselves."""
         host = f"[{self.server_name}]" if ":" in self.server_name else self.server_name
         return f"http://{host}:{self.server_port}"
 
@@ -275,9 +404,14 @@ class StubServer(http.server.ThreadingHTTPServer):
         return self.origin + self.prefix
 
     @property
-    def images_url(self) -> str | None:
-        """Where ``images_dir`` is served (``http://127.0.0.1:PORT/images``), if it is."""
-        return self.origin + IMAGES_PATH.rstrip("/") if self.images_dir is not None else None
+    def images_url(self) -> str:
+        """Where ``images_dir`` is served (``http://127.0.0.1:PORT/images``)."""
+        return self.origin + IMAGES_PATH.rstrip("/")
+
+    @property
+    def faulted(self) -> int:
+        """Endpoint requests a fault (a delay included) acted on."""
+        return self.fault_plan.hit
 
     def admit(self, *, throttle: bool = True) -> int | None:
         """Count one endpoint request; the ``Retry-After`` seconds when it is throttled."""
@@ -323,8 +457,8 @@ class StubServer(http.server.ThreadingHTTPServer):
         for connection in connections:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-        if self._owned_images is not None:
-            self._owned_images.close()
+        for images in self._owned:
+            images.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # The default prints a traceback to stderr; a vanished client is routine, not an error.
@@ -346,6 +480,42 @@ def _traceback_text() -> str:
         traceback.format_tb(error.__traceback__)
     )
     return f"{frames}{inert.log(f'{type(error).__name__}: {error}')}"
+
+
+class _StubImages:
+    """The stub's ``ImageSource``: the documented examples first (their documented boxes), then
+    the stub's own files (their pixels), then ``rest`` (the catalogue or the downloader)."""
+
+    def __init__(
+        self,
+        examples: Mapping[str, Image],
+        own: Callable[[str], bool],
+        pixels: ImageSource,
+        rest: ImageSource,
+    ) -> None:
+        self._examples = dict(examples)
+        self._own = own
+        self._pixels = pixels
+        self.rest = rest
+
+    def fetch(self, url: str) -> Image:
+        example = self._examples.get(url)
+        if example is not None:
+            return example
+        return (self._pixels if self._own(url) else self.rest).fetch(url)
+
+
+def _image_file(root: Path, path: str) -> Path | None:
+    """The file of ``root`` that the URL path ``path`` (under ``/images/``) names, if any: never
+    one outside ``root``."""
+    if not path.startswith(IMAGES_PATH):
+        return None
+    try:
+        target = (root / unquote(path[len(IMAGES_PATH) :])).resolve()
+        found = target.is_relative_to(root) and target.is_file()
+    except (OSError, ValueError):  # a NUL byte or a name the filesystem refuses
+        found = False
+    return target if found else None
 
 
 def _accepted_keys(api_keys: Iterable[str] | None, key_env: str) -> list[str]:
@@ -450,13 +620,27 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if path == self.stub.endpoint_path:
             self._endpoint(body)
-        elif self.stub.images_dir is not None and path.startswith(IMAGES_PATH):
+        elif path.startswith(IMAGES_PATH):
             self._image(path)
         else:
             self._not_found()
 
     def _endpoint(self, body: bytes) -> None:
         stub = self.stub
+        fault: Fault | None = None
+        if stub.fault_plan:
+            # Before anything else, as a gateway or a failing service meets every request.
+            turn = stub.fault_plan.next_turn()
+            if turn.delay:
+                time.sleep(turn.delay)
+            fault = turn.fault
+            if fault is not None and fault.kind not in ("truncate",):
+                stub.admit(throttle=False)
+                if fault.kind in ANSWERING_KINDS:
+                    self._send(fault_answer(fault, stub.fake))
+                else:
+                    self._abort(reset=fault.kind == "reset")
+                return
         request = FakeRequest(self.command, dict(self.headers.items()), body)
         # Authenticated first: the documented limit is counted on keyed requests, so a request
         # without an accepted key is a 401 however fast it comes.
@@ -475,25 +659,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except Exception:
             logger.error("the fake or response_hook failed:\n%s", stub.redact(_traceback_text()))
             response = stub.fake.reject("server-failed")
-        self._send(response)
+        self._send(response, cut=fault is not None)  # the one fault left here is truncate
 
     def _image(self, path: str) -> None:
-        root = cast(Path, self.stub.images_dir)
-        try:
-            target = (root / unquote(path[len(IMAGES_PATH) :])).resolve()
-            found = target.is_relative_to(root) and target.is_file()
-        except (OSError, ValueError):  # a NUL byte or a name the filesystem refuses
-            found = False
-        if self.command not in ("GET", "HEAD") or not found:
+        target = _image_file(self.stub.images_dir, path)
+        if self.command not in ("GET", "HEAD") or target is None:
             self._not_found()
             return
         content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         self._send(FakeResponse(200, {"content-type": content_type}, target.read_bytes()))
 
     def _not_found(self) -> None:
-        served = f"{self.stub.endpoint_path} (POST)"
-        if self.stub.images_dir is not None:
-            served += f" and {IMAGES_PATH}<file> (GET)"
+        served = f"{self.stub.endpoint_path} (POST) and {IMAGES_PATH}<file> (GET)"
         message = f"Nothing here; this stub serves {served}."
         self._send(self.stub.fake.error(404, "NotFound", message))
 
@@ -578,7 +755,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _send(self, response: FakeResponse, *, close: bool = False) -> None:
+    def _send(self, response: FakeResponse, *, close: bool = False, cut: bool = False) -> None:
+        """Send ``response``; ``cut``: only the first half of its body (its Content-Length
+        still the whole), then close, as a connection broken mid-answer."""
         self.send_response(response.status)
         for name, value in response.headers.items():
             if name.lower() not in _HOP_BY_HOP:
@@ -588,7 +767,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(response.body)
+            self.wfile.write(response.body[: len(response.body) // 2] if cut else response.body)
+        if cut:
+            self.close_connection = True
+
+    def _abort(self, *, reset: bool) -> None:
+        """End the connection without an answer: closed (the client reads end of file), or
+        reset (``SO_LINGER`` 0: the client's next read fails with "connection reset")."""
+        self.close_connection = True
+        if reset:
+            with contextlib.suppress(OSError):
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.connection.close()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol errors http.server detects (bad request line, huge headers): JSON as well."""
@@ -663,13 +855,16 @@ class RunningServer:
         return self.server.fake
 
     @property
-    def images_url(self) -> str | None:
+    def origin(self) -> str:
+        """``http://127.0.0.1:PORT``: for clients that append ``/api/v1`` themselves."""
+        return self.server.origin
+
+    @property
+    def images_url(self) -> str:
         return self.server.images_url
 
     def image_url(self, name: str) -> str:
         """The URL of ``images_dir/name`` on this server."""
-        if self.server.images_url is None:
-            raise ValueError("this stub serves no images: start it with images_dir=...")
         return f"{self.server.images_url}/{name}"
 
     @property
@@ -680,50 +875,21 @@ class RunningServer:
     def throttled(self) -> int:
         return self.server.throttled
 
+    @property
+    def faulted(self) -> int:
+        return self.server.faulted
+
 
 @contextlib.contextmanager
 def serve_in_thread(
-    *,
-    api_keys: Iterable[str] | None = None,
-    key_env: str | None = None,
-    prefix: str = DEFAULT_PREFIX,
-    latency_ms: float = 0,
-    qps: float | None = None,
-    failure_shape: str = "A",
-    response_hook: ResponseHook | None = None,
-    throttle_first: int = 0,
-    allow_remote_images: bool = False,
-    images: ImageSource | None = None,
-    images_dir: Path | str | None = None,
-    catalog: bool = False,
-    socket_timeout: float = SOCKET_TIMEOUT,
-    max_body_bytes: int = MAX_BODY_BYTES,
-    image_deadline: float = DOWNLOAD_DEADLINE,
-    contracts: Contracts | None = None,
+    options: StubOptions | None = None, /, **changes: Any
 ) -> Iterator[RunningServer]:
     """Start a stub on 127.0.0.1 and a free port in a background thread; stop it on exit.
 
-    Options are ``StubServer``'s. ``api_keys`` given explicitly overrides ``key_env``.
+    ``options`` (``StubOptions``) and/or keyword changes to them, as ``StubServer`` takes.
+    ``api_keys`` given explicitly overrides ``key_env``.
     """
-    server = StubServer(
-        ("127.0.0.1", 0),
-        api_keys=api_keys,
-        key_env=key_env,
-        prefix=prefix,
-        latency_ms=latency_ms,
-        qps=qps,
-        failure_shape=failure_shape,
-        response_hook=response_hook,
-        throttle_first=throttle_first,
-        allow_remote_images=allow_remote_images,
-        images=images,
-        images_dir=images_dir,
-        catalog=catalog,
-        socket_timeout=socket_timeout,
-        max_body_bytes=max_body_bytes,
-        image_deadline=image_deadline,
-        contracts=contracts,
-    )
+    server = StubServer(("127.0.0.1", 0), options, **changes)
     thread = threading.Thread(
         target=server.serve_forever,
         # A stop waits for the loop's next poll: at 10 ms, a test's stub stops at once.

@@ -8,8 +8,10 @@ import socket
 import sys
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,14 +24,22 @@ from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.core.interaction import Interaction
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse, Image
 from facedetect_contract.doubles.images import place_face
-from facedetect_contract.doubles.server import MAX_BODY_BYTES, RunningServer, serve_in_thread
+from facedetect_contract.doubles.server import (
+    DEFAULT_PREFIX,
+    MAX_BODY_BYTES,
+    RunningServer,
+    StubOptions,
+    StubServer,
+    serve_in_thread,
+)
 from facedetect_contract.plugin import TEST_KEY as STUB_KEY
 
 # Not key-shaped (no "sk-"), so a leak cannot hide behind the generic key-like redaction.
 SENTINEL = "SENTINEL-7f3a9c-stub-key-never-shown"
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 PORTRAIT = (600, 800)
-ENDPOINT_PATH = load_contracts().profile.path
+CONTRACTS = load_contracts()
+ENDPOINT_PATH = CONTRACTS.profile.path
 
 
 class PortraitImages:
@@ -89,7 +99,7 @@ def test_a_real_portrait_passes_over_http_and_its_answer_passes_every_check(
         result = client.detect(stub_server.image_url(name), ratio)
     assert isinstance(result, CheckPassed)
     assert result.face_bbox == place_face(*size)
-    assert run_checks(result.interaction) == []
+    assert run_checks(result.interaction, CONTRACTS) == []
 
 
 def test_failure_shape_b_answers_a_failed_check_with_400_and_bills_nothing() -> None:
@@ -97,7 +107,7 @@ def test_failure_shape_b_answers_a_failed_check_with_400_and_bills_nothing() -> 
         with make_client(server) as client:
             interaction = client.exchange(detect_body(server.image_url("no-human.png")))
         assert (interaction.response.status, outcome(interaction)) == (400, "InvalidFile.NoHuman")
-        assert run_checks(interaction) == []
+        assert run_checks(interaction, CONTRACTS) == []
         assert server.fake.billed == 0
 
 
@@ -142,7 +152,7 @@ def test_auth_and_parameter_errors_get_documented_answers(
     with make_client(portrait_server) as client:
         interaction = client.exchange(options.pop("body"), **options)
     assert (interaction.response.status, outcome(interaction)) == (status, code)
-    assert run_checks(interaction) == []
+    assert run_checks(interaction, CONTRACTS) == []
     assert portrait_server.fake.billed == 0
 
 
@@ -153,7 +163,7 @@ def test_a_body_over_the_cap_gets_a_400_and_the_server_keeps_serving(
         huge = client.exchange(content=b"{" + b" " * MAX_BODY_BYTES + b"}")
         after = client.detect("http://127.0.0.1/x.png")
     assert (huge.response.status, outcome(huge)) == (400, "InvalidParameter")
-    assert run_checks(huge) == []
+    assert run_checks(huge, CONTRACTS) == []
     assert isinstance(after, CheckPassed)
     assert portrait_server.fake.requests == 1  # the oversized body never reached the fake
     assert portrait_server.requests_served == 2
@@ -271,7 +281,7 @@ def test_fifty_concurrent_clients_are_all_answered_correctly(stub_server: Runnin
     assert len({result.request_id for result in results}) == 50
     for result in results:
         assert result.face_bbox == place_face(*PORTRAIT)
-        assert run_checks(result.interaction) == []
+        assert run_checks(result.interaction, CONTRACTS) == []
 
 
 def test_closing_the_server_ends_kept_alive_connections() -> None:
@@ -296,7 +306,7 @@ def test_beyond_qps_the_server_answers_429_with_retry_after_without_asking_the_f
             retry_after = throttled.response.headers["retry-after"]
             assert retry_after.isdigit()
             assert int(retry_after) >= 1
-            assert run_checks(throttled) == []
+            assert run_checks(throttled, CONTRACTS) == []
         assert (server.requests_served, server.throttled, server.fake.requests) == (5, 3, 2)
         assert server.fake.billed == 2
 
@@ -319,7 +329,7 @@ def test_latency_delays_every_answer() -> None:
         elapsed = []
         for auth in ("key", "key", "none"):
             started = time.monotonic()
-            client.exchange(detect_body("http://127.0.0.1/x.png"), auth=auth)  # type: ignore[arg-type]
+            client.exchange(detect_body("http://127.0.0.1/x.png"), auth=auth)
             elapsed.append(time.monotonic() - started)
     assert all(seconds >= 0.1 for seconds in elapsed), elapsed
 
@@ -343,7 +353,7 @@ def test_a_response_hook_rewrites_every_answer_into_a_drifted_server() -> None:
         interaction = client.exchange(detect_body("http://127.0.0.1/x.png"))
         refused = client.exchange(detect_body("http://127.0.0.1/x.png"), auth="none")
     assert "bbox_face" in interaction.response.body["output"]
-    assert run_checks(interaction) != []  # the checks see the drift
+    assert run_checks(interaction, CONTRACTS) != []  # the checks see the drift
     assert outcome(refused) == "InvalidApiKey"
     assert seen == ["POST", "POST"]
 
@@ -517,3 +527,106 @@ def test_the_stub_authenticates_before_it_throttles() -> None:
             for _ in range(5)
         ]
     assert statuses == [401] * 5
+
+
+# --- images and defaults -----------------------------------------------------------------------
+
+
+def test_the_stubs_own_files_are_judged_by_their_pixels_even_with_the_catalogue() -> None:
+    """With the catalogue too, small.png (300x300) is too small on every port and under every
+    loopback name, and portrait.png's face is where the pixels put it: never a hash's draw."""
+    too_small = CONTRACTS.profile.rejection("image-resolution").code
+    seen = set()
+    for _ in range(2):  # two stubs, two ports
+        with (
+            serve_in_thread(api_keys=[STUB_KEY], images_dir=IMAGE_DIR, catalog=True) as s,
+            make_client(s) as client,
+        ):
+            for host in ("127.0.0.1", "localhost"):
+                small = s.image_url("small.png").replace("127.0.0.1", host)
+                portrait = client.detect(s.image_url("portrait.png").replace("127.0.0.1", host))
+                assert isinstance(portrait, CheckPassed)
+                seen.add((outcome(client.exchange(detect_body(small))), portrait.face_bbox))
+    assert seen == {(too_small, place_face(*PORTRAIT))}
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [{"images_dir": IMAGE_DIR}, {}, {"catalog": True}, {"catalog": True, "images_dir": IMAGE_DIR}],
+    ids=["images-dir", "default", "catalog", "catalog-and-images-dir"],
+)
+def test_the_documented_example_images_answer_their_documented_boxes_in_every_mode(
+    mode: dict[str, Any],
+) -> None:
+    with serve_in_thread(api_keys=[STUB_KEY], **mode) as s, make_client(s) as client:
+        for example in CONTRACTS.profile.example_images:
+            for ratio, crop in example.crop_boxes.items():
+                result = client.detect(example.url, ratio)
+                assert isinstance(result, CheckPassed), example.url
+                assert (result.face_bbox, result.ext_bbox) == (example.face_box, crop)
+
+
+def test_with_no_images_dir_the_stub_serves_the_images_the_package_ships() -> None:
+    with serve_in_thread(api_keys=[STUB_KEY]) as s, make_client(s) as client:
+        assert s.server.images_dir == IMAGE_DIR.resolve()
+        for name in ("portrait.png", "photo.jpg"):
+            assert httpx.get(s.image_url(name)).content == (IMAGE_DIR / name).read_bytes()
+        assert outcome(client.exchange(detect_body(s.image_url("no-human.png")))) == (
+            CONTRACTS.profile.rejection("no-face").code
+        )
+
+
+def test_the_wheel_carries_the_images_the_stub_serves_where_it_looks_for_them() -> None:
+    """pyproject's force-include puts fixtures/images at the packaged path IMAGE_DIR prefers."""
+    root = Path(__file__).resolve().parents[2]
+    wheel = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"]
+    included = wheel["build"]["targets"]["wheel"]["force-include"]
+    packaged = Path("facedetect_contract/_data/fixtures/images")
+    assert Path(included["fixtures/images"]) == packaged
+    assert IMAGE_DIR.resolve() in (root / "fixtures/images", root / packaged)
+
+
+def test_origin_is_scheme_host_and_port_for_clients_that_add_the_prefix_themselves() -> None:
+    with serve_in_thread(api_keys=[STUB_KEY], images=PortraitImages()) as s:
+        host, port = s.server.server_address[:2]
+        assert s.origin == f"http://{host!s}:{port}" == s.base_url.removesuffix(DEFAULT_PREFIX)
+        response = httpx.post(
+            s.origin + DEFAULT_PREFIX + ENDPOINT_PATH,
+            json=detect_body("http://127.0.0.1/x.png"),
+            headers={"Authorization": f"Bearer {STUB_KEY}"},
+        )
+        assert response.status_code == 200
+
+
+# --- one options type --------------------------------------------------------------------------
+
+
+def test_the_server_and_the_thread_take_one_options_type_and_keyword_changes_to_it() -> None:
+    options = StubOptions(api_keys=iter([STUB_KEY]), images=PortraitImages(), failure_shape="B")
+    assert options.api_keys == (STUB_KEY,)  # an iterator, kept as a tuple
+    with serve_in_thread(options, latency_ms=1) as s:
+        assert s.server.options == options.changed(latency_ms=1)
+        assert s.fake.failure_shape == "B" and s.server.latency == 0.001
+    server = StubServer(("127.0.0.1", 0), options)
+    try:
+        assert server.options is options and server.fake.failure_shape == "B"
+    finally:
+        server.server_close()
+
+
+def test_an_option_that_does_not_exist_is_refused_naming_it_and_the_options() -> None:
+    with pytest.raises(TypeError, match=r"no stub option 'qsp'; .*\bqps\b"):
+        StubServer(("127.0.0.1", 0), qsp=5)
+    with pytest.raises(TypeError, match="'qsp'"), serve_in_thread(qsp=5):
+        pass  # pragma: no cover
+
+
+def test_readings_are_given_to_the_fake_and_played_over_http() -> None:
+    question = next(q for q in CONTRACTS.questions.values() if q.id == "failure-shape")
+    for reading in (r.id for r in question.readings):
+        with serve_in_thread(api_keys=[STUB_KEY], readings={question.id: reading}) as s:
+            assert s.fake.failure_shape == reading
+            with make_client(s) as client:
+                failed = client.exchange(detect_body(s.image_url("no-human.png")))
+            shape = next(k for k in CONTRACTS.profile.answers if k.shape == reading)
+            assert failed.response.status == (shape.status or 200)
