@@ -35,6 +35,7 @@ from ..contracts import faults
 from ..contracts.cases import DEFAULT_CASES_FILE, LiveCase
 from ..contracts.fixtures import FIXTURE_DIR, fixtures_beside
 from ..contracts.loader import Contracts, load_contracts
+from ..contracts.outcome import classify
 from ..core.interaction import Interaction
 from ..core.pacing import Pacer
 from ..core.redaction import Redactor, Secret
@@ -46,6 +47,7 @@ from .budget import BillingBudget, Spend, images_billed
 from .configuration import Answered, base_url_problem, misconfiguration
 from .drift import recording_for
 from .judging import Verdict, judge
+from .observations import observe
 from .plan import (
     PROBE_NAMES,
     DrawingStopped,
@@ -57,8 +59,9 @@ from .plan import (
     planned_names,
 )
 from .recording import Recorder
+from .result import CaseResult, RequestResult, RunError, RunResult
 
-__all__ = ["LiveRun", "LiveSettings", "Verdict", "planned_names"]
+__all__ = ["LiveRun", "LiveSettings", "RunError", "RunResult", "Verdict", "planned_names"]
 
 WORKERS = 8
 # Seconds past the run deadline for the threads to see it: the transport ends every socket
@@ -211,7 +214,10 @@ class LiveRun:
         self.selected: set[str] = set()  # every request a test asked for
         self.run_findings: tuple[Violation, ...] = ()
         self.baseline: Baseline | None = None  # acknowledged findings fail no test
-        self.errors: list[str] = []
+        # Errors of the run as (request, cause) pairs; a plain string (what a caller above adds
+        # once the run is over) is an error of the run as a whole.
+        self.errors: list[RunError | str] = []
+        self._recording: dict[str, Interaction | None] = {}  # the fixture each answer met
         self.interrupted = False
         self.started: datetime | None = None
         self.finished: datetime | None = None
@@ -424,7 +430,7 @@ class LiveRun:
             return
         why = self.redact(why)
         with self._lock:
-            self.errors.append(why)
+            self.errors.append(RunError(why))
             for verdict, _ in judged:
                 self.verdicts[verdict.name] = dataclasses.replace(
                     verdict, status="misconfigured", violations=(), message=None, reason=why
@@ -498,9 +504,11 @@ class LiveRun:
             shown = ", ".join(late[:5]) + (f" and {len(late) - 5} more" if len(late) > 5 else "")
             with self._lock:
                 self.errors.append(
-                    f"{len(late)} request(s) not sent: the run's deadline "
-                    f"({self.settings.deadline:g} s, --live-deadline) passed first ({shown}); "
-                    f"raise --live-deadline or lower --live-examples"
+                    RunError(
+                        f"{len(late)} request(s) not sent: the run's deadline "
+                        f"({self.settings.deadline:g} s, --live-deadline) passed first "
+                        f"({shown}); raise --live-deadline or lower --live-examples"
+                    )
                 )
 
     def _fold_run(self) -> None:
@@ -727,6 +735,9 @@ class LiveRun:
             expectation=planned.expectation,
             description=planned.description,
         )
+        recording = recording_for(interaction, self.recordings, self.contracts)
+        with self._lock:
+            self._recording[planned.name] = recording
         verdict = judge(
             planned,
             interaction,
@@ -735,7 +746,7 @@ class LiveRun:
             redactor=self.redactor,
             endpoint=self.url,
             strict_drift=self.settings.strict_drift,
-            recording=recording_for(interaction, self.recordings, self.contracts),
+            recording=recording,
             cases_source=f"the live cases file {self.settings.cases_file}",
             acknowledged=self.baseline.acknowledges if self.baseline else lambda _: False,
         )
@@ -747,7 +758,7 @@ class LiveRun:
                     f"--max-billed {self.settings.max_billed} was used up)",
                 )
             with self._lock:
-                self.errors.append(f"{planned.name}: {verdict.reason}")
+                self.errors.append(RunError(verdict.reason, planned.name))
         elif self.settings.record:
             self.recorder.record(verdict)
         return verdict
@@ -761,7 +772,7 @@ class LiveRun:
     ) -> Verdict:
         reason = self.redact(reason)
         with self._lock:
-            self.errors.append(f"{planned.name}: {reason}")
+            self.errors.append(RunError(reason, planned.name))
         attempts = tuple(flight.attempts) if flight is not None else ()
         last = attempts[-1] if attempts else None
         return Verdict(planned, status, last, attempts=attempts, reason=reason)
@@ -773,6 +784,71 @@ class LiveRun:
         return self.budget.summary()
 
     @property
-    def all_errors(self) -> list[str]:
-        """Errors of the run: the requests' and the recorder's."""
-        return [*self.errors, *self.recorder.errors]
+    def all_errors(self) -> list[RunError]:
+        """Errors of the run, each a (request, cause) pair: the requests', those added from
+        above (of the run as a whole), the recorder's."""
+        return [
+            *(e if isinstance(e, RunError) else RunError(e) for e in self.errors),
+            *(self._recorder_error(text) for text in self.recorder.errors),
+        ]
+
+    def _recorder_error(self, text: str) -> RunError:
+        """The recorder's error ``"<request>: <cause>"`` as its pair: the request is the
+        longest name of the run it begins with, never a guess at the first ``": "``."""
+        names = [name for name in self.verdicts if text.startswith(f"{name}: ")]
+        if not names:
+            return RunError(text)
+        name = max(names, key=len)
+        return RunError(text.removeprefix(f"{name}: "), name)
+
+    def result(self, *, observe_questions: bool = True) -> RunResult:
+        """The run as it stands, frozen, for the report: every verdict in the plan's order with
+        the recording its answer was compared with, the cases' boxes, the errors as pairs, the
+        spend, and (``observe_questions``) what the answers say on each open question.
+
+        Known without drawing the examples: the report written at a run's start must not run
+        Hypothesis."""
+        contracts = self.contracts
+        verdicts = [self.verdicts[name] for name in self.order if name in self.verdicts]
+        requests = tuple(self._request_result(verdict) for verdict in verdicts)
+        profile = contracts.profile
+        return RunResult(
+            endpoint=self.url,
+            strict_drift=self.settings.strict_drift,
+            contracts_version=contracts.version,
+            requests=requests,
+            cases=tuple(row for r in requests if (row := CaseResult.of(r, contracts)) is not None),
+            run_findings=self.run_findings,
+            errors=tuple(self.all_errors),
+            spend=self.spend,
+            observations=tuple(observe(verdicts, contracts)) if observe_questions else (),
+            recorded=tuple(self.recorded),
+            not_recorded=tuple(sorted(self.not_recorded.items())),
+            selected=frozenset(self.selected),
+            missing=self.missing,
+            interrupted=self.interrupted,
+            started=self.started,
+            finished=self.finished,
+            throttled=sum(
+                1
+                for v in verdicts
+                for attempt in v.attempts
+                if attempt.response.status == profile.throttle_status
+            ),
+            sources=tuple((source.title, source.url) for source in profile.sources.values()),
+        )
+
+    def _request_result(self, verdict: Verdict) -> RequestResult:
+        """A verdict with the recording its answer was compared with when judged; a case whose
+        answer was an error of the run (never judged) gets the recording its last attempt
+        matches, to draw its boxes beside."""
+        interaction = verdict.interaction
+        if verdict.name in self._recording:
+            recording = self._recording[verdict.name]
+        elif verdict.planned.case is not None and interaction is not None:
+            recording = recording_for(interaction, self.recordings, self.contracts)
+        else:
+            recording = None
+        if recording is None:
+            return RequestResult(verdict)
+        return RequestResult(verdict, recording, classify(recording.response, self.contracts))

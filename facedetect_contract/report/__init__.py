@@ -16,7 +16,7 @@ from ..contracts.fixtures import write_atomically
 from ..core import inert
 from ..core.redaction import Redactor
 from .formats import FORMATS, Format
-from .model import REPORT_NAME, LiveReport, Outcome
+from .model import REPORT_NAME, LiveReport, RunOutcome
 from .paths import looks_like_report
 
 __all__ = [
@@ -24,7 +24,7 @@ __all__ = [
     "REPORT_NAME",
     "Format",
     "LiveReport",
-    "Outcome",
+    "RunOutcome",
     "looks_like_report",
     "render_reports",
     "write_reports",

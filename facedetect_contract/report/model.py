@@ -21,20 +21,21 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .. import PROJECT_URL
-from ..contracts.outcome import classify
-from ..core import geometry, inert
+from ..core import inert
 from ..core.redaction import Redactor
 from ..core.violations import Severity, Violation
 from ..live.baseline import Baseline, BaselineEntry, Judgement
 from ..live.budget import Spend
-from ..live.drift import recording_for
-from ..live.judging import drift_fails_the_run, failing
-from ..live.observations import Observation, observe
-from ..live.run import LiveRun
+from ..live.judging import Verdict, drift_fails_the_run, failing
+from ..live.observations import Observation
+from ..live.result import CaseResult, RunError, RunResult
 from .grouping import FindingGroup, group_findings
+
+if TYPE_CHECKING:  # the run itself is never imported here: the report reads its result
+    from ..live.run import LiveRun
 
 __all__ = [
     "NOTES",
@@ -43,7 +44,7 @@ __all__ = [
     "REPORT_NAME",
     "ErrorCause",
     "LiveReport",
-    "Outcome",
+    "RunOutcome",
     "first_few",
     "folded_note",
     "notes_link",
@@ -53,7 +54,7 @@ __all__ = [
 REPORT_NAME = "face-detect live drift report"
 NOTES = "docs/endpoint.md"  # where each open question's id has its section
 NOTES_URL = f"{PROJECT_URL}/blob/main/{NOTES}"  # the same, from a page opened anywhere
-Outcome = Literal[
+RunOutcome = Literal[  # the run's, not an answer's (``contracts.outcome.Outcome``)
     "passed",
     "passed with warnings",
     "drift",
@@ -115,17 +116,17 @@ class ErrorCause:
         return {"cause": self.cause, "count": self.count, "requests": list(self.requests)}
 
 
-def error_causes(errors: Sequence[str], requests: Iterable[str]) -> tuple[ErrorCause, ...]:
-    """``errors`` by cause, in first-seen order: an error ``"<request>: <cause>"`` of a known
-    request joins the others with the same cause, so an endpoint down is one line, not one per
-    request; any other error is a cause of its own (counted when it repeats)."""
+def error_causes(errors: Sequence[RunError], requests: Iterable[str]) -> tuple[ErrorCause, ...]:
+    """``errors`` by cause, in first-seen order: an error of a known request joins the others
+    with the same cause, so an endpoint down is one line, not one per request; any other error
+    is a cause of its own, said whole (counted when it repeats)."""
     names = set(requests)
     by_cause: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
     for error in errors:
-        name, sep, cause = error.partition(": ")
-        if not (sep and name in names and cause):
-            name, cause = "", error
+        name, cause = error.request, error.cause
+        if not (name in names and cause):
+            name, cause = "", str(error)
         counts[cause] = counts.get(cause, 0) + 1
         listed = by_cause.setdefault(cause, [])
         if name:
@@ -136,7 +137,7 @@ def error_causes(errors: Sequence[str], requests: Iterable[str]) -> tuple[ErrorC
     )
 
 
-def _request_row(verdict: Any) -> dict[str, Any]:
+def _request_row(verdict: Verdict) -> dict[str, Any]:
     interaction = verdict.interaction
     outcome = verdict.outcome
     return {
@@ -194,60 +195,21 @@ def latency_of(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]
     }
 
 
-def _case_rows(run: LiveRun, verdicts: Sequence[Any]) -> tuple[dict[str, Any], ...]:
-    """Every case with its boxes, the boxes it is compared with, and the IoU between them."""
-    contracts = run.contracts
-    face_at, crop_at = contracts.profile.response.boxes
-    rows = []
-    for verdict in verdicts:
-        case = verdict.planned.case
-        if case is None:
-            continue
-        outcome = verdict.outcome
-        # Read at their documented pointers whatever the verdict: a drift case (its verdict field
-        # renamed, a box moved) still shows the boxes it received.
-        answer = verdict.interaction.response if verdict.interaction is not None else None
-        body = answer.body if answer is not None and answer.body_is_json else None
-        live = {
-            at.name: list(value) if geometry.is_box(value := at.get(body)) else None
-            for at in (face_at, crop_at)
-        }
-        reference: dict[str, list[int]] = {}
-        source = ""
-        if verdict.interaction is not None:
-            recording = recording_for(verdict.interaction, run.recordings, contracts)
-            if recording is not None:
-                recorded = classify(recording.response, contracts)
-                for at, box in ((face_at, recorded.face_box), (crop_at, recorded.crop_box)):
-                    if box is not None:
-                        reference[at.name] = list(box)
-                source = f"fixture {recording.name}"
-        for at in (face_at, crop_at):
-            expected = case.expected_box(at.name)
-            if expected is not None:
-                reference[at.name] = list(expected)
-                source = "the cases file"
-        iou = {
-            name: round(geometry.iou(mine, box), 3)
-            for name, box in reference.items()
-            if (mine := live.get(name)) is not None
-        }
-        rows.append(
-            {
-                "name": case.name,
-                "request": verdict.name,
-                "image": case.image_url,
-                "ratio": case.ratio,
-                "expect": case.expect,
-                "outcome": outcome.kind if outcome is not None else verdict.status,
-                "boxes": live,
-                "reference": reference,
-                "reference_source": source,
-                "iou": iou,
-                "image_size": list(case.image_size) if case.image_size else None,
-            }
-        )
-    return tuple(rows)
+def _case_row(case: CaseResult) -> dict[str, Any]:
+    """A case as the reports show it: its boxes, the boxes it is compared with, their IoU."""
+    return {
+        "name": case.case.name,
+        "request": case.request,
+        "image": case.case.image_url,
+        "ratio": case.case.ratio,
+        "expect": case.case.expect,
+        "outcome": case.outcome,
+        "boxes": {name: list(box) if box is not None else None for name, box in case.boxes},
+        "reference": {name: list(box) for name, box in case.reference},
+        "reference_source": case.reference_source,
+        "iou": {name: round(value, 3) for name, value in case.iou},
+        "image_size": list(case.case.image_size) if case.case.image_size else None,
+    }
 
 
 def pointers(group: FindingGroup) -> tuple[str, ...]:
@@ -288,7 +250,7 @@ class LiveReport:
     generated_at: str
     strict_drift: bool
     findings: tuple[Violation, ...]
-    errors: tuple[str, ...]
+    errors: tuple[RunError, ...]
     spend: Spend
     observations: tuple[Observation, ...]
     requests: tuple[dict[str, Any], ...]
@@ -309,7 +271,7 @@ class LiveReport:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # However the report is made (``from_run``, ``dataclasses.replace``), its findings can be
+        # However the report is made (``from_result``, ``dataclasses.replace``), its findings can be
         # identified, matched and written: a lone surrogate becomes an escape here.
         object.__setattr__(self, "findings", tuple(_encodable(v) for v in self.findings))
 
@@ -324,64 +286,63 @@ class LiveReport:
         history: Sequence[Mapping[str, Any]] = (),
         images: float = 0.0,
     ) -> LiveReport:
-        """The report of ``run``. ``images``: seconds to fetch the cases' images in, embedded as
-        thumbnails for the HTML report (0: none fetched, nothing sent to any image host)."""
-        # In the plan's order, which is known without drawing the examples: the report written
-        # at start (saying the run has not finished) must not run Hypothesis inside configure.
-        verdicts = [run.verdicts[name] for name in run.order if name in run.verdicts]
-        findings = sorted(
-            [
-                _encodable(v)
-                for v in (
-                    *(v for verdict in verdicts for v in verdict.violations),
-                    *run.run_findings,
-                )
-            ],
-            key=lambda v: (v.severity is not Severity.BREAKING, v.interaction, v.pointer),
+        """The report of ``run`` as it stands: ``from_result`` of its result."""
+        return cls.from_result(
+            run.result(observe_questions=observe_questions),
+            baseline=baseline,
+            now=now,
+            history=history,
+            images=images,
         )
-        duration = (
-            (run.finished - run.started).total_seconds()
-            if run.started is not None and run.finished is not None
-            else None
+
+    @classmethod
+    def from_result(
+        cls,
+        result: RunResult,
+        *,
+        baseline: Baseline | None = None,
+        now: datetime | None = None,
+        history: Sequence[Mapping[str, Any]] = (),
+        images: float = 0.0,
+    ) -> LiveReport:
+        """The report of a run's ``result``. ``images``: seconds to fetch the cases' images in,
+        embedded as thumbnails for the HTML report (0: none fetched, nothing sent to any image
+        host)."""
+        findings = sorted(
+            (_encodable(v) for v in result.findings),
+            key=lambda v: (v.severity is not Severity.BREAKING, v.interaction, v.pointer),
         )
         when = now or datetime.now(UTC)
         judged: Judgement | None = baseline.judge(findings, when.date()) if baseline else None
-        cases = _case_rows(run, verdicts)
+        cases = tuple(_case_row(case) for case in result.cases)
         if images > 0 and cases:
             # Imported here: Pillow and the fetcher only for a run that writes an HTML report.
             from . import thumbnails  # noqa: PLC0415
 
             cases = thumbnails.embed(cases, budget=images)
         return cls(
-            endpoint=run.url,
+            endpoint=result.endpoint,
             generated_at=when.isoformat(timespec="seconds"),
-            strict_drift=run.settings.strict_drift,
+            strict_drift=result.strict_drift,
             findings=tuple(findings),
-            errors=tuple(run.all_errors),
-            spend=run.spend,
-            observations=tuple(observe(verdicts, run.contracts)) if observe_questions else (),
-            requests=tuple(_request_row(v) for v in verdicts),
-            recorded=tuple(str(path) for path in run.recorded),
-            duration_s=duration,
-            not_recorded=tuple(sorted(run.not_recorded.items())),
-            selected=len(run.selected),
-            missing=run.missing,
-            interrupted=run.interrupted,
+            errors=result.errors,
+            spend=result.spend,
+            observations=result.observations,
+            requests=tuple(_request_row(v) for v in result.verdicts),
+            recorded=tuple(str(path) for path in result.recorded),
+            duration_s=result.duration_s,
+            not_recorded=result.not_recorded,
+            selected=len(result.selected),
+            missing=result.missing,
+            interrupted=result.interrupted,
             cases=cases,
-            throttled=sum(
-                1
-                for v in verdicts
-                for attempt in v.attempts
-                if attempt.response.status == run.contracts.profile.throttle_status
-            ),
+            throttled=result.throttled,
             acknowledged={v.id: entry for v, entry in judged.acknowledged} if judged else {},
             expired=judged.expired if judged else (),
             stale=judged.stale if judged else (),
-            contracts_version=run.contracts.version,
+            contracts_version=result.contracts_version,
             history=tuple(history),
-            sources=tuple(
-                (source.title, source.url) for source in run.contracts.profile.sources.values()
-            ),
+            sources=result.sources,
         )
 
     # -- verdict -------------------------------------------------------------------------------
@@ -453,7 +414,7 @@ class LiveReport:
         )
 
     @property
-    def outcome(self) -> Outcome:
+    def outcome(self) -> RunOutcome:
         if self.interrupted:
             return "interrupted"
         # Before drift: a run that judged no answer can say nothing of the endpoint's contract
@@ -556,7 +517,9 @@ class LiveReport:
             self,
             endpoint=redactor.text(self.endpoint),
             findings=tuple(violation(v) for v in self.findings),
-            errors=tuple(clean(list(self.errors))),
+            errors=tuple(
+                RunError(redactor.text(e.cause), redactor.text(e.request)) for e in self.errors
+            ),
             observations=tuple(
                 Observation(
                     o.question,
@@ -621,7 +584,7 @@ class LiveReport:
                 "expired": [entry.to_dict() for entry in self.expired],
                 "stale": [entry.to_dict() for entry in self.stale],
             },
-            "errors": list(self.errors),
+            "errors": [str(error) for error in self.errors],
             "error_causes": [cause.to_dict() for cause in self.error_causes()],
             "missing": list(self.missing),
             "spend": self.spend.to_dict(),

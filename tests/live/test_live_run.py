@@ -14,9 +14,11 @@ import pytest
 
 from facedetect_contract.contracts.cases import DEFAULT_CASES_FILE, LiveCase, load_cases
 from facedetect_contract.contracts.fixtures import FIXTURE_DIR, load_fixtures
+from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.core.violations import Severity
 from facedetect_contract.doubles.fake import FaceDetectFake
 from facedetect_contract.doubles.offline import fake_handler, replay_handler
+from facedetect_contract.live.result import RunError
 from facedetect_contract.live.run import LiveRun, LiveSettings
 from facedetect_contract.report import LiveReport
 from facedetect_contract.report.render_markdown import render as to_markdown
@@ -25,6 +27,7 @@ from facedetect_contract.report.terminal import summary_lines
 Handler = Callable[[httpx.Request], httpx.Response]
 
 KEY = "sk-unit-" + "ab12" * 8
+CONTRACTS = load_contracts()
 
 
 def live_run(
@@ -42,7 +45,7 @@ def live_run(
     serve = fake_handler(fake)
     run = LiveRun(
         LiveSettings(**options),  # type: ignore[arg-type]
-        cases or load_cases(DEFAULT_CASES_FILE),
+        cases or load_cases(DEFAULT_CASES_FILE, CONTRACTS),
         environ={"DASHSCOPE_API_KEY": KEY},
         transport=httpx.MockTransport(handler(serve) if handler is not None else serve),
         sleep=sleep,
@@ -200,7 +203,7 @@ def test_a_503_that_outlasts_the_retries_is_an_error_of_the_run_not_drift(tmp_pa
     assert verdict.reason.startswith(
         f"endpoint failing: still HTTP 503 ModelUnavailable after {run.settings.max_retries} retries"
     )
-    assert run.errors == [f"probe-invalid-ratio: {verdict.reason}"]
+    assert run.errors == [RunError(verdict.reason, "probe-invalid-ratio")]
     report = LiveReport.from_run(run)
     # Nothing judged: a verdict of its own, never drift and never a pass.
     assert (report.outcome, report.findings) == ("not judged", ())
@@ -223,7 +226,7 @@ def test_record_leaves_out_answers_replay_would_fail_on_and_says_so(tmp_path: Pa
 
     run, _ = live_run(tmp_path, handler=drop_request_id_from_errors, record=True, examples=0)
     run.execute()
-    recorded = load_fixtures(tmp_path)
+    recorded = load_fixtures(tmp_path, CONTRACTS)
     assert {i.name for i in recorded} >= {"live-case-documented-1-1", "live-probe-invalid-ratio"}
     assert not {"live-probe-no-key", "live-probe-bad-key"} & {i.name for i in recorded}
     assert all(i.expect for i in recorded)
@@ -238,7 +241,7 @@ def test_recordings_replay_each_request_its_own_answer_headers_included(tmp_path
     """The async-header probe shares its body with a case; replay still tells them apart."""
     run, _ = live_run(tmp_path, record=True, examples=20, max_billed=20)
     run.execute()
-    recorded = {i.name: i for i in load_fixtures(tmp_path)}
+    recorded = {i.name: i for i in load_fixtures(tmp_path, CONTRACTS)}
     case, probe = recorded["live-case-documented-1-1"], recorded["live-probe-async-header"]
     assert case.request.body == probe.request.body
     serve = replay_handler(recorded.values())
@@ -332,7 +335,7 @@ def test_a_failure_past_the_runs_deadline_is_its_deadline_only_when_it_timed_out
 
     run = LiveRun(
         LiveSettings(qps=0, examples=0, record_dir=tmp_path, deadline=1.0),
-        load_cases(DEFAULT_CASES_FILE),
+        load_cases(DEFAULT_CASES_FILE, CONTRACTS),
         environ={"DASHSCOPE_API_KEY": KEY},
         transport=httpx.MockTransport(fail),
         sleep=lambda _seconds: None,
@@ -351,7 +354,7 @@ def test_the_seconds_left_count_down_to_the_runs_deadline_and_stop_at_zero(
     fake = FaceDetectFake(api_keys={KEY})
     run = LiveRun(
         LiveSettings(qps=0, examples=0, record_dir=tmp_path, deadline=30),
-        load_cases(DEFAULT_CASES_FILE),
+        load_cases(DEFAULT_CASES_FILE, CONTRACTS),
         environ={"DASHSCOPE_API_KEY": KEY},
         transport=httpx.MockTransport(fake_handler(fake)),
         clock=lambda: now[0],
@@ -372,7 +375,7 @@ def test_requests_the_runs_deadline_left_unsent_are_one_error_of_the_run_naming_
     fake = FaceDetectFake(api_keys={KEY})
     run = LiveRun(
         LiveSettings(qps=0, examples=0, record_dir=tmp_path, deadline=30),
-        load_cases(DEFAULT_CASES_FILE),
+        load_cases(DEFAULT_CASES_FILE, CONTRACTS),
         environ={"DASHSCOPE_API_KEY": KEY},
         transport=httpx.MockTransport(fake_handler(fake)),
         clock=lambda: float(next(ticks)),
@@ -382,4 +385,5 @@ def test_requests_the_runs_deadline_left_unsent_are_one_error_of_the_run_naming_
     unsent = [n for n, v in run.verdicts.items() if v.reason.startswith("not sent: the run's")]
     assert unsent
     (error,) = [e for e in run.all_errors if "passed first" in e]
-    assert error.startswith(f"{len(unsent)} request(s) not sent: the run's deadline (30 s")
+    assert not error.request  # an error of the run as a whole
+    assert error.cause.startswith(f"{len(unsent)} request(s) not sent: the run's deadline (30 s")

@@ -17,7 +17,7 @@ import pytest
 from facedetect_contract.contracts.fixtures import IMAGE_DIR
 from facedetect_contract.core.violations import Severity, Violation
 from facedetect_contract.live.budget import Spend
-from facedetect_contract.report import LiveReport, Outcome
+from facedetect_contract.report import LiveReport, RunOutcome
 from facedetect_contract.report.render_html import render
 
 SENT = ({"name": "case-a", "kind": "case", "outcome": "passed", "elapsed_ms": 10.0},)
@@ -268,7 +268,7 @@ def test_text_from_the_endpoint_and_the_cases_file_stays_text_in_the_cards() -> 
 # --- the verdict's colour ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("outcome", get_args(Outcome))
+@pytest.mark.parametrize("outcome", get_args(RunOutcome))
 def test_the_verdict_has_the_colour_of_its_outcome(
     outcome: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

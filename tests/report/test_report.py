@@ -17,6 +17,7 @@ from facedetect_contract.core.redaction import Redactor
 from facedetect_contract.core.violations import Severity, Violation
 from facedetect_contract.live import judging
 from facedetect_contract.live.baseline import BaselineEntry
+from facedetect_contract.live.result import RunError
 from facedetect_contract.live.run import LiveSettings
 from facedetect_contract.report import (
     LiveReport,
@@ -101,7 +102,7 @@ def hostile_report(tmp_path: Path, count: int = 1) -> LiveReport:
         for text in HOSTILE_TEXTS
     )
     return dataclasses.replace(
-        report, findings=findings, errors=tuple(f"error {text}" for text in HOSTILE_TEXTS)
+        report, findings=findings, errors=tuple(RunError(f"error {text}") for text in HOSTILE_TEXTS)
     )
 
 
