@@ -348,6 +348,9 @@ class FaceDetectClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
+        # Its own generator: the jitter of a retry in one thread must not move the global
+        # random state under a Hypothesis draw in another (a live run draws while it sends).
+        self._jitter = random.Random()
         self.max_retry_wait = max_retry_wait
         self._sleep = sleep
         self._on_exchange = on_exchange
@@ -444,7 +447,7 @@ class FaceDetectClient:
             wait = (
                 hint
                 if hint is not None
-                else self.backoff * (2**attempt) * (1 + random.random() / 4)
+                else self.backoff * (2**attempt) * (1 + self._jitter.random() / 4)
             )
             self._sleep(min(wait, self.max_retry_wait))
             attempt += 1

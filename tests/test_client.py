@@ -179,6 +179,27 @@ def test_retries_are_bounded_and_the_last_error_is_raised_typed() -> None:
     assert raised.value.code == "InternalError" and raised.value.retryable
 
 
+def test_the_retry_jitter_leaves_the_global_random_state_alone() -> None:
+    """A live run draws Hypothesis examples in one thread while its client retries in another:
+    jitter drawn from the global ``random`` moved its state under the draw (a flaky failure)."""
+    import random
+
+    transport, _seen = responder(
+        (500, {}, {"code": "InternalError", "message": "m", "request_id": "r"})
+    )
+    waits: list[float] = []
+    before = random.getstate()
+    with (
+        FaceDetectClient(
+            environ=ENV, transport=transport, sleep=waits.append, max_retries=3
+        ) as client,
+        pytest.raises(ServerError),
+    ):
+        client.detect("https://example.com/p.png")
+    assert len(waits) == 3 and len(set(waits)) == 3  # jittered backoff all the same
+    assert random.getstate() == before
+
+
 def test_a_huge_retry_after_is_capped() -> None:
     transport, _seen = responder(
         (429, {"retry-after": "86400"}, {"code": "Throttling", "message": "m", "request_id": "r"})
@@ -810,7 +831,8 @@ def test_the_backoff_doubles_with_each_attempt_plus_a_quarter_at_most_of_jitter(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for jitter, factor in ((0.0, 1.0), (0.5, 1.125), (0.999, 1.24975)):
-        monkeypatch.setattr(client_module, "random", SimpleNamespace(random=lambda j=jitter: j))
+        jittered = SimpleNamespace(random=lambda j=jitter: j)
+        monkeypatch.setattr(client_module, "random", SimpleNamespace(Random=lambda: jittered))
         waits: list[float] = []
         client, seen = client_for((503, {}, ERROR), sleep=waits.append, backoff=0.5, max_retries=3)
         with client, pytest.raises(ServerError):
@@ -1191,7 +1213,8 @@ def test_the_excerpt_of_an_answer_cut_at_the_cap_is_text_even_where_a_character_
 def test_the_defaults_30_s_per_attempt_2_retries_half_a_second_backoff_30_s_cap(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(client_module, "random", SimpleNamespace(random=lambda: 0.0))
+    still = SimpleNamespace(random=lambda: 0.0)
+    monkeypatch.setattr(client_module, "random", SimpleNamespace(Random=lambda: still))
     timeouts: list[object] = []
     waits: list[float] = []
 
