@@ -6,7 +6,9 @@ generated contract file; ``run`` runs the packaged suite with pytest; ``live`` r
 session without pytest (``facedetect_contract.session``: the same plan, checks, reports and exit
 status as ``run --live``); ``history`` and ``annotations`` read what live runs wrote.
 ``--version``, on its own or after any command, prints the package's version and the contracts'
-(``Contracts.version``, the digest a history records).
+(``Contracts.version``, the digest a history records). ``--contracts DIR`` (``run``, ``live``,
+``serve``, ``openapi``) chooses the contracts folder everything reads, once, at this surface
+(``session.contracts_option``); default: the packaged face-detect contracts.
 
 Exit status, the same numbers as pytest's so that a CI step reads every command alike:
 
@@ -45,7 +47,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from . import __version__
-from .contracts.loader import ContractFileError, load_contracts
+from .contracts.loader import ContractFileError, Contracts, load_contracts
 from .contracts.openapi import OPENAPI_FILE, OpenAPIWriteError, render_openapi, write_openapi
 from .core import inert
 from .core.data import PACKAGE_DIR, packaged_or_checkout
@@ -65,6 +67,7 @@ _HOUR = 3600.0
 # `run`'s own words for the plugin's options: alias -> the plugin's option.
 _ALIASES = {"--base-url": "--dashscope-base-url"}
 _HELP_PYTEST = "--help-pytest"
+_OLD_CONTRACTS = ("--contracts-dir",)  # openapi's and history's spelling before --contracts
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,6 +98,22 @@ class _Version(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
         print(_version_text())
         parser.exit(0)
+
+
+def _add_contracts_option(parser: argparse.ArgumentParser, *aliases: str) -> None:
+    """``--contracts DIR`` (declared once, in the session module), and any older spelling."""
+    from .session import contracts_option  # noqa: PLC0415  # light: its imports are lazy
+
+    flags, attrs = contracts_option()
+    parser.add_argument(*flags, *aliases, **attrs)
+
+
+def _contracts(args: argparse.Namespace) -> Contracts:
+    """The contracts ``--contracts`` chose (relative to the current folder), else the packaged
+    ones; ``SessionError`` (a usage error) naming the option, the folder and the fix."""
+    from .session import contracts_from  # noqa: PLC0415
+
+    return contracts_from(args.facedetect_contracts, here=Path.cwd())
 
 
 def _number(
@@ -189,16 +208,17 @@ def _parser(*, live_options: bool = False) -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--failure-shape",
-        choices=tuple(shapes),
-        default=next(iter(shapes)),
-        help="how a failed portrait check is answered: "
-        + "; ".join(f"{shape} = {text}" for shape, text in shapes.items()),
+        metavar="SHAPE",
+        default=None,
+        help="how a failed portrait check is answered, one of the contracts' shapes (default "
+        "their first): " + "; ".join(f"{shape} = {text}" for shape, text in shapes.items()),
     )
     serve.add_argument(
         "--key-env",
         metavar="NAME",
-        default=key_env,
-        help=f"environment variable holding the accepted key (default {key_env})",
+        default=None,
+        help=f"environment variable holding the accepted key (default the contracts' own, "
+        f"{key_env})",
     )
     serve.add_argument(
         "--allow-remote-images",
@@ -246,13 +266,6 @@ def _parser(*, live_options: bool = False) -> argparse.ArgumentParser:
         "Never into an installed package.",
     )
     action.add_argument("--check", action="store_true", help=f"exit 1 when {OPENAPI_FILE} is stale")
-    openapi.add_argument(
-        "--contracts-dir",
-        metavar="DIR",
-        type=Path,
-        default=None,
-        help="contract directory (default: the project's contracts/face-detect)",
-    )
     openapi.set_defaults(run=_openapi, parser=openapi)
 
     annotate = commands.add_parser(
@@ -287,13 +300,6 @@ def _parser(*, live_options: bool = False) -> argparse.ArgumentParser:
     history.add_argument(
         "--diff", metavar="PATH", type=Path, default=None, help="write the diffs there instead"
     )
-    history.add_argument(
-        "--contracts-dir",
-        metavar="DIR",
-        type=Path,
-        default=None,
-        help="the contracts the diffs apply to (default: the project's)",
-    )
     history.set_defaults(run=_history, parser=history)
 
     live = commands.add_parser(
@@ -316,6 +322,10 @@ def _parser(*, live_options: bool = False) -> argparse.ArgumentParser:
         help="API root of the face-detect endpoint; the endpoint path is appended. Default: "
         f"${profile.base_url_env}, else {profile.default_base_url}.",
     )
+    # The folder every command that reads contracts judges by (``history``: the diffs' folder).
+    for command, older in ((serve, ()), (openapi, _OLD_CONTRACTS), (history, _OLD_CONTRACTS)):
+        _add_contracts_option(command, *older)
+    _add_contracts_option(live)
     if live_options:
         from .session import live_options as declared  # noqa: PLC0415
 
@@ -353,18 +363,31 @@ def _serve(args: argparse.Namespace) -> int:
     if args.catalog and args.allow_remote_images:
         parser.error("--catalog answers every URL offline; drop --allow-remote-images")
     try:
+        contracts = _contracts(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    shapes = contracts.profile.failure_shapes
+    shape = shapes[0] if args.failure_shape is None else args.failure_shape
+    if shape not in shapes:
+        parser.error(
+            f"--failure-shape {shape}: not a failure shape of the contracts "
+            f"({contracts.directory}); choose from {', '.join(shapes)}"
+        )
+    key_env = args.key_env or contracts.profile.api_key_env
+    try:
         server = StubServer(
             (args.host, args.port),
-            key_env=args.key_env,
+            key_env=key_env,
             prefix=args.prefix,
             latency_ms=args.latency,
             qps=args.qps,
-            failure_shape=args.failure_shape,
+            failure_shape=shape,
             throttle_first=args.throttle_first,
             allow_remote_images=args.allow_remote_images,
             images_dir=args.images_dir,
             catalog=args.catalog,
             image_deadline=args.image_deadline,
+            contracts=contracts,
         )
     except ValueError as exc:
         parser.error(str(exc))
@@ -381,7 +404,7 @@ def _serve(args: argparse.Namespace) -> int:
     package_logger.setLevel(logging.INFO)
     if not server.key_count:
         print(
-            f"warning: ${args.key_env} is not set: every request will be answered "
+            f"warning: ${key_env} is not set: every request will be answered "
             "401 InvalidApiKey. Export it, or pick another variable with --key-env.",
             file=sys.stderr,
         )
@@ -413,7 +436,7 @@ def _live(args: argparse.Namespace) -> int:
     here = Path.cwd()
     base_url = args.facedetect_base_url
     try:
-        contracts = load_contracts()
+        contracts = _contracts(args)  # --contracts, else the packaged ones
         if base_url is not None:
             try:
                 endpoint_url(base_url, contracts=contracts)
@@ -457,8 +480,8 @@ def _live(args: argparse.Namespace) -> int:
 
 def _openapi(args: argparse.Namespace) -> int:
     try:
-        contracts = load_contracts(args.contracts_dir)
-    except ContractFileError as exc:
+        contracts = _contracts(args)
+    except ValueError as exc:  # SessionError: the option, the folder, the fix
         print(inert.terminal(f"error: {exc}"), file=sys.stderr)
         return USAGE_ERROR
     if args.write is not None:
@@ -524,7 +547,7 @@ def _history(args: argparse.Namespace) -> int:
     try:
         records = load_history(args.file, missing_ok=False)
         summary = summarize(records, settle_after=args.settle_after)
-        contracts = load_contracts(args.contracts_dir)
+        contracts = _contracts(args)
     except (HistoryError, ContractFileError, ValueError) as exc:
         print(inert.terminal(f"error: {exc}"), file=sys.stderr)
         return USAGE_ERROR

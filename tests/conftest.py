@@ -12,11 +12,12 @@ import pytest
 
 from facedetect_contract.doubles.server import RunningServer
 from facedetect_contract.plugin import TEST_KEY
-from facedetect_contract.plugin.harness import (  # noqa: F401  # fixtures
-    contracts,
+from facedetect_contract.plugin.harness import (  # noqa: F401  # fixtures, and the hook that
+    contracts,  # gives `fake` the failure shapes of the run's contracts
     fake,
     offline_client,
     offline_exchange,
+    pytest_generate_tests,
 )
 
 STUB_KEY = OFFLINE_KEY = TEST_KEY  # the one key the fake and the stub accept in tests

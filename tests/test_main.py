@@ -24,6 +24,16 @@ from facedetect_contract.contracts.openapi import OPENAPI_FILE, render_openapi
 from facedetect_contract.doubles.images import DOWNLOAD_DEADLINE
 from facedetect_contract.doubles.server import StubServer
 from tests.conftest import default_sigint
+from tests.plugin.test_contracts_option import (
+    KEY_ENV,
+    PLANTED,
+    REQUIRED,
+    key_env_copy,
+    planted_copy,
+    requiring_copy,
+)
+
+CONTRACTS = load_contracts()
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTINEL = "SENTINEL-cli-4b2e-stub-key-never-shown"
@@ -134,7 +144,7 @@ def test_openapi_check_fails_on_a_stale_copy_and_write_refreshes_it(
 
 def test_openapi_without_a_flag_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["openapi"]) == 0
-    assert capsys.readouterr().out == render_openapi()
+    assert capsys.readouterr().out == render_openapi(CONTRACTS)
 
 
 CONTROL = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\r\n= 55 passed =\ud83d"
@@ -314,3 +324,63 @@ def test_the_console_scripts_usage_error_exits_4_like_pytests(tmp_path: Path) ->
     assert done.returncode == USAGE_ERROR == pytest.ExitCode.USAGE_ERROR
     assert "argument --qps: takes a number > 0, not '0'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- --contracts DIR: the folder serve, openapi and live read (tests/plugin for pytest and run)
+
+
+def test_serve_answers_by_the_chosen_contracts(tmp_path: Path) -> None:
+    """serve --contracts DIR: the stub answers an unknown key with the copy's message."""
+    copy = planted_copy(tmp_path)
+    command = [sys.executable, "-m", "facedetect_contract", "serve", "--port", "0"]
+    command += ["--key-env", "STUB_CLI_KEY", "--contracts", str(copy)]
+    env = {**os.environ, "STUB_CLI_KEY": SENTINEL}
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        found = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/api/v1)\n", first_line(process))
+        assert found
+        with FaceDetectClient(base_url=found.group(1), environ={"K": SENTINEL}) as client:
+            answer = client.exchange({}, auth="invalid", retry=False).response
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    assert (answer.status, answer.body["message"]) == (401, PLANTED)
+
+
+def test_openapi_prints_the_document_of_the_chosen_contracts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = requiring_copy(tmp_path)
+    assert main(["openapi", "--contracts", str(copy)]) == 0
+    assert REQUIRED in capsys.readouterr().out
+    assert main(["openapi"]) == 0
+    assert REQUIRED not in capsys.readouterr().out
+
+
+def test_live_reads_the_key_variable_the_chosen_contracts_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = key_env_copy(tmp_path)
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    words = ["live", "--base-url", "http://127.0.0.1:9", "--contracts", str(copy)]
+    assert main(words) == USAGE_ERROR
+    assert f"facedetect-contract live needs {KEY_ENV}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["serve", "openapi", "live"])
+def test_a_missing_contracts_folder_exits_4_naming_the_option_and_the_fix(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    words = [command, "--contracts", str(tmp_path / "nowhere")]
+    if command == "serve":
+        with pytest.raises(SystemExit) as exited:
+            main([*words, "--port", "0"])
+        status = exited.value.code
+    else:
+        status = main(words)
+    assert status == USAGE_ERROR
+    error = capsys.readouterr().err
+    assert f"--contracts {tmp_path / 'nowhere'}: no such folder" in error
+    assert "drop --contracts" in error

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from ..contracts.cases import LiveCase
-from ..contracts.loader import Contracts, load_contracts
+from ..contracts.loader import Contracts
 from ..contracts.outcome import Outcome, classify
 from ..core.interaction import Interaction
 from ..core.violations import Severity, Violation
@@ -182,13 +182,13 @@ def _known(only: Sequence[str] | None) -> None:
 
 def run_checks(
     interaction: Interaction,
-    context: Contracts | CheckContext | None = None,
+    context: Contracts | CheckContext,
     *,
     only: Sequence[str] | None = None,
 ) -> list[Violation]:
     """Every registered check (or those named in ``only``) on one interaction."""
     if not isinstance(context, CheckContext):
-        context = CheckContext(context or load_contracts())
+        context = CheckContext(context)
     _known(only)
     context = dataclasses.replace(
         context, outcome=classify(interaction.response, context.contracts)

@@ -15,7 +15,7 @@ from typing import Any
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 
-from ..contracts.loader import SCHEMA_FILES, Contracts, load_contracts
+from ..contracts.loader import SCHEMA_FILES, Contracts
 from ..contracts.outcome import nearest_answer
 from ..core.interaction import Interaction
 from ..core.pointers import Pointer
@@ -32,9 +32,8 @@ __all__ = [
 ]
 
 
-def response_schema_for(interaction: Interaction, contracts: Contracts | None = None) -> str | None:
+def response_schema_for(interaction: Interaction, contracts: Contracts) -> str | None:
     """The short name of the contract a body is judged by (``None``: an undocumented status)."""
-    contracts = contracts or load_contracts()
     kind = nearest_answer(interaction.response, contracts)
     if kind is None:
         return None

@@ -21,7 +21,7 @@ from ..core import geometry
 from ..core.data import packaged_or_checkout
 from ..core.interaction import read_json_file
 from ..core.misspelling import unknown_fields
-from .loader import Contracts, load_contracts
+from .loader import Contracts
 
 __all__ = [
     "DEFAULT_CASES_FILE",
@@ -72,9 +72,8 @@ class LiveCase:
         """The name as used in test ids and fixture file names (``[a-z0-9-]``)."""
         return _slug(self.name)
 
-    def body(self, contracts: Contracts | None = None) -> dict[str, Any]:
+    def body(self, contracts: Contracts) -> dict[str, Any]:
         """The request body: the documented request with this image and ratio."""
-        contracts = contracts or load_contracts()
         fields, body = contracts.profile.request, dict[str, Any]()
         fields.model.put(body, self.model or contracts.profile.model)
         fields.image_url.put(body, self.image_url)
@@ -172,11 +171,8 @@ def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
     )
 
 
-def load_cases(
-    path: Path = DEFAULT_CASES_FILE, contracts: Contracts | None = None
-) -> tuple[LiveCase, ...]:
+def load_cases(path: Path, contracts: Contracts) -> tuple[LiveCase, ...]:
     """The cases of ``path``; ``CasesFileError`` names the entry and the field on any problem."""
-    contracts = contracts or load_contracts()
     if path.is_dir():
         raise CasesFileError(f"{path}: is a directory; give the cases file (a JSON list)")
     try:

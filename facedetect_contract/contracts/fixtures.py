@@ -21,7 +21,7 @@ from ..core.data import packaged_or_checkout
 from ..core.interaction import Interaction, read_json_file
 from ..core.pointers import shown
 from ..core.redaction import Secret, redact_tree
-from .loader import Contracts, key_from_env, load_contracts
+from .loader import Contracts
 
 __all__ = [
     "FIXTURE_DIR",
@@ -46,9 +46,8 @@ class FixtureFileError(ValueError):
     """A fixture file is unreadable or does not match the interaction schema."""
 
 
-def load_fixture(path: Path, contracts: Contracts | None = None) -> Interaction:
+def load_fixture(path: Path, contracts: Contracts) -> Interaction:
     """One fixture file as an ``Interaction``; ``FixtureFileError`` names the file and field."""
-    contracts = contracts or load_contracts()
     if not path.is_file():
         what = "a directory" if path.is_dir() else "not a readable file (a dangling link?)"
         raise FixtureFileError(
@@ -76,9 +75,7 @@ def load_fixture(path: Path, contracts: Contracts | None = None) -> Interaction:
     return Interaction.from_dict(data)
 
 
-def load_fixtures(
-    directory: Path = FIXTURE_DIR, contracts: Contracts | None = None
-) -> list[Interaction]:
+def load_fixtures(directory: Path, contracts: Contracts) -> list[Interaction]:
     """Every ``*.json`` interaction of ``directory``, sorted by name (``FixtureFileError`` names
     the first bad one)."""
     if not directory.is_dir():
@@ -86,7 +83,7 @@ def load_fixtures(
     return [load_fixture(path, contracts) for path in sorted(directory.glob("*.json"))]
 
 
-def fixtures_beside(directory: Path, contracts: Contracts | None = None) -> list[Interaction]:
+def fixtures_beside(directory: Path, contracts: Contracts) -> list[Interaction]:
     """The packaged fixtures, and those of ``directory`` (a user's recordings) when it exists
     and is another folder."""
     found = load_fixtures(FIXTURE_DIR, contracts)
@@ -96,19 +93,20 @@ def fixtures_beside(directory: Path, contracts: Contracts | None = None) -> list
 
 
 def dump_fixture(
-    interaction: Interaction | dict[str, Any], secrets: list[Secret | str | None] | None = None
+    interaction: Interaction | dict[str, Any], secrets: list[Secret | str | None]
 ) -> str:
-    """The fixture text: sorted keys, 2-space indent, key-like strings redacted."""
+    """The fixture text: sorted keys, 2-space indent, ``secrets`` and key-like strings
+    redacted (the caller names its keys: no variable of one profile is read behind its back)."""
     data = interaction.to_dict() if isinstance(interaction, Interaction) else interaction
     # Value by value, before serialising: redacting JSON text could eat an escaping backslash.
-    clean = redact_tree(data, secrets or [key_from_env()])
+    clean = redact_tree(data, secrets)
     return json.dumps(clean, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def write_fixture(
     interaction: Interaction,
-    directory: Path = FIXTURE_DIR,
-    secrets: list[Secret | str | None] | None = None,
+    directory: Path,
+    secrets: list[Secret | str | None],
 ) -> Path:
     """Write ``<directory>/<name>.json`` atomically; never leaves a partial file behind."""
     target = directory / f"{interaction.name}.json"

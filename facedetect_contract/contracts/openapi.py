@@ -21,7 +21,7 @@ from typing import Any
 
 from .. import __version__
 from ..core.data import PACKAGE_DIR
-from .loader import CONTRACT_DIR, SCHEMA_FILES, Contracts, load_contracts
+from .loader import CONTRACT_DIR, SCHEMA_FILES, Contracts
 
 __all__ = [
     "OPENAPI_FILE",
@@ -110,9 +110,8 @@ def _error_response(contracts: Contracts, status: int) -> dict[str, Any]:
     return response
 
 
-def build_openapi(contracts: Contracts | None = None) -> dict[str, Any]:
+def build_openapi(contracts: Contracts) -> dict[str, Any]:
     """The OpenAPI 3.1 document: one operation, its request and every documented response."""
-    contracts = contracts or load_contracts()
     profile = contracts.profile
     names = _component_names(contracts)
     schemas: dict[str, Any] = {}
@@ -200,7 +199,7 @@ def build_openapi(contracts: Contracts | None = None) -> dict[str, Any]:
     }
 
 
-def render_openapi(contracts: Contracts | None = None) -> str:
+def render_openapi(contracts: Contracts) -> str:
     """The document as committed: 2-space indent, key order kept, trailing newline."""
     return json.dumps(build_openapi(contracts), indent=2, ensure_ascii=False) + "\n"
 
@@ -237,13 +236,12 @@ def installed_package(path: Path) -> str | None:
     return None
 
 
-def write_openapi(contracts: Contracts | None = None, path: Path | None = None) -> Path:
+def write_openapi(contracts: Contracts, path: Path | None = None) -> Path:
     """Write the document to ``path`` (a file, or a folder to hold ``openapi.json``), or without
     a path refresh the contracts' own ``openapi.json``; returns the file written.
 
     Raises ``OpenAPIWriteError`` for a file inside an installed package, and for the project's
     own contracts outside a source checkout (the copy an installed wheel carries)."""
-    contracts = contracts or load_contracts()
     target = contracts.directory / OPENAPI_FILE if path is None else path
     if target.is_dir():
         target = target / OPENAPI_FILE

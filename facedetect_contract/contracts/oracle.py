@@ -16,7 +16,7 @@ from jsonschema import ValidationError
 
 from ..core.interaction import Expectation
 from ..core.pointers import Pointer
-from .loader import Contracts, load_contracts
+from .loader import Contracts
 
 __all__ = ["expectation_for", "expectation_of"]
 
@@ -72,14 +72,13 @@ def expectation_of(
     headers: Mapping[str, str],
     auth: str,
     is_json: bool,
-    contracts: Contracts | None = None,
+    contracts: Contracts,
 ) -> Expectation | None:
     """What the docs demand of the answer to a request (``None``: a valid request).
 
     ``auth`` is how it authenticates (``"key"``, ``"none"``, ``"invalid"``); ``is_json`` whether
     the body is JSON at all (``body`` is then its value).
     """
-    contracts = contracts or load_contracts()
     lowered = {name.lower(): value for name, value in headers.items()}
     authorization = {"key": "Bearer <key>", "invalid": "Bearer <unknown key>"}.get(auth)
     if authorization is not None:
@@ -110,7 +109,7 @@ def expectation_of(
     return _from_errors(header_errors + body_errors, contracts)
 
 
-def expectation_for(request: Any, contracts: Contracts | None = None) -> Expectation | None:
+def expectation_for(request: Any, contracts: Contracts) -> Expectation | None:
     """``expectation_of`` for a ``GeneratedRequest`` (anything with ``body``, ``headers``,
     ``auth`` and ``content``)."""
     return expectation_of(

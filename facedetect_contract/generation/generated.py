@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..client import Auth
-from ..contracts.loader import Contracts, load_contracts
+from ..contracts.loader import Contracts
 from ..core.interaction import Expectation, Interaction
 from .mutations import Mutation
 
@@ -32,7 +32,7 @@ class GeneratedRequest:
 
     description: str
     body: Any
-    headers: Mapping[str, str] = field(default_factory=lambda: base_headers(load_contracts()))
+    headers: Mapping[str, str]
     auth: Auth = "key"
     content: bytes | None = None
     expectation: Expectation | None = None

@@ -18,7 +18,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..contracts.loader import Contracts, ErrorEntry, load_contracts
+from ..contracts.loader import Contracts, ErrorEntry
 from ..contracts.oracle import expectation_for
 from ..contracts.profile import AnswerKind
 from ..core import geometry
@@ -69,9 +69,8 @@ def _from_schema(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
     raise NotImplementedError(f"request contract uses unsupported schema {dict(schema)!r}")
 
 
-def valid_requests(contracts: Contracts | None = None) -> st.SearchStrategy[GeneratedRequest]:
+def valid_requests(contracts: Contracts) -> st.SearchStrategy[GeneratedRequest]:
     """Requests valid against the request contract, with every documented field present."""
-    contracts = contracts or load_contracts()
     headers = base_headers(contracts)
     return _from_schema(contracts.schemas["request"]).map(
         lambda body: GeneratedRequest("valid request", body, headers)
@@ -81,9 +80,8 @@ def valid_requests(contracts: Contracts | None = None) -> st.SearchStrategy[Gene
 # --- invalid requests: mutations of valid ones ----------------------------------------------------
 
 
-def invalid_requests(contracts: Contracts | None = None) -> st.SearchStrategy[GeneratedRequest]:
+def invalid_requests(contracts: Contracts) -> st.SearchStrategy[GeneratedRequest]:
     """A valid request broken in one way; each carries the expectation its contract implies."""
-    contracts = contracts or load_contracts()
     headers = base_headers(contracts)
     # Valid bodies straight from the schema, and each branch finished (and judged) in one map:
     # fewer nested spans make Hypothesis's engine ~13 % cheaper per example (bench/run.py).
@@ -117,7 +115,7 @@ def invalid_requests(contracts: Contracts | None = None) -> st.SearchStrategy[Ge
     )
 
 
-def any_requests(contracts: Contracts | None = None) -> st.SearchStrategy[GeneratedRequest]:
+def any_requests(contracts: Contracts) -> st.SearchStrategy[GeneratedRequest]:
     """Valid and invalid requests, mixed."""
     return st.one_of(valid_requests(contracts), invalid_requests(contracts))
 
@@ -248,16 +246,14 @@ def _failure_kinds(contracts: Contracts) -> tuple[AnswerKind, ...]:
     return tuple(k for k in contracts.profile.answers if k.outcome == "failed")
 
 
-def passed_responses(contracts: Contracts | None = None) -> st.SearchStrategy[GeneratedResponse]:
+def passed_responses(contracts: Contracts) -> st.SearchStrategy[GeneratedResponse]:
     """Answers of a passed check, with geometry that obeys every semantic rule."""
-    contracts = contracts or load_contracts()
     kinds = [k for k in contracts.profile.answers if k.outcome == "passed"]
     return st.one_of([_passed(contracts, kind) for kind in kinds])
 
 
-def failed_responses(contracts: Contracts | None = None) -> st.SearchStrategy[GeneratedResponse]:
+def failed_responses(contracts: Contracts) -> st.SearchStrategy[GeneratedResponse]:
     """Failed checks in every shape the profile admits, for every documented reason."""
-    contracts = contracts or load_contracts()
     strategies: list[st.SearchStrategy[GeneratedResponse]] = []
     for kind in _failure_kinds(contracts):
         if kind.verdict is not None:
@@ -267,14 +263,13 @@ def failed_responses(contracts: Contracts | None = None) -> st.SearchStrategy[Ge
     return st.one_of(strategies)
 
 
-def error_responses(contracts: Contracts | None = None) -> st.SearchStrategy[GeneratedResponse]:
+def error_responses(contracts: Contracts) -> st.SearchStrategy[GeneratedResponse]:
     """Every documented request failure of the error table (429 with or without Retry-After)."""
-    contracts = contracts or load_contracts()
     failure_kinds = {k.error_kind for k in _failure_kinds(contracts) if k.error_kind}
     return _error(contracts, frozenset({e.kind for e in contracts.errors} - failure_kinds))
 
 
-def responses(contracts: Contracts | None = None) -> st.SearchStrategy[GeneratedResponse]:
+def responses(contracts: Contracts) -> st.SearchStrategy[GeneratedResponse]:
     """A response of any documented kind."""
     return st.one_of(
         passed_responses(contracts), failed_responses(contracts), error_responses(contracts)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from ..contracts.loader import Contracts, load_contracts
+from ..contracts.loader import Contracts
 from ..contracts.outcome import classify
 from ..core.interaction import Expectation, Interaction
 
@@ -56,9 +56,9 @@ def may_be_billed(*, auth: str, expectation: Expectation | None) -> bool:
     return expectation.open_question is not None
 
 
-def images_billed(interaction: Interaction, contracts: Contracts | None = None) -> int:
+def images_billed(interaction: Interaction, contracts: Contracts) -> int:
     """Images the answer says were billed (its usage count; 1 for a malformed usage), else 0."""
-    return classify(interaction.response, contracts or load_contracts()).billed_images
+    return classify(interaction.response, contracts).billed_images
 
 
 @dataclass(frozen=True)

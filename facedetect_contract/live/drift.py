@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..contracts.loader import Contracts, load_contracts
+from ..contracts.loader import Contracts
 from ..contracts.outcome import classify
 from ..core.interaction import Interaction
 from ..doubles.offline import replay_key
@@ -20,11 +20,10 @@ __all__ = ["recording_for"]
 
 
 def recording_for(
-    interaction: Interaction, fixtures: Iterable[Interaction], contracts: Contracts | None = None
+    interaction: Interaction, fixtures: Iterable[Interaction], contracts: Contracts
 ) -> Interaction | None:
     """The fixture that answered the same request with a check result: the newest recording
     first, else a documented example."""
-    contracts = contracts or load_contracts()
     wanted = replay_key(interaction.request, contracts)
     candidates = [
         fixture

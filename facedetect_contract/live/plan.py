@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..contracts.cases import LiveCase
-from ..contracts.loader import Contracts, load_contracts
+from ..contracts.loader import Contracts
 from ..contracts.oracle import expectation_for
 from ..core.interaction import Expectation
 from ..core.pointers import Pointer
@@ -85,10 +85,9 @@ class PlannedRequest:
 
 
 def case_requests(
-    cases: Sequence[LiveCase], contracts: Contracts | None = None, *, repeat: bool = False
+    cases: Sequence[LiveCase], contracts: Contracts, *, repeat: bool = False
 ) -> tuple[PlannedRequest, ...]:
     """One planned request per live case (and, with ``repeat``, a second one for each)."""
-    contracts = contracts or load_contracts()
     headers = base_headers(contracts)
     planned = []
     for case in cases:
@@ -129,11 +128,8 @@ def _without(body: dict[str, Any], pointer: Pointer) -> dict[str, Any]:
     return copied
 
 
-def negative_probes(
-    image_url: str, contracts: Contracts | None = None
-) -> tuple[PlannedRequest, ...]:
+def negative_probes(image_url: str, contracts: Contracts) -> tuple[PlannedRequest, ...]:
     """The free probes, in ``PROBE_NAMES`` order, each breaking one documented rule."""
-    contracts = contracts or load_contracts()
     profile = contracts.profile
     fields = profile.request
     headers = base_headers(contracts)
@@ -195,7 +191,7 @@ class DrawingStopped(Exception):
 
 def generated_requests(
     count: int,
-    contracts: Contracts | None = None,
+    contracts: Contracts,
     *,
     until: Callable[[], bool] | None = None,
 ) -> tuple[PlannedRequest, ...]:
@@ -214,7 +210,6 @@ def generated_requests(
 
     from ..generation.strategies import invalid_requests  # noqa: PLC0415
 
-    contracts = contracts or load_contracts()
     by_family: dict[str, GeneratedRequest] = {}
     others: dict[str, GeneratedRequest] = {}
     # Families repeat often; widen the search only when too few were drawn.

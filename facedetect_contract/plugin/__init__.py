@@ -32,7 +32,13 @@ from .fixtures import (
     facedetect_stub,
 )
 from .markers import LIVE_MARKER, LIVE_SKIP_REASON, register_markers
-from .options import live_option_values, pytest_addoption, record_dir
+from .options import (
+    contracts_chosen,
+    contracts_of,
+    live_option_values,
+    pytest_addoption,
+    record_dir,
+)
 
 if TYPE_CHECKING:
     from ..session import LiveSession
@@ -42,6 +48,7 @@ __all__ = [
     "LIVE_SESSION",
     "LIVE_SKIP_REASON",
     "TEST_KEY",
+    "contracts_of",
     "facedetect_api_key",
     "facedetect_client",
     "facedetect_contracts",
@@ -75,6 +82,8 @@ def pytest_configure(config: pytest.Config) -> None:
             endpoint_url(base_url)
         except ValueError as exc:
             raise pytest.UsageError(f"--dashscope-base-url: {exc}") from None
+    if contracts_chosen(config):  # a folder named is loaded now: a bad one is a usage error
+        contracts_of(config)
     _configure_live(config)
 
 
@@ -105,12 +114,12 @@ def _configure_live(config: pytest.Config) -> None:
             "--live sends its requests concurrently itself, once per run; drop -n (xdist would "
             "send them once per worker, over the budget)"
         )
-    from ..contracts.loader import ContractFileError, load_contracts  # noqa: PLC0415
+    from ..contracts.loader import ContractFileError  # noqa: PLC0415
     from ..core.redaction import redact_log_records  # noqa: PLC0415
     from ..session import LiveSession, live_key, live_settings  # noqa: PLC0415
 
     try:
-        contracts = load_contracts()
+        contracts = contracts_of(config)  # --contracts or the ini key, else the packaged ones
         secret = live_key(contracts)
     except (ContractFileError, ValueError) as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -153,7 +162,7 @@ def _live_ids(config: pytest.Config) -> dict[str, tuple[str, ...]]:
     from ..session import default  # noqa: PLC0415
 
     try:  # without --live the tests are skipped; the ids still show what --live would send
-        cases = load_cases(DEFAULT_CASES_FILE)
+        cases = load_cases(DEFAULT_CASES_FILE, contracts_of(config))
     except ValueError:
         cases = ()
     return planned_names(cases, default("examples"))

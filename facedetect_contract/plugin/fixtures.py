@@ -57,11 +57,12 @@ LIVE_FIXTURES = {
 
 
 @pytest.fixture(scope="session")
-def facedetect_contracts() -> Contracts:
-    """The face-detect contracts (schemas, error table, endpoint profile), loaded once."""
-    from ..contracts.loader import load_contracts  # noqa: PLC0415
+def facedetect_contracts(pytestconfig: pytest.Config) -> Contracts:
+    """The contracts of the run (schemas, error table, endpoint profile), loaded once: the folder
+    ``--contracts`` or the ini key ``facedetect_contracts`` names, else the packaged ones."""
+    from .options import contracts_of  # noqa: PLC0415
 
-    return load_contracts()
+    return contracts_of(pytestconfig)
 
 
 @pytest.fixture
@@ -135,7 +136,9 @@ def facedetect_client(
 
 
 @pytest.fixture(scope="session")
-def facedetect_stub(pytestconfig: pytest.Config) -> Iterator[RunningServer]:
+def facedetect_stub(
+    pytestconfig: pytest.Config, facedetect_contracts: Contracts
+) -> Iterator[RunningServer]:
     """The stub server on 127.0.0.1 (key ``TEST_KEY``), serving the packaged images under
     ``/images/`` (``facedetect_stub.image_url("portrait.png")``); ``facedetect_mock`` never
     touches a request to it."""
@@ -145,7 +148,9 @@ def facedetect_stub(pytestconfig: pytest.Config) -> Iterator[RunningServer]:
     from ..contracts.fixtures import IMAGE_DIR  # noqa: PLC0415
     from ..doubles.server import serve_in_thread  # noqa: PLC0415
 
-    with serve_in_thread(api_keys=[TEST_KEY], images_dir=IMAGE_DIR) as running:
+    with serve_in_thread(
+        api_keys=[TEST_KEY], images_dir=IMAGE_DIR, contracts=facedetect_contracts
+    ) as running:
         # Its own image downloads and a test's requests to it reach it, never the fake.
         url = httpx.URL(running.url)
         origin = (url.scheme, url.host, url.port)

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..client import FaceDetectClient
-from ..contracts.loader import Contracts, load_contracts
+from ..contracts.loader import Contracts
 from ..doubles.fake import FaceDetectFake
-from . import TEST_KEY
+from . import TEST_KEY, contracts_of
 
 if TYPE_CHECKING:
     from ..doubles.offline import InProcessExchange
@@ -32,10 +32,12 @@ __all__ = [
     "load_hypothesis_profile",
     "offline_client",
     "offline_exchange",
+    "parametrize_failure_shapes",
     "parametrize_replay",
     "profile_before_module",
     "pytest_collectstart",
     "pytest_configure",
+    "pytest_generate_tests",
     "pytest_sessionfinish",
     "register_hypothesis_profiles",
 ]
@@ -45,6 +47,8 @@ EXAMPLES_PER_PROPERTY = 200
 # live tests) never imports it, which is a fifth of its start-up.
 NO_HYPOTHESIS_MODULES = frozenset({"test_live.py"})
 _LOADED = pytest.StashKey[bool]()
+# Parametrizations already given to a test (a test under two conftests that both take the hook).
+_GIVEN = pytest.StashKey[set[str]]()
 
 
 def register_hypothesis_profiles() -> None:
@@ -126,32 +130,69 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     drop_idle_hypothesis_plugin(session)  # its summary would import Hypothesis for nothing
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_failure_shapes(metafunc)  # the fake in each shape the chosen contracts admit
+    parametrize_replay(metafunc)
+
+
+def _first_time(metafunc: pytest.Metafunc, argument: str) -> bool:
+    """Whether ``argument`` is the test's and not yet parametrized (two conftests, the
+    project's and the suite's, may both take the hook)."""
+    if argument not in metafunc.fixturenames:
+        return False
+    given = metafunc.definition.stash.setdefault(_GIVEN, set())
+    if argument in given:
+        return False
+    given.add(argument)
+    return True
+
+
+def parametrize_failure_shapes(metafunc: pytest.Metafunc) -> None:
+    """Give the ``fake`` fixture (and what takes it) each failure shape the contracts of the
+    run admit (open question failure-shape): read from the chosen folder, not at import."""
+    if not _first_time(metafunc, "fake"):
+        return
+    shapes = contracts_of(metafunc.config).profile.failure_shapes
+    metafunc.parametrize(
+        "fake",
+        shapes,
+        indirect=True,
+        ids=[f"failure-shape-{shape}" for shape in shapes],
+        scope="session",
+    )
+
+
 def parametrize_replay(metafunc: pytest.Metafunc) -> None:
     """Give a ``replay_fixture`` argument every fixture replay serves: the packaged ones, and the
-    recordings of ``--record-dir`` (or the ini key) when they are elsewhere."""
-    if "replay_fixture" not in metafunc.fixturenames:
+    recordings of ``--record-dir`` (or the ini key) when they are elsewhere, each read against
+    the contracts of the run."""
+    if not _first_time(metafunc, "replay_fixture"):
         return
     from ..contracts.fixtures import fixtures_beside  # noqa: PLC0415
     from . import record_dir  # noqa: PLC0415
 
-    found = fixtures_beside(record_dir(metafunc.config))
+    found = fixtures_beside(record_dir(metafunc.config), contracts_of(metafunc.config))
     metafunc.parametrize("replay_fixture", found, ids=[f.name for f in found])
 
 
 @pytest.fixture(scope="session")
 def contracts(facedetect_contracts: Contracts) -> Contracts:
-    """The face-detect contracts, loaded and checked once."""
+    """The contracts of the run (``--contracts``, the ini key, else the packaged ones)."""
     return facedetect_contracts
 
 
-def _shapes() -> tuple[str, ...]:
-    return load_contracts().profile.failure_shapes
-
-
-@pytest.fixture(scope="session", params=_shapes(), ids=[f"failure-shape-{s}" for s in _shapes()])
+@pytest.fixture(scope="session")
 def fake(request: pytest.FixtureRequest, contracts: Contracts) -> FaceDetectFake:
-    """The fake in each failure shape the profile admits (open question failure-shape)."""
-    return FaceDetectFake(api_keys={TEST_KEY}, contracts=contracts, failure_shape=request.param)
+    """The fake in each failure shape the contracts admit (open question failure-shape),
+    parametrized by ``parametrize_failure_shapes`` (the hook ``pytest_generate_tests``)."""
+    shape = getattr(request, "param", None)
+    if shape is None:
+        raise pytest.UsageError(
+            "the fixture fake is parametrized by the failure shapes of the run's contracts: "
+            "import pytest_generate_tests from facedetect_contract.plugin.harness into your "
+            "conftest.py (or call parametrize_failure_shapes from yours)"
+        )
+    return FaceDetectFake(api_keys={TEST_KEY}, contracts=contracts, failure_shape=shape)
 
 
 @pytest.fixture(scope="session")

@@ -2,24 +2,38 @@
 
 The live session's own options are declared once, by the session module (``live_options``), for
 pytest and for ``facedetect-contract live`` alike; this module adds pytest's words around them
-(``--dashscope-base-url``, ``--live``, the ini key) and reads them back (``record_dir``).
+(``--dashscope-base-url``, ``--live``, the ini keys) and reads them back (``record_dir``,
+``contracts_of``: the contracts folder ``--contracts`` or the ini key chose, once per run).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-__all__ = ["LIVE_MARKER", "live_option_values", "pytest_addoption", "record_dir"]
+if TYPE_CHECKING:
+    from ..contracts.loader import Contracts
+
+__all__ = [
+    "CONTRACTS_INI",
+    "LIVE_MARKER",
+    "contracts_chosen",
+    "contracts_of",
+    "live_option_values",
+    "pytest_addoption",
+    "record_dir",
+]
 
 LIVE_MARKER = "facedetect_live"
+CONTRACTS_INI = "facedetect_contracts"
+_CONTRACTS = pytest.StashKey["Contracts"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     from ..contracts.profile import profile_data  # noqa: PLC0415  # the raw JSON: no validators at start-up
-    from ..session import live_options  # noqa: PLC0415
+    from ..session import contracts_option, live_options  # noqa: PLC0415
 
     names = profile_data()
     group = parser.getgroup("face-detect", "face-detect contract suite (facedetect-contract)")
@@ -39,8 +53,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"run the tests marked {LIVE_MARKER} against --dashscope-base-url with "
         f"{names['api_key_env']}",
     )
+    flags, attrs = contracts_option()
+    ini = f"{attrs['help']}; or the ini key {CONTRACTS_INI}"
+    group.addoption(*flags, **{**attrs, "help": ini})
     for flags, attrs in live_options():
         group.addoption(*flags, **attrs)
+    parser.addini(
+        CONTRACTS_INI,
+        "the contracts folder, relative to the ini file's folder (--contracts wins); default: "
+        "the packaged face-detect contracts",
+        default="",
+    )
     parser.addini(
         "facedetect_fixture_dir",
         "directory --record writes fixtures to and behaviour drift compares with",
@@ -70,3 +93,35 @@ def record_dir(config: pytest.Config) -> Path:
         base = config.inipath.parent if config.inipath is not None else config.rootpath
         return Path(base) / str(ini)
     return default_record_dir(here)
+
+
+def contracts_chosen(config: pytest.Config) -> bool:
+    """Whether ``--contracts`` or the ini key names a folder (else: the packaged contracts)."""
+    return bool(config.getoption("facedetect_contracts") or config.getini(CONTRACTS_INI))
+
+
+def contracts_of(config: pytest.Config) -> Contracts:
+    """The contracts of this run, chosen once: ``--contracts`` (relative to the invocation
+    folder), then the ini key (relative to the ini file's folder), else the packaged ones. A
+    folder that does not exist or does not load is a ``pytest.UsageError`` naming the option
+    (or the ini key), the folder and the fix."""
+    # Precedence as record_dir's: the command line wins over the ini file.
+    from ..session import SessionError, contracts_from  # noqa: PLC0415
+
+    found = config.stash.get(_CONTRACTS, None)
+    if found is not None:
+        return found
+    option = config.getoption("facedetect_contracts")
+    ini = config.getini(CONTRACTS_INI)
+    try:
+        if option:
+            found = contracts_from(option, here=config.invocation_params.dir)
+        elif ini:
+            base = config.inipath.parent if config.inipath is not None else config.rootpath
+            found = contracts_from(ini, here=Path(base), named=f"ini key {CONTRACTS_INI}")
+        else:
+            found = contracts_from(None, here=config.invocation_params.dir)
+    except SessionError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_CONTRACTS] = found
+    return found

@@ -29,8 +29,9 @@ from facedetect_contract.checks import (
     response_schema_for,
     run_checks,
 )
+from facedetect_contract.contracts import loader
 from facedetect_contract.contracts.cases import LiveCase
-from facedetect_contract.contracts.fixtures import load_fixtures
+from facedetect_contract.contracts.fixtures import FIXTURE_DIR, load_fixtures
 from facedetect_contract.contracts.loader import CONTRACT_DIR, Contracts, load_contracts
 from facedetect_contract.contracts.outcome import classify
 from facedetect_contract.core.interaction import (
@@ -40,6 +41,8 @@ from facedetect_contract.core.interaction import (
     RecordedResponse,
 )
 from facedetect_contract.core.violations import Severity
+
+CONTRACTS = load_contracts()
 
 PASS_BODY = {
     "output": {
@@ -380,12 +383,12 @@ def test_every_registered_check_has_a_case_that_breaks_it() -> None:
     ],
 )
 def test_no_check_cries_wolf_on_a_documented_response(name: str, good: Interaction) -> None:
-    assert run_checks(good) == []
+    assert run_checks(good, CONTRACTS) == []
 
 
 def test_a_violation_says_where_what_was_received_what_is_documented_and_the_source() -> None:
     violation = run_checks(
-        interaction(passed(ext_bbox=[71, 9, 840, 700])), only=["ext_bbox_matches_ratio"]
+        interaction(passed(ext_bbox=[71, 9, 840, 700])), CONTRACTS, only=["ext_bbox_matches_ratio"]
     )[0]
     text = str(violation)
     for part in (
@@ -401,13 +404,15 @@ def test_a_violation_says_where_what_was_received_what_is_documented_and_the_sou
 
 def test_asking_for_an_unknown_check_names_the_registered_ones() -> None:
     with pytest.raises(KeyError, match="registered"):
-        run_checks(interaction(PASS_BODY), only=["no_such_check"])
+        run_checks(interaction(PASS_BODY), CONTRACTS, only=["no_such_check"])
 
 
 # --- schema drift: documented fixtures, broken as a drifting endpoint breaks them ------------
 
 # Documented fixtures only: a recording may already carry an additive finding of its own.
-FIXTURES = [i for i in load_fixtures() if i.provenance.get("kind") == "documented"]
+FIXTURES = [
+    i for i in load_fixtures(FIXTURE_DIR, CONTRACTS) if i.provenance.get("kind") == "documented"
+]
 PASSES = [i for i in FIXTURES if (i.expect or {}).get("result") == "check_passed"]
 ERRORS = [i for i in FIXTURES if i.response.status >= 400]
 
@@ -514,8 +519,8 @@ CASES = [
 def test_a_breaking_mutation_yields_a_breaking_violation_at_its_pointer(
     fixture: Interaction, change: Callable[[Any], Any], status: int | None, pointer: str
 ) -> None:
-    assert not run_checks(fixture), "the unmutated fixture must be clean"
-    violations = run_checks(mutated(fixture, change, status))
+    assert not run_checks(fixture, CONTRACTS), "the unmutated fixture must be clean"
+    violations = run_checks(mutated(fixture, change, status), CONTRACTS)
     breaking = {(v.pointer, v.severity) for v in violations if v.severity is Severity.BREAKING}
     assert (pointer, Severity.BREAKING) in breaking, "\n".join(map(str, violations))
 
@@ -530,7 +535,7 @@ def test_a_new_field_is_an_additive_finding_and_nothing_more(
         target["confidence"] = 0.98
         return body
 
-    violations = run_checks(mutated(fixture, add_field))
+    violations = run_checks(mutated(fixture, add_field), CONTRACTS)
     assert len(violations) == 1, "\n".join(map(str, violations))
     (violation,) = violations
     assert violation.severity is Severity.ADDITIVE
@@ -600,12 +605,14 @@ def test_every_check_rests_on_documented_sources_of_the_profile(contracts: Contr
 )
 def test_a_violation_cites_every_source_of_its_rule(check: str, broken: Interaction) -> None:
     """How to read a failure: 'source: the documentation it rests on', every page of it."""
-    (violation,) = run_checks(broken, only=[check])
+    (violation,) = run_checks(broken, CONTRACTS, only=[check])
     assert violation.source == cite(*RULE_SOURCES[check])
 
 
 def test_a_violation_carries_the_title_of_its_finding() -> None:
-    (violation,) = run_checks(interaction(ERROR_BODY, 418), only=["status_code_is_documented"])
+    (violation,) = run_checks(
+        interaction(ERROR_BODY, 418), CONTRACTS, only=["status_code_is_documented"]
+    )
     assert violation.title == "undocumented HTTP status 418"
     assert str(violation).startswith(
         "[breaking] status_code_is_documented: undocumented HTTP status 418\n"
@@ -684,7 +691,9 @@ def test_findings_contexts_and_checks_are_immutable_values(contracts: Contracts)
 
 def test_asking_for_an_unknown_check_names_it_and_every_registered_check() -> None:
     with pytest.raises(KeyError) as raised:
-        run_checks(interaction(PASS_BODY), only=["no_such_check", "status_code_is_documented"])
+        run_checks(
+            interaction(PASS_BODY), CONTRACTS, only=["no_such_check", "status_code_is_documented"]
+        )
     message = str(raised.value)
     assert "unknown checks ['no_such_check']" in message
     for name in ("response_schema_conformance", "request_id_is_unique_in_the_run"):
@@ -745,12 +754,10 @@ def test_the_checks_judge_by_the_contracts_of_their_context_and_load_no_others(
     def no_other_contracts(directory: Path | None = None) -> Contracts:
         raise AssertionError("a check loaded the default contracts instead of its context's")
 
-    # Every module of the package that could fall back to the default contracts, not the package's
-    # namespace alone (where patching would guard nothing).
-    patched = [module for module in checks_modules() if hasattr(module, "load_contracts")]
-    assert patched
-    for module in patched:
-        monkeypatch.setattr(module, "load_contracts", no_other_contracts)
+    # No module of the package holds a way to the default contracts (each is handed its own);
+    # the loader itself is patched too, for one reached some other way.
+    assert [m.__name__ for m in checks_modules() if hasattr(m, "load_contracts")] == []
+    monkeypatch.setattr(loader, "load_contracts", no_other_contracts)
     judged = [
         [(v.check, v.pointer) for v in run_checks(a, CheckContext(contracts))] for a in answers
     ]
@@ -800,7 +807,7 @@ def test_each_kind_of_answer_is_judged_by_its_contract(
 ) -> None:
     """Pass, failure shape A, failure shape B and request failures, by endpoint.json /answers."""
     assert response_schema_for(answer, contracts) == schema
-    assert response_schema_for(answer) == schema  # the project's contracts by default
+    assert response_schema_for(answer, CONTRACTS) == schema  # the project's contracts by default
 
 
 # --- each broken response: exactly its findings, each once ------------------------------------
@@ -1342,7 +1349,7 @@ def test_a_finding_says_where_what_was_received_and_what_is_documented(
     title: str | tuple[str, ...],
     severity: Severity,
 ) -> None:
-    (violation,) = run_checks(broken, only=[check])
+    (violation,) = run_checks(broken, CONTRACTS, only=[check])
     assert (violation.check, violation.pointer) == (check, pointer)
     assert violation.received == received
     assert reads(violation.documented, documented), violation.documented
@@ -1354,7 +1361,7 @@ def test_a_finding_says_where_what_was_received_and_what_is_documented(
 def test_a_body_that_is_not_json_says_why_it_is_not() -> None:
     response = RecordedResponse.from_bytes(200, JSON, b'{"output": ')
     answer = dataclasses.replace(interaction(PASS_BODY), response=response)
-    (violation,) = run_checks(answer)
+    (violation,) = run_checks(answer, CONTRACTS)
     assert violation.check == "response_schema_conformance"
     assert violation.title == f"the body is not JSON ({response.not_json})"
     assert response.not_json and violation.received == '"{\\"output\\": "'
@@ -1368,7 +1375,7 @@ def test_a_title_stays_within_120_characters(length: int) -> None:
     message = f"{value!r} is not of type 'boolean'"
     assert len(message) == length
     (violation,) = run_checks(
-        interaction(passed(check_pass=value)), only=["response_schema_conformance"]
+        interaction(passed(check_pass=value)), CONTRACTS, only=["response_schema_conformance"]
     )
     if length <= 120:
         assert violation.title == message
@@ -1387,18 +1394,18 @@ def test_a_title_stays_within_120_characters(length: int) -> None:
 )
 def test_the_documented_media_type_with_any_parameters_is_json(content_type: str) -> None:
     answer = interaction(PASS_BODY, headers={"content-type": content_type})
-    assert run_checks(answer, only=["response_content_type_is_json"]) == []
+    assert run_checks(answer, CONTRACTS, only=["response_content_type_is_json"]) == []
 
 
 def test_a_request_id_header_naming_the_same_request_agrees() -> None:
     headers = {**JSON, "x-request-id": f" {PASS_BODY['request_id']} "}
-    assert run_checks(interaction(PASS_BODY, headers=headers)) == []
+    assert run_checks(interaction(PASS_BODY, headers=headers), CONTRACTS) == []
 
 
 def test_a_box_may_reach_the_longest_side_an_image_may_have() -> None:
     """Coordinates run 0..7000 (endpoint.json /images max_side_px): 7000 is a box, 7001 is not."""
     edge = passed(ext_bbox=[0, 0, 7000, 7000], face_bbox=[3000, 3000, 4000, 4000])
-    assert run_checks(interaction(edge)) == []
+    assert run_checks(interaction(edge), CONTRACTS) == []
 
 
 # --- request failures and billing ------------------------------------------------------------
@@ -1431,7 +1438,9 @@ def test_a_box_may_reach_the_longest_side_an_image_may_have() -> None:
 def test_a_request_failure_carries_no_usage(status: int, body: Any, billed: bool) -> None:
     """Request failures (HTTP 4xx/5xx) are not billed (quick start); a failed portrait check in
     shape B is judged by its own open question, failure-billing, not by this rule."""
-    violations = run_checks(interaction(body, status), only=["request_failure_is_not_billed"])
+    violations = run_checks(
+        interaction(body, status), CONTRACTS, only=["request_failure_is_not_billed"]
+    )
     assert [v.title for v in violations] == (
         [f"HTTP {status} failure carries usage (billed?)"] if billed else []
     )
@@ -1451,7 +1460,7 @@ def test_a_request_failure_carries_no_usage(status: int, body: Any, billed: bool
 def test_an_error_code_is_judged_under_a_documented_error_status(
     status: int, body: Any, reported: bool
 ) -> None:
-    violations = run_checks(interaction(body, status), only=["error_code_is_documented"])
+    violations = run_checks(interaction(body, status), CONTRACTS, only=["error_code_is_documented"])
     assert len(violations) == int(reported), violations
 
 
@@ -1476,7 +1485,9 @@ def test_an_invalid_request_gets_a_4xx_never_a_2xx_or_a_5xx(status: int, title: 
     expectation names no status (400 is the common rejection)."""
     body = PASS_BODY if status < 400 else {**BILLED_ERROR, "code": "InvalidParameter"}
     violations = run_checks(
-        interaction(body, status, expectation=REJECT), only=["invalid_request_is_rejected"]
+        interaction(body, status, expectation=REJECT),
+        CONTRACTS,
+        only=["invalid_request_is_rejected"],
     )
     assert [v.title for v in violations] == ([] if title is None else [title])
 
@@ -1489,12 +1500,12 @@ def test_a_rejection_with_the_status_and_code_it_names_passes() -> None:
             REJECT, statuses=frozenset({400}), codes=frozenset({"InvalidParameter"})
         ),
     )
-    assert run_checks(answer) == []
+    assert run_checks(answer, CONTRACTS) == []
 
 
 def test_a_server_error_is_reported_even_where_the_docs_are_silent() -> None:
     """Never a 5xx, whatever the request: also on a rule the docs leave open."""
-    (violation,) = run_checks(html(502, SILENT), only=["invalid_request_is_rejected"])
+    (violation,) = run_checks(html(502, SILENT), CONTRACTS, only=["invalid_request_is_rejected"])
     assert violation.title == "server error on an invalid request: unknown field"
     assert violation.documented == "a 4xx error body (unknown field); never a server error"
 
@@ -1596,7 +1607,7 @@ def test_a_malformed_box_on_a_failed_check_is_reported_at_the_box_once(box: list
     """Shape A: a box is null or a Box (anyOf); a malformed one is one finding, by a keyword of the
     alternatives, at the box or inside it; the boxes check reports it as well."""
     answer = interaction({**SHAPE_A, "output": {"check_pass": False, "face_bbox": box}})
-    violations = run_checks(answer, only=["response_schema_conformance"])
+    violations = run_checks(answer, CONTRACTS, only=["response_schema_conformance"])
     (violation,) = violations
     assert violation.pointer.startswith("/output/face_bbox")
     assert not violation.documented.startswith("anyOf"), violation.documented

@@ -1,4 +1,5 @@
-"""Replay of documented and recorded interactions through the client, served by respx."""
+"""Replay of documented and recorded interactions through the client, served by respx, each
+read and judged by the contracts of the run (``--contracts``, else the packaged ones)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,18 @@ from facedetect_contract.core.violations import Severity
 from facedetect_contract.doubles.offline import UnmatchedRequest, mount_replay
 from facedetect_contract.plugin import TEST_KEY
 
-KEY = {"DASHSCOPE_API_KEY": TEST_KEY}
 BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
-FIXTURES = load_fixtures(FIXTURE_DIR)
+
+
+@pytest.fixture(scope="module")
+def fixtures(contracts: Contracts) -> list[Interaction]:
+    """The packaged fixtures, read against the contracts of the run."""
+    return load_fixtures(FIXTURE_DIR, contracts)
+
+
+def key(contracts: Contracts) -> dict[str, str]:
+    """The environment holding the key, in the variable the contracts name."""
+    return {contracts.profile.api_key_env: TEST_KEY}
 
 
 def replayed(interaction: Interaction, client: FaceDetectClient) -> CheckPassed | CheckFailed:
@@ -48,10 +58,12 @@ def test_every_fixture_replays_through_the_client_to_its_expected_result(
     expect = interaction.expect or {}
     with (
         respx.mock(assert_all_called=True) as router,
-        FaceDetectClient(base_url=BASE_URL, environ=KEY, sleep=lambda _s: None) as client,
+        FaceDetectClient(
+            base_url=BASE_URL, environ=key(contracts), sleep=lambda _s: None, contracts=contracts
+        ) as client,
     ):
         # Each fixture alone: a recording may share its request with a documented fixture.
-        mount_replay(router, [interaction], client.url)
+        mount_replay(router, [interaction], client.url, contracts)
         try:
             result: object = replayed(interaction, client)
         except RequestError as error:
@@ -80,10 +92,15 @@ def test_every_fixture_replays_through_the_client_to_its_expected_result(
             pytest.fail(f"fixture {interaction.name}: unknown expect.result {other!r}")
 
 
-def test_a_request_that_no_fixture_holds_fails_loudly_naming_the_closest_fixture() -> None:
+def test_a_request_that_no_fixture_holds_fails_loudly_naming_the_closest_fixture(
+    fixtures: list[Interaction], contracts: Contracts
+) -> None:
     """An unmatched request raises UnmatchedRequest with the differing part and the fix."""
-    with respx.mock as router, FaceDetectClient(base_url=BASE_URL, environ=KEY) as client:
-        mount_replay(router, FIXTURES, client.url)
+    with (
+        respx.mock as router,
+        FaceDetectClient(base_url=BASE_URL, environ=key(contracts), contracts=contracts) as client,
+    ):
+        mount_replay(router, fixtures, client.url, contracts)
         with pytest.raises(UnmatchedRequest) as raised:
             client.detect("https://example.com/never-recorded.png")
     message = str(raised.value)
@@ -92,15 +109,15 @@ def test_a_request_that_no_fixture_holds_fails_loudly_naming_the_closest_fixture
     assert "pytest --live --record" in message
 
 
-def test_the_fixtures_cover_every_documented_interaction_the_suite_promises() -> None:
+def test_the_fixtures_cover_every_documented_interaction_the_suite_promises(
+    fixtures: list[Interaction], contracts: Contracts
+) -> None:
     """Pass (both documented pairs), shape A, shape B per reason, 401 x2, 400 x3, 429, 500."""
-    names = {interaction.name for interaction in FIXTURES}
+    names = {interaction.name for interaction in fixtures}
     portrait = {
-        i.response.body["code"] for i in FIXTURES if i.name.startswith("check-failed-shape-b-")
+        i.response.body["code"] for i in fixtures if i.name.startswith("check-failed-shape-b-")
     }
-    from facedetect_contract.contracts.loader import load_contracts
-
-    assert portrait == load_contracts().portrait_codes
+    assert portrait == contracts.portrait_codes
     assert {
         "documented-pass-1-1",
         "public-client-pass-1-1",
@@ -115,9 +132,11 @@ def test_the_fixtures_cover_every_documented_interaction_the_suite_promises() ->
     } <= names
 
 
-def test_where_fixtures_share_a_request_the_newest_recording_is_replayed() -> None:
+def test_where_fixtures_share_a_request_the_newest_recording_is_replayed(
+    fixtures: list[Interaction], contracts: Contracts
+) -> None:
     """Recorded traffic wins over documented traffic for the same request."""
-    documented = next(i for i in FIXTURES if i.name == "documented-pass-1-1")
+    documented = next(i for i in fixtures if i.name == "documented-pass-1-1")
     data = documented.to_dict()
     data["response"]["body"]["request_id"] = "recorded-later"
     older = dict(data, provenance={"kind": "recorded", "date": "2026-01-01", "host": "h"})
@@ -130,7 +149,10 @@ def test_where_fixtures_share_a_request_the_newest_recording_is_replayed() -> No
         },
     }
     recordings = [Interaction.from_dict(older), Interaction.from_dict(newer)]
-    with respx.mock as router, FaceDetectClient(base_url=BASE_URL, environ=KEY) as client:
-        mount_replay(router, [documented, *recordings], client.url)
+    with (
+        respx.mock as router,
+        FaceDetectClient(base_url=BASE_URL, environ=key(contracts), contracts=contracts) as client,
+    ):
+        mount_replay(router, [documented, *recordings], client.url, contracts)
         result = replayed(documented, client)
     assert result.request_id == "newest"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import httpx
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from facedetect_contract.checks import run_checks
 from facedetect_contract.client import (
@@ -35,7 +37,15 @@ KEY = {"DASHSCOPE_API_KEY": TEST_KEY}
 IMAGE = "https://example.com/portrait.png"
 
 
-def client_answering(response: GeneratedResponse, waits: list[float]) -> FaceDetectClient:
+# One strategy per contracts folder (the run's, ``--contracts``), built once, drawn in the test.
+PASSED = functools.cache(passed_responses)
+FAILED = functools.cache(failed_responses)
+ERRORS = functools.cache(error_responses)
+
+
+def client_answering(
+    response: GeneratedResponse, waits: list[float], contracts: Contracts
+) -> FaceDetectClient:
     """A client whose every request gets ``response``; waits between retries are recorded."""
 
     def answer(_request: httpx.Request) -> httpx.Response:
@@ -52,6 +62,7 @@ def client_answering(response: GeneratedResponse, waits: list[float]) -> FaceDet
         sleep=waits.append,
         max_retries=2,
         max_retry_wait=30.0,
+        contracts=contracts,
     )
 
 
@@ -61,12 +72,13 @@ def conforms(interaction: Interaction, contracts: Contracts) -> None:
     assert not violations, "\n".join(map(str, violations))
 
 
-@given(response=passed_responses())
+@given(data=st.data())
 def test_a_passed_check_becomes_check_passed_with_its_boxes(
-    contracts: Contracts, response: GeneratedResponse
+    contracts: Contracts, data: st.DataObject
 ) -> None:
     """200 + check_pass true -> CheckPassed carrying the boxes as sent."""
-    with client_answering(response, []) as client:
+    response: GeneratedResponse = data.draw(PASSED(contracts), label="response")
+    with client_answering(response, [], contracts) as client:
         result = client.detect(IMAGE, response.ratio)
     assert isinstance(result, CheckPassed)
     assert list(result.face_bbox) == response.body["output"]["face_bbox"]
@@ -75,12 +87,13 @@ def test_a_passed_check_becomes_check_passed_with_its_boxes(
     conforms(result.interaction, contracts)
 
 
-@given(response=failed_responses())
+@given(data=st.data())
 def test_a_failed_check_becomes_check_failed_in_either_shape(
-    contracts: Contracts, response: GeneratedResponse
+    contracts: Contracts, data: st.DataObject
 ) -> None:
     """200 + check_pass false (shape A) or 400 InvalidFile.* (shape B) -> CheckFailed, never an exception."""
-    with client_answering(response, []) as client:
+    response: GeneratedResponse = data.draw(FAILED(contracts), label="response")
+    with client_answering(response, [], contracts) as client:
         result = client.detect(IMAGE)
     assert isinstance(result, CheckFailed)
     if response.kind == "check_failed_b":
@@ -91,13 +104,17 @@ def test_a_failed_check_becomes_check_failed_in_either_shape(
     conforms(result.interaction, contracts)
 
 
-@given(response=error_responses())
+@given(data=st.data())
 def test_a_request_failure_raises_the_typed_error_of_its_status_after_bounded_retries(
-    contracts: Contracts, response: GeneratedResponse
+    contracts: Contracts, data: st.DataObject
 ) -> None:
     """4xx/5xx -> RequestError subclass with the code; 429/500/503 retried twice, honouring Retry-After."""
+    response: GeneratedResponse = data.draw(ERRORS(contracts), label="response")
     waits: list[float] = []
-    with client_answering(response, waits) as client, pytest.raises(RequestError) as raised:
+    with (
+        client_answering(response, waits, contracts) as client,
+        pytest.raises(RequestError) as raised,
+    ):
         client.detect(IMAGE)
     error = raised.value
     assert (error.status, error.code) == (response.status, response.body["code"])

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from facedetect_contract.contracts.cases import DEFAULT_CASES_FILE, CasesFileError, load_cases
+from facedetect_contract.contracts.loader import load_contracts
+
+CONTRACTS = load_contracts()
 
 DOCUMENTED_IMAGE = (
     "https://help-static-aliyun-doc.aliyuncs.com/file-manage-files/zh-CN/20251225/onmomb/emo.png"
@@ -21,7 +24,7 @@ def write(tmp_path: Path, cases: object) -> Path:
 
 
 def test_the_default_cases_are_the_documented_image_at_both_ratios_expected_to_pass() -> None:
-    cases = load_cases(DEFAULT_CASES_FILE)
+    cases = load_cases(DEFAULT_CASES_FILE, CONTRACTS)
     assert [(c.image_url, c.ratio, c.expect) for c in cases] == [
         (DOCUMENTED_IMAGE, "1:1", "pass"),
         (DOCUMENTED_IMAGE, "3:4", "pass"),
@@ -38,13 +41,13 @@ def test_the_optional_fields_are_read(tmp_path: Path) -> None:
         "image_size": [800, 600],
         "note": "from the QA set",
     }
-    (case,) = load_cases(write(tmp_path, [entry]))
+    (case,) = load_cases(write(tmp_path, [entry]), CONTRACTS)
     assert case.slug == "head-shot-1-1"
     assert case.expected_box("face_bbox") == (1, 2, 30, 40)
     assert case.expected_box("ext_bbox") is None
     assert case.image_size == (800, 600)
     assert case.extra["note"] == "from the QA set"
-    assert case.body() == {
+    assert case.body(CONTRACTS) == {
         "model": "emo-detect-v1",
         "input": {"image_url": "https://example.com/a.png"},
         "parameters": {"ratio": "1:1"},
@@ -77,7 +80,7 @@ def test_a_misspelled_optional_field_is_an_error_naming_the_field_meant(
 ) -> None:
     entries = [portrait(f"p{i}") for i in range(3)] + [portrait(**{written: [1, 2, 30, 40]})]
     with pytest.raises(CasesFileError) as raised:
-        load_cases(write(tmp_path, entries))
+        load_cases(write(tmp_path, entries), CONTRACTS)
     assert str(raised.value) == (
         f"{tmp_path / 'cases.json'}: entry 3 ('portrait-3-4'): unknown field {written!r}; "
         f"did you mean {meant!r}?"
@@ -90,7 +93,7 @@ def test_a_misspelled_required_field_is_named_as_misspelled_not_only_as_missing(
     entry = portrait()
     entry["image_ulr"] = entry.pop("image_url")
     with pytest.raises(CasesFileError) as raised:
-        load_cases(write(tmp_path, [entry]))
+        load_cases(write(tmp_path, [entry]), CONTRACTS)
     assert "entry 0 ('portrait-3-4'): unknown field 'image_ulr'; did you mean 'image_url'?" in str(
         raised.value
     )
@@ -98,7 +101,7 @@ def test_a_misspelled_required_field_is_named_as_misspelled_not_only_as_missing(
 
 def test_a_field_like_no_known_one_is_an_error_listing_the_known_fields(tmp_path: Path) -> None:
     with pytest.raises(CasesFileError) as raised:
-        load_cases(write(tmp_path, [portrait(owner="qa")]))
+        load_cases(write(tmp_path, [portrait(owner="qa")]), CONTRACTS)
     assert str(raised.value).endswith(
         "entry 0 ('portrait-3-4'): unknown field 'owner'; the known fields are ['expect', "
         "'ext_bbox', 'face_bbox', 'image_size', 'image_url', 'name', 'note', 'ratio'] "
@@ -110,7 +113,7 @@ def test_several_unknown_fields_are_all_named_each_with_its_closest_field(
     tmp_path: Path,
 ) -> None:
     with pytest.raises(CasesFileError) as raised:
-        load_cases(write(tmp_path, [portrait(face_box=[1, 2, 3, 4], owner="qa")]))
+        load_cases(write(tmp_path, [portrait(face_box=[1, 2, 3, 4], owner="qa")]), CONTRACTS)
     assert "unknown fields 'face_box' (did you mean 'face_bbox'?), 'owner'; the known" in str(
         raised.value
     )
@@ -118,7 +121,7 @@ def test_several_unknown_fields_are_all_named_each_with_its_closest_field(
 
 def test_a_note_that_is_not_text_is_named(tmp_path: Path) -> None:
     with pytest.raises(CasesFileError, match=r"entry 0 \('portrait-3-4'\): field 'note' is 7"):
-        load_cases(write(tmp_path, [portrait(note=7)]))
+        load_cases(write(tmp_path, [portrait(note=7)]), CONTRACTS)
 
 
 @pytest.mark.parametrize(
@@ -166,16 +169,16 @@ def test_a_malformed_entry_is_named_with_its_field(
     tmp_path: Path, entries: object, message: str
 ) -> None:
     with pytest.raises(CasesFileError) as raised:
-        load_cases(write(tmp_path, entries))
+        load_cases(write(tmp_path, entries), CONTRACTS)
     assert message in str(raised.value)
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(CasesFileError, match="cannot read the cases file"):
-        load_cases(tmp_path / "nowhere.json")
+        load_cases(tmp_path / "nowhere.json", CONTRACTS)
 
 
 def test_the_local_stub_cases_of_the_readme_load_and_point_at_loopback() -> None:
-    cases = load_cases(DEFAULT_CASES_FILE.with_name("live-cases-local.json"))
+    cases = load_cases(DEFAULT_CASES_FILE.with_name("live-cases-local.json"), CONTRACTS)
     assert {c.expect for c in cases} == {"pass", "fail"}
     assert all(c.image_url.startswith("http://127.0.0.1:8000/images/") for c in cases)

@@ -24,7 +24,9 @@ from facedetect_contract.live.plan import negative_probes
 CONTRACTS = load_contracts()
 KEY = "sk-faults-" + "c0ffee" * 6
 LOOPBACK = "http://127.0.0.1:9/api/v1"
-PROBE = next(p for p in negative_probes("https://example.com/p.png") if p.name == "probe-no-key")
+PROBE = next(
+    p for p in negative_probes("https://example.com/p.png", CONTRACTS) if p.name == "probe-no-key"
+)
 PAGE = b"<html><body>Bad Gateway</body></html>"
 
 

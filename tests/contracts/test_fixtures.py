@@ -17,8 +17,10 @@ from facedetect_contract.contracts.fixtures import (
     load_fixture,
     write_atomically,
 )
-from facedetect_contract.contracts.loader import Contracts
+from facedetect_contract.contracts.loader import Contracts, load_contracts
 from facedetect_contract.core.violations import Severity
+
+CONTRACTS = load_contracts()
 
 FIXTURE_FILES = sorted(FIXTURE_DIR.glob("*.json"))
 
@@ -66,18 +68,18 @@ def test_a_broken_fixture_is_named_with_the_field_and_the_fix(
     path = tmp_path / FIXTURE_FILES[0].name
     path.write_text(json.dumps(data))
     with pytest.raises(FixtureFileError, match=expected):
-        load_fixture(path)
+        load_fixture(path, CONTRACTS)
 
 
 def test_a_fixture_edited_after_it_was_read_is_validated_again(tmp_path: Path) -> None:
     path = tmp_path / FIXTURE_FILES[0].name
     path.write_bytes(FIXTURE_FILES[0].read_bytes())
-    assert load_fixture(path).name == path.stem
+    assert load_fixture(path, CONTRACTS).name == path.stem
     data = json.loads(path.read_text())
     data["response"]["status"] = "200"
     path.write_text(json.dumps(data))
     with pytest.raises(FixtureFileError, match="field /response/status"):
-        load_fixture(path)
+        load_fixture(path, CONTRACTS)
 
 
 @pytest.fixture

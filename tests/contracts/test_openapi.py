@@ -26,6 +26,8 @@ from facedetect_contract.contracts.openapi import (
     write_openapi,
 )
 
+CONTRACTS = load_contracts()
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -61,7 +63,7 @@ def test_schemathesis_reads_the_request_contract_out_of_the_openapi_document(
 
     from tests.generation.test_strategies import draw_many
 
-    schema = schemathesis.openapi.from_dict(build_openapi())
+    schema = schemathesis.openapi.from_dict(build_openapi(CONTRACTS))
     operation = schema[contracts.profile.path]["POST"]
     assert (operation.method.upper(), operation.path) == ("POST", contracts.profile.path)
     cases = draw_many(operation.as_strategy(generation_mode=GenerationMode.POSITIVE), 30)
@@ -74,9 +76,9 @@ def test_openapi_write_takes_a_file_or_a_folder_of_the_users(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["openapi", "--write", str(tmp_path / "doc.json")]) == 0
-    assert (tmp_path / "doc.json").read_text(encoding="utf-8") == render_openapi()
+    assert (tmp_path / "doc.json").read_text(encoding="utf-8") == render_openapi(CONTRACTS)
     assert main(["openapi", "--write", str(tmp_path)]) == 0
-    assert (tmp_path / OPENAPI_FILE).read_text(encoding="utf-8") == render_openapi()
+    assert (tmp_path / OPENAPI_FILE).read_text(encoding="utf-8") == render_openapi(CONTRACTS)
     assert (
         capsys.readouterr().out
         == f"wrote {tmp_path / 'doc.json'}\nwrote {tmp_path / OPENAPI_FILE}\n"

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from facedetect_contract.contracts.loader import CONTRACT_DIR, Contracts
+from facedetect_contract.contracts.loader import CONTRACT_DIR, Contracts, load_contracts
 from facedetect_contract.contracts.oracle import expectation_for, expectation_of
+from facedetect_contract.generation.generated import base_headers
 from facedetect_contract.generation.strategies import GeneratedRequest
+
+CONTRACTS = load_contracts()
 
 
 @pytest.mark.parametrize(
@@ -32,7 +35,9 @@ def test_the_expectation_of_a_request_comes_from_the_contract(
         "parameters": {"ratio": "1:1"},
     }
     mutate(body)  # type: ignore[operator]
-    expectation = expectation_for(GeneratedRequest(description, body))
+    expectation = expectation_for(
+        GeneratedRequest(description, body, base_headers(CONTRACTS)), CONTRACTS
+    )
     if must_reject is None:
         assert expectation is None
     else:
@@ -49,7 +54,9 @@ JSON_HEADERS = {"content-type": "application/json"}
 
 
 def test_a_request_without_the_key_must_get_the_documented_401() -> None:
-    expectation = expectation_of(body=BODY, headers=JSON_HEADERS, auth="none", is_json=True)
+    expectation = expectation_of(
+        body=BODY, headers=JSON_HEADERS, auth="none", is_json=True, contracts=CONTRACTS
+    )
     assert expectation is not None
     assert expectation.must_reject
     assert (expectation.statuses, expectation.codes) == (
@@ -57,11 +64,18 @@ def test_a_request_without_the_key_must_get_the_documented_401() -> None:
         frozenset({"InvalidApiKey"}),
     )
     assert expectation.source.startswith("https://")
-    assert expectation_of(body=BODY, headers=JSON_HEADERS, auth="key", is_json=True) is None
+    assert (
+        expectation_of(
+            body=BODY, headers=JSON_HEADERS, auth="key", is_json=True, contracts=CONTRACTS
+        )
+        is None
+    )
 
 
 def test_a_body_that_is_not_json_must_get_the_status_the_request_contract_names() -> None:
-    expectation = expectation_of(body=None, headers=JSON_HEADERS, auth="key", is_json=False)
+    expectation = expectation_of(
+        body=None, headers=JSON_HEADERS, auth="key", is_json=False, contracts=CONTRACTS
+    )
     assert expectation is not None
     assert (expectation.must_reject, expectation.statuses) == (True, frozenset({400}))
     assert expectation.reason == "body is not JSON"
@@ -70,7 +84,9 @@ def test_a_body_that_is_not_json_must_get_the_status_the_request_contract_names(
 def test_a_rejection_the_docs_only_infer_names_its_open_question() -> None:
     """The async header on a synchronous API: rejected by the contract, on an open question."""
     headers = {**JSON_HEADERS, "X-DashScope-Async": "enable"}
-    inferred = expectation_of(body=BODY, headers=headers, auth="key", is_json=True)
+    inferred = expectation_of(
+        body=BODY, headers=headers, auth="key", is_json=True, contracts=CONTRACTS
+    )
     assert inferred is not None
     assert (inferred.must_reject, inferred.open_question) == (True, "async-header")
     documented = expectation_of(
@@ -78,6 +94,7 @@ def test_a_rejection_the_docs_only_infer_names_its_open_question() -> None:
         headers=JSON_HEADERS,
         auth="key",
         is_json=True,
+        contracts=CONTRACTS,
     )
     assert documented is not None
     assert documented.open_question is None
@@ -92,7 +109,12 @@ def test_editing_the_contract_changes_what_must_be_rejected(tmp_path: Path) -> N
     path.write_text(json.dumps(schema))
     wide = {**BODY, "parameters": {"ratio": "16:9"}}
     edited = Contracts(directory)
-    assert expectation_of(body=wide, headers=JSON_HEADERS, auth="key", is_json=True) is not None
+    assert (
+        expectation_of(
+            body=wide, headers=JSON_HEADERS, auth="key", is_json=True, contracts=CONTRACTS
+        )
+        is not None
+    )
     assert (
         expectation_of(body=wide, headers=JSON_HEADERS, auth="key", is_json=True, contracts=edited)
         is None
@@ -101,7 +123,9 @@ def test_editing_the_contract_changes_what_must_be_rejected(tmp_path: Path) -> N
 
 def test_a_broken_rule_at_the_top_of_the_body_is_placed_at_the_root_pointer() -> None:
     """The reason names where each rule broke; the body itself is '/', never an empty place."""
-    expectation = expectation_for(GeneratedRequest("no model", {"input": {}}))
+    expectation = expectation_for(
+        GeneratedRequest("no model", {"input": {}}, base_headers(CONTRACTS)), CONTRACTS
+    )
     assert expectation is not None and expectation.must_reject
     assert expectation.reason.startswith("/: 'model' is a required property"), expectation.reason
     assert "/input: 'image_url' is a required property" in expectation.reason

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facedetect_contract.contracts.fixtures import load_fixtures
+from facedetect_contract.contracts.fixtures import FIXTURE_DIR, load_fixtures
 from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.core.interaction import Interaction
 from facedetect_contract.generation.strategies import GeneratedResponse, responses
@@ -62,7 +62,7 @@ def _paths(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | 
 @st.composite
 def mutated_bodies(draw: st.DrawFn) -> Any:
     """A generated response body with one value replaced, removed, or a field added."""
-    body = copy.deepcopy(draw(responses()).body)
+    body = copy.deepcopy(draw(responses(CONTRACTS)).body)
     path = draw(st.sampled_from(list(_paths(body))))
     value = draw(JSON_VALUES)
     if not path:
@@ -90,12 +90,12 @@ def test_schemas_with_a_pattern_or_format_stay_on_jsonschema() -> None:
     assert not {"request", "request_headers"} & CONTRACTS.fast_schemas
 
 
-@pytest.mark.parametrize("interaction", load_fixtures(), ids=lambda i: i.name)
+@pytest.mark.parametrize("interaction", load_fixtures(FIXTURE_DIR, CONTRACTS), ids=lambda i: i.name)
 def test_both_validators_agree_on_every_recorded_response(interaction: Interaction) -> None:
     assert_same_verdicts(interaction.response.body)
 
 
-@given(response=responses())
+@given(response=responses(CONTRACTS))
 def test_both_validators_agree_on_every_generated_response(response: GeneratedResponse) -> None:
     """Generated responses of every documented kind: same verdict, and that verdict is valid."""
     assert_same_verdicts(response.body)

@@ -31,8 +31,13 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from facedetect_contract.contracts.fixtures import dump_fixture, load_fixtures, write_fixture
-from facedetect_contract.contracts.loader import key_from_env
+from facedetect_contract.contracts.fixtures import (
+    FIXTURE_DIR,
+    dump_fixture,
+    load_fixtures,
+    write_fixture,
+)
+from facedetect_contract.contracts.loader import key_from_env, load_contracts
 from facedetect_contract.core.redaction import (
     MAX_KEY_LENGTH,
     MIN_RUN,
@@ -45,6 +50,8 @@ from facedetect_contract.core.redaction import (
     redact_text,
     redact_tree,
 )
+
+CONTRACTS = load_contracts()
 
 # Not "sk-..." on purpose: the generic key pattern must not be what hides it.
 SENTINEL = "gwkey-SENTINEL-0123456789abcdef"
@@ -165,7 +172,7 @@ def test_an_empty_or_padded_key_is_refused_with_the_fix() -> None:
 
 
 def test_a_written_fixture_holds_no_key_even_when_a_response_echoes_it(tmp_path: Path) -> None:
-    fixture = load_fixtures()[0]
+    fixture = load_fixtures(FIXTURE_DIR, CONTRACTS)[0]
     data = fixture.to_dict()
     data["response"]["body"]["message"] = f"your key {SENTINEL} is fine"
     echoed = type(fixture).from_dict(data)
@@ -306,9 +313,9 @@ def test_the_key_is_read_from_the_process_environment_by_default(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DASHSCOPE_API_KEY", SENTINEL)
-    assert key_from_env() == Secret(SENTINEL)
+    assert key_from_env(None, CONTRACTS) == Secret(SENTINEL)
     monkeypatch.delenv("DASHSCOPE_API_KEY")
-    assert key_from_env() is None
+    assert key_from_env(None, CONTRACTS) is None
 
 
 def test_a_malformed_key_variable_is_named_never_shown() -> None:
@@ -611,7 +618,7 @@ def test_a_redacted_fixture_is_its_original_but_for_the_key(shape: str) -> None:
     """Round trip: every packaged fixture, a key planted in it, redacted, equals the fixture
     with <redacted> planted instead: every box, count, flag and text kept, only the key gone."""
     key = KEYS[shape]
-    fixtures = load_fixtures()
+    fixtures = load_fixtures(FIXTURE_DIR, CONTRACTS)
     assert len(fixtures) >= 10
     for fixture in fixtures:
         original = fixture.to_dict()

@@ -27,6 +27,8 @@ from facedetect_contract.generation.strategies import (
 )
 from facedetect_contract.plugin.harness import EXAMPLES_PER_PROPERTY as EXAMPLES
 
+CONTRACTS = load_contracts()
+
 
 class _Enough(Exception):
     """Raised by draw_until's test once the draws hold what it waits for."""
@@ -78,13 +80,13 @@ def edited_contracts(tmp_path: Path) -> Contracts:
     return Contracts(directory)
 
 
-@given(request=valid_requests())
+@given(request=valid_requests(CONTRACTS))
 def test_every_valid_request_validates_against_the_request_contract(
     request: GeneratedRequest,
 ) -> None:
     """Round trip: drawn from the contract, accepted by the contract."""
     assert not list(load_contracts().validator("request").iter_errors(request.body))
-    assert expectation_for(request) is None
+    assert expectation_for(request, CONTRACTS) is None
 
 
 def test_an_invalid_request_must_be_rejected_exactly_when_it_breaks_a_stated_rule() -> None:
@@ -138,11 +140,13 @@ def _codes(found: list[GeneratedResponse]) -> set[str]:
 
 
 def test_responses_of_every_documented_kind_are_generated() -> None:
-    kinds = {r.kind for r in draw_many(responses(), EXAMPLES)}
+    kinds = {r.kind for r in draw_many(responses(CONTRACTS), EXAMPLES)}
     assert kinds == {"check_passed", "check_failed_a", "check_failed_b", "request_error"}
     portrait = load_contracts().portrait_codes
-    failures = _codes(draw_until(failed_responses(), lambda f: portrait <= _codes(f), 400))
+    failures = _codes(draw_until(failed_responses(CONTRACTS), lambda f: portrait <= _codes(f), 400))
     assert portrait <= failures
-    errors = _codes(draw_many(error_responses(), 800))  # all 800: no failure code among them
+    errors = _codes(
+        draw_many(error_responses(CONTRACTS), 800)
+    )  # all 800: no failure code among them
     assert {"Throttling.RateQuota", "InternalError", "ModelUnavailable", "InvalidApiKey"} <= errors
     assert not errors & load_contracts().portrait_codes  # those are failures, not errors

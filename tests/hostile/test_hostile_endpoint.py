@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from facedetect_contract.contracts.fixtures import FIXTURE_DIR, IMAGE_DIR, load_fixture
+from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from tests.hostile.proxy import FAULTS, FaultProxy
 
@@ -308,7 +309,7 @@ def check_the_run(
     recorded = sorted((path / "recorded").glob("*.json"))
     for fixture in recorded:
         written[f"fixture {fixture.name}"] = fixture.read_text(encoding="utf-8")
-        load_fixture(fixture)  # whatever --record wrote, the loader takes back
+        load_fixture(fixture, load_contracts())  # whatever --record wrote, the loader takes back
     leaked = {
         where: forms for where, text in written.items() if (forms := leaks(text, project.key))
     }

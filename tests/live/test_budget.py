@@ -287,7 +287,6 @@ def answer(body: Any, status: int = 200) -> Interaction:
     )
 
 
-@pytest.mark.parametrize("given", [True, False], ids=["contracts given", "packaged contracts"])
 @pytest.mark.parametrize(
     ("body", "status", "billed"),
     [
@@ -299,12 +298,11 @@ def answer(body: Any, status: int = 200) -> Interaction:
     ids=["usage count", "malformed usage", "no usage", "request failure"],
 )
 def test_an_answer_bills_its_usage_count_one_for_a_malformed_usage_and_none_without(
-    body: dict[str, Any], status: int, billed: int, given: bool
+    body: dict[str, Any], status: int, billed: int
 ) -> None:
     """Rule (images_billed): the images an answer billed are its usage count, 1 when the usage
-    does not say how many, and 0 without a usage; the packaged contracts when none are given."""
-    contracts = load_contracts() if given else None
-    assert images_billed(answer(body, status), contracts) == billed
+    does not say how many, and 0 without a usage (by the contracts it is handed)."""
+    assert images_billed(answer(body, status), load_contracts()) == billed
 
 
 # -- the Spend summary, for the report --------------------------------------------------------

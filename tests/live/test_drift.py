@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from facedetect_contract.contracts.loader import CONTRACT_DIR, Contracts
+from facedetect_contract.contracts.loader import CONTRACT_DIR, Contracts, load_contracts
 from facedetect_contract.core.interaction import Interaction, RecordedRequest, RecordedResponse
 from facedetect_contract.live.drift import recording_for
+
+CONTRACTS = load_contracts()
 
 JSON = {"content-type": "application/json"}
 PASSED = {
@@ -53,15 +55,15 @@ LIVE = fixture("live-answer", "live")
 def test_the_fixture_of_the_same_request_is_the_recording() -> None:
     documented = fixture("documented-pass")
     other = fixture("other-image", sent=request("https://example.com/q.png"))
-    assert recording_for(LIVE, [other, documented]) is documented
+    assert recording_for(LIVE, [other, documented], CONTRACTS) is documented
 
 
 def test_the_newest_recording_wins_over_the_documented_example() -> None:
     documented = fixture("documented-pass", date="2026-12-31")
     older = fixture("recorded-old", "recorded", "2026-03-01")
     newest = fixture("recorded-new", "recorded", "2026-04-01")
-    assert recording_for(LIVE, [older, documented, newest]) is newest
-    assert recording_for(LIVE, [documented, older]) is older
+    assert recording_for(LIVE, [older, documented, newest], CONTRACTS) is newest
+    assert recording_for(LIVE, [documented, older], CONTRACTS) is older
 
 
 def test_without_a_fixture_of_the_same_request_there_is_no_recording() -> None:
@@ -69,16 +71,16 @@ def test_without_a_fixture_of_the_same_request_there_is_no_recording() -> None:
     without_the_key = fixture(
         "no-key", sent=RecordedRequest("POST", JSON, request().body), status=401, body=REFUSED
     )
-    assert recording_for(LIVE, [at_another_ratio, without_the_key]) is None
-    assert recording_for(LIVE, []) is None
+    assert recording_for(LIVE, [at_another_ratio, without_the_key], CONTRACTS) is None
+    assert recording_for(LIVE, [], CONTRACTS) is None
 
 
 def test_a_fixture_whose_answer_is_no_check_result_is_not_a_candidate() -> None:
     refused = fixture("recorded-401", "recorded", "2026-05-01", status=401, body=REFUSED)
     unexplained = fixture("recorded-html", "recorded", "2026-05-02", body="<html>busy</html>")
-    assert recording_for(LIVE, [refused, unexplained]) is None
+    assert recording_for(LIVE, [refused, unexplained], CONTRACTS) is None
     documented = fixture("documented-pass")
-    assert recording_for(LIVE, [refused, unexplained, documented]) is documented
+    assert recording_for(LIVE, [refused, unexplained, documented], CONTRACTS) is documented
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +119,8 @@ def test_the_contracts_given_decide_which_async_header_makes_another_request(
     assert recording_for(live_async, [plain, recorded_async], gateway_contracts) is recorded_async
     assert recording_for(LIVE, [recorded_async, plain], gateway_contracts) is plain
     # under the packaged contracts that header is no part of the request: the newest wins
-    assert recording_for(live_async, [plain, recorded_async]) is recorded_async
-    assert recording_for(LIVE, [plain, recorded_async]) is recorded_async
+    assert recording_for(live_async, [plain, recorded_async], CONTRACTS) is recorded_async
+    assert recording_for(LIVE, [plain, recorded_async], CONTRACTS) is recorded_async
 
 
 def test_an_undated_recording_is_older_than_any_dated_one() -> None:
@@ -131,7 +133,7 @@ def test_an_undated_recording_is_older_than_any_dated_one() -> None:
         provenance={"kind": "recorded"},
     )
     dated = fixture("recorded-dated", "recorded", "2026-03-01")
-    assert recording_for(LIVE, [undated, dated]) is dated
-    assert recording_for(LIVE, [dated, undated]) is dated
+    assert recording_for(LIVE, [undated, dated], CONTRACTS) is dated
+    assert recording_for(LIVE, [dated, undated], CONTRACTS) is dated
     # alone, an undated recording is still the recording (and beats a documented example)
-    assert recording_for(LIVE, [fixture("documented-pass"), undated]) is undated
+    assert recording_for(LIVE, [fixture("documented-pass"), undated], CONTRACTS) is undated

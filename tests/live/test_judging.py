@@ -30,7 +30,9 @@ from tests.live.test_live_run import live_run
 
 CONTRACTS = load_contracts()
 KEY = "sk-judging-" + "c0ffee" * 6
-PROBE = next(p for p in negative_probes("https://example.com/p.png") if p.name == "probe-no-key")
+PROBE = next(
+    p for p in negative_probes("https://example.com/p.png", CONTRACTS) if p.name == "probe-no-key"
+)
 JSON = {"content-type": "application/json"}
 
 

@@ -16,11 +16,14 @@ import pytest
 
 from facedetect_contract.contracts.cases import DEFAULT_CASES_FILE, load_cases
 from facedetect_contract.contracts.fixtures import IMAGE_DIR
+from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.core.violations import Severity
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
 from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from facedetect_contract.live.run import LiveRun, LiveSettings
 from facedetect_contract.report import LiveReport
+
+CONTRACTS = load_contracts()
 
 KEY = "sk-config-" + "cd34" * 8
 PATH = "/services/aigc/image2video/face-detect"
@@ -34,7 +37,9 @@ def stub() -> Iterator[RunningServer]:
 
 def run_against(base_url: str, **options: Any) -> LiveRun:
     settings = LiveSettings(base_url=base_url, qps=0, examples=2, timeout=5, deadline=30, **options)
-    return LiveRun(settings, load_cases(DEFAULT_CASES_FILE), environ={"DASHSCOPE_API_KEY": KEY})
+    return LiveRun(
+        settings, load_cases(DEFAULT_CASES_FILE, CONTRACTS), environ={"DASHSCOPE_API_KEY": KEY}
+    )
 
 
 @pytest.mark.parametrize("tail", ["/v1", "/api", "/api/v1" + PATH], ids=["v1", "api", "endpoint"])

@@ -20,9 +20,12 @@ from typing import Any
 import pytest
 
 from facedetect_contract.contracts.fixtures import IMAGE_DIR, load_fixture
+from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
 from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from facedetect_contract.report.model import NOTES_URL
+
+CONTRACTS = load_contracts()
 
 pytest_plugins = ["pytester"]
 
@@ -629,12 +632,12 @@ def test_recorded_fixtures_validate_and_carry_their_provenance(
     assert {"live-case-portrait", "live-probe-no-key", "live-probe-async-header"} <= names
     today = datetime.now(UTC).date().isoformat()
     for path in recorded:
-        interaction = load_fixture(path)  # validates against interaction.schema.json
+        interaction = load_fixture(path, CONTRACTS)  # validates against interaction.schema.json
         assert interaction.provenance["kind"] == "recorded"
         assert interaction.provenance["date"] == today
         assert interaction.provenance["host"] == "127.0.0.1"
-    assert all(load_fixture(path).expect for path in recorded)
-    case = load_fixture(project.pytester.path / "recorded" / "live-case-portrait.json")
+    assert all(load_fixture(path, CONTRACTS).expect for path in recorded)
+    case = load_fixture(project.pytester.path / "recorded" / "live-case-portrait.json", CONTRACTS)
     assert case.expect == {"result": "check_passed"}
     assert case.request.headers["authorization"] == "Bearer <redacted>"
 

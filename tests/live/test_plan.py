@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from facedetect_contract.contracts.cases import LiveCase
+from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.live.plan import (
     PROBE_NAMES,
     case_requests,
@@ -15,9 +16,11 @@ from facedetect_contract.live.plan import (
     planned_names,
 )
 
+CONTRACTS = load_contracts()
+
 
 def test_generated_examples_are_one_per_mutation_family() -> None:
-    examples = generated_requests(20)
+    examples = generated_requests(20, CONTRACTS)
     families = [p.mutation.key for p in examples if p.mutation is not None]
     assert len(examples) == 20
     assert len(set(families)) == 20, families
@@ -25,7 +28,7 @@ def test_generated_examples_are_one_per_mutation_family() -> None:
 
 
 def test_every_probe_breaks_a_documented_rule_and_only_the_inferred_one_can_be_billed() -> None:
-    probes = negative_probes("https://example.com/portrait.png")
+    probes = negative_probes("https://example.com/portrait.png", CONTRACTS)
     assert [p.name for p in probes] == [f"probe-{name}" for name in PROBE_NAMES]
     for probe in probes:
         assert probe.expectation is not None, probe.name
@@ -38,11 +41,11 @@ def test_every_probe_breaks_a_documented_rule_and_only_the_inferred_one_can_be_b
 def test_the_names_of_a_run_are_known_before_anything_is_drawn() -> None:
     cases = [LiveCase("portrait", "https://example.com/p.png", "1:1", "pass")]
     names = planned_names(cases, 3, repeat=True)
-    assert names["case"] == tuple(p.name for p in case_requests(cases, repeat=True))
+    assert names["case"] == tuple(p.name for p in case_requests(cases, CONTRACTS, repeat=True))
     assert names["case"] == ("case-portrait", "case-portrait-again")
-    assert names["example"] == tuple(p.name for p in generated_requests(3))
-    assert [p.description for p in generated_requests(3)] == [
-        p.description for p in generated_requests(3)
+    assert names["example"] == tuple(p.name for p in generated_requests(3, CONTRACTS))
+    assert [p.description for p in generated_requests(3, CONTRACTS)] == [
+        p.description for p in generated_requests(3, CONTRACTS)
     ]
 
 

@@ -12,7 +12,9 @@ pytest_plugins = ["pytester"]
 
 # A project that uses the suite's fixtures and Hypothesis profile (the plugin gives neither).
 CONFTEST = """
-from facedetect_contract.plugin.harness import contracts, fake, load_hypothesis_profile, offline_client
+from facedetect_contract.plugin.harness import (
+    contracts, fake, load_hypothesis_profile, offline_client, pytest_generate_tests,
+)
 
 def pytest_configure(config):
     load_hypothesis_profile(config)
@@ -107,8 +109,9 @@ def test_a_failing_property_shows_how_to_reproduce_it(
     suite.makepyfile(
         """
         from hypothesis import given
+        from facedetect_contract.contracts.loader import load_contracts
         from facedetect_contract.generation.strategies import valid_requests
-        @given(valid_requests())
+        @given(valid_requests(load_contracts()))
         def test_ratio(request):
             assert request.body["parameters"]["ratio"] == "a ratio the contract does not list"
         """
