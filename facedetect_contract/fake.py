@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .doubles.fake import (
+    NAMES_FILE,
     CatalogImages,
     FaceDetectFake,
     FakeRequest,
@@ -10,10 +11,14 @@ from .doubles.fake import (
     Image,
     ImageSource,
     ImageUnavailable,
+    NamedImage,
+    image_names,
+    named_failure,
     named_reason,
 )
 
 __all__ = [
+    "NAMES_FILE",
     "CatalogImages",
     "FaceDetectFake",
     "FakeRequest",
@@ -21,5 +26,8 @@ __all__ = [
     "Image",
     "ImageSource",
     "ImageUnavailable",
+    "NamedImage",
+    "image_names",
+    "named_failure",
     "named_reason",
 ]

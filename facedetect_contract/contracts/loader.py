@@ -27,7 +27,7 @@ from ..core.pointers import Pointer, shown
 from ..core.redaction import Secret
 from ..core.violations import ABSENT
 from .profile import CONTRACT_DIR, PROFILE_FILE, EndpointProfile, parse_profile
-from .questions import OpenQuestion, parse_questions
+from .questions import OpenQuestion, check_plays, parse_questions
 
 try:  # optional: the same verdicts as jsonschema, sooner (see Contracts.is_valid)
     import jsonschema_rs
@@ -41,6 +41,7 @@ __all__ = [
     "Contracts",
     "ErrorEntry",
     "api_vocabulary",
+    "chosen_contracts",
     "key_from_env",
     "load_contracts",
 ]
@@ -226,6 +227,15 @@ class Contracts:
                             f"reading {reading.id!r}: {filename} has nothing at {pointer!r}; "
                             f"point at the keyword that encodes the reading"
                         )
+        try:  # every reading's play is one the doubles can carry out with these contracts
+            check_plays(
+                self.questions,
+                profile,
+                lambda code: next(self.errors_for(code=code), None) is not None,
+                self.directory / QUESTIONS_FILE,
+            )
+        except ValueError as exc:
+            raise ContractFileError(str(exc)) from None
 
     def _check_reading(self, where: Any, field: str, question: str, reading: str | None) -> None:
         if question not in self.questions:
@@ -419,6 +429,28 @@ def load_contracts(directory: Path | None = None) -> Contracts:
     return Contracts(directory or CONTRACT_DIR)
 
 
+def chosen_contracts(directory: Path, *, named: str) -> Contracts:
+    """The contracts of a folder a user chose with the option or ini key ``named``;
+    ``ContractFileError`` naming ``named``, the folder, what is wrong and the fix."""
+    drop = f"or drop {named} for the packaged ones ({CONTRACT_DIR})"
+    if not directory.exists():
+        raise ContractFileError(
+            f"{named} {directory}: no such folder; give a folder of contract files (a copy of "
+            f"the packaged ones, with {PROFILE_FILE} and the schemas), {drop}"
+        )
+    if not directory.is_dir():
+        raise ContractFileError(
+            f"{named} {directory}: is a file, not a folder; give the folder that holds "
+            f"{PROFILE_FILE} and the schemas, {drop}"
+        )
+    try:
+        return load_contracts(directory)
+    except ContractFileError as exc:
+        raise ContractFileError(
+            f"{named} {directory}: its contracts do not load: {exc}; or give another folder"
+        ) from None
+
+
 def api_vocabulary(contracts: Contracts) -> tuple[str, ...]:
     """The API's own words, as its reports show them: every name and every string of the
     contract files (schemas' property names, enums, error codes and messages, model names,
@@ -444,8 +476,6 @@ def api_vocabulary(contracts: Contracts) -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
-def key_from_env(
-    environ: Mapping[str, str] | None = None, contracts: Contracts | None = None
-) -> Secret | None:
+def key_from_env(environ: Mapping[str, str] | None, contracts: Contracts) -> Secret | None:
     """The key from the variable the profile names (``api_key_env``); see ``Secret.from_env``."""
-    return Secret.from_env(environ, name=(contracts or load_contracts()).profile.api_key_env)
+    return Secret.from_env(environ, name=contracts.profile.api_key_env)

@@ -4,29 +4,53 @@ It knows no transport. respx mounts it for offline runs and the stub server (``s
 it over real HTTP, so both behave the same. It answers rule by rule as the contracts say: which
 image URL is acceptable is the request contract's ``image_url`` pattern, every code and message
 comes from the endpoint profile's ``rejections`` (checked against ``errors.json``), the fields of
-its answers from the profile's pointers. Where the docs allow two readings it takes the one its
-options name (``failure_shape``), so tests can exercise both.
+its answers from the profile's pointers. Where the docs allow several readings it plays the ones
+its ``readings`` name (``questions.json``: each reading's ``play`` says what it changes, so a new
+reading needs no code here), each question's ``double_default`` otherwise. ``docs/double.md`` is
+its reference page.
+
+Images are judged by their names alone: the documented example URLs answer their documented
+boxes, a URL whose file name (or host) is in the names table ``image-names.json`` gets that
+outcome, and any other URL passes with a size and face box drawn from its SHA-256. The names
+table is a data file of this package, not a field of the contracts: it is the double's own
+vocabulary (what a team names its test images), no fact about the endpoint, and a sibling's
+contracts folder need not carry it; every code and rule it names is checked against the
+contracts in use, and a documented portrait code it does not list is still named by its code.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 import re
 import threading
+import types
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from ..contracts.loader import Contracts, load_contracts
+from ..contracts.loader import QUESTIONS_FILE, ContractFileError, Contracts, load_contracts
 from ..contracts.profile import AnswerKind, Rejection
-from ..core import geometry
+from ..contracts.questions import (
+    AdmitUrl,
+    AnswerEdit,
+    Refusal,
+    answer_pointer,
+    default_readings,
+    request_pointer,
+)
+from ..core import ecma, geometry
 from ..core.interaction import parse_json
+from ..core.pointers import Pointer
 from ..core.violations import ABSENT
 
 __all__ = [
+    "NAMES_FILE",
     "CatalogImages",
     "FaceDetectFake",
     "FakeRequest",
@@ -34,8 +58,13 @@ __all__ = [
     "Image",
     "ImageSource",
     "ImageUnavailable",
+    "NamedImage",
+    "image_names",
+    "named_failure",
     "named_reason",
 ]
+
+NAMES_FILE = Path(__file__).with_name("image-names.json")
 
 
 @dataclass(frozen=True)
@@ -98,34 +127,108 @@ class ImageSource(Protocol):
 _AFTER_AUTHORITY = re.compile(r"^[^:/?#]+://[^/?#]*([^?#]*)")
 
 
-def _reasons_by_name(contracts: Contracts) -> dict[str, str]:
-    """``"nohuman"`` -> ``"InvalidFile.NoHuman"``, for every documented portrait reason."""
-    return {code.split(".", 1)[-1].lower(): code for code in sorted(contracts.portrait_codes)}
+@dataclass(frozen=True)
+class NamedImage:
+    """One row of the names table: an image name and the outcome it gives.
+
+    ``code`` is a portrait reason (a failed check); ``rule`` a rule of the profile's rejections
+    (a request failure, its placeholder filled with the host when ``value`` is ``"host"``).
+    ``where`` says what is matched: the file name (``"file"``) or the host (``"host"``).
+    """
+
+    name: str
+    code: str | None = None
+    rule: str | None = None
+    where: str = "file"
+    value: str | None = None
+
+
+def _key(name: str) -> str:
+    return name.replace("-", "").lower()
+
+
+@functools.cache
+def _names_table() -> tuple[Mapping[str, Any], ...]:
+    data = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
+    return tuple(data["names"])
+
+
+@functools.lru_cache(maxsize=16)
+def image_names(contracts: Contracts) -> tuple[NamedImage, ...]:
+    """The names table (``image-names.json``) checked against ``contracts``, then a name for
+    every documented portrait code it does not list: the code after its category, lower-cased
+    (``InvalidFile.Pose.Head`` by ``pose.head``). ``ValueError`` names the file, row and field
+    of a code or rule the contracts do not have."""
+    rows: list[NamedImage] = []
+    for index, entry in enumerate(_names_table()):
+        row = NamedImage(
+            entry["name"], entry.get("code"), entry.get("rule"), entry.get("in", "file"),
+            entry.get("value"),
+        )  # fmt: skip
+        if row.code is not None and row.code not in contracts.portrait_codes:
+            raise ContractFileError(
+                f"{NAMES_FILE}: at /names/{index}/code: {row.code!r} is no portrait code of "
+                f"the error table of {contracts.directory}; use one of "
+                f"{sorted(contracts.portrait_codes)}"
+            )
+        if row.rule is not None and row.rule not in contracts.profile.rejections:
+            raise ContractFileError(
+                f"{NAMES_FILE}: at /names/{index}/rule: no rule {row.rule!r} in endpoint.json's "
+                f"rejections; use one of {sorted(contracts.profile.rejections)}"
+            )
+        if (row.code is None) == (row.rule is None):
+            raise ContractFileError(
+                f"{NAMES_FILE}: at /names/{index}: give exactly one of code and rule"
+            )
+        rows.append(row)
+    listed = {row.code for row in rows}
+    for code in sorted(contracts.portrait_codes - listed):
+        rows.append(NamedImage(code.split(".", 1)[-1].lower(), code=code))
+    return tuple(rows)
+
+
+def _host_and_path(url: str, unparsed: str | None = None) -> tuple[str, str]:
+    """Host and path; for a URL Python cannot parse, no host and the path after the authority
+    (``unparsed``, else the whole URL, when not even that is found)."""
+    try:
+        parts = urlsplit(url)
+        return (parts.hostname or "", parts.path)
+    except ValueError:  # a host Python cannot parse: the path still ends at a query or fragment
+        match = _AFTER_AUTHORITY.match(url)
+        return ("", match.group(1) if match else url if unparsed is None else unparsed)
+
+
+def named_failure(url: str, contracts: Contracts) -> NamedImage | None:
+    """The row of the names table a URL names, if any: a host containing a host name, else a
+    file name (its extension after the last dot apart, in any case, dashes ignored).
+
+    Both image sources use it (the catalog offline, the stub server's downloader over HTTP), so
+    a test provokes the same documented outcome in every mode by naming its image after it.
+    """
+    host, path = _host_and_path(url)
+    names = image_names(contracts)
+    for row in names:
+        if row.where == "host" and host and _key(row.name) in _key(host):
+            return row
+    stem = _key(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    return next((row for row in names if row.where == "file" and _key(row.name) == stem), None)
 
 
 def named_reason(url: str, contracts: Contracts) -> str | None:
-    """The portrait reason a URL's file name names (``.../no-human.png`` -> NoHuman), if any.
-
-    Both image sources use it (the catalog offline, the stub server's downloader over HTTP), so
-    a test provokes the same documented failure in every mode by naming its image after it.
-    """
-    try:
-        path = urlsplit(url).path
-    except ValueError:  # a host Python cannot parse: the path still ends at a query or fragment
-        match = _AFTER_AUTHORITY.match(url)
-        path = match.group(1) if match else url
-    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0].replace("-", "").lower()
-    return _reasons_by_name(contracts).get(stem)
+    """The portrait reason a URL's file name names (``.../no-human.png`` -> NoHuman), if any."""
+    row = named_failure(url, contracts)
+    return row.code if row is not None else None
 
 
 @dataclass
 class CatalogImages:
     """Offline images: the documented examples, named scenarios, and a deterministic draw.
 
-    A URL whose path names a documented portrait reason (``.../no-human.png`` ->
-    ``InvalidFile.NoHuman``) fails with it; ``unreachable`` in the host refuses the connection;
-    any other URL gets an image derived from its hash (its format from the path's extension), so
-    generated URLs reach every outcome while the same URL always gets the same answer.
+    A documented example URL answers its documented boxes; a URL the names table names
+    (``.../no-human.png`` -> ``InvalidFile.NoHuman``, ``unreachable`` in the host -> a refused
+    connection) gets that outcome; any other URL passes, with a size and face box derived from
+    its hash (its format from the path's extension), so the same URL always gets the same
+    answer and a failure is only ever one somebody named.
     """
 
     contracts: Contracts = field(default_factory=load_contracts)
@@ -144,44 +247,59 @@ class CatalogImages:
                     crops=example.crop_boxes,
                 ),
             )
-        self._reasons = sorted(_reasons_by_name(self.contracts).values())
 
     def fetch(self, url: str) -> Image:
         if url in self.images:
             return self.images[url]
-        try:
-            parts = urlsplit(url)
-            host, path = parts.hostname or "", parts.path
-        except ValueError:  # the contract admits it (a bracketed host Python cannot parse)
-            match = _AFTER_AUTHORITY.match(url)
-            host, path = "", match.group(1) if match else ""
-        if "unreachable" in host:
-            raise ImageUnavailable("url-refused", host)
+        host, path = _host_and_path(url, unparsed="")  # no path: the default format
+        named = named_failure(url, self.contracts)
+        if named is not None and named.rule is not None:
+            raise ImageUnavailable(named.rule, host if named.value == "host" else None)
         filename = path.rsplit("/", 1)[-1]
         # The file name's extension is the format (the first documented one without one); an
         # unsupported one is answered as such.
         default = self.contracts.profile.image_formats[0]
         fmt = filename.rsplit(".", 1)[-1].lower() if "." in filename else default
-        reason = named_reason(url, self.contracts)
-        if reason is not None:
-            return Image(1024, 1024, fmt, reason=reason)
+        if named is not None and named.code is not None:
+            return Image(1024, 1024, fmt, reason=named.code)
         digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).digest()
         least = self.contracts.profile.min_side_px  # sizes from the shortest side admitted up
         width, height = least + digest[0] * 12, least + digest[1] * 12
-        if digest[2] < 32:  # one in eight fails the portrait check, for a documented reason
-            return Image(width, height, fmt, reason=self._reasons[digest[3] % len(self._reasons)])
+        # A face of a fifth to a third of the shorter side: every ratio's crop box fits around it.
         side = min(width, height) // (3 + digest[4] % 3)
         x1 = (width - side) * digest[5] // 255
         y1 = (height - side) * digest[6] // 255
         return Image(width, height, fmt, face=(x1, y1, x1 + side, y1 + side))
 
 
+def _remove(pointer: Pointer, body: dict[str, Any]) -> None:
+    parent = pointer.parent.get(body)
+    if isinstance(parent, dict):
+        parent.pop(pointer.name, None)
+
+
+def _unknown_field(value: Any, schema: Mapping[str, Any], path: tuple[str, ...]) -> str | None:
+    """The dotted path of the first field of ``value`` its schema's ``properties`` do not list."""
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not isinstance(value, dict):
+        return None
+    for name, item in value.items():
+        if name not in properties:
+            return ".".join((*path, name))
+        found = _unknown_field(item, properties[name], (*path, name))
+        if found is not None:
+            return found
+    return None
+
+
 class FaceDetectFake:
     """The endpoint's documented behaviour as ``FakeRequest -> FakeResponse``.
 
-    ``api_keys`` are the keys it accepts; ``failure_shape`` picks how a failed portrait check is
-    answered, one of the profile's shapes (A: 200 with the verdict false, billed; B: 400 with the
-    reason's code, not billed). ``billed`` counts the images it would have charged for.
+    ``api_keys`` are the keys it accepts. ``readings`` picks, per open question of
+    ``questions.json``, the reading it plays (``{"failure-details": "empty"}``); the others play
+    their ``double_default``. ``failure_shape`` is a shorthand for the reading of the failed-check
+    answer kind of that shape (A: 200 with the verdict false, billed; B: 400 with the reason's
+    code, not billed). ``billed`` counts the images it would have charged for.
     """
 
     def __init__(
@@ -189,26 +307,97 @@ class FaceDetectFake:
         *,
         api_keys: Iterable[str],
         images: ImageSource | None = None,
-        failure_shape: str = "A",
+        failure_shape: str | None = None,
         contracts: Contracts | None = None,
         request_ids: Callable[[], str] | None = None,
+        readings: Mapping[str, str] | None = None,
     ) -> None:
         self.contracts = contracts or load_contracts()
-        profile = self.contracts.profile
-        shapes = {k.shape: k for k in profile.answers if k.outcome == "failed" and k.shape}
-        if failure_shape not in shapes:
-            raise ValueError(
-                f"failure_shape must be one of {sorted(shapes)} (the profile's answers), "
-                f"not {failure_shape!r}"
-            )
-        self._failure: AnswerKind = shapes[failure_shape]
+        profile, questions = self.contracts.profile, self.contracts.questions
+        chosen = default_readings(questions)
+        for question, reading in (readings or {}).items():
+            if question not in questions:
+                raise ValueError(
+                    f"readings: no open question {question!r} (reading {reading!r}) in "
+                    f"{QUESTIONS_FILE}; questions: {sorted(questions)}"
+                )
+            valid = [r.id for r in questions[question].playable]
+            if reading not in valid:
+                raise ValueError(
+                    f"readings: question {question!r} has no reading {reading!r}; readings: {valid}"
+                )
+            chosen[question] = reading
+        failed = [k for k in profile.answers if k.outcome == "failed"]
+        shapes = {k.shape: k for k in failed if k.shape}
+        shorthand: AnswerKind | None = None
+        if failure_shape is not None:
+            if failure_shape not in shapes:
+                raise ValueError(
+                    f"failure_shape must be one of {sorted(shapes)} (the profile's answers), "
+                    f"not {failure_shape!r}"
+                )
+            shorthand = shapes[failure_shape]
+            shape_question, shape_reading = shorthand.question, shorthand.reading
+            if shape_question is not None and shape_reading is not None:
+                asked = (readings or {}).get(shape_question)
+                if asked is not None and asked != shape_reading:
+                    raise ValueError(
+                        f"failure_shape={failure_shape!r} is reading {shape_reading!r} of "
+                        f"question {shape_question!r}, but readings asks for {asked!r}: "
+                        f"give one of them"
+                    )
+                chosen[shape_question] = shape_reading
+        self.readings: Mapping[str, str] = types.MappingProxyType(chosen)
+        self._play(chosen, failed[0] if failed else None)
+        if shorthand is not None and shorthand.question is None:  # a shape no question names
+            self._failure, self.failure_shape = shorthand, failure_shape
         self._keys = frozenset(api_keys)
         self.images: ImageSource = images or CatalogImages(self.contracts)
-        self.failure_shape = failure_shape
         self._request_ids = request_ids or (lambda: str(uuid.uuid4()))
         self._lock = threading.Lock()
         self.billed = 0
         self.requests = 0
+
+    def _play(self, chosen: Mapping[str, str], fallback: AnswerKind | None) -> None:
+        """What the chosen readings' plays do, gathered once."""
+        profile, questions = self.contracts.profile, self.contracts.questions
+        by_name = {kind.name: kind for kind in profile.answers}
+        failure: tuple[str, AnswerKind] | None = None
+        self._edits: dict[str, list[AnswerEdit]] = {}
+        self._require: list[tuple[Pointer, Refusal]] = []
+        self._refuse: list[tuple[Pointer, str, Refusal]] = []
+        self._refuse_headers: list[tuple[str, Refusal]] = []
+        self._admit: list[AdmitUrl] = []
+        self._unknown: Refusal | None = None
+        self._codes: dict[str, str] = {}
+        self._add_headers: list[tuple[str, Pointer]] = []
+        for question, reading in chosen.items():
+            play, named = questions[question].reading(reading).play, f"{question}={reading}"
+            if play.failure_answer is not None:
+                if failure is not None and failure[1].name != play.failure_answer:
+                    raise ValueError(
+                        f"readings {failure[0]} and {named} both choose how a failed check is "
+                        f"answered; choose one"
+                    )
+                failure = (named, by_name[play.failure_answer])
+            for edit in play.answers:
+                for kind in edit.on:
+                    self._edits.setdefault(kind, []).append(edit)
+            self._require += [(request_pointer(at, profile), r) for at, r in play.require]
+            self._refuse += [
+                (request_pointer(at, profile), pattern, r) for at, pattern, r in play.refuse
+            ]
+            self._refuse_headers += list(play.refuse_headers)
+            self._admit += list(play.admit_urls)
+            self._unknown = play.unknown_fields or self._unknown
+            self._codes.update(play.rejections)
+            self._add_headers += [(h, answer_pointer(at, profile)) for h, at in play.add_headers]
+        played = failure[1] if failure is not None else fallback
+        if played is None:
+            raise ValueError("the profile has no answer kind for a failed check")
+        self._failure = played
+        self.failure_shape = played.shape or played.name
+        self._kinds = {k.outcome: k.name for k in reversed(profile.answers)}  # first of each
 
     def __repr__(self) -> str:  # the keys stay out of reprs
         return f"FaceDetectFake(failure_shape={self.failure_shape!r}, keys={len(self._keys)})"
@@ -216,48 +405,90 @@ class FaceDetectFake:
     # -- responses --------------------------------------------------------------------------
 
     def _respond(
-        self, status: int, body: dict[str, Any], headers: Mapping[str, str] = {}
+        self,
+        status: int,
+        body: dict[str, Any],
+        headers: Mapping[str, str] = {},
+        kind: str | None = None,
     ) -> FakeResponse:
-        fields = self.contracts.profile.response
+        profile = self.contracts.profile
+        fields = profile.response
         fields.request_id.put(body, self._request_ids())
+        for edit in self._edits.get(kind or "", ()):
+            for at, value in edit.set.items():
+                answer_pointer(at, profile).put(body, copy.deepcopy(value))
+            for at in edit.remove:
+                _remove(answer_pointer(at, profile), body)
+            for at, by in edit.offset.items():
+                pointer = answer_pointer(at, profile)
+                numbers = pointer.get(body)
+                if isinstance(numbers, list) and len(numbers) == len(by):
+                    pointer.put(body, [n + d for n, d in zip(numbers, by, strict=True)])
         billed = fields.billed_images.get(body)
         if isinstance(billed, int):
             with self._lock:
                 self.billed += billed
+        added = {}
+        for header, pointer in self._add_headers:
+            value = pointer.get(body)
+            if value is not ABSENT:
+                added[header] = str(value)
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        content_type = f"{self.contracts.profile.content_type};charset=UTF-8"
-        return FakeResponse(status, {"content-type": content_type, **headers}, data)
+        content_type = f"{profile.content_type};charset=UTF-8"
+        return FakeResponse(status, {"content-type": content_type, **added, **headers}, data)
 
     def error(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] = {}
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: Mapping[str, str] = {},
+        *,
+        kind: str | None = None,
     ) -> FakeResponse:
         """A request-failure body: top-level code, message, request id; no usage."""
         fields = self.contracts.profile.response
         body: dict[str, Any] = {}
         fields.error_code.put(body, code)
         fields.error_message.put(body, message)
-        return self._respond(status, body, headers)
+        return self._respond(status, body, headers, kind or self._kinds.get("request_error"))
 
     def reject(
         self, rule: str | Rejection, value: object | None = None, headers: Mapping[str, str] = {}
     ) -> FakeResponse:
-        """The documented answer to a broken rule of the profile's ``rejections``."""
+        """The documented answer to a broken rule of the profile's ``rejections``, with the
+        code the played readings give the rule (``rejections`` of a play, such as the throttle's).
+        """
         rejection = rule if isinstance(rule, Rejection) else self.contracts.profile.rejection(rule)
         status = next(entry.status for entry in self.contracts.errors_for(code=rejection.code))
-        return self.error(status, rejection.code, rejection.text(value), headers)
+        code = self._codes.get(rejection.rule, rejection.code)
+        if code == rejection.code:
+            return self.error(status, rejection.code, rejection.text(value), headers)
+        rows = list(self.contracts.errors_for(code=code))
+        row = next((r for r in rows if r.status == status), rows[0])
+        message = row.messages[0] if row.messages else (row.stub_message or code)
+        return self.error(row.status, code, message, headers)
+
+    def refuse(self, refusal: Refusal, value: object | None = None) -> FakeResponse:
+        """The answer a play's refusal names: a rule of the profile, or an error-table code."""
+        if refusal.rejection is not None:
+            return self.reject(refusal.rejection, value)
+        entry = next(self.contracts.errors_for(code=refusal.code))
+        message = entry.messages[0] if entry.messages else (entry.stub_message or entry.code)
+        return self.error(entry.status, entry.code, message)
 
     def _portrait_failure(self, code: str) -> FakeResponse:
         entry = next(self.contracts.errors_for(code=code))
         message = entry.messages[0] if entry.messages else (entry.stub_message or code)
         kind, fields = self._failure, self.contracts.profile.response
         if kind.verdict is None:  # an error body (shape B)
-            return self.error(kind.status or entry.status, code, message)
+            return self.error(kind.status or entry.status, code, message, kind=kind.name)
         body: dict[str, Any] = {}
         fields.verdict.put(body, kind.verdict)
         fields.reason_code.put(body, code)
         fields.reason_message.put(body, message)
         fields.billed_images.put(body, 1)
-        return self._respond(kind.status or 200, body)
+        return self._respond(kind.status or 200, body, kind=kind.name)
 
     # -- the endpoint ----------------------------------------------------------------------------
 
@@ -284,8 +515,9 @@ class FaceDetectFake:
         refused = self.authenticate(request)
         if refused is not None:
             return refused
-        if request.header(profile.async_header) is not None:  # must not be sent, whatever value
-            return self.reject("async-call")
+        for header, refusal in self._refuse_headers:  # whatever the value (async-header)
+            if request.header(header) is not None:
+                return self.refuse(refusal, header)
         media_type = (request.header("content-type") or "").split(";", 1)[0].strip().lower()
         if media_type != profile.content_type:
             return self.reject("not-json")
@@ -295,9 +527,9 @@ class FaceDetectFake:
             body = None
         if not isinstance(body, dict):
             return self.reject("body-invalid")
-        return self._detect(body)
+        return self._detect(body, request)
 
-    def _detect(self, body: dict[str, Any]) -> FakeResponse:
+    def _detect(self, body: dict[str, Any], request: FakeRequest) -> FakeResponse:
         contracts = self.contracts
         fields = contracts.profile.request
         model = fields.model.get(body)
@@ -318,11 +550,29 @@ class FaceDetectFake:
         parameters = fields.ratio.parent.get(body)
         if parameters is not ABSENT and not isinstance(parameters, dict):
             return self.reject("field-invalid", ".".join(fields.ratio.parent.parts))
+        for pointer, refusal in self._require:  # ratio-default: required
+            if pointer.get(body) is ABSENT:
+                return self.refuse(refusal, ".".join(pointer.parts))
+        if self._unknown is not None:  # unknown-fields: rejected
+            unknown = _unknown_field(body, contracts.schemas["request"], ())
+            if unknown is not None:
+                return self.refuse(self._unknown, unknown)
         ratio = fields.ratio.get(body)
         ratio = contracts.default_ratio if ratio is ABSENT else ratio
         if ratio not in contracts.ratios:
             return self.reject("ratio-invalid")
-        if not contracts.accepts_image_url(url):
+        for pointer, pattern, refusal in self._refuse:  # image-url: http-only
+            value = pointer.get(body)
+            if isinstance(value, str) and ecma.search(pattern, value):
+                return self.refuse(refusal, ".".join(pointer.parts))
+        admitted = False
+        for admit in self._admit:  # oss-url: resolved with its header
+            if ecma.search(admit.matches, url):
+                if (request.header(admit.header) or "").strip() != admit.value:
+                    return self.refuse(admit.otherwise)
+                admitted = True
+                break
+        if not admitted and not contracts.accepts_image_url(url):
             return self.reject("url-invalid")
         try:
             image = self.images.fetch(url)
@@ -350,4 +600,4 @@ class FaceDetectFake:
         fields.face_box.put(body, list(image.face))
         fields.crop_box.put(body, list(crop))
         fields.billed_images.put(body, 1)
-        return self._respond(200, body)
+        return self._respond(200, body, kind=self._kinds.get("passed"))

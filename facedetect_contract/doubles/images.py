@@ -41,7 +41,7 @@ from ..contracts.loader import Contracts, load_contracts
 from ..core import geometry, inert
 from ..core.memo import Memo
 from ..core.transport import ssl_context
-from .fake import Image, ImageUnavailable, named_reason
+from .fake import Image, ImageUnavailable, named_failure
 
 __all__ = [
     "DARK_LUMINANCE",
@@ -201,7 +201,9 @@ class DownloadingImages:
     whose client has gone, see ``abandoned_when``, ``download-failed``: nobody reads it). The
     returned ``Image`` carries the face of ``place_face``, and a
     portrait reason when the file name names one (``no-human.png``) or the picture is too dark,
-    so real files provoke every outcome; the fake judges format and resolution itself.
+    so real files provoke every outcome; the fake judges format and resolution itself. A file
+    name the names table gives a request failure (``timeout.png``, ``image-names.json``) gets it
+    without a download, once its host is allowed, as offline.
     """
 
     allow_remote: bool = False
@@ -241,6 +243,10 @@ class DownloadingImages:
         self.close()
 
     def fetch(self, url: str) -> Image:
+        named = named_failure(url, self.contracts)
+        if named is not None and named.rule is not None:  # a request failure somebody named
+            host = self._refuse_unless_allowed(url)
+            raise ImageUnavailable(named.rule, host if named.value == "host" else None)
         with _Watch(self.deadline, _GONE.get()) as watch:
             data = self._download(url, watch)
         return self._inspect(url, data)
@@ -325,7 +331,8 @@ class DownloadingImages:
             raise ImageUnavailable("file-unreadable") from None
         # The file name wins over the pixels, so a test names the outcome it wants.
         dark_code = profile.rejection("too-dark").code if dark else None
-        reason = named_reason(url, self.contracts) or dark_code
+        named = named_failure(url, self.contracts)
+        reason = (named.code if named is not None else None) or dark_code
         if reason is not None:
             return Image(width, height, fmt, reason=reason)
         return Image(width, height, fmt, face=place_face(width, height))

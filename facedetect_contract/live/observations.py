@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..contracts.loader import Contracts, load_contracts
+from ..contracts.loader import Contracts
 from ..contracts.outcome import Outcome, classify
 from ..core import geometry
 from ..core.interaction import Interaction
@@ -267,10 +267,28 @@ def _image_url(
             if ran:
                 readings.append("http-or-https")
             evidence.append(s.interaction.name)
-        elif scheme == "oss":
-            parts.append(f"oss:// URL: {_answer(s)}")
-            evidence.append(s.interaction.name)
     parts.append("file-size limit: not probed (it would need a large image, billed)")
+    return _tally(parts), _one(readings), evidence
+
+
+@observer("oss-url")
+def _oss_url(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    # Only a case sends an oss:// URL (a team's own, from the temporary storage): the check
+    # running on it is "resolved", a refusal of its URL "refused"; anything else says nothing.
+    at = contracts.profile.request.image_url
+    parts, readings, evidence = [], [], []
+    for s in _cases(seen):
+        url = at.get(s.interaction.request.body)
+        if not (isinstance(url, str) and url.lower().startswith("oss://")):
+            continue
+        parts.append(f"oss:// URL: {_answer(s)}")
+        evidence.append(s.interaction.name)
+        if s.outcome.is_check_result:
+            readings.append("resolved")
+        elif s.outcome.code == contracts.profile.rejection("url-invalid").code:
+            readings.append("refused")
     return _tally(parts), _one(readings), evidence
 
 
@@ -344,9 +362,8 @@ def _request_id_header(
     return _tally(texts), _one(readings), [s.interaction.name for s in answered]
 
 
-def observe(verdicts: Iterable[Verdict], contracts: Contracts | None = None) -> list[Observation]:
+def observe(verdicts: Iterable[Verdict], contracts: Contracts) -> list[Observation]:
     """The answers a run's verdicts give to every open question, in the questions' order."""
-    contracts = contracts or load_contracts()
     verdicts = list(verdicts)
     seen = [
         _Seen(v, v.interaction, v.outcome or classify(v.interaction.response, contracts))

@@ -80,3 +80,27 @@ def test_asking_for_an_unknown_reading_names_the_readings_there_are() -> None:
     assert question.reading("B").id == "B"
     with pytest.raises(KeyError, match=r"'failure-shape' has no reading 'C'.*\['A', 'B'\]"):
         question.reading("C")
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.id)
+def test_every_reading_says_how_the_double_plays_it_and_the_default_is_a_reading(
+    question: OpenQuestion,
+) -> None:
+    """questions.schema.json requires a ``play``; the double plays ``double_default`` unless told."""
+    entry = next(e for e in RAW["questions"] if e["id"] == question.id)
+    assert all("play" in reading for reading in entry["readings"]), question.id
+    assert "double_default" in entry, f"{question.id}: say which reading the double plays"
+    assert question.default_reading in [r.id for r in question.readings]
+
+
+def test_a_double_default_that_is_no_reading_is_refused_with_its_place() -> None:
+    entry = {**RAW["questions"][0], "double_default": "Z"}
+    with pytest.raises(ValueError, match=r"/questions/0/double_default: 'Z' is no reading"):
+        parse_questions({"questions": [entry]})
+
+
+def test_a_reading_without_a_play_breaks_the_schema() -> None:
+    data = copy.deepcopy(RAW)
+    del data["questions"][0]["readings"][0]["play"]
+    errors = load_contracts().schema_errors("questions", data)
+    assert any("'play' is a required property" in error.message for error in errors)

@@ -61,7 +61,7 @@ def test_each_fixture_image_provokes_its_documented_outcome(
     with make_client(stub_server) as client:
         interaction = client.exchange(detect_body(stub_server.image_url(name)))
     assert outcome(interaction) == expected
-    assert run_checks(interaction) == []
+    assert run_checks(interaction, load_contracts()) == []
 
 
 @given(
@@ -88,7 +88,7 @@ def test_the_placed_face_passes_every_check_for_every_admitted_size(
         RecordedRequest("POST", {}, body),
         RecordedResponse(response.status, dict(response.headers), response.json()),
     )
-    assert run_checks(interaction) == []
+    assert run_checks(interaction, load_contracts()) == []
 
 
 # --- the downloader: loopback only, capped --------------------------------------------------------
@@ -120,7 +120,7 @@ def test_an_image_host_that_is_not_loopback_is_refused_before_any_connection(
         for url in ("http://192.0.2.1/x.png", "https://images.example/portrait.png"):
             interaction = client.exchange(detect_body(url))
             assert outcome(interaction) == "InvalidURL"
-            assert run_checks(interaction) == []
+            assert run_checks(interaction, load_contracts()) == []
     assert attempted == []
 
 
@@ -252,7 +252,7 @@ def test_a_refused_loopback_connection_is_invalid_url_connection_refused(
     with make_client(stub_server) as client:
         interaction = client.exchange(detect_body(f"http://127.0.0.1:{port}/portrait.png"))
     assert outcome(interaction) == "InvalidURL.ConnectionRefused"
-    assert run_checks(interaction) == []
+    assert run_checks(interaction, load_contracts()) == []
 
 
 @pytest.mark.parametrize(

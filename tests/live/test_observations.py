@@ -140,3 +140,27 @@ def test_verdicts_that_were_not_judged_are_no_evidence() -> None:
     unreachable = Verdict(case("third"), "unreachable", judged.interaction)
     seen = observed([not_sent, unreachable, judged])["failure-shape"]
     assert seen.evidence == ("live-case-nobody",)
+
+
+OSS = "oss://dashscope-instant/0a1b2c/2026-12-07/portrait.png"  # a temporary-storage URL
+
+
+def oss_case(name: str) -> PlannedRequest:
+    (planned,) = case_requests([LiveCase(name, OSS, "1:1", "pass")], CONTRACTS)
+    return planned
+
+
+def test_an_oss_url_case_that_was_checked_supports_resolved_and_a_refused_one_refused() -> None:
+    passed = {
+        "output": {"check_pass": True, "face_bbox": [1, 2, 30, 40], "ext_bbox": [0, 0, 60, 60]},
+        "usage": {"image_count": 1},
+        "request_id": "r-p",
+    }
+    refusal = CONTRACTS.profile.rejection("url-invalid")
+    refused = {"code": refusal.code, "message": refusal.message, "request_id": "r-r"}
+    seen = observed([verdict(oss_case("resolved"), 200, passed)])["oss-url"]
+    assert (seen.reading, seen.evidence) == ("resolved", ("live-case-resolved",))
+    seen = observed([verdict(oss_case("refused"), 400, refused)])["oss-url"]
+    assert (seen.reading, seen.answer) == ("refused", "oss:// URL: HTTP 400 InvalidURL")
+    # An http(s) case says nothing about oss:// URLs.
+    assert observed([verdict(case("nobody"), 200, SHAPE_A)])["oss-url"].reading is None
