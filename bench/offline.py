@@ -161,9 +161,10 @@ def wsgi_app(fake: FaceDetectFake, document: dict[str, Any]) -> Callable[..., li
     return app
 
 
-def loopback_document(base_url: str) -> dict[str, Any]:
-    """The committed OpenAPI document with its servers replaced by a loopback one."""
-    document = build_openapi()
+def loopback_document(base_url: str, contracts: Contracts | None = None) -> dict[str, Any]:
+    """The committed OpenAPI document (of ``contracts``, the project's by default) with its
+    servers replaced by a loopback one."""
+    document = build_openapi(contracts or load_contracts())
     document["servers"] = [{"url": base_url}]
     return document
 
@@ -175,7 +176,7 @@ def schemathesis_side(
     import schemathesis
     from schemathesis import GenerationMode
 
-    document = loopback_document(UNROUTABLE_BASE)
+    document = loopback_document(UNROUTABLE_BASE, fake.contracts)
     schema = schemathesis.openapi.from_wsgi("/openapi.json", wsgi_app(fake, document))
     profile = fake.contracts.profile
     operation = schema[profile.path][profile.method]

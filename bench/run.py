@@ -4,6 +4,7 @@
     python3 dev.py bench --cases 200 --offline-reps 5 --repeat 1
     python3 dev.py bench --quick          # smoke run: section 1, 20 cases, 3 repetitions
     python3 dev.py bench --skip-http --skip-live --skip-suite --skip-tiers --json-only
+    python3 dev.py bench --skip-offline --skip-http --skip-live --skip-suite --skip-tiers  # doubles
     python3 dev.py bench --full           # section 5 also times every test with -n 2 (long)
     python3 dev.py bench --profile prof.txt   # pyinstrument profile of this suite's section 1
 
@@ -22,19 +23,26 @@ set of figures and a ratio), one module each; its docstring says what it measure
    examples per property test; the fastest of ``--repeat`` runs kept.
 5. ``tiers.py``: the fast tier (dev.py's ``fast``) serial and ``-n 2``: wall time, exit code,
    passed count; with ``--full`` also every test with ``-n 2``. Skipped under ``--quick``.
+6. ``double.py``: the doubles' own cost, in-process (a few seconds, so in the default run): the
+   documented request ``--double-calls`` times through the fake's respx mock (``mock_endpoint``,
+   the ``facedetect_mock`` fixture) and through a bare respx route answering the same bytes, one
+   client, interleaved in ``--double-rounds`` rounds, judged on the median ratio; then the stub
+   server's answers per second to one keep-alive client for ``--stub-seconds`` (no target).
+   Skipped under ``--quick``.
 
 ``common.py`` holds what they share (the Hypothesis harness, ``Tally``, ``ratio`` and ``spread``,
 ``run_child`` and its process-tree sampler, pytest's summary counts), ``targets.py`` the targets,
 the verdicts, ``all_met`` and the table. This module is the entry point: the flags, running each
 section (a crash becomes its ``status: error``) and printing.
 
-Reading it: a ratio above 1 favours this suite in sections 1 and 2 (offline: Schemathesis'
-seconds / ours; http: ours / theirs in cases per second); live is wall / floor, so lower is
-better. A failing run (non-zero exit) misses its target whatever its time; a section not run
-leaves its targets not measured. The table ends with ``all targets met: yes|no|not judged`` (yes
-only when every target was measured and met; no when a measured target is missed or a section
-errored; not judged when some were not measured). Timings are noisy: each target is judged within
-one run, and counts as met only when it holds run after run (three consecutive runs).
+Reading it: a ratio above 1 favours this suite in sections 1 and 2 (offline: Schemathesis' seconds
+/ ours; http: ours / theirs in cases per second); live is wall / floor, so lower is better, and in
+section 6 too (the fake's cost per call over a bare respx route's). A failing run (non-zero exit)
+misses its target whatever its time; a section not run leaves its targets not measured. The table
+ends with ``all targets met: yes|no|not judged`` (yes only when every target was measured and met;
+no when a measured target is missed or a section errored; not judged when some were not measured).
+Timings are noisy: each target is judged within one run, and counts as met only when it holds run
+after run (three consecutive runs).
 
 The last line of stdout is one JSON object holding every figure (``--json-only`` prints only it),
 with ``targets``, ``verdict`` (the table's yes, no or not judged), ``all_met`` (true only for
@@ -66,6 +74,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import warm_pytest
+from bench.double import CALLS as DOUBLE_CALLS
+from bench.double import ROUNDS as DOUBLE_ROUNDS
+from bench.double import STUB_MAX_SECONDS, STUB_SECONDS, section_double
 from bench.http import http_client_main, section_http
 from bench.live import section_live
 from bench.offline import (
@@ -89,7 +100,7 @@ def _guarded(function: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return {"status": "error", "reason": f"{type(exc).__name__}: {exc}"[:500]}
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--cases", type=int, default=None, help="cases per side and kind (500; 20 with --quick)"
@@ -108,10 +119,31 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", metavar="PATH", help="write a pyinstrument profile of section 1 (ours) to PATH"
     )
     parser.add_argument("--quick", action="store_true", help="section 1 only, 20 cases")
+    parser.add_argument("--skip-offline", action="store_true", help="skip section 1")
     parser.add_argument("--skip-http", action="store_true", help="skip section 2")
     parser.add_argument("--skip-live", action="store_true", help="skip section 3")
     parser.add_argument("--skip-suite", action="store_true", help="skip section 4")
     parser.add_argument("--skip-tiers", action="store_true", help="skip section 5")
+    parser.add_argument("--skip-double", action="store_true", help="skip section 6")
+    parser.add_argument(
+        "--double-calls",
+        type=int,
+        default=DOUBLE_CALLS,
+        help=f"section 6: calls a side, the fake and bare respx (default {DOUBLE_CALLS})",
+    )
+    parser.add_argument(
+        "--double-rounds",
+        type=int,
+        default=DOUBLE_ROUNDS,
+        help=f"section 6: interleaved rounds the calls are split into, the median ratio judged "
+        f"(default {DOUBLE_ROUNDS})",
+    )
+    parser.add_argument(
+        "--stub-seconds",
+        type=float,
+        default=STUB_SECONDS,
+        help=f"section 6: seconds the stub answers one client (default {STUB_SECONDS})",
+    )
     parser.add_argument(
         "--full", action="store_true", help="section 5 also times every test with -n 2 (long)"
     )
@@ -119,6 +151,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-client", metavar="BASE_URL", help=argparse.SUPPRESS)
     parser.add_argument("--valid", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--invalid", type=int, default=0, help=argparse.SUPPRESS)
+    return parser
+
+
+def _check_double_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Section 6's options: a usage error (exit 2) naming the option and what it takes."""
+    if not 1 <= args.double_rounds <= args.double_calls:
+        parser.error(
+            "--double-rounds takes a whole number >= 1 and --double-calls one >= the rounds "
+            f"(got {args.double_rounds} rounds of {args.double_calls} calls)"
+        )
+    if not 0 < args.stub_seconds <= STUB_MAX_SECONDS:
+        parser.error(
+            f"--stub-seconds takes a number of seconds above 0 and at most {STUB_MAX_SECONDS:g} "
+            f"(got {args.stub_seconds:g})"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.http_client:
         return http_client_main(args.http_client, args.valid, args.invalid)
@@ -128,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         args.cases = 20 if args.quick else 500
     if args.cases < 1 or args.repeat < 1 or args.offline_reps < 1:
         parser.error("--cases, --repeat and --offline-reps take a whole number >= 1")
+    _check_double_options(parser, args)
     cases = args.cases
     if args.profile:
         return profile_offline(cases, Path(args.profile))
@@ -149,7 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         report["warmup"] = _guarded(warm_pytest)
     # --quick is a smoke run: each validation figure timed for 50 ms, not 300.
     budget = QUICK_VALIDATION_BUDGET if args.quick else VALIDATION_BUDGET
-    report["offline"] = _guarded(lambda: section_offline(cases, args.offline_reps, budget))
+    report["offline"] = (
+        {"status": "skipped", "reason": "--skip-offline"}
+        if args.skip_offline
+        else _guarded(lambda: section_offline(cases, args.offline_reps, budget))
+    )
     report["http"] = (
         skipped if args.quick or args.skip_http else _guarded(lambda: section_http(cases))
     )
@@ -161,6 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         skipped
         if args.quick or args.skip_tiers
         else _guarded(lambda: section_tiers(full=args.full))
+    )
+    report["double"] = (
+        skipped
+        if args.quick or args.skip_double
+        else _guarded(
+            lambda: section_double(args.double_calls, args.double_rounds, args.stub_seconds)
+        )
     )
     report["targets"] = targets(report)
     report["verdict"] = run_verdict(report)

@@ -2,16 +2,17 @@
 
 ``targets`` turns a report into one verdict per target: the figure reached, the target, its unit
 and ``met`` (True, False, or None when the section did not measure it; a ``reason`` says why a
-figure within its target is still not met). Offline and http are ratios (ours faster, at least
-the target; offline the median of the repetitions), live the stricter wall / floor ratio of the
-whole pytest process (at most the target, and no planned request left answered 429), the suite
-its serial wall time (at most the target, exit 0, at least ``examples`` examples per property
-test), the tiers their wall times (at most the target, exit 0). ``run_verdict`` is the run's one
-answer: "yes" only when every target was measured and met, "no" when a measured target is not
-met or a section errored, "not judged" when none missed but some were not measured (listed apart
-in ``not_measured``); ``all_met`` is true exactly when it is "yes". ``table`` renders the
-report, targets last, for people; the JSON line ``run.py`` prints after it is for machines.
-bench/README.md says why each target is what it is.
+figure within its target is still not met). Offline and http are ratios (ours faster, at least the
+target; offline the median of the repetitions), live the stricter wall / floor ratio of the whole
+pytest process (at most the target, and no planned request left answered 429), the suite its serial
+wall time (at most the target, exit 0, at least ``examples`` examples per property test), the tiers
+their wall times (at most the target, exit 0), the doubles the fake's cost per call over a bare
+respx route's (at most the target, the median of the rounds). ``run_verdict`` is the run's one
+answer: "yes" only when every target was measured and met, "no" when a measured target is not met
+or a section errored, "not judged" when none missed but some were not measured (listed apart in
+``not_measured``); ``all_met`` is true exactly when it is "yes". ``table`` renders the report,
+targets last, for people; the JSON line ``run.py`` prints after it is for machines. bench/README.md
+says why each target is what it is.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ TARGETS = {
     "fast_serial": 60.0,  # s: the fast tier, serial, at most
     "fast_n2": 35.0,  # s: the fast tier with -n 2, at most
     "full": 600.0,  # s: every test, slow tier included, -n 2, at most (--full)
+    "double": 3.0,  # x: the fake's us/call / a bare respx route's, median of the rounds, at most
 }
-SECTIONS = ("offline", "http", "live", "suite", "tiers")
+SECTIONS = ("offline", "http", "live", "suite", "tiers", "double")
+# The targets judged "at most" (the others "at least"); a wall time in seconds always is.
+AT_MOST = ("live_vs_floor", "live_session_vs_floor", "double_vs_respx")
 
 
 def verdict(
@@ -59,7 +63,7 @@ def _tier_verdict(run: dict[str, Any], target: float) -> dict[str, Any]:
 
 def targets(report: dict[str, Any]) -> dict[str, Any]:
     """Each target: the figure reached, the target, and whether it is met (None: not measured)."""
-    offline, http_, live, suite, tiers = (report.get(k, {}) for k in SECTIONS)
+    offline, http_, live, suite, tiers, double = (report.get(k, {}) for k in SECTIONS)
 
     live_verdict = verdict(
         live.get("ratio_judged", live.get("ratio")), TARGETS["live"], at_most=True
@@ -97,6 +101,7 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
         ),
         "fast_tier_n2_seconds": _tier_verdict(tiers.get("fast_n2", {}), TARGETS["fast_n2"]),
         "full_suite_seconds": _tier_verdict(tiers.get("full", {}), TARGETS["full"]),
+        "double_vs_respx": verdict(double.get("ratio_vs_respx"), TARGETS["double"], at_most=True),
     }
 
 
@@ -166,6 +171,8 @@ def table(report: dict[str, Any]) -> str:
                 "",
             )
         )
+    elif offline:
+        rows.extend(_section_rows("1 offline", offline))
     rows.extend(_section_rows("2 http", report.get("http", {})))
     rows.extend(_section_rows("3 live", report.get("live", {})))
     suite = report.get("suite", {})
@@ -190,6 +197,7 @@ def table(report: dict[str, Any]) -> str:
     else:
         rows.extend(_section_rows("4 suite", suite))
     rows.extend(_tier_rows(report.get("tiers", {})))
+    rows.extend(_double_rows(report.get("double", {})))
     verdicts = report.get("targets", {})
     for name, judged in verdicts.items():
         met = {True: "met", False: "NOT met", None: "not measured"}[judged["met"]]
@@ -197,7 +205,7 @@ def table(report: dict[str, Any]) -> str:
             met += f" ({judged['reason']})"
         unit = judged["unit"]
         value = "-" if judged["value"] is None else f"{judged['value']}{unit}"
-        at_most = unit == "s" or name.startswith("live_")
+        at_most = unit == "s" or name in AT_MOST
         rows.append(
             (
                 f"target {name}",
@@ -257,6 +265,27 @@ def _tier_rows(tiers: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             )
         )
     return rows
+
+
+def _double_rows(double: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Section 6: the fake beside a bare respx route, and the stub's answers per second."""
+    if "ratio_vs_respx" not in double:
+        return _section_rows("6 doubles", double) if double else []
+    return [
+        (
+            "6 fake vs bare respx (us/call)",
+            f"fake {double.get('fake_us_per_call')} ({double.get('calls')} calls)",
+            f"respx {double.get('respx_us_per_call')} ({double.get('rounds')} rounds, "
+            f"min {_fmt(double.get('ratio_min'))} max {_fmt(double.get('ratio_max'))})",
+            f"median {_fmt(double.get('ratio_vs_respx'))}",
+        ),
+        (
+            "6 stub, one keep-alive client",
+            f"{double.get('stub_answers_per_second')} answers/s",
+            f"({double.get('stub_answers')} in {double.get('stub_seconds')} s)",
+            "no target",
+        ),
+    ]
 
 
 def _section_rows(label: str, section: dict[str, Any]) -> list[tuple[str, str, str, str]]:

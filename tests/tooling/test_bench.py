@@ -1,4 +1,5 @@
-"""The benchmark runs: ``bench/run.py --quick`` ends with one JSON line holding every figure."""
+"""The benchmark runs: ``bench/run.py --quick`` ends with one JSON line holding every figure; a
+tiny run of section 6 (the doubles' own cost) adds its figures to that line."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = ("offline", "http", "live", "suite", "tiers")
+SECTIONS = ("offline", "http", "live", "suite", "tiers", "double")
 TARGET_NAMES = {
     "offline_vs_schemathesis",
     "http_vs_schemathesis_run",
@@ -25,6 +26,7 @@ TARGET_NAMES = {
     "fast_tier_serial_seconds",
     "fast_tier_n2_seconds",
     "full_suite_seconds",
+    "double_vs_respx",
 }
 # A key the run must never echo, standing in for a real DASHSCOPE_API_KEY in the environment.
 ENVIRONMENT_KEY = "sk-test-bench-never-printed-0123456789"
@@ -64,7 +66,7 @@ def test_the_last_line_is_one_json_object_with_every_section_and_target(
         {"value", "target", "met", "unit"} <= verdict.keys()
         for verdict in figures["targets"].values()
     )
-    # --quick measures one target of seven: never all met, whatever that one did.
+    # --quick measures one target of nine: never all met, whatever that one did.
     assert figures["verdict"] in ("no", "not judged")
     assert figures["all_met"] is False
 
@@ -102,7 +104,7 @@ def test_a_quick_run_skips_the_sections_that_start_servers_or_subprocesses(
     figures: dict[str, Any],
 ) -> None:
     assert figures["quick"] is True
-    for section in ("http", "live", "suite", "tiers"):
+    for section in ("http", "live", "suite", "tiers", "double"):
         assert figures[section]["status"] == "skipped"
     not_run = TARGET_NAMES - {"offline_vs_schemathesis"}
     assert all(figures["targets"][name]["met"] is None for name in not_run)
@@ -161,6 +163,7 @@ def _report(**changes: Any) -> dict[str, Any]:
         },
         "suite": {"serial_seconds": 12.0, "serial_exit_code": 0, "min_examples_per_property": 200},
         "tiers": {"fast_serial": tier(50.0), "fast_n2": tier(30.0), "full": tier(500.0)},
+        "double": {"ratio_vs_respx": 1.8, "fake_us_per_call": 450.0, "respx_us_per_call": 250.0},
     }
     return {**report, **changes}
 
@@ -189,6 +192,7 @@ def test_every_target_is_not_met_by_a_report_past_every_target(bench: ModuleType
         live={"ratio_judged": 1.21, "unretried_429": 0, "session_ratio": 1.16},
         suite={"serial_seconds": 15.1, "serial_exit_code": 0, "min_examples_per_property": 200},
         tiers={"fast_serial": tier(60.1), "fast_n2": tier(35.1), "full": tier(600.1)},
+        double={"ratio_vs_respx": 3.01},
     )
     verdicts = bench.targets.targets(report)
     assert all(verdict["met"] is False for verdict in verdicts.values()), verdicts
@@ -395,3 +399,149 @@ def test_dev_py_says_a_long_step_still_runs_and_when_it_is_done(
     assert "dev.py: done installing in " in err
     with pytest.raises(subprocess.CalledProcessError):
         module.run_saying_progress([sys.executable, "-c", "raise SystemExit(3)"], what="x")
+
+
+# --- section 6: the doubles' own cost ----------------------------------------------------------
+
+DOUBLE_KEYS = ("ratio_vs_respx", "fake_us_per_call", "respx_us_per_call", "stub_answers_per_second")
+
+
+@pytest.fixture(scope="module")
+def double_run() -> subprocess.CompletedProcess[str]:
+    """Section 6 alone, a few calls and a fifth of a second of the stub: the keys are the
+    subject, not the figures (too few calls to judge)."""
+    env = {**os.environ, "DASHSCOPE_API_KEY": ENVIRONMENT_KEY}
+    skips = ["--skip-offline", "--skip-http", "--skip-live", "--skip-suite", "--skip-tiers"]
+    tiny = ["--double-calls", "60", "--double-rounds", "3", "--stub-seconds", "0.2"]
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), *skips, *tiny],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_doubles_figures_are_in_the_json_line_as_positive_numbers(
+    double_run: subprocess.CompletedProcess[str],
+) -> None:
+    assert double_run.returncode == 0, double_run.stderr[-2000:] + double_run.stdout[-2000:]
+    report = json.loads(double_run.stdout.strip().splitlines()[-1])
+    double = report["double"]
+    for key in DOUBLE_KEYS:
+        value = double[key]
+        assert isinstance(value, int | float) and not isinstance(value, bool), (key, value)
+        assert value > 0, (key, value)
+    assert (double["calls"], double["rounds"], len(double["ratios"])) == (60, 3, 3)
+    # The judged figure is the median of the rounds' ratios, and it is the target's value.
+    assert double["ratio_vs_respx"] == sorted(double["ratios"])[1]
+    assert double["ratio_min"] <= double["ratio_vs_respx"] <= double["ratio_max"]
+    assert report["targets"]["double_vs_respx"]["value"] == double["ratio_vs_respx"]
+    assert report["targets"]["double_vs_respx"]["met"] in (True, False)
+    assert double["answer_bytes"] > 0
+    assert double["stub_answers"] >= 1
+    assert report["offline"]["status"] == "skipped"
+    assert "double_vs_respx" not in report["not_measured"]
+
+
+def test_the_doubles_rows_are_printed_and_no_key_is(
+    double_run: subprocess.CompletedProcess[str],
+) -> None:
+    out = double_run.stdout
+    assert ENVIRONMENT_KEY not in out + double_run.stderr
+    assert "6 fake vs bare respx (us/call)" in out
+    assert "answers/s" in out
+    assert "target double_vs_respx" in out
+    assert "1 offline" in out and "--skip-offline" in out
+
+
+def _target_row(table: str, name: str) -> str:
+    return next(line for line in table.splitlines() if line.startswith(f"target {name} "))
+
+
+def test_the_double_target_is_at_most_three_times_bare_respx(bench: ModuleType) -> None:
+    """Injected figures, not timing: 3.0x is met, above it is NOT met, and the table says so."""
+    for value, met in ((3.0, True), (2.1, True), (3.01, False), (7.5, False)):
+        report = _report(double={"ratio_vs_respx": value})
+        verdicts = bench.targets.targets(report)
+        assert verdicts["double_vs_respx"] == {
+            "value": value,
+            "target": 3.0,
+            "met": met,
+            "unit": "x",
+        }
+        table = bench.targets.table({**report, "targets": verdicts})
+        row = _target_row(table, "double_vs_respx")
+        assert "target <= 3.0x" in row
+        assert row.endswith("NOT met") is (not met)
+        assert row.endswith(" met")
+        last = table.splitlines()[-1]
+        expected = (
+            "all targets met: yes" if met else "all targets met: no (not met: double_vs_respx)"
+        )
+        assert last == expected
+    skipped = bench.targets.targets(_report(double={"status": "skipped", "reason": "--quick"}))
+    assert skipped["double_vs_respx"]["met"] is None
+
+
+def test_a_double_section_that_crashed_makes_the_run_an_error(bench: ModuleType) -> None:
+    report = _report(double={"status": "error", "reason": "WrongAnswer: fake: 401"})
+    assert bench.targets.errored(report) == ["double"]
+    assert bench.targets.run_verdict({**report, "targets": bench.targets.targets(report)}) == "no"
+    table = bench.targets.table({**report, "targets": bench.targets.targets(report)})
+    row = next(line for line in table.splitlines() if line.startswith("6 doubles "))
+    assert row.split()[2:4] == ["error", "WrongAnswer:"]
+
+
+def test_a_double_answering_anything_but_the_expected_200_is_an_error(bench: ModuleType) -> None:
+    """A double that answers cheaply with a 401, or with other bytes, must not flatter its figure."""
+    import httpx
+
+    request = ({"content-type": "application/json"}, b"{}")
+    post_many = bench.double._post_many
+
+    def answering(status: int, body: bytes) -> httpx.Client:
+        return httpx.Client(
+            transport=httpx.MockTransport(lambda _r: httpx.Response(status, content=body))
+        )
+
+    with answering(200, b"ok") as client:
+        assert post_many(client, "http://127.0.0.1:9/x", request, 3, expected=b"ok", side="s") > 0
+        with pytest.raises(bench.double.WrongAnswer, match="bare respx"):
+            post_many(client, "http://127.0.0.1:9/x", request, 3, expected=b"no", side="bare respx")
+    with answering(401, b"{}") as client, pytest.raises(bench.double.WrongAnswer, match="401"):
+        post_many(client, "http://127.0.0.1:9/x", request, 3, side="fake")
+
+
+def test_the_documented_request_is_built_from_the_contract(bench: ModuleType) -> None:
+    from facedetect_contract.contracts.loader import load_contracts
+
+    contracts = load_contracts()
+    profile = contracts.profile
+    headers, content = bench.double.documented_request(contracts)
+    body = json.loads(content)
+    assert profile.request.model.get(body) == profile.model
+    assert profile.request.image_url.get(body) == profile.example_images[0].url
+    assert profile.request.ratio.get(body) == contracts.default_ratio
+    assert headers["content-type"] == profile.content_type
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--double-rounds", "0"], "--double-rounds"),
+        (["--double-calls", "2", "--double-rounds", "3"], "--double-calls"),
+        (["--stub-seconds", "0"], "--stub-seconds"),
+        (["--stub-seconds", "600"], "--stub-seconds"),
+    ],
+)
+def test_the_double_options_are_checked(
+    bench: ModuleType, capsys: pytest.CaptureFixture[str], options: list[str], named: str
+) -> None:
+    # Were an option let through, this run measures nothing (--quick, section 1 skipped).
+    with pytest.raises(SystemExit) as exited:
+        bench.run.main(["--quick", "--skip-offline", "--json-only", *options])
+    assert exited.value.code == 2
+    assert named in capsys.readouterr().err
