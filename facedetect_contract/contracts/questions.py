@@ -217,32 +217,27 @@ def _play(data: Mapping[str, Any]) -> Play:
 # --- what a play may name, checked against the profile and the error table ---------------------
 
 
-def answer_pointer(at: str, profile: EndpointProfile) -> Pointer:
-    """A play's place in an answer: a field name of the profile's ``response``, or a pointer."""
+def _field_pointer(at: str, fields: Any, part: str) -> Pointer:
+    """``at``: a field name of the profile's ``part`` (``fields``), or a JSON pointer."""
     if at.startswith("/"):
         return Pointer.parse(at)
-    fields = profile.response
     if at not in fields.__dataclass_fields__:
         raise KeyError(
-            f"{at!r} is no field of endpoint.json's response; use one of "
+            f"{at!r} is no field of endpoint.json's {part}; use one of "
             f"{sorted(fields.__dataclass_fields__)} or a JSON pointer"
         )
     pointer: Pointer = getattr(fields, at)
     return pointer
+
+
+def answer_pointer(at: str, profile: EndpointProfile) -> Pointer:
+    """A play's place in an answer: a field name of the profile's ``response``, or a pointer."""
+    return _field_pointer(at, profile.response, "response")
 
 
 def request_pointer(at: str, profile: EndpointProfile) -> Pointer:
     """A play's place in a request body: a field name of the profile's ``request``, or a pointer."""
-    if at.startswith("/"):
-        return Pointer.parse(at)
-    fields = profile.request
-    if at not in fields.__dataclass_fields__:
-        raise KeyError(
-            f"{at!r} is no field of endpoint.json's request; use one of "
-            f"{sorted(fields.__dataclass_fields__)} or a JSON pointer"
-        )
-    pointer: Pointer = getattr(fields, at)
-    return pointer
+    return _field_pointer(at, profile.request, "request")
 
 
 def check_plays(
