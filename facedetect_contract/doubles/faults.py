@@ -6,7 +6,10 @@ request, the same way every time. A ``Fault`` is typed and immutable: what happe
 and when (``Schedule``: the first N requests, every Nth, or always). ``parse_fault`` reads the
 one-line form the CLI and markers use (``throttle:retry-after=2``, ``500:first=2``,
 ``gateway-502:every=3``, ``delay=1500``, ``drop:first=1``, ``truncate``; docs/faults.md has the
-table). ``FaultPlan`` counts the endpoint's requests (thread-safe) and says, for each, what to do.
+table). ``FaultPlan`` counts the endpoint's requests (thread-safe) and says, for each, what to do;
+``make_plan`` is the one way from what a caller gives (``Fault`` objects or specs) to a plan.
+Numbers are bounded (``MAX_DELAY_MS``, ``MAX_RETRY_AFTER``), so a typo of a few digits is refused
+when read, not met as a crash (an overflowing sleep) or a client told to wait for centuries.
 
 The facts are the contracts': a throttled answer is the profile's throttling rejection (its code
 and status from the error table), a 500 or 503 carries the error table's code for that status
@@ -19,9 +22,8 @@ than the bytes sent, then closed).
 
 from __future__ import annotations
 
-import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Literal, get_args
@@ -30,7 +32,10 @@ from ..contracts.loader import Contracts, load_contracts
 from .fake import FaceDetectFake, FakeResponse
 
 __all__ = [
+    "ALWAYS",
     "ANSWERING_KINDS",
+    "MAX_DELAY_MS",
+    "MAX_RETRY_AFTER",
     "Fault",
     "FaultKind",
     "FaultPlan",
@@ -40,6 +45,7 @@ __all__ = [
     "error_statuses",
     "fault_answer",
     "gateway_page",
+    "make_plan",
     "parse_fault",
     "parse_faults",
     "spec_forms",
@@ -50,6 +56,10 @@ FaultKind = Literal["throttle", "error", "gateway", "delay", "drop", "reset", "t
 # connection (drop, reset), on the normal answer (truncate) or on its timing (delay).
 ANSWERING_KINDS: frozenset[FaultKind] = frozenset({"throttle", "error", "gateway"})
 _KINDS: frozenset[str] = frozenset(get_args(FaultKind))
+# The largest delay (10 minutes: beyond any client's read timeout worth testing) and the largest
+# Retry-After (a day) a fault takes; docs/faults.md states both.
+MAX_DELAY_MS = 600_000
+MAX_RETRY_AFTER = 86_400
 
 
 class FaultSpecError(ValueError):
@@ -107,7 +117,9 @@ class Fault:
     answer after ``delay_ms``), ``drop`` (the connection closed without an answer), ``reset``
     (the connection reset), ``truncate`` (the normal answer's head with a Content-Length larger
     than the bytes that follow, then closed). Which statuses and codes are valid is the
-    contracts' (``FaultPlan`` checks them).
+    contracts' (``FaultPlan`` checks them). ``retry_after`` is at most ``MAX_RETRY_AFTER``,
+    ``delay_ms`` a whole number from 1 to ``MAX_DELAY_MS``; anything else is a ``ValueError``
+    naming the field.
     """
 
     kind: FaultKind
@@ -118,8 +130,17 @@ class Fault:
     delay_ms: int = 0
 
     def __post_init__(self) -> None:
-        if self.kind not in _KINDS:
+        if not isinstance(self.kind, str) or self.kind not in _KINDS:
             raise ValueError(f"Fault kind must be one of {sorted(_KINDS)}, not {self.kind!r}")
+        if not isinstance(self.schedule, Schedule):
+            raise ValueError(
+                f"Fault schedule must be a Schedule (Schedule(first=2), Schedule(every=3) or "
+                f"ALWAYS), not {self.schedule!r}; parse_fault reads the one-line form"
+            )
+        if self.status is not None and not _is_whole(self.status):
+            raise ValueError(f"Fault status must be a whole number, not {self.status!r}")
+        if self.code is not None and not isinstance(self.code, str):
+            raise ValueError(f"Fault code must be a string, not {self.code!r}")
         needs_status = self.kind in ("error", "gateway")
         if needs_status != (self.status is not None):
             raise ValueError(
@@ -129,16 +150,20 @@ class Fault:
         if self.code is not None and self.kind != "error":
             raise ValueError(f"Fault {self.kind!r}: a code is only for 'error'")
         if self.retry_after is not None and (
-            self.kind != "throttle" or isinstance(self.retry_after, bool) or self.retry_after < 0
+            self.kind != "throttle"
+            or not _is_whole(self.retry_after)
+            or not 0 <= self.retry_after <= MAX_RETRY_AFTER
         ):
             raise ValueError(
-                "Fault retry_after is whole seconds >= 0, for 'throttle' only, "
-                f"not {self.retry_after!r} on {self.kind!r}"
+                f"Fault retry_after is whole seconds from 0 to {MAX_RETRY_AFTER}, for 'throttle' "
+                f"only, not {self.retry_after!r} on {self.kind!r}"
             )
-        if (self.kind == "delay") != (self.delay_ms > 0) or not math.isfinite(self.delay_ms):
+        least = 1 if self.kind == "delay" else 0
+        most = MAX_DELAY_MS if self.kind == "delay" else 0
+        if not _is_whole(self.delay_ms) or not least <= self.delay_ms <= most:
             raise ValueError(
-                f"Fault delay_ms is a number of milliseconds > 0, for 'delay' only, "
-                f"not {self.delay_ms!r} on {self.kind!r}"
+                f"Fault delay_ms is whole milliseconds from 1 to {MAX_DELAY_MS}, for 'delay' "
+                f"only, not {self.delay_ms!r} on {self.kind!r}"
             )
 
     @property
@@ -165,6 +190,11 @@ class Fault:
     def delay(self) -> float:
         """The delay in seconds (0 for every kind but ``delay``)."""
         return self.delay_ms / 1000
+
+
+def _is_whole(value: object) -> bool:
+    """An ``int`` that is no ``bool`` (``True`` is an ``int`` to Python, not a number here)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # --- the contracts' side ---------------------------------------------------------------------
@@ -242,11 +272,9 @@ def fault_answer(fault: Fault, fake: FaceDetectFake) -> FakeResponse:
         if not rows:
             raise ValueError(f"fault {fault.spec!r}: no row of the error table matches it")
         entry = rows[0]
-        message = (
-            entry.messages[0]
-            if entry.messages
-            else f"{entry.code}: a fault the stub was told to inject ({fault.spec})."
-        )
+        # The error table's words, chosen as the fake chooses them for every other answer: the
+        # first documented message, else the row's stub_message, else the code itself.
+        message = entry.messages[0] if entry.messages else (entry.stub_message or entry.code)
         return fake.error(entry.status, entry.code, message)
     raise ValueError(f"fault {fault.spec!r} does not answer on its own (kind {fault.kind!r})")
 
@@ -262,6 +290,12 @@ class Turn:
     number: int
     delay: float = 0.0
     fault: Fault | None = None
+
+    @property
+    def cut(self) -> bool:
+        """Whether the normal answer goes out cut short (``truncate``): the one fault that acts
+        on the answer instead of replacing it."""
+        return self.fault is not None and self.fault.kind == "truncate"
 
 
 @dataclass
@@ -307,12 +341,57 @@ class FaultPlan:
         return Turn(number, delay, fault)
 
 
+def make_plan(
+    faults: Iterable[Fault | str] | str | None, contracts: Contracts, *, name: str = "faults"
+) -> FaultPlan:
+    """The ``FaultPlan`` of ``faults`` as a caller gives them: ``Fault`` objects or their
+    one-line specs (one string, or several, in order), checked against ``contracts``.
+
+    ``name`` (the option or argument they came in) starts every error, with the item's
+    index: ``FaultSpecError`` for a spec that cannot be read, ``ValueError`` for a fault the
+    contracts do not know, ``TypeError`` for an item that is neither a ``Fault`` nor a string.
+    """
+    if faults is None:
+        items: list[object] = []
+    elif isinstance(faults, str):
+        items = [faults]
+    elif isinstance(faults, Iterable):
+        items = list(faults)
+    else:
+        raise TypeError(
+            f"{name} is {faults!r} ({type(faults).__name__}): give a list of Fault objects or "
+            "one-line specs such as ['throttle:first=2'] (docs/faults.md)"
+        )
+    made: list[Fault] = []
+    for index, item in enumerate(items):
+        if isinstance(item, Fault):
+            made.append(item)
+        elif isinstance(item, str):
+            try:
+                made.append(parse_fault(item, contracts))
+            except FaultSpecError as exc:
+                raise FaultSpecError(f"{name}[{index}]: {exc}") from None
+        else:
+            raise TypeError(
+                f"{name}[{index}] is {item!r} ({type(item).__name__}): give a Fault or its "
+                "one-line spec such as 'throttle:first=2' (docs/faults.md)"
+            )
+    try:
+        return FaultPlan(tuple(made), contracts)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
 # --- the one-line form -----------------------------------------------------------------------
 
 
-def _whole(spec: str, part: str, value: str, least: int) -> int:
-    if not (value.isascii() and value.isdigit()) or int(value) < least:
-        raise _bad(spec, part, f"takes a whole number >= {least}")
+def _whole(spec: str, part: str, value: str, least: int, most: int | None = None) -> int:
+    bound = f">= {least}" if most is None else f">= {least} and <= {most}"
+    # The length first: int() of thousands of digits is refused by Python itself.
+    if not (value.isascii() and value.isdigit()) or len(value) > 30 or int(value) < least:
+        raise _bad(spec, part, f"takes a whole number {bound}")
+    if most is not None and int(value) > most:
+        raise _bad(spec, part, f"takes a whole number {bound}")
     return int(value)
 
 
@@ -321,11 +400,38 @@ def _bad(spec: str, part: str, problem: str, contracts: Contracts | None = None)
     return FaultSpecError(f"fault spec {spec!r}: {part!r} {problem}. Valid forms: {forms}")
 
 
+def _options(spec: str, options: list[str], contracts: Contracts) -> dict[str, tuple[str, str]]:
+    """Each option of a spec by name: (the option as written, its value). Every option once,
+    one schedule at most: a repeat or a contradiction is refused, never "the last one wins"."""
+    given: dict[str, tuple[str, str]] = {}
+    for option in options:
+        name, equals, value = option.partition("=")
+        name = name.strip().lower()
+        if not (name == "always" and not equals) and (
+            not equals or name not in ("first", "every", "retry-after", "code")
+        ):
+            raise _bad(spec, option, "is no option", contracts)
+        if name in given:
+            earlier = given[name][0]
+            raise _bad(spec, option, f"repeats {earlier!r}; give each option once", contracts)
+        schedule = next((n for n in ("always", "first", "every") if n in given), None)
+        if schedule is not None and name in ("always", "first", "every"):
+            if {name, schedule} == {"first", "every"}:
+                raise _bad(spec, spec.strip(), "gives both first= and every=; give one", contracts)
+            earlier = given[schedule][0]
+            raise _bad(spec, option, f"contradicts {earlier!r}; give one schedule", contracts)
+        given[name] = (option, value.strip())
+    return given
+
+
 def parse_fault(spec: str, contracts: Contracts | None = None) -> Fault:
     """The ``Fault`` a one-line spec names (docs/faults.md): ``HEAD[:OPTION]...``.
 
     ``FaultSpecError`` (a ``ValueError``) names the spec, the part that is wrong and every
-    valid form.
+    valid form. Each option is given once, and one schedule at most: a repeated or
+    contradictory option (``first=1:first=5``, ``always:first=2``) is refused, never
+    "the last one wins". ``delay=`` takes at most ``MAX_DELAY_MS``, ``retry-after=``
+    ``MAX_RETRY_AFTER``.
     """
     contracts = contracts or load_contracts()
     text = spec.strip()
@@ -347,36 +453,27 @@ def parse_fault(spec: str, contracts: Contracts | None = None) -> Fault:
             raise _bad(spec, parts[0], "is no gateway status of the profile", contracts)
         status = int(number)
     elif head.startswith("delay="):
-        kind, delay_ms = "delay", _whole(spec, parts[0], head.removeprefix("delay="), 1)
+        milliseconds = head.removeprefix("delay=").strip()
+        kind, delay_ms = "delay", _whole(spec, parts[0], milliseconds, 1, MAX_DELAY_MS)
     else:
         raise _bad(spec, parts[0] or "(nothing)", "is no fault", contracts)
-    first = every = retry_after = None
+    given = _options(spec, options, contracts)
+    first = _whole(spec, given["first"][0], given["first"][1], 1) if "first" in given else None
+    every = _whole(spec, given["every"][0], given["every"][1], 1) if "every" in given else None
+    retry_after: int | None = None
+    if "retry-after" in given:
+        option, value = given["retry-after"]
+        if kind != "throttle":
+            raise _bad(spec, option, "is for throttle only", contracts)
+        retry_after = _whole(spec, option, value, 0, MAX_RETRY_AFTER)
     code: str | None = None
-    for option in options:
-        name, equals, value = option.partition("=")
-        name = name.strip().lower()
-        value = value.strip()
-        if name == "always" and not equals:
-            continue
-        if not equals or name not in ("first", "every", "retry-after", "code"):
-            raise _bad(spec, option, "is no option", contracts)
-        if name == "first":
-            first = _whole(spec, option, value, 1)
-        elif name == "every":
-            every = _whole(spec, option, value, 1)
-        elif name == "retry-after":
-            if kind != "throttle":
-                raise _bad(spec, option, "is for throttle only", contracts)
-            retry_after = _whole(spec, option, value, 0)
-        else:
-            if kind != "error":
-                raise _bad(spec, option, "is for the error statuses only", contracts)
-            codes = [entry.code for entry in contracts.errors_for(status=status)]
-            if value not in codes:
-                raise _bad(spec, option, f"is none of the error table's codes {codes}", contracts)
-            code = value
-    if first is not None and every is not None:
-        raise _bad(spec, text, "gives both first= and every=; give one", contracts)
+    if "code" in given:
+        option, code = given["code"]
+        if kind != "error":
+            raise _bad(spec, option, "is for the error statuses only", contracts)
+        codes = [entry.code for entry in contracts.errors_for(status=status)]
+        if code not in codes:
+            raise _bad(spec, option, f"is none of the error table's codes {codes}", contracts)
     schedule = Schedule(first=first, every=every)
     return Fault(kind, schedule, status, code, retry_after, delay_ms)
 
@@ -387,5 +484,5 @@ def parse_faults(
     """Every spec read (one string, or several): the order is kept, it decides which fault
     answers when two fire on the same request."""
     contracts = contracts or load_contracts()
-    items: Sequence[str] = [specs] if isinstance(specs, str) else list(specs)
+    items = [specs] if isinstance(specs, str) else list(specs)
     return tuple(parse_fault(spec, contracts) for spec in items)

@@ -12,19 +12,25 @@ Faults (``faults.py``) are carried out here as a real connection would show them
 dropped connection raises ``httpx.RemoteProtocolError`` ("Server disconnected without sending a
 response"), a reset ``httpx.ReadError``, a body cut short a response whose reading raises
 ``httpx.RemoteProtocolError``, and a delay longer than the request's read timeout sleeps that
-timeout and raises ``httpx.ReadTimeout``; the answering faults are answers like any other.
+timeout and raises ``httpx.ReadTimeout``; the answering faults are answers like any other. An
+``httpx.AsyncClient`` meets each the same way: the cut body is an async stream too, and a delay
+is awaited (``asyncio.sleep``), never slept, so the event loop's other tasks run meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
+import inspect
 import itertools
 import json
 import re
+import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NamedTuple, assert_never
 
 import httpx
 
@@ -33,7 +39,7 @@ from ..contracts.loader import Contracts, load_contracts
 from ..core.interaction import Interaction, RecordedRequest, RecordedResponse
 from ..core.redaction import Redactor
 from .fake import FaceDetectFake, FakeRequest, FakeResponse
-from .faults import ANSWERING_KINDS, Fault, FaultPlan, fault_answer, parse_fault
+from .faults import Fault, FaultPlan, Turn, fault_answer, make_plan
 
 if TYPE_CHECKING:  # respx is imported where a router is made: live mode needs only replay_key
     import respx
@@ -73,18 +79,12 @@ def fault_plan(faults: FaultsGiven, fake: FaceDetectFake) -> FaultPlan:
     """``faults`` as a ``FaultPlan`` (one already made is kept: its count goes on)."""
     if isinstance(faults, FaultPlan):
         return faults
-    contracts = fake.contracts
-    return FaultPlan(
-        tuple(
-            fault if isinstance(fault, Fault) else parse_fault(fault, contracts)
-            for fault in faults or ()
-        ),
-        contracts,
-    )
+    return make_plan(faults, fake.contracts)
 
 
-class _CutShort(httpx.SyncByteStream):
-    """A body that ends before its Content-Length: what httpx raises when the peer closes."""
+class _CutShort(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that ends before its Content-Length: what httpx raises when the peer closes, read
+    by a sync or an async client alike."""
 
     def __init__(self, sent: bytes, expected: int) -> None:
         self._sent, self._expected = sent, expected
@@ -96,6 +96,35 @@ class _CutShort(httpx.SyncByteStream):
             "peer closed connection without sending complete message body "
             f"(received {len(self._sent)} bytes, expected {self._expected})"
         )
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for part in self:
+            yield part
+
+
+def _under_an_async_client() -> bool:
+    """Whether the handler was called on an async client's path: by respx's or httpx's async
+    transport code (``Router.aresolve``, ``MockTransport.handle_async_request``), which awaits
+    what it returns; the sync path takes only a response.
+
+    Both paths call the same handler, and a running event loop does not tell them apart (a
+    sync client may be called inside a coroutine), so the callers are read: the nearest frame
+    outside respx's and httpx's code ends the search; a coroutine frame of theirs before it
+    is the async path.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False  # no event loop in this thread: nothing could await
+    frame: FrameType | None = sys._getframe(2)  # the handler's caller
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if not module.startswith(("respx.", "httpx.")):
+            return False
+        if frame.f_code.co_flags & inspect.CO_COROUTINE:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _timed_out_by(delay: float, request: httpx.Request) -> float | None:
@@ -117,29 +146,53 @@ def _response(answer: FakeResponse, *, cut: bool = False) -> httpx.Response:
 
 def fake_handler(fake: FaceDetectFake, faults: FaultsGiven = None) -> Any:
     """An httpx handler (for respx ``side_effect`` or ``httpx.MockTransport``) serving ``fake``,
-    with ``faults`` (``Fault`` objects or their specs, or a ``FaultPlan``) on its requests."""
+    with ``faults`` (``Fault`` objects or their specs, or a ``FaultPlan``) on its requests.
+
+    For an async client (respx's async path, ``httpx.MockTransport`` under an
+    ``httpx.AsyncClient``) a delay is awaited: the handler then returns a coroutine, which
+    both await."""
     plan = fault_plan(faults, fake)
 
-    def handle(request: httpx.Request) -> httpx.Response:
-        fault: Fault | None = None
-        if plan:
-            turn = plan.next_turn()
-            if turn.delay:
-                timeout = _timed_out_by(turn.delay, request)
-                time.sleep(turn.delay if timeout is None else timeout)
-                if timeout is not None:
-                    raise httpx.ReadTimeout("timed out (an injected delay)", request=request)
-            fault = turn.fault
-            if fault is not None and fault.kind in ANSWERING_KINDS:
+    def answer(request: httpx.Request, fault: Fault | None) -> httpx.Response:
+        """What the request meets once any delay is over."""
+        kind = None if fault is None else fault.kind
+        match kind:
+            case None | "truncate":  # truncate acts on the normal answer: it is cut short
+                body = request.read()
+                normal = fake(FakeRequest(request.method, dict(request.headers), body))
+                return _response(normal, cut=kind == "truncate")
+            case "throttle" | "error" | "gateway":
+                assert fault is not None
                 return _response(fault_answer(fault, fake))
-            if fault is not None and fault.kind == "drop":
+            case "drop":
                 raise httpx.RemoteProtocolError(
                     "Server disconnected without sending a response.", request=request
                 )
-            if fault is not None and fault.kind == "reset":
+            case "reset":
                 raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
-        answer = fake(FakeRequest(request.method, dict(request.headers), request.read()))
-        return _response(answer, cut=fault is not None)  # the one fault left is truncate
+            case "delay":  # delays add up in Turn.delay; a Turn's fault is never one
+                raise AssertionError(f"a Turn's fault is never a delay: {fault!r}")
+            case _:
+                assert_never(kind)
+
+    async def later(request: httpx.Request, turn: Turn, timeout: float | None) -> httpx.Response:
+        await asyncio.sleep(turn.delay if timeout is None else timeout)
+        if timeout is not None:
+            raise httpx.ReadTimeout("timed out (an injected delay)", request=request)
+        return answer(request, turn.fault)
+
+    def handle(request: httpx.Request) -> Any:
+        if not plan:
+            return answer(request, None)
+        turn = plan.next_turn()
+        if turn.delay:
+            timeout = _timed_out_by(turn.delay, request)
+            if _under_an_async_client():
+                return later(request, turn, timeout)
+            time.sleep(turn.delay if timeout is None else timeout)
+            if timeout is not None:
+                raise httpx.ReadTimeout("timed out (an injected delay)", request=request)
+        return answer(request, turn.fault)
 
     return handle
 

@@ -18,8 +18,12 @@ non-loopback host unless ``allow_remote_images`` is set, before resolving or con
 ``images`` source given explicitly answers every URL itself.
 
 Options: one frozen ``StubOptions`` (``StubServer`` and ``serve_in_thread`` both take it, and
-keyword changes to it). Faults on demand (``faults``, ``faults.py``) act on the endpoint's path
-only, never on the images.
+keyword changes to it), checked when made, faults included. Faults on demand (``faults``,
+``faults.py``) act on the endpoint's path only, never on the images: every request whose head
+names that path is numbered as it arrives, before its body is read, so a request the stub then
+refuses (oversized, bad framing) meets its fault too, as behind a gateway. A delay (and
+``latency_ms``) waits on an event that stopping the stub sets: a stopped stub leaves no thread
+asleep and no connection open.
 
 Keys: the accepted keys come from ``api_keys`` or the environment variable ``key_env``. Nothing
 here prints or logs them: the access log holds the redacted request line, never headers.
@@ -37,6 +41,7 @@ import contextlib
 import dataclasses
 import http.server
 import io
+import ipaddress
 import logging
 import math
 import mimetypes
@@ -55,7 +60,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, assert_never, cast
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -66,8 +71,8 @@ from ..contracts.loader import Contracts, load_contracts
 from ..core import inert
 from ..core.redaction import Redactor
 from .fake import CatalogImages, FaceDetectFake, FakeRequest, FakeResponse, Image, ImageSource
-from .faults import ANSWERING_KINDS, Fault, FaultPlan, fault_answer, parse_fault
-from .images import DOWNLOAD_DEADLINE, DownloadingImages, abandoned_when, is_loopback_host
+from .faults import Fault, FaultPlan, Turn, fault_answer, make_plan
+from .images import DOWNLOAD_DEADLINE, DownloadingImages, abandoned_when
 
 __all__ = [
     "DEFAULT_PREFIX",
@@ -101,6 +106,7 @@ _LINGER_SECONDS = 1.0
 _LINGER_BYTES = 256 * 1024
 
 ResponseHook = Callable[[FakeRequest, FakeResponse], FakeResponse]
+_FAULTS_OPTION = "StubOptions faults"
 
 logger = logging.getLogger(__name__)
 
@@ -204,8 +210,9 @@ class StubOptions:
     (an ``ImageSource`` answering every URL) or ``catalog`` (the fake's offline catalogue for
     other URLs) instead of downloading (loopback only unless ``allow_remote_images``, each
     download within ``image_deadline`` s). ``faults``: ``Fault`` objects or their one-line specs
-    (docs/faults.md), in order. ``readings``: question -> reading, given to the fake
-    (``FaceDetectFake(readings=...)``).
+    (docs/faults.md), in order, checked when the options are made (``FaultSpecError`` or
+    ``TypeError`` naming ``StubOptions faults[i]``). ``readings``: question -> reading, given
+    to the fake (``FaceDetectFake(readings=...)``).
     ``socket_timeout`` bounds a request's arrival, ``max_body_bytes`` its body.
     """
 
@@ -234,7 +241,7 @@ class StubOptions:
             object.__setattr__(self, "api_keys", tuple(self.api_keys))
         if isinstance(self.faults, str):
             object.__setattr__(self, "faults", (self.faults,))
-        elif not isinstance(self.faults, tuple):
+        elif isinstance(self.faults, Iterable) and not isinstance(self.faults, tuple):
             object.__setattr__(self, "faults", tuple(self.faults))
         if self.images is not None and self.catalog:
             raise ValueError("give images or catalog=True, not both")
@@ -253,6 +260,11 @@ class StubOptions:
         if self.images_dir is not None and not Path(self.images_dir).is_dir():
             raise ValueError(f"images_dir {str(self.images_dir)!r} is not a directory")
         _normalise_prefix(self.prefix)
+        self.fault_plan(self.contracts or load_contracts())  # a bad fault refused now, named
+
+    def fault_plan(self, contracts: Contracts) -> FaultPlan:
+        """A new ``FaultPlan`` of ``faults`` (its count from 0), checked against ``contracts``."""
+        return make_plan(self.faults, contracts, name=_FAULTS_OPTION)
 
     def changed(self, **changes: Any) -> StubOptions:
         """These options with ``changes``; ``TypeError`` naming an option that does not exist."""
@@ -290,16 +302,11 @@ class StubServer(http.server.ThreadingHTTPServer):
             raise ValueError(
                 f"failure_shape must be one of {list(shapes)}, not {options.failure_shape!r}"
             )
-        self.fault_plan = FaultPlan(
-            tuple(
-                fault if isinstance(fault, Fault) else parse_fault(fault, contracts)
-                for fault in options.faults
-            ),
-            contracts,
-        )
+        self.fault_plan = options.fault_plan(contracts)
         self.prefix = _normalise_prefix(options.prefix)
         # Set before binding: server_close (also called when binding fails) reads them.
         self._lock = threading.Lock()
+        self._stopped = threading.Event()  # set by server_close: wakes every delayed answer
         self._connections: set[socket.socket] = set()
         self._owned: list[DownloadingImages] = []
         if ":" in address[0]:
@@ -370,7 +377,7 @@ class StubServer(http.server.ThreadingHTTPServer):
 
     def is_own_image(self, url: str) -> bool:
         """Whether ``url`` names a file this stub serves: its images path on its port, on a
-        loopback host or the name it is bound to."""
+        host that reaches this socket (``reaches_me``)."""
         try:
             parts = urlsplit(url)
             host, port = (parts.hostname or "").lower(), parts.port
@@ -379,9 +386,26 @@ class StubServer(http.server.ThreadingHTTPServer):
         return (
             parts.scheme.lower() == "http"
             and port == self.server_port
-            and (is_loopback_host(host) or host == self.server_name.lower())
+            and self.reaches_me(host)
             and parts.path.startswith(IMAGES_PATH)
         )
+
+    def reaches_me(self, host: str) -> bool:
+        """Whether a URL's ``host`` names the address this stub is bound to: that address
+        itself (``::1`` however written), ``localhost`` when it is a loopback one, and any
+        loopback address when bound to every address (``0.0.0.0``, ``::``). ``127.0.0.2`` is
+        not ``127.0.0.1``: a stub bound to the one is not listening on the other."""
+        bound = _address(self.server_name)
+        if bound is None:  # bound to a name that is no address: that name only
+            return host.strip("[]").lower() == self.server_name.lower()
+        if host.strip("[]").lower() == "localhost":
+            return bound.is_loopback or bound.is_unspecified
+        named = _address(host)
+        if named is None:
+            return False
+        if bound.is_unspecified:
+            return named.is_loopback and (bound.version == 6 or named.version == 4)
+        return named == bound
 
     def __repr__(self) -> str:
         return f"StubServer({self.base_url!r}, keys={self.key_count})"
@@ -412,6 +436,11 @@ class StubServer(http.server.ThreadingHTTPServer):
     def faulted(self) -> int:
         """Endpoint requests a fault (a delay included) acted on."""
         return self.fault_plan.hit
+
+    def wait(self, seconds: float) -> bool:
+        """Wait ``seconds`` (a delay, the latency): ``True`` when they passed, ``False`` when the
+        stub was stopped first (the answer is then not sent)."""
+        return not self._stopped.wait(seconds)
 
     def admit(self, *, throttle: bool = True) -> int | None:
         """Count one endpoint request; the ``Retry-After`` seconds when it is throttled."""
@@ -450,7 +479,9 @@ class StubServer(http.server.ThreadingHTTPServer):
         super().shutdown_request(request)
 
     def server_close(self) -> None:
-        """Close the listening socket, every open connection and the downloader it made."""
+        """Close the listening socket, every open connection and the downloader it made, and
+        wake every answer waiting out a delay (it ends without an answer)."""
+        self._stopped.set()
         super().server_close()
         with self._lock:
             connections = list(self._connections)
@@ -605,49 +636,73 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def _dispatch(self) -> None:
+        stub = self.stub
         path = urlsplit(self.path).path
+        endpoint = path == stub.endpoint_path
+        # Numbered as it arrives, before its body is read: a fault comes before everything, so
+        # a request the stub then refuses meets it too, as a gateway meets every request.
+        turn = stub.fault_plan.next_turn() if endpoint and stub.fault_plan else None
+        refusal: FakeResponse | None = None
         try:
             body = self._read_body()
         except _BodyRejected as rejected:
-            if path == self.stub.endpoint_path:
-                self.stub.admit(throttle=False)
-            self._linger = True  # _send(close=True) ends the connection (http.server's rule)
-            self._send(self.stub.fake.reject(rejected.rule), close=True)
-            return
+            refusal = stub.fake.reject(rejected.rule)
         except _CodingUnsupported:
+            refusal = self._status_error(HTTPStatus.NOT_IMPLEMENTED)  # RFC 9112 section 6.1
+        if refusal is not None:
+            # The framing or body is refused: whatever answers, the connection then closes
+            # (_send(close=True), http.server's rule), after a lingering read.
             self._linger = True
-            self.send_error(HTTPStatus.NOT_IMPLEMENTED)  # RFC 9112 section 6.1
-            return
-        if path == self.stub.endpoint_path:
-            self._endpoint(body)
+            if turn is not None and self._fault_ends(turn, close=True):
+                return
+            if endpoint:
+                stub.admit(throttle=False)
+            self._send(refusal, close=True, cut=turn is not None and turn.cut)
+        elif endpoint:
+            self._endpoint(body, turn)
         elif path.startswith(IMAGES_PATH):
             self._image(path)
         else:
             self._not_found()
 
-    def _endpoint(self, body: bytes) -> None:
+    def _fault_ends(self, turn: Turn, *, close: bool = False) -> bool:
+        """Carry out ``turn``: its delay, then a fault that ends the exchange on its own (an
+        answer of its own, a dropped or reset connection). ``True`` when the exchange is over;
+        ``False`` when the normal answer follows (no fault, or ``truncate``, which cuts it)."""
         stub = self.stub
-        fault: Fault | None = None
-        if stub.fault_plan:
-            # Before anything else, as a gateway or a failing service meets every request.
-            turn = stub.fault_plan.next_turn()
-            if turn.delay:
-                time.sleep(turn.delay)
-            fault = turn.fault
-            if fault is not None and fault.kind not in ("truncate",):
+        if turn.delay and not stub.wait(turn.delay):
+            self._abort(reset=False)  # the stub stopped during the delay: no answer
+            return True
+        fault = turn.fault
+        if fault is None:
+            return False
+        match fault.kind:
+            case "truncate":  # acts on the normal answer (turn.cut): it goes out cut short
+                return False
+            case "throttle" | "error" | "gateway":
                 stub.admit(throttle=False)
-                if fault.kind in ANSWERING_KINDS:
-                    self._send(fault_answer(fault, stub.fake))
-                else:
-                    self._abort(reset=fault.kind == "reset")
-                return
+                self._send(fault_answer(fault, stub.fake), close=close)
+            case "drop" | "reset":
+                stub.admit(throttle=False)
+                self._abort(reset=fault.kind == "reset")
+            case "delay":  # delays add up in Turn.delay; a Turn's fault is never one
+                raise AssertionError(f"a Turn's fault is never a delay: {fault!r}")
+            case _:
+                assert_never(fault.kind)
+        return True
+
+    def _endpoint(self, body: bytes, turn: Turn | None) -> None:
+        stub = self.stub
+        if turn is not None and self._fault_ends(turn):
+            return
         request = FakeRequest(self.command, dict(self.headers.items()), body)
         # Authenticated first: the documented limit is counted on keyed requests, so a request
         # without an accepted key is a 401 however fast it comes.
         refused = stub.fake.authenticate(request)
         retry_after = stub.admit(throttle=refused is None)
-        if stub.latency:
-            time.sleep(stub.latency)
+        if stub.latency and not stub.wait(stub.latency):
+            self._abort(reset=False)  # the stub stopped meanwhile: no answer
+            return
         try:
             if retry_after is not None:
                 response = stub.throttle_response(retry_after)
@@ -659,7 +714,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except Exception:
             logger.error("the fake or response_hook failed:\n%s", stub.redact(_traceback_text()))
             response = stub.fake.reject("server-failed")
-        self._send(response, cut=fault is not None)  # the one fault left here is truncate
+        self._send(response, cut=turn is not None and turn.cut)
 
     def _image(self, path: str) -> None:
         target = _image_file(self.stub.images_dir, path)
@@ -791,9 +846,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if code == 400:
             self._send(self.stub.fake.reject("request-malformed"), close=True)
             return
-        # Not the endpoint's answer (the request never reached it): the HTTP status, as JSON.
+        self._send(self._status_error(status), close=True)
+
+    def _status_error(self, status: HTTPStatus) -> FakeResponse:
+        """Not the endpoint's answer (the request never reached it): the HTTP status, as JSON."""
         error_code, text = status.phrase.replace(" ", ""), status.phrase + "."
-        self._send(self.stub.fake.error(code, error_code, text), close=True)
+        return self.stub.fake.error(status.value, error_code, text)
 
     def log_message(self, format: str, *args: Any) -> None:
         # The request line only (never headers), with every accepted key redacted from it, and
@@ -813,6 +871,14 @@ def _head_is_well_formed(head: list[bytes]) -> bool:
         if not _FIELD_LINE.fullmatch(content):
             return False
     return True
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``host`` (brackets allowed) as an IP address, or ``None`` for a name."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
 
 
 def _linger(connection: socket.socket) -> None:
