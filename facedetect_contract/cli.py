@@ -49,8 +49,10 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 from . import __version__
 from .contracts.loader import ContractFileError, Contracts, load_contracts
 from .contracts.openapi import OPENAPI_FILE, OpenAPIWriteError, render_openapi, write_openapi
+from .contracts.questions import default_readings
 from .core import inert
 from .core.data import PACKAGE_DIR, packaged_or_checkout
+from .doubles.faults import Fault, parse_fault, spec_forms
 from .doubles.images import DOWNLOAD_DEADLINE, is_loopback_host
 from .doubles.server import DEFAULT_PREFIX, StubServer
 
@@ -154,12 +156,42 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _add_double_options(parser: argparse.ArgumentParser, contracts: Contracts) -> None:
+    """``serve``'s ``--failure-shape``, ``--reading`` and ``--fault``: what the stub plays, and
+    how it fails."""
+    shapes = {k.shape: k.description for k in contracts.profile.answers if k.shape}
+    parser.add_argument(
+        "--failure-shape",
+        metavar="SHAPE",
+        default=None,
+        help="how a failed portrait check is answered (shorthand for its --reading), one of the "
+        "contracts' shapes (default: the double's default reading): "
+        + "; ".join(f"{shape} = {text}" for shape, text in shapes.items()),
+    )
+    parser.add_argument(
+        "--reading",
+        metavar="QUESTION=READING",
+        action="append",
+        default=[],
+        help="the reading of an open question the stub plays (contracts' questions.json; "
+        "repeatable), such as failure-details=empty; the others play their defaults",
+    )
+    parser.add_argument(
+        "--fault",
+        metavar="SPEC",
+        action="append",
+        default=[],
+        help="a fault on the endpoint's requests, in order (repeatable; docs/faults.md): "
+        + "; ".join(spec_forms(contracts)),
+    )
+
+
 def _parser(*, live_options: bool = False) -> argparse.ArgumentParser:
     """The commands' parser; ``live``'s options only when ``live`` runs (declaring them imports
     the live machinery, which no other command needs)."""
-    profile = load_contracts().profile
+    contracts = load_contracts()
+    profile = contracts.profile
     key_env = profile.api_key_env
-    shapes = {k.shape: k.description for k in profile.answers if k.shape}
     parser = _Parser(
         prog=PROG,
         description="Contract tooling for DashScope's EMO face-detect endpoint.",
@@ -206,13 +238,7 @@ def _parser(*, live_options: bool = False) -> argparse.ArgumentParser:
         default=0,
         help="answer the first N requests 429 with Retry-After: 1",
     )
-    serve.add_argument(
-        "--failure-shape",
-        metavar="SHAPE",
-        default=None,
-        help="how a failed portrait check is answered, one of the contracts' shapes (default "
-        "their first): " + "; ".join(f"{shape} = {text}" for shape, text in shapes.items()),
-    )
+    _add_double_options(serve, contracts)
     serve.add_argument(
         "--key-env",
         metavar="NAME",
@@ -366,13 +392,7 @@ def _serve(args: argparse.Namespace) -> int:
         contracts = _contracts(args)
     except ValueError as exc:
         parser.error(str(exc))
-    shapes = contracts.profile.failure_shapes
-    shape = shapes[0] if args.failure_shape is None else args.failure_shape
-    if shape not in shapes:
-        parser.error(
-            f"--failure-shape {shape}: not a failure shape of the contracts "
-            f"({contracts.directory}); choose from {', '.join(shapes)}"
-        )
+    readings, faults = _played(parser, args, contracts)
     key_env = args.key_env or contracts.profile.api_key_env
     try:
         server = StubServer(
@@ -381,13 +401,15 @@ def _serve(args: argparse.Namespace) -> int:
             prefix=args.prefix,
             latency_ms=args.latency,
             qps=args.qps,
-            failure_shape=shape,
+            failure_shape=args.failure_shape,
             throttle_first=args.throttle_first,
             allow_remote_images=args.allow_remote_images,
             images_dir=args.images_dir,
             catalog=args.catalog,
             image_deadline=args.image_deadline,
             contracts=contracts,
+            readings=readings,
+            faults=faults,
         )
     except ValueError as exc:
         parser.error(str(exc))
@@ -409,7 +431,16 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     previous = signal.signal(signal.SIGTERM, _interrupt)
-    print(f"serving {server.base_url}", flush=True)
+    # Line 1 the API root (what clients taking a base URL want), line 2 the bare origin.
+    print(f"serving {server.base_url}\norigin {server.origin}", flush=True)
+    defaults = default_readings(contracts.questions)
+    played = [f"{q}={r}" for q, r in server.fake.readings.items() if defaults.get(q) != r]
+    if played or faults:
+        package_logger.info(
+            "readings %s; faults %s",
+            ", ".join(played) or "the defaults",
+            ", ".join(f.spec for f in faults) or "none",
+        )
     if server.images_url is not None:
         package_logger.info("images from %s at %s/", server.images_dir, server.images_url)
     try:
@@ -420,6 +451,68 @@ def _serve(args: argparse.Namespace) -> int:
         server.server_close()
         signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _played(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, contracts: Contracts
+) -> tuple[dict[str, str], tuple[Fault, ...]]:
+    """``--failure-shape``, ``--reading`` and ``--fault`` checked: the readings named and the
+    faults, in order; a usage error names the option."""
+    shapes = contracts.profile.failure_shapes
+    shape = args.failure_shape
+    if shape is not None and shape not in shapes:
+        parser.error(
+            f"--failure-shape {shape}: not a failure shape of the contracts "
+            f"({contracts.directory}); choose from {', '.join(shapes)}"
+        )
+    readings = _readings(parser, args.reading, contracts, shape)
+    faults: list[Fault] = []
+    for spec in args.fault:
+        try:
+            faults.append(parse_fault(spec, contracts))
+        except ValueError as exc:
+            parser.error(f"--fault {spec}: {exc}")
+    return readings, tuple(faults)
+
+
+def _readings(
+    parser: argparse.ArgumentParser, given: Sequence[str], contracts: Contracts, shape: str | None
+) -> dict[str, str]:
+    """``--reading QUESTION=READING`` values checked against the contracts' open questions, and
+    against ``--failure-shape`` (a shorthand for a reading): a usage error names the option."""
+    questions = contracts.questions
+    readings: dict[str, str] = {}
+    for text in given:
+        question, equals, reading = (part.strip() for part in text.partition("="))
+        if not equals or not question or not reading:
+            parser.error(f"--reading {text}: give QUESTION=READING, such as failure-shape=B")
+        if question not in questions:
+            parser.error(
+                f"--reading {text}: no open question {question!r} in the contracts "
+                f"({contracts.directory}); the questions: {', '.join(questions)}"
+            )
+        valid = [r.id for r in questions[question].playable]
+        if reading not in valid:
+            parser.error(
+                f"--reading {text}: question {question!r} has no reading {reading!r}; its "
+                f"readings: {', '.join(valid)}"
+            )
+        if readings.get(question, reading) != reading:
+            parser.error(
+                f"--reading {text}: --reading {question}={readings[question]} was given too; "
+                "give one"
+            )
+        readings[question] = reading
+    for kind in contracts.profile.answers:
+        if shape is None or kind.shape != shape or kind.question is None:
+            continue
+        asked = readings.get(kind.question)
+        if asked is not None and asked != kind.reading:
+            parser.error(
+                f"--failure-shape {shape} is --reading {kind.question}={kind.reading}, but "
+                f"--reading {kind.question}={asked} was given: give one of them"
+            )
+    return readings
 
 
 def _live(args: argparse.Namespace) -> int:

@@ -29,9 +29,20 @@ from .fixtures import (
     facedetect_live_probe,
     facedetect_live_run,
     facedetect_mock,
+    facedetect_readings,
+    facedetect_replay,
+    facedetect_session_stub,
     facedetect_stub,
+    facedetect_stub_factory,
 )
-from .markers import LIVE_MARKER, LIVE_SKIP_REASON, register_markers
+from .markers import (
+    LIVE_MARKER,
+    LIVE_SKIP_REASON,
+    every_reading_pairwise,
+    every_reading_params,
+    register_markers,
+    unapplied_markers,
+)
 from .options import (
     contracts_chosen,
     contracts_of,
@@ -58,11 +69,16 @@ __all__ = [
     "facedetect_live_probe",
     "facedetect_live_run",
     "facedetect_mock",
+    "facedetect_readings",
+    "facedetect_replay",
+    "facedetect_session_stub",
     "facedetect_stub",
+    "facedetect_stub_factory",
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_generate_tests",
+    "pytest_runtest_setup",
     "pytest_sessionfinish",
     "pytest_terminal_summary",
     "pytest_unconfigure",
@@ -169,6 +185,7 @@ def _live_ids(config: pytest.Config) -> dict[str, tuple[str, ...]]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    _every_reading(metafunc)
     for fixture, kind in LIVE_FIXTURES.items():
         if fixture not in metafunc.fixturenames:
             continue
@@ -179,6 +196,32 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         else:
             ids = [name.split("-", 1)[1] for name in names]
             metafunc.parametrize(fixture, names, indirect=True, ids=ids)
+
+
+def _every_reading(metafunc: pytest.Metafunc) -> None:
+    """``facedetect_every_reading``: one run per reading (or per pairwise combination), through
+    the ``facedetect_readings`` fixture every double takes. A test that takes no double is left
+    alone here and fails at setup (``pytest_runtest_setup``), the marker named."""
+    pairwise = every_reading_pairwise(metafunc.definition)
+    if pairwise is None or "facedetect_readings" not in metafunc.fixturenames:
+        return
+    runs = every_reading_params(
+        metafunc.definition, contracts_of(metafunc.config), pairwise=pairwise
+    )
+    metafunc.parametrize(
+        "facedetect_readings",
+        [readings for _, readings in runs],
+        ids=[name for name, _ in runs],
+        indirect=True,
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A marker of the plugin that no fixture of the test carries out fails the test: a test of
+    throttling that throttles nothing is no green."""
+    problems = unapplied_markers(item)
+    if problems:
+        pytest.fail("; ".join(problems), pytrace=False)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

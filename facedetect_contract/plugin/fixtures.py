@@ -1,23 +1,43 @@
-"""The plugin's fixtures, all ``facedetect_``-prefixed: the contracts, the fake (in-process,
-through respx, through the client), the stub server, and the live session's verdicts."""
+"""The plugin's fixtures, all ``facedetect_``-prefixed: the contracts, the readings in force,
+the fake (in-process, through respx, through the client), the stub server (shared, or one per
+test when its markers ask), recordings replayed, and the live session's verdicts.
+
+The markers (``markers.py``) are read here: ``facedetect_readings`` and the every-reading
+parametrization through the ``facedetect_readings`` fixture, which every double takes;
+``facedetect_faults`` by the mock, the client and the stub; ``facedetect_replay`` by the
+replay. A stub shared by the session cannot play a test's readings or faults, so a test with
+any gets a stub of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+import contextlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ..core import inert
-from .markers import LIVE_SKIP_REASON, fake_options, mock_options
+from ..core.violations import ABSENT
+from .markers import (
+    LIVE_SKIP_REASON,
+    READINGS_MARKER,
+    REPLAY_MARKER,
+    fake_options,
+    marker_faults,
+    marker_readings,
+    mock_options,
+    replay_folder,
+)
 
 if TYPE_CHECKING:
+    import httpx
     import respx
 
     from ..client import FaceDetectClient
     from ..contracts.loader import Contracts
     from ..doubles.fake import FaceDetectFake
-    from ..doubles.server import RunningServer
+    from ..doubles.server import RunningServer, StubOptions
     from ..live.judging import Verdict
     from ..live.run import LiveRun
     from ..session import LiveSession  # noqa: F401  # named in LIVE_SESSION's string
@@ -36,7 +56,11 @@ __all__ = [
     "facedetect_live_probe",
     "facedetect_live_run",
     "facedetect_mock",
+    "facedetect_readings",
+    "facedetect_replay",
+    "facedetect_session_stub",
     "facedetect_stub",
+    "facedetect_stub_factory",
 ]
 
 TEST_KEY = "sk-facedetect-test-key-not-a-secret"
@@ -51,6 +75,12 @@ LIVE_FIXTURES = {
     "facedetect_live_probe": "probe",
     "facedetect_live_example": "example",
 }
+# The facedetect_fake marker's options a stub carries out (StubOptions' names for them).
+_STUB_TAKES = ("api_keys", "images", "failure_shape")
+
+
+def _fail(text: str) -> None:
+    pytest.fail(text, pytrace=False)
 
 
 # --- fixtures for any project -------------------------------------------------------------------
@@ -72,19 +102,62 @@ def facedetect_api_key() -> str:
 
 
 @pytest.fixture
-def facedetect_fake(
+def facedetect_readings(
     request: pytest.FixtureRequest, facedetect_contracts: Contracts
+) -> Mapping[str, str]:
+    """The reading of every open question the doubles play in this test (question -> reading):
+    the ``facedetect_readings`` marker's, this run's of ``facedetect_every_reading``, the
+    ``facedetect_fake`` marker's ``readings`` and ``failure_shape``, else the defaults."""
+    from ..doubles.fake import FaceDetectFake  # noqa: PLC0415
+
+    chosen = dict(getattr(request, "param", None) or {})  # the every-reading run's
+    chosen.update(marker_readings(request.node, facedetect_contracts))
+    options = fake_options(request)
+    for question, reading in dict(options.get("readings") or {}).items():
+        if chosen.get(question, reading) != reading:
+            _fail(
+                f"@pytest.mark.facedetect_fake(readings=...) plays {question}={reading}, "
+                f"@pytest.mark.{READINGS_MARKER} {question}={chosen[question]}: give one"
+            )
+        chosen[question] = reading
+    try:  # the fake says which readings it plays: the shorthand failure_shape included
+        played = FaceDetectFake(
+            api_keys=(),
+            contracts=facedetect_contracts,
+            readings=chosen,
+            failure_shape=options.get("failure_shape"),
+        ).readings
+    except ValueError as exc:
+        _fail(f"@pytest.mark.facedetect_fake and @pytest.mark.{READINGS_MARKER}: {exc}")
+    return played
+
+
+@pytest.fixture
+def facedetect_fake(
+    request: pytest.FixtureRequest,
+    facedetect_contracts: Contracts,
+    facedetect_readings: Mapping[str, str],
 ) -> FaceDetectFake:
     """The contract-faithful fake, accepting ``TEST_KEY``; options from the
-    ``facedetect_fake`` marker (``@pytest.mark.facedetect_fake(failure_shape="B")``)."""
+    ``facedetect_fake`` marker (``@pytest.mark.facedetect_fake(failure_shape="B")``), readings
+    from ``facedetect_readings``."""
     from ..doubles.fake import FaceDetectFake  # noqa: PLC0415
 
     options = fake_options(request)
     options.setdefault("api_keys", [TEST_KEY])
+    options["readings"] = dict(facedetect_readings)
     try:
         return FaceDetectFake(contracts=facedetect_contracts, **options)
     except ValueError as exc:
         raise pytest.UsageError(f"@pytest.mark.facedetect_fake: {exc}") from None
+
+
+def _stub_origins(config: pytest.Config) -> Callable[[httpx.URL], bool]:
+    def left_alone(url: httpx.URL) -> bool:
+        # Read at each request: a stub started after the mock counts too.
+        return (url.scheme, url.host, url.port) in config.stash.get(STUB_ORIGINS, set())
+
+    return left_alone
 
 
 @pytest.fixture
@@ -93,24 +166,22 @@ def facedetect_mock(
     facedetect_fake: FaceDetectFake,
     facedetect_contracts: Contracts,
 ) -> Iterator[respx.MockRouter]:
-    """respx answering every httpx request to the endpoint's path (on any host) with the fake.
+    """respx answering every httpx request to the endpoint's path (on any host) with the fake,
+    with the ``facedetect_faults`` marker's faults.
 
     Every other request goes on untouched: to your own respx routes, else the network.
     ``@pytest.mark.facedetect_mock(strict=True)`` fails it instead, naming it."""
-    import httpx  # noqa: PLC0415
-
     from ..doubles.offline import mock_endpoint  # noqa: PLC0415
 
     strict = mock_options(request).get("strict", False)
-    config = request.config
-
-    def left_alone(url: httpx.URL) -> bool:
-        # Read at each request: a stub started after this fixture counts too.
-        return (url.scheme, url.host, url.port) in config.stash.get(STUB_ORIGINS, set())
-
+    faults = marker_faults(request.node, facedetect_contracts)
     failed_before = request.session.testsfailed
     with mock_endpoint(
-        facedetect_fake, facedetect_contracts, strict=strict, left_alone=left_alone
+        facedetect_fake,
+        facedetect_contracts,
+        strict=strict,
+        left_alone=_stub_origins(request.config),
+        faults=faults,
     ) as mocked:
         yield mocked.router
     # The error was raised where the request was sent; code that swallowed it must not turn
@@ -125,41 +196,191 @@ def facedetect_mock(
 
 @pytest.fixture
 def facedetect_client(
-    pytestconfig: pytest.Config, facedetect_fake: FaceDetectFake, facedetect_contracts: Contracts
+    request: pytest.FixtureRequest,
+    pytestconfig: pytest.Config,
+    facedetect_fake: FaceDetectFake,
+    facedetect_contracts: Contracts,
 ) -> Iterator[FaceDetectClient]:
-    """A ``FaceDetectClient`` whose transport serves the fake in-process; no retry waits."""
+    """A ``FaceDetectClient`` whose transport serves the fake in-process, with the
+    ``facedetect_faults`` marker's faults; no retry waits."""
     from ..doubles.offline import client_on_fake  # noqa: PLC0415
 
     base_url = pytestconfig.getoption("facedetect_base_url")
-    with client_on_fake(facedetect_fake, facedetect_contracts, TEST_KEY, base_url) as client:
+    faults = marker_faults(request.node, facedetect_contracts)
+    with client_on_fake(
+        facedetect_fake, facedetect_contracts, TEST_KEY, base_url, faults
+    ) as client:
         yield client
 
 
-@pytest.fixture(scope="session")
-def facedetect_stub(
-    pytestconfig: pytest.Config, facedetect_contracts: Contracts
-) -> Iterator[RunningServer]:
-    """The stub server on 127.0.0.1 (key ``TEST_KEY``), serving the packaged images under
-    ``/images/`` (``facedetect_stub.image_url("portrait.png")``); ``facedetect_mock`` never
-    touches a request to it."""
-    # Imported here: only tests that use the stub pay for the server and Pillow.
+@contextlib.contextmanager
+def _serving(config: pytest.Config, options: StubOptions) -> Iterator[RunningServer]:
+    """A stub started with ``options``, its origin known to ``facedetect_mock`` while it runs."""
     import httpx  # noqa: PLC0415
 
-    from ..contracts.fixtures import IMAGE_DIR  # noqa: PLC0415
     from ..doubles.server import serve_in_thread  # noqa: PLC0415
 
-    with serve_in_thread(
-        api_keys=[TEST_KEY], images_dir=IMAGE_DIR, contracts=facedetect_contracts
-    ) as running:
+    with serve_in_thread(options) as running:
         # Its own image downloads and a test's requests to it reach it, never the fake.
         url = httpx.URL(running.url)
         origin = (url.scheme, url.host, url.port)
-        origins = pytestconfig.stash.setdefault(STUB_ORIGINS, set())
+        origins = config.stash.setdefault(STUB_ORIGINS, set())
         origins.add(origin)
         try:
             yield running
         finally:
             origins.discard(origin)
+
+
+def _stub_defaults(contracts: Contracts) -> StubOptions:
+    from ..contracts.fixtures import IMAGE_DIR  # noqa: PLC0415
+    from ..doubles.server import StubOptions  # noqa: PLC0415
+
+    return StubOptions(api_keys=[TEST_KEY], images_dir=IMAGE_DIR, contracts=contracts)
+
+
+@pytest.fixture(scope="session")
+def facedetect_session_stub(
+    pytestconfig: pytest.Config, facedetect_contracts: Contracts
+) -> Iterator[RunningServer]:
+    """One stub server for the whole session, at the defaults: what ``facedetect_stub`` is in a
+    test without readings or faults (and what a session-scoped fixture of yours can take)."""
+    with _serving(pytestconfig, _stub_defaults(facedetect_contracts)) as running:
+        yield running
+
+
+@pytest.fixture
+def facedetect_stub(
+    request: pytest.FixtureRequest,
+    facedetect_contracts: Contracts,
+    facedetect_readings: Mapping[str, str],
+) -> Iterator[RunningServer]:
+    """The stub server on 127.0.0.1 (key ``TEST_KEY``), serving the packaged images under
+    ``/images/`` (``facedetect_stub.image_url("portrait.png")``); ``facedetect_mock`` never
+    touches a request to it. A test with none of the markers ``facedetect_readings``,
+    ``facedetect_every_reading``, ``facedetect_faults``, ``facedetect_fake`` shares the
+    session's stub; a test with any gets a stub of its own, stopped after it."""
+    node = request.node
+    callspec = getattr(node, "callspec", None)
+    every = callspec is not None and "facedetect_readings" in callspec.params
+    marked = any(
+        node.get_closest_marker(name) is not None
+        for name in ("facedetect_fake", READINGS_MARKER, "facedetect_faults")
+    )
+    if not (marked or every):
+        yield request.getfixturevalue("facedetect_session_stub")
+        return
+    fake = fake_options(request)
+    refused = sorted(set(fake) - {*_STUB_TAKES, "readings"})
+    if refused:
+        _fail(
+            f"@pytest.mark.facedetect_fake: facedetect_stub cannot carry out {refused} (it "
+            f"takes {', '.join(_STUB_TAKES)} and readings); use facedetect_fake or "
+            "facedetect_mock for them"
+        )
+    options = _stub_defaults(facedetect_contracts).changed(
+        **{name: fake[name] for name in _STUB_TAKES if name in fake},
+        readings=dict(facedetect_readings),
+        faults=marker_faults(node, facedetect_contracts),
+    )
+    with _serving(request.config, options) as running:
+        yield running
+
+
+@pytest.fixture
+def facedetect_stub_factory(
+    request: pytest.FixtureRequest,
+    facedetect_contracts: Contracts,
+    facedetect_readings: Mapping[str, str],
+) -> Iterator[Callable[..., RunningServer]]:
+    """A callable starting a stub server per call: ``facedetect_stub_factory(faults=["drop"],
+    readings={...})`` takes ``StubOptions``' keywords (or a ``StubOptions`` first) and returns
+    the started ``RunningServer``; every one is stopped after the test. Unless a call says
+    otherwise: key ``TEST_KEY``, the packaged images, the test's readings (those not the
+    defaults) and the ``facedetect_faults`` marker's faults."""
+    from ..contracts.questions import default_readings  # noqa: PLC0415
+
+    defaults = default_readings(facedetect_contracts.questions)
+    readings = {q: r for q, r in facedetect_readings.items() if defaults.get(q) != r}
+    base = _stub_defaults(facedetect_contracts).changed(
+        readings=readings, faults=marker_faults(request.node, facedetect_contracts)
+    )
+    with contextlib.ExitStack() as started:
+
+        def start(options: StubOptions | None = None, /, **changes: Any) -> RunningServer:
+            chosen = (options or base).changed(**changes)
+            return started.enter_context(_serving(request.config, chosen))
+
+        yield start
+
+
+def _described(request: httpx.Request, contracts: Contracts) -> str:
+    """The request as a reader finds it: method, path, the body's model and image URL (where
+    the profile says they are)."""
+    try:
+        body = json.loads(request.content)
+    except ValueError:
+        body = None
+    fields = contracts.profile.request
+    model, image = (at.get(body) for at in (fields.model, fields.image_url))
+    model, image = (None if v is ABSENT else v for v in (model, image))
+    return f"{request.method} {request.url.path} (model {model!r}, image URL {image!r})"
+
+
+@pytest.fixture
+def facedetect_replay(
+    request: pytest.FixtureRequest, facedetect_contracts: Contracts
+) -> Iterator[respx.MockRouter]:
+    """respx answering every httpx request to the endpoint's path (any host) with the recording
+    made for it: from the folder the ``facedetect_replay`` marker names (``--record-dir``
+    output; relative to the test file's folder), else the packaged documented fixtures.
+    Matched as the suite's replay matches (method, kind of key, content type, async header,
+    body). A request no recording answers fails the test, naming it and the folder; every
+    other request goes on untouched."""
+    from ..contracts.fixtures import FIXTURE_DIR, load_fixtures  # noqa: PLC0415
+    from ..doubles.fake import FaceDetectFake  # noqa: PLC0415
+    from ..doubles.offline import UnmatchedRequest, mock_endpoint, replay_handler  # noqa: PLC0415
+
+    folder = replay_folder(request.node) or FIXTURE_DIR
+    try:
+        recordings = load_fixtures(folder, facedetect_contracts)
+    except ValueError as exc:
+        _fail(f"@pytest.mark.{REPLAY_MARKER}: {exc}")
+    if not recordings:
+        _fail(f"@pytest.mark.{REPLAY_MARKER}: no recording (*.json) in {folder}")
+    handler = replay_handler(recordings, facedetect_contracts)
+    unmatched: list[str] = []
+
+    def answer(sent: httpx.Request) -> httpx.Response:
+        try:
+            response: httpx.Response = handler(sent)
+        except UnmatchedRequest as exc:
+            named = inert.terminal(_described(sent, facedetect_contracts))
+            unmatched.append(named)
+            raise UnmatchedRequest(
+                f"facedetect_replay: no recording in {folder} answers {named}; "
+                + inert.terminal(str(exc))
+            ) from None
+        return response
+
+    # The fake never answers: the endpoint's route is the recordings' (the mock's routing and
+    # its pass-through of every other request are kept).
+    unused = FaceDetectFake(api_keys=(), contracts=facedetect_contracts)
+    failed_before = request.session.testsfailed
+    with mock_endpoint(
+        unused, facedetect_contracts, left_alone=_stub_origins(request.config)
+    ) as mocked:
+        routes = mocked.router.routes
+        if "face-detect" not in routes:  # pragma: no cover  # mock_endpoint renamed its route
+            raise AssertionError("mock_endpoint has no route named 'face-detect' to replay on")
+        routes["face-detect"].mock(side_effect=answer)
+        yield mocked.router
+    if unmatched and request.session.testsfailed == failed_before:
+        _fail(
+            f"facedetect_replay: no recording in {folder} answers "
+            + ", ".join(unmatched)
+            + " (the error was swallowed by the code under test)"
+        )
 
 
 # --- live mode: the session (facedetect_contract.session) on config.stash ----------------------

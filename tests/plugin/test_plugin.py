@@ -180,7 +180,7 @@ def test_the_entry_points_module_names_every_fixture_and_hook_of_the_plugins_pac
 
     result = suite.runpytest("--fixtures")
     fixtures = [name for name in plugin.__all__ if name.startswith("facedetect_")]
-    assert len(fixtures) == 10
+    assert len(fixtures) == 14
     result.stdout.fnmatch_lines_random([f"{name}*" for name in fixtures])
     hooks = {name for name in plugin.__all__ if name.startswith("pytest_")}
     assert {"pytest_addoption", "pytest_configure", "pytest_sessionfinish"} <= hooks
