@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from facedetect_contract import __version__, cli
@@ -23,8 +24,7 @@ from facedetect_contract.contracts.loader import CONTRACT_DIR, load_contracts
 from facedetect_contract.contracts.openapi import OPENAPI_FILE, render_openapi
 from facedetect_contract.doubles.images import DOWNLOAD_DEADLINE
 from facedetect_contract.doubles.server import StubServer
-from tests.conftest import default_sigint
-from tests.plugin.test_contracts_option import (
+from tests.helpers.contracts_copies import (
     KEY_ENV,
     PLANTED,
     REQUIRED,
@@ -32,6 +32,7 @@ from tests.plugin.test_contracts_option import (
     planted_copy,
     requiring_copy,
 )
+from tests.helpers.processes import default_sigint
 
 CONTRACTS = load_contracts()
 
@@ -384,3 +385,95 @@ def test_a_missing_contracts_folder_exits_4_naming_the_option_and_the_fix(
     error = capsys.readouterr().err
     assert f"--contracts {tmp_path / 'nowhere'}: no such folder" in error
     assert "drop --contracts" in error
+
+
+# --- serve --reading / --fault: the stub per test for a client in any language ----------------
+
+
+def test_serve_plays_the_readings_and_faults_given_and_prints_its_origin() -> None:
+    command = [sys.executable, "-m", "facedetect_contract", "serve", "--port", "0"]
+    command += ["--key-env", "STUB_CLI_KEY", "--images-dir", str(IMAGE_DIR)]
+    command += ["--reading", "failure-details=empty", "--reading", "humanoid-returned=returned"]
+    command += ["--fault", "throttle:retry-after=1:first=1", "--fault", "503:first=2"]
+    env = {**os.environ, "STUB_CLI_KEY": SENTINEL}
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        found = re.fullmatch(r"serving (http://127\.0\.0\.1:(\d+)/api/v1)\n", first_line(process))
+        assert found
+        assert process.stdout is not None
+        assert process.stdout.readline() == f"origin http://127.0.0.1:{found.group(2)}\n"
+        base_url = found.group(1)
+        body = {
+            "model": "emo-detect-v1",
+            "input": {"image_url": base_url.removesuffix("/api/v1") + "/images/no-human.png"},
+            "parameters": {"ratio": "1:1"},
+        }
+        url = base_url + CONTRACTS.profile.path
+        headers = {"Authorization": f"Bearer {SENTINEL}"}
+        answers = [httpx.post(url, json=body, headers=headers, timeout=10) for _ in range(3)]
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    assert [a.status_code for a in answers] == [429, 503, 200]
+    assert answers[0].headers["retry-after"] == "1"
+    output = answers[2].json()["output"]
+    assert (output["check_pass"], output["code"], output["message"]) == (False, "", "")
+    assert "humanoid" in output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--reading", "failure-shape"], "--reading failure-shape: give QUESTION=READING"),
+        (["--reading", "no-such=x"], "--reading no-such=x: no open question 'no-such'"),
+        (["--reading", "failure-shape=C"], "its readings: A, B"),
+        (["--fault", "500:retry-after=2"], "--fault 500:retry-after=2: fault spec"),
+        (["--fault", "sometimes"], "--fault sometimes: fault spec 'sometimes'"),
+        (
+            ["--failure-shape", "A", "--reading", "failure-shape=B"],
+            "--failure-shape A is --reading failure-shape=A, but --reading failure-shape=B",
+        ),
+        (
+            ["--reading", "failure-shape=A", "--reading", "failure-shape=B"],
+            "--reading failure-shape=B: --reading failure-shape=A was given too",
+        ),
+    ],
+    ids=[
+        "no-equals",
+        "bad-question",
+        "bad-reading",
+        "bad-fault",
+        "no-fault",
+        "contradiction",
+        "twice",
+    ],
+)
+def test_a_bad_reading_or_fault_is_a_usage_error_naming_the_option(
+    arguments: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def serve_forever(self: StubServer, poll_interval: float = 0.5) -> None:
+        pytest.fail(f"{arguments} was accepted: the stub started serving")
+
+    monkeypatch.setattr(StubServer, "serve_forever", serve_forever)
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", "0", *arguments])
+    assert exited.value.code == USAGE_ERROR
+    assert message in " ".join(capsys.readouterr().err.split())
+
+
+def test_a_failure_shape_that_agrees_with_its_reading_is_accepted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def stub(address: tuple[str, int], **options: object) -> None:
+        raise Started(options)
+
+    monkeypatch.setattr(cli, "StubServer", stub)
+    with pytest.raises(Started) as started:
+        main(["serve", "--port", "0", "--failure-shape", "B", "--reading", "failure-shape=B"])
+    options = started.value.args[0]
+    assert (options["failure_shape"], options["readings"]) == ("B", {"failure-shape": "B"})

@@ -21,8 +21,7 @@ from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
 from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from facedetect_contract.live.run import LiveRun
 from facedetect_contract.session import LiveSession, SessionError, live_key, live_settings
-
-from .conftest import ROOT, default_sigint
+from tests.helpers.processes import ROOT, default_sigint
 
 # Not shaped like "sk-...": only the explicit redaction of the configured key keeps it out.
 SENTINEL = "gwkey-SENTINEL-" + "7a1c" * 8

@@ -41,18 +41,11 @@ from facedetect_contract.core.interaction import (
     RecordedResponse,
 )
 from facedetect_contract.core.violations import Severity
+from tests.helpers.bodies import documented_pass_body
 
 CONTRACTS = load_contracts()
 
-PASS_BODY = {
-    "output": {
-        "check_pass": True,
-        "face_bbox": [302, 286, 610, 593],
-        "ext_bbox": [71, 9, 840, 778],
-    },
-    "usage": {"image_count": 1},
-    "request_id": "c56f62df-724e-9c19-96bd-xxxxxx",
-}
+PASS_BODY = documented_pass_body()
 ERROR_BODY = {"code": "InvalidApiKey", "message": "No API-key provided.", "request_id": "7438d53d"}
 JSON = {"content-type": "application/json"}
 

@@ -29,6 +29,7 @@ from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.contracts.outcome import Outcome, classify
 from facedetect_contract.core.interaction import Interaction, RecordedRequest, RecordedResponse
 from facedetect_contract.core.violations import Severity, Violation
+from tests.helpers.bodies import DOCUMENTED_CROP, DOCUMENTED_FACE
 
 CONTRACTS = load_contracts()
 EMO_DETECT_API = str(CONTRACTS.profile.source("emo-detect-api"))
@@ -36,10 +37,10 @@ IMAGE = "https://example.com/portrait.png"
 OTHER_IMAGE = "https://example.com/another-portrait.png"
 JSON = {"content-type": "application/json"}
 
-# The documented example's boxes (docs/endpoint.md, "Check passed"), and a 3:4 crop of the same
-# image that holds the same face.
-FACE = [302, 286, 610, 593]
-CROP_1_1 = [71, 9, 840, 778]
+# The documented example's boxes (docs/endpoint.md, "Check passed"; endpoint.json's example
+# image), as JSON arrays, and a 3:4 crop of the same image that holds the same face.
+FACE = list(DOCUMENTED_FACE)
+CROP_1_1 = list(DOCUMENTED_CROP)
 CROP_3_4 = [150, 0, 750, 800]
 MOVED_FACE = [402, 286, 710, 593]  # 100 px to the right: IoU 0.51 with FACE
 MOVED_CROP = [171, 9, 940, 778]  # 100 px to the right: IoU 0.77 with CROP_1_1

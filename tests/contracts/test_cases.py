@@ -9,12 +9,9 @@ import pytest
 
 from facedetect_contract.contracts.cases import DEFAULT_CASES_FILE, CasesFileError, load_cases
 from facedetect_contract.contracts.loader import load_contracts
+from tests.helpers.bodies import DOCUMENTED_IMAGE
 
 CONTRACTS = load_contracts()
-
-DOCUMENTED_IMAGE = (
-    "https://help-static-aliyun-doc.aliyuncs.com/file-manage-files/zh-CN/20251225/onmomb/emo.png"
-)
 
 
 def write(tmp_path: Path, cases: object) -> Path:

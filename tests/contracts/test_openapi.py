@@ -61,7 +61,7 @@ def test_schemathesis_reads_the_request_contract_out_of_the_openapi_document(
     import schemathesis
     from schemathesis import GenerationMode
 
-    from tests.generation.test_strategies import draw_many
+    from tests.helpers.strategies import draw_many
 
     schema = schemathesis.openapi.from_dict(build_openapi(CONTRACTS))
     operation = schema[contracts.profile.path]["POST"]

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from facedetect_contract.core import geometry
 from facedetect_contract.plugin.harness import EXAMPLES_PER_PROPERTY
+from tests.helpers.bodies import DOCUMENTED_CROP, DOCUMENTED_FACE
+from tests.helpers.bodies import DOCUMENTED_IMAGE_SIZE as ASSUMED_IMAGE
 
-# The documented pair at 1:1 (docs/endpoint.md, "Check passed"; fixture documented-pass-1-1).
-DOCUMENTED_FACE = (302, 286, 610, 593)
-DOCUMENTED_CROP = (71, 9, 840, 778)
-ASSUMED_IMAGE = (1000, 1000)  # endpoint.json: the project's assumption for the example image
+# The documented pair at 1:1 (docs/endpoint.md, "Check passed"; fixture documented-pass-1-1),
+# and ASSUMED_IMAGE, the project's assumption of the example image's size (endpoint.json).
 RATIOS = [(1, 1), (3, 4)]  # the documented ratios, 1:1 (head shot) and 3:4 (half body)
 
 

@@ -30,7 +30,7 @@ from facedetect_contract.doubles.images import (
 )
 from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from facedetect_contract.plugin import TEST_KEY as STUB_KEY
-from tests.doubles.test_server import detect_body, make_client, outcome  # the same helpers
+from tests.helpers.stub import detect_body, make_client, outcome
 
 PORTRAIT = (600, 800)
 

@@ -21,7 +21,6 @@ from facedetect_contract.checks import run_checks
 from facedetect_contract.client import CheckPassed, EndpointUnreachable, FaceDetectClient
 from facedetect_contract.contracts.fixtures import IMAGE_DIR
 from facedetect_contract.contracts.loader import load_contracts
-from facedetect_contract.core.interaction import Interaction
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse, Image
 from facedetect_contract.doubles.images import place_face
 from facedetect_contract.doubles.server import (
@@ -32,7 +31,7 @@ from facedetect_contract.doubles.server import (
     StubServer,
     serve_in_thread,
 )
-from facedetect_contract.plugin import TEST_KEY as STUB_KEY
+from tests.helpers.stub import STUB_KEY, detect_body, make_client, outcome
 
 # Not key-shaped (no "sk-"), so a leak cannot hide behind the generic key-like redaction.
 SENTINEL = "SENTINEL-7f3a9c-stub-key-never-shown"
@@ -47,24 +46,6 @@ class PortraitImages:
 
     def fetch(self, url: str) -> Image:
         return Image(*PORTRAIT, "png", face=place_face(*PORTRAIT))
-
-
-def make_client(server: RunningServer, key: str = STUB_KEY, **options: Any) -> FaceDetectClient:
-    options.setdefault("max_retries", 0)
-    return FaceDetectClient(base_url=server.base_url, environ={"DASHSCOPE_API_KEY": key}, **options)
-
-
-def detect_body(url: str, ratio: str = "1:1") -> dict[str, Any]:
-    return {"model": "emo-detect-v1", "input": {"image_url": url}, "parameters": {"ratio": ratio}}
-
-
-def outcome(interaction: Interaction) -> str:
-    """``pass``, the failed check's code (shape A) or the error body's code."""
-    body = interaction.response.body
-    if interaction.response.status == 200:
-        output = body["output"]
-        return "pass" if output["check_pass"] else str(output["code"])
-    return str(body["code"])
 
 
 def raw_exchange(server: RunningServer, data: bytes) -> bytes:
@@ -630,3 +611,29 @@ def test_readings_are_given_to_the_fake_and_played_over_http() -> None:
                 failed = client.exchange(detect_body(s.image_url("no-human.png")))
             shape = next(k for k in CONTRACTS.profile.answers if k.shape == reading)
             assert failed.response.status == (shape.status or 200)
+
+
+def test_only_urls_naming_the_bound_address_are_the_stubs_own_files() -> None:
+    # Before: any loopback host counted, 127.0.0.2 and [::1] included, though the stub listens
+    # on 127.0.0.1 only: a URL a real download could not reach was judged as the stub's file.
+    with serve_in_thread(api_keys=[STUB_KEY]) as s:
+        port, own = s.server.server_port, s.server.is_own_image
+        assert own(s.image_url("portrait.png"))
+        assert own(f"http://localhost:{port}/images/portrait.png")
+        assert own(f"http://LOCALHOST:{port}/images/portrait.png")
+        assert not own(f"http://127.0.0.2:{port}/images/portrait.png")
+        assert not own(f"http://[::1]:{port}/images/portrait.png")
+        assert not own(f"http://127.0.0.1:{port + 1}/images/portrait.png")
+        assert not own(f"http://127.0.0.1:{port}/api/v1/portrait.png")
+    try:
+        server = StubServer(("::1", 0), api_keys=[STUB_KEY])
+    except OSError:  # no IPv6 loopback on this machine
+        return
+    try:
+        port, own = server.server_port, server.is_own_image
+        assert own(f"http://[::1]:{port}/images/portrait.png")
+        assert own(f"http://[0:0:0:0:0:0:0:1]:{port}/images/portrait.png")
+        assert own(f"http://localhost:{port}/images/portrait.png")
+        assert not own(f"http://127.0.0.1:{port}/images/portrait.png")
+    finally:
+        server.server_close()

@@ -6,7 +6,7 @@ import pytest
 
 from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.generation.mutations import Mutation, body_mutations, header_mutations
-from tests.generation.test_strategies import draw_many
+from tests.helpers.strategies import draw_many
 
 
 def test_invalid_requests_cover_every_family_the_issue_names() -> None:

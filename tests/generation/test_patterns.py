@@ -17,7 +17,7 @@ from facedetect_contract.contracts.loader import CONTRACT_DIR, Contracts
 from facedetect_contract.core.ecma import python_pattern, search
 from facedetect_contract.generation.patterns import matching
 from facedetect_contract.generation.strategies import valid_requests
-from tests.generation.test_strategies import draw_many
+from tests.helpers.strategies import draw_many
 
 
 @pytest.mark.parametrize(

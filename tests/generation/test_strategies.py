@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings
 
 from facedetect_contract.contracts.loader import CONTRACT_DIR, Contracts, load_contracts
 from facedetect_contract.generation.strategies import (
@@ -26,44 +22,9 @@ from facedetect_contract.generation.strategies import (
     valid_requests,
 )
 from facedetect_contract.plugin.harness import EXAMPLES_PER_PROPERTY as EXAMPLES
+from tests.helpers.strategies import draw_many, draw_until
 
 CONTRACTS = load_contracts()
-
-
-class _Enough(Exception):
-    """Raised by draw_until's test once the draws hold what it waits for."""
-
-
-def draw_until(
-    strategy: st.SearchStrategy[Any], enough: Callable[[list[Any]], bool], limit: int
-) -> list[Any]:
-    """Draws (derandomized) until ``enough(drawn)`` holds or ``limit`` were drawn, whichever
-    comes first: an assertion on what a strategy reaches within ``limit`` draws, without paying
-    for the draws after it is settled (the failing example is not shrunk: nothing failed)."""
-    found: list[Any] = []
-
-    @settings(
-        max_examples=limit,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-        derandomize=True,
-        phases=[Phase.generate],
-        print_blob=False,
-    )
-    @given(strategy)
-    def collect(drawn: Any) -> None:
-        found.append(drawn)
-        if enough(found):
-            raise _Enough
-
-    with contextlib.suppress(_Enough):
-        collect()
-    return found
-
-
-def draw_many(strategy: st.SearchStrategy[Any], count: int = 300) -> list[Any]:
-    """``count`` draws (derandomized), all of them."""
-    return draw_until(strategy, lambda _found: False, count)
 
 
 @pytest.fixture

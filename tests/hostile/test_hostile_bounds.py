@@ -18,8 +18,8 @@ import pytest
 
 from facedetect_contract.contracts.fixtures import IMAGE_DIR
 from facedetect_contract.doubles.server import RunningServer, serve_in_thread
+from tests.helpers.hostile import KEYS, Project
 from tests.hostile.proxy import FaultProxy
-from tests.hostile.test_hostile_endpoint import KEYS, Project
 
 pytestmark = pytest.mark.hostile
 pytest_plugins = ["pytester"]

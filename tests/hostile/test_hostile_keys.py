@@ -1,6 +1,6 @@
 """The key in every encoding an echo takes, and a key that shares words with the API.
 
-Each run is a real ``pytest --live`` session (``test_hostile_endpoint``'s project, options and
+Each run is a real ``pytest --live`` session (``tests/helpers/hostile.py``'s project, options and
 zero-bytes-of-the-key assertion) against the stub, whose answers echo the key in one encoding a
 gateway, an error page or a log formatter writes: percent-encoding of every byte in either case,
 or twice; HTML character references, decimal and hex, mixed with literal characters; JSON escapes
@@ -32,7 +32,7 @@ from facedetect_contract.core.violations import Severity
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
 from facedetect_contract.doubles.server import serve_in_thread
 from facedetect_contract.live.run import LiveRun, LiveSettings
-from tests.hostile.test_hostile_endpoint import (
+from tests.helpers.hostile import (
     KEYS,
     LIVE_ARGS,
     WRITE_EVERYTHING,

@@ -36,6 +36,7 @@ from facedetect_contract.contracts.fixtures import FIXTURE_DIR, IMAGE_DIR
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
 from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from facedetect_contract.report.model import NOTES_URL
+from tests.helpers.suite import LIVE_TESTS
 
 cmarkgfm = pytest.importorskip("cmarkgfm")
 from cmarkgfm.cmark import Options  # noqa: E402  # after the skip: cmark-gfm is a dev dependency
@@ -44,7 +45,6 @@ pytestmark = pytest.mark.hostile
 pytest_plugins = ["pytester"]
 
 KEY = "sk-hostile-outputs-" + "5a7c" * 6
-TEST_LIVE = Path(__file__).parents[1] / "contract" / "test_live.py"
 WALL_LIMIT = 60.0
 
 MARKUP_NAMES = (
@@ -91,7 +91,7 @@ def hostile(names: tuple[str, ...], code: str | None, message: str | None) -> Ca
 
 def prepare(path: Path, stub: RunningServer) -> None:
     (path / "pytest.ini").write_text("[pytest]\nfacedetect_fixture_dir = recorded\n")
-    (path / "test_live.py").write_text(TEST_LIVE.read_text(encoding="utf-8"))
+    (path / "test_live.py").write_text(LIVE_TESTS.read_text(encoding="utf-8"))
     cases = [
         {
             "name": "portrait",

@@ -21,12 +21,12 @@ from facedetect_contract.live.baseline import (
     BaselineError,
     load_baseline,
 )
-from tests.live.test_live_safety import live as live_run
+from tests.helpers.live import live_pytest
+from tests.helpers.suite import LIVE_TESTS
 
 pytest_plugins = ["pytester"]
 
 KEY = "sk-" + "1e2f" * 8  # no word of the reports inside: fragments of a key are redacted too
-TEST_LIVE = Path(__file__).parents[1] / "contract" / "test_live.py"
 TODAY = dt.date(2026, 12, 1)
 
 
@@ -315,8 +315,8 @@ def with_a_score(request: FakeRequest, response: FakeResponse) -> FakeResponse:
 
 
 def live(pytester: pytest.Pytester, base_url: str, *args: str) -> pytest.RunResult:
-    """A live run of the cases file alone (test_live_safety's), strict, with both reports."""
-    return live_run(
+    """A live run of the cases file alone (tests/helpers/live.py), strict, with both reports."""
+    return live_pytest(
         pytester, base_url, "--strict-drift", "--drift-report", "r.json",
         "--drift-report", "r.md", *args,
     )  # fmt: skip
@@ -335,7 +335,7 @@ def write_portrait_case(project: pytest.Pytester, stub: RunningServer) -> None:
 
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    (pytester.path / "test_live.py").write_text(TEST_LIVE.read_text())
+    (pytester.path / "test_live.py").write_text(LIVE_TESTS.read_text())
     monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
     return pytester
 

@@ -11,19 +11,12 @@ import pytest
 from facedetect_contract.contracts.loader import CONTRACT_DIR, Contracts, load_contracts
 from facedetect_contract.core.interaction import Interaction, RecordedRequest, RecordedResponse
 from facedetect_contract.live.drift import recording_for
+from tests.helpers.bodies import documented_pass_body
 
 CONTRACTS = load_contracts()
 
 JSON = {"content-type": "application/json"}
-PASSED = {
-    "output": {
-        "check_pass": True,
-        "face_bbox": [302, 286, 610, 593],
-        "ext_bbox": [71, 9, 840, 778],
-    },
-    "usage": {"image_count": 1},
-    "request_id": "r-pass",
-}
+PASSED = documented_pass_body(request_id="r-pass")
 REFUSED = {"code": "InvalidApiKey", "message": "Invalid API-key provided.", "request_id": "r-401"}
 
 

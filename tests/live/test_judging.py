@@ -25,8 +25,9 @@ from facedetect_contract.live import judging
 from facedetect_contract.live.judging import RUN_ERRORS, Status, Verdict, judge
 from facedetect_contract.live.plan import PlannedRequest, case_requests, negative_probes
 from facedetect_contract.report import LiveReport
-from tests.contract.test_live import fail_on_findings
-from tests.live.test_live_run import live_run
+from tests.helpers.bodies import DOCUMENTED_CROP, DOCUMENTED_FACE
+from tests.helpers.live import live_run
+from tests.helpers.suite import fail_on_findings
 
 CONTRACTS = load_contracts()
 KEY = "sk-judging-" + "c0ffee" * 6
@@ -169,7 +170,7 @@ def test_a_failing_endpoint_with_an_empty_body_quotes_nothing() -> None:
 # --- judged answers ---------------------------------------------------------------------------
 
 IMAGE = "https://example.com/portraits/me.png"
-FACE, CROP = [302, 286, 610, 593], [71, 9, 840, 778]
+FACE, CROP = list(DOCUMENTED_FACE), list(DOCUMENTED_CROP)  # as JSON arrays
 
 
 def head_shot(expect: Expect = "pass", **extra: Any) -> PlannedRequest:

@@ -24,6 +24,7 @@ from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
 from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from facedetect_contract.report.model import NOTES_URL
+from tests.helpers.suite import LIVE_TESTS
 
 CONTRACTS = load_contracts()
 
@@ -32,7 +33,6 @@ pytest_plugins = ["pytester"]
 # Not shaped like "sk-..." or "Bearer ...", so only the explicit redaction of the configured key
 # can keep it out: the generic key-like patterns would hide a broken one.
 SENTINEL = "gwkey-SENTINEL-" + "5e4f" * 8
-TEST_LIVE = Path(__file__).parents[1] / "contract" / "test_live.py"
 Hook = Callable[[FakeRequest, FakeResponse], FakeResponse]
 Change = Callable[[FakeRequest, int, Any], tuple[int, Any]]
 
@@ -133,7 +133,7 @@ class LiveProject:
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> LiveProject:
     pytester.makeini("[pytest]\nfacedetect_fixture_dir = recorded\n")
-    (pytester.path / "test_live.py").write_text(TEST_LIVE.read_text(encoding="utf-8"))
+    (pytester.path / "test_live.py").write_text(LIVE_TESTS.read_text(encoding="utf-8"))
     monkeypatch.setenv("DASHSCOPE_API_KEY", SENTINEL)
     monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
     return LiveProject(pytester)

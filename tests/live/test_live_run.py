@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from facedetect_contract.contracts.cases import DEFAULT_CASES_FILE, LiveCase, load_cases
 from facedetect_contract.contracts.fixtures import FIXTURE_DIR, load_fixtures
-from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.core.violations import Severity
 from facedetect_contract.doubles.fake import FaceDetectFake
 from facedetect_contract.doubles.offline import fake_handler, replay_handler
@@ -23,58 +19,7 @@ from facedetect_contract.live.run import LiveRun, LiveSettings
 from facedetect_contract.report import LiveReport
 from facedetect_contract.report.render_markdown import render as to_markdown
 from facedetect_contract.report.terminal import summary_lines
-
-Handler = Callable[[httpx.Request], httpx.Response]
-
-KEY = "sk-unit-" + "ab12" * 8
-CONTRACTS = load_contracts()
-
-
-def live_run(
-    tmp_path: Path,
-    cases: tuple[LiveCase, ...] | None = None,
-    *,
-    failure_shape: str = "A",
-    handler: Callable[[Handler], Handler] | None = None,
-    sleep: Callable[[float], None] = lambda _seconds: None,
-    **settings: object,
-) -> tuple[LiveRun, FaceDetectFake]:
-    """A live run against the fake; ``handler`` wraps the fake's handler (drift, faults)."""
-    fake = FaceDetectFake(api_keys={KEY}, failure_shape=failure_shape)  # type: ignore[arg-type]
-    options: dict[str, object] = {"qps": 0, "examples": 3, "record_dir": tmp_path, **settings}
-    serve = fake_handler(fake)
-    run = LiveRun(
-        LiveSettings(**options),  # type: ignore[arg-type]
-        cases or load_cases(DEFAULT_CASES_FILE, CONTRACTS),
-        environ={"DASHSCOPE_API_KEY": KEY},
-        transport=httpx.MockTransport(handler(serve) if handler is not None else serve),
-        sleep=sleep,
-    )
-    return run, fake
-
-
-def answer(status: int, body: dict[str, Any], **headers: str) -> httpx.Response:
-    return httpx.Response(
-        status, json=body, headers={"content-type": "application/json", **headers}
-    )
-
-
-def throttled_once(serve: Handler) -> Handler:
-    """429 with ``Retry-After: 0`` to the first attempt of every request, then the fake."""
-    seen: set[tuple[str | None, bytes]] = set()
-    lock = threading.Lock()
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        key = (request.headers.get("authorization"), request.read())
-        with lock:
-            first = key not in seen
-            seen.add(key)
-        if first:
-            body = {"code": "Throttling.RateQuota", "message": "Requests rate limit exceeded"}
-            return answer(429, {**body, "request_id": "r-429"}, **{"retry-after": "0"})
-        return serve(request)
-
-    return handle
+from tests.helpers.live import CONTRACTS, KEY, Handler, answer, live_run, throttled_once
 
 
 def test_a_run_against_the_fake_judges_every_request_without_a_finding(tmp_path: Path) -> None:

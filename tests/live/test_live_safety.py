@@ -17,19 +17,20 @@ import pytest
 from facedetect_contract.contracts.fixtures import FIXTURE_DIR, IMAGE_DIR
 from facedetect_contract.doubles.fake import FakeResponse
 from facedetect_contract.doubles.server import RunningServer, serve_in_thread
-from tests.conftest import child_env, default_sigint
+from tests.helpers.live import live_pytest
+from tests.helpers.processes import child_env, default_sigint
+from tests.helpers.suite import LIVE_TESTS
 from tests.hostile.proxy import FaultProxy
 
 pytest_plugins = ["pytester"]
 
 KEY = "sk-safety-" + "9d8c" * 8
-TEST_LIVE = Path(__file__).parents[1] / "contract" / "test_live.py"
 
 
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     pytester.makeini("[pytest]\nfacedetect_fixture_dir = recorded\n")
-    (pytester.path / "test_live.py").write_text(TEST_LIVE.read_text(encoding="utf-8"))
+    (pytester.path / "test_live.py").write_text(LIVE_TESTS.read_text(encoding="utf-8"))
     monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
     monkeypatch.delenv("DASHSCOPE_HTTP_BASE_URL", raising=False)
     return pytester
@@ -43,23 +44,6 @@ def cases_for(pytester: pytest.Pytester, stub: RunningServer) -> None:
         "expect": "pass",
     }
     (pytester.path / "cases.json").write_text(json.dumps([entry]), encoding="utf-8")
-
-
-def live(pytester: pytest.Pytester, base_url: str, *args: str) -> pytest.RunResult:
-    return pytester.runpytest(
-        "--live",
-        "--dashscope-base-url",
-        base_url,
-        "--live-cases",
-        "cases.json",
-        "--live-examples",
-        "0",
-        "--live-qps",
-        "0",
-        "-p",
-        "no:cacheprovider",
-        *args,
-    )
 
 
 # --- bad input files: usage errors that name the file, the place and the fix -------------------
@@ -89,7 +73,7 @@ def test_a_bad_cases_file_is_a_usage_error_naming_the_file(
     project: pytest.Pytester, content: bytes, message: str
 ) -> None:
     (project.path / "cases.json").write_bytes(content)
-    result = live(project, "http://127.0.0.1:9/api/v1")
+    result = live_pytest(project, "http://127.0.0.1:9/api/v1")
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stderr.str()[-2000:]
     assert message in result.stderr.str()
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
@@ -123,7 +107,7 @@ def test_a_bad_fixture_file_is_a_usage_error_naming_it(
             ]
         )
     )
-    result = live(project, "http://127.0.0.1:9/api/v1")
+    result = live_pytest(project, "http://127.0.0.1:9/api/v1")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
 
@@ -191,7 +175,7 @@ def test_a_report_path_that_would_replace_a_users_file_is_refused(
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub:
         cases_for(project, stub)
         before = {p: p.read_bytes() for p in project.path.rglob("*") if p.is_file()}
-        result = live(project, stub.base_url, "--drift-report", target)
+        result = live_pytest(project, stub.base_url, "--drift-report", target)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
     assert {p: p.read_bytes() for p in before} == before
@@ -200,10 +184,10 @@ def test_a_report_path_that_would_replace_a_users_file_is_refused(
 def test_an_earlier_report_of_the_suite_may_be_replaced(project: pytest.Pytester) -> None:
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub:
         cases_for(project, stub)
-        first = live(
+        first = live_pytest(
             project, stub.base_url, "--drift-report", "drift.json", "--drift-report", "drift.md"
         )
-        second = live(
+        second = live_pytest(
             project, stub.base_url, "--drift-report", "drift.json", "--drift-report", "drift.md"
         )
     assert (first.ret, second.ret) == (0, 0)
@@ -213,7 +197,7 @@ def test_an_earlier_report_of_the_suite_may_be_replaced(project: pytest.Pytester
 def test_a_run_killed_before_its_end_leaves_no_report_saying_passed(tmp_path: Path) -> None:
     """Last night's reports are replaced by "not finished" ones before anything is sent, so a
     run killed outright (no chance to write its own) cannot leave them saying "passed"."""
-    (tmp_path / "test_live.py").write_text(TEST_LIVE.read_text(encoding="utf-8"))
+    (tmp_path / "test_live.py").write_text(LIVE_TESTS.read_text(encoding="utf-8"))
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     reports = [tmp_path / "drift.json", tmp_path / "drift.md"]
     reports[0].write_text(
@@ -254,7 +238,9 @@ def test_the_live_run_sends_nothing_and_exits_non_zero_when_no_live_test_is_sele
 ) -> None:
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub:
         cases_for(project, stub)
-        result = live(project, stub.base_url, "-k", "nothing-matches", "--drift-report", "r.json")
+        result = live_pytest(
+            project, stub.base_url, "-k", "nothing-matches", "--drift-report", "r.json"
+        )
         served = stub.requests_served
     assert served == 0
     assert result.ret != 0
@@ -279,7 +265,7 @@ def test_the_run_deadline_ends_a_run_whose_endpoint_never_finishes_an_answer(
         cases_for(project, stub)
         before = set(threading.enumerate())  # an earlier test's threads are not this run's
         started = time.monotonic()
-        result = live(
+        result = live_pytest(
             project,
             proxy.base_url,
             "--live-timeout",
@@ -305,7 +291,7 @@ def test_the_run_deadline_ends_a_run_whose_endpoint_never_finishes_an_answer(
 def test_an_interrupted_run_says_so_in_its_report_and_is_never_passed(tmp_path: Path) -> None:
     """Ctrl-C in the middle of a run: the report is written, says "interrupted", and exit != 0."""
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    (tmp_path / "test_live.py").write_text(TEST_LIVE.read_text(encoding="utf-8"))
+    (tmp_path / "test_live.py").write_text(LIVE_TESTS.read_text(encoding="utf-8"))
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR, latency_ms=3000) as stub:
         entry = {
             "name": "slow",
@@ -362,7 +348,7 @@ def test_fixtures_seeded_in_the_record_dir_stay_byte_for_byte(project: pytest.Py
     (recorded / seed.name).write_bytes(seed.read_bytes())
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub:
         cases_for(project, stub)
-        result = live(project, stub.base_url, "--record")
+        result = live_pytest(project, stub.base_url, "--record")
     assert result.ret == 0
     assert (recorded / seed.name).read_bytes() == seed.read_bytes()
 
@@ -394,7 +380,9 @@ def test_a_renderer_that_fails_makes_an_error_of_the_run_and_no_report_says_pass
     (project.path / "r.md").write_text("# face-detect live drift report\n\npassed (last night)\n")
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub:
         cases_for(project, stub)
-        result = live(project, stub.base_url, "--drift-report", "r.json", "--drift-report", "r.md")
+        result = live_pytest(
+            project, stub.base_url, "--drift-report", "r.json", "--drift-report", "r.md"
+        )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     written = json.loads((project.path / "r.json").read_text())
     assert written["outcome"] != "passed"
@@ -429,7 +417,7 @@ def test_a_breaking_finding_fails_its_live_test_even_when_the_runs_message_is_lo
 
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR, response_hook=renamed) as stub:
         cases_for(project, stub)
-        result = live(project, stub.base_url)
+        result = live_pytest(project, stub.base_url)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(failed=1, passed=7, skipped=1)
     result.stdout.fnmatch_lines(["*response_schema_conformance*check_pass*"])
@@ -451,7 +439,7 @@ def test_an_unusable_ssl_cert_file_stops_an_https_run_before_it_sends_naming_the
         )
     )
     monkeypatch.setenv("SSL_CERT_FILE", str(project.path / "no-such-ca.pem"))
-    result = live(project, "https://127.0.0.1:9/api/v1")
+    result = live_pytest(project, "https://127.0.0.1:9/api/v1")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "SSL_CERT_FILE" in result.stderr.str()
 

@@ -16,19 +16,12 @@ from facedetect_contract.core.redaction import Redactor
 from facedetect_contract.live.judging import Verdict, judge
 from facedetect_contract.live.plan import PlannedRequest, case_requests
 from facedetect_contract.live.recording import Recorder, expect_of
+from tests.helpers.bodies import documented_pass_body
 
 CONTRACTS = load_contracts()
 KEY = "sk-recording-" + "5eed" * 8
 HEADERS = {"content-type": "application/json", "authorization": "Bearer <redacted>"}
-PASSED = {
-    "output": {
-        "check_pass": True,
-        "face_bbox": [302, 286, 610, 593],
-        "ext_bbox": [71, 9, 840, 778],
-    },
-    "usage": {"image_count": 1},
-    "request_id": "r-pass",
-}
+PASSED = documented_pass_body(request_id="r-pass")
 SHAPE_A = {
     "output": {"check_pass": False, "code": "InvalidFile.NoHuman", "message": "No human"},
     "usage": {"image_count": 1},

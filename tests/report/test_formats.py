@@ -12,7 +12,7 @@ from facedetect_contract.live.run import LiveSettings
 from facedetect_contract.report import FORMATS, Format, LiveReport, paths, write_reports
 from facedetect_contract.report.model import REPORT_NAME
 from facedetect_contract.session import live_options
-from tests.live.test_live_run import KEY, live_run
+from tests.helpers.live import KEY, live_run
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from facedetect_contract.live.baseline import Baseline, BaselineEntry, load_base
 from facedetect_contract.live.run import LiveRun, LiveSettings
 from facedetect_contract.report import LiveReport
 from facedetect_contract.report.history import append, load_history, record_of, summarize
+from tests.helpers.suite import LIVE_TESTS
 
 KEY = "sk-history-" + "7a6b" * 8
 pytest_plugins = ["pytester"]
@@ -270,9 +271,7 @@ def test_the_history_command_prints_the_summary_and_the_settling_diff(
 def test_live_mode_appends_one_line_per_run_to_its_history(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (pytester.path / "test_live.py").write_text(
-        (Path(__file__).parents[1] / "contract" / "test_live.py").read_text()
-    )
+    (pytester.path / "test_live.py").write_text(LIVE_TESTS.read_text())
     monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
     with serve_in_thread(api_keys=[KEY], images_dir=IMAGE_DIR) as stub:
         entry = {

@@ -29,7 +29,7 @@ from facedetect_contract.report import (
 )
 from facedetect_contract.report.model import NOTES_URL
 from facedetect_contract.report.terminal import summary_lines
-from tests.live.test_live_run import KEY, live_run  # a report is made from a run
+from tests.helpers.live import KEY, live_run  # a report is made from a run
 
 
 def test_the_written_report_is_valid_json_and_markdown_without_the_key(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from facedetect_contract.live.result import RunError, RunResult
 from facedetect_contract.live.run import LiveRun
 from facedetect_contract.report import LiveReport
 from facedetect_contract.report.model import ErrorCause, error_causes
-from tests.live.test_live_run import CONTRACTS, Handler, answer, live_run, throttled_once
+from tests.helpers.live import CONTRACTS, Handler, answer, live_run, throttled_once
 
 REPORT = Path(__file__).parents[2] / "facedetect_contract" / "report"
 PACKAGE = "facedetect_contract"

@@ -1,0 +1,42 @@
+"""Child processes a test starts: where the checkout is, the environment of a ``python -m pytest``
+child, and SIGINT restored for a child the test interrupts. Shared by the tests that start
+children (the CLI's, the session's, live mode's safety tests), so each child is started alike."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import tomllib
+from pathlib import Path
+
+__all__ = ["CHILD_PYTEST_ADDOPTS", "ROOT", "child_env", "default_sigint"]
+
+ROOT = Path(__file__).resolve().parents[2]  # the checkout
+
+
+def _checkout_plugins() -> str:
+    """The plugin options of the checkout's addopts (pyproject.toml), from
+    ``--disable-plugin-autoload`` on: read, not copied, so the two cannot drift apart."""
+    addopts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "pytest"
+    ]["ini_options"]["addopts"]
+    return shlex.join(addopts[addopts.index("--disable-plugin-autoload") :])
+
+
+# For the pytest runs the tests make in folders of their own: autoloaded, each run would load
+# Schemathesis' plugin and rewrite all of Hypothesis where bytecode may not be cached (a second a
+# run). The entry point itself is the consumer tests' subject (tests/consumer), in a fresh venv.
+CHILD_PYTEST_ADDOPTS = _checkout_plugins()
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` of a child a test stops with SIGINT: the default action restored (Python
+    then raises KeyboardInterrupt). A shell that started this run in the background, as a CI
+    runner may, left SIGINT ignored, and an ignored signal is inherited by every child."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``python -m pytest`` child: this one's, the checkout's plugins."""
+    return {**os.environ, "PYTEST_ADDOPTS": CHILD_PYTEST_ADDOPTS, **extra}
