@@ -26,7 +26,14 @@ from ..core.memo import Memo
 from ..core.pointers import Pointer, shown
 from ..core.redaction import Secret
 from ..core.violations import ABSENT
-from .profile import CONTRACT_DIR, PROFILE_FILE, EndpointProfile, parse_profile
+from .profile import (
+    CONTRACT_DIR,
+    PROFILE_FILE,
+    AnswerKind,
+    EndpointProfile,
+    NotInProfile,
+    parse_profile,
+)
 from .questions import OpenQuestion, check_plays, parse_questions
 
 try:  # optional: the same verdicts as jsonschema, sooner (see Contracts.is_valid)
@@ -62,6 +69,7 @@ SCHEMA_FILES: Mapping[str, str] = {
 }
 ERROR_TABLE_FILE = "errors.json"
 QUESTIONS_FILE = "questions.json"
+_SHAPE_RATIO_NULL = "ratio parameter (endpoint.json /shape/ratio is null)"
 # The schemas of data files, as opposed to the schemas of the endpoint's messages.
 _META_SCHEMAS = frozenset({"interaction", "error_table", "profile", "questions"})
 
@@ -167,7 +175,9 @@ class Contracts:
             raise ContractFileError(f"{directory / QUESTIONS_FILE}: at {exc}") from None
         try:
             self.profile: EndpointProfile = parse_profile(
-                self._read_checked(PROFILE_FILE, "profile"), messages_of=self._messages_of
+                self._read_checked(PROFILE_FILE, "profile"),
+                messages_of=self._messages_of,
+                request_field=self._request_field,
             )
         except ValueError as exc:
             raise ContractFileError(f"{directory / PROFILE_FILE}: at {exc}") from None
@@ -211,6 +221,7 @@ class Contracts:
                     f"{where}: at /answers/{kind.name}/schema: no contract {kind.schema!r}; "
                     f"use one of {sorted(files)}"
                 )
+            self._check_shape_fields(where, kind)
             if kind.question is not None:
                 self._check_reading(where, f"/answers/{kind.name}", kind.question, kind.reading)
         for question_id in _open_question_ids(self.schemas):
@@ -236,6 +247,40 @@ class Contracts:
             )
         except ValueError as exc:
             raise ContractFileError(str(exc)) from None
+
+    def _check_shape_fields(self, where: Path, kind: AnswerKind) -> None:
+        """Every field the profile says an answer kind carries is a field of its contract: the
+        verdict (where the kind has one), the boxes (of a pass), its code, message and the fields
+        that tell it apart (not those it must not have: its contract need not name them)."""
+        profile, schema = self.profile, self._document(kind.schema)
+        named: list[tuple[str, Pointer | None]] = [
+            (f"/answers/{kind.name}/code", kind.code),
+            (f"/answers/{kind.name}/message", kind.message),
+            *((f"/answers/{kind.name}/present/{i}", at) for i, at in enumerate(kind.present)),
+        ]
+        if kind.verdict is not None:
+            if profile.verdict is None:
+                raise ContractFileError(
+                    f"{where}: at /answers/{kind.name}/verdict: the kind has a verdict but "
+                    f"/shape/verdict is null; name the verdict field there or drop the verdict"
+                )
+            named.append(("/shape/verdict", profile.verdict))
+        if kind.outcome == "passed":
+            named += [(f"/shape/boxes/{role}", at) for role, at in profile.boxes.items()]
+        for field, pointer in named:
+            if pointer is not None and not _schema_has(schema, pointer):
+                raise ContractFileError(
+                    f"{where}: at {field}: {str(pointer)!r} is not a field of {kind.schema} "
+                    f"(the contract of answer {kind.name!r}); name a field it describes, or "
+                    f"describe it there"
+                )
+
+    def _request_field(self, pointer: Pointer) -> Mapping[str, Any] | None:
+        """The request contract's schema of the body field at ``pointer``, or ``None``."""
+        try:
+            return self.request_subschema(pointer)
+        except (KeyError, TypeError):
+            return None
 
     def _check_reading(self, where: Any, field: str, question: str, reading: str | None) -> None:
         if question not in self.questions:
@@ -364,13 +409,27 @@ class Contracts:
 
     @functools.cached_property
     def ratios(self) -> tuple[str, ...]:
-        """The documented values of the ratio, read from the request contract."""
-        return tuple(self.request_subschema(self.profile.request.ratio)["enum"])
+        """The documented values of the ratio (the request contract's enum at endpoint.json
+        /shape/ratio/field); ``NotInProfile`` for a model without a ratio parameter."""
+        if self.profile.ratio is None:
+            raise NotInProfile(self.profile.model, "ratio", _SHAPE_RATIO_NULL)
+        return self.profile.ratio.values
 
     @functools.cached_property
     def default_ratio(self) -> str:
-        """The documented default of the ratio."""
-        return str(self.request_subschema(self.profile.request.ratio)["default"])
+        """The documented default of the ratio; ``NotInProfile`` for a model without a ratio
+        parameter or whose docs give no default (the parameter is then required)."""
+        ratio = self.profile.ratio
+        if ratio is None:
+            raise NotInProfile(self.profile.model, "ratio", _SHAPE_RATIO_NULL)
+        if ratio.default is None:
+            raise NotInProfile(
+                self.profile.model,
+                "default_ratio",
+                f"documented default ratio (the request contract gives {ratio.field} no "
+                f"default: send one of {list(ratio.values)})",
+            )
+        return ratio.default
 
     @functools.cached_property
     def models(self) -> tuple[str, ...]:
@@ -384,6 +443,27 @@ class Contracts:
     def accepts_image_url(self, url: object) -> bool:
         """Whether the request contract admits ``url`` as the image URL."""
         return bool(self._image_url_validator.is_valid(url))
+
+
+def _schema_has(schema: Any, pointer: Pointer) -> bool:
+    """Whether ``schema`` describes the field at ``pointer`` (its ``properties``, followed
+    through ``anyOf``/``oneOf``/``allOf`` branches of the same file)."""
+    nodes = [schema]
+    for part in pointer.parts:
+        found = []
+        while nodes:
+            node = nodes.pop()
+            if not isinstance(node, dict):
+                continue
+            for keyword in ("anyOf", "oneOf", "allOf"):
+                nodes.extend(node.get(keyword, ()))
+            properties = node.get("properties", {})
+            if part in properties:
+                found.append(properties[part])
+        if not found:
+            return False
+        nodes = found
+    return True
 
 
 def _open_question_ids(node: Any) -> Iterator[str]:

@@ -5,7 +5,11 @@ Every part of the suite that needs the verdict asks ``classify``: the checks (wh
 body is judged by), the client (which typed result to return or raise), behaviour drift, live
 judging and the observations. The kinds of answer, and the fields that carry the verdict and the
 boxes, come from the endpoint profile, so a settled open question (say, only shape B) changes what
-is explained here without a code edit.
+is explained here without a code edit. So does the answer's shape of another model on the path: a
+kind is told apart by the model's verdict field where it has one, else by the fields it has
+(``present``/``absent``: emoji-detect-v1's pass by its boxes, its failure by ``output.code``); a
+pass carries the boxes the model has (none for liveportrait-detect); a failure's or an error's code
+and message are read where its kind says.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any, Literal
 from ..core import geometry
 from ..core.inert import printable
 from ..core.interaction import RecordedResponse
+from ..core.pointers import Pointer
 from ..core.violations import ABSENT
 from .loader import Contracts
 from .profile import AnswerKind
@@ -23,6 +28,7 @@ from .profile import AnswerKind
 __all__ = ["Outcome", "OutcomeKind", "classify", "nearest_answer"]
 
 OutcomeKind = Literal["passed", "failed", "request_error", "unexplained"]
+_COUNTS = {1: "one", 2: "two", 3: "three"}
 
 
 @dataclass(frozen=True)
@@ -84,11 +90,15 @@ def _billed(body: Any, contracts: Contracts) -> int:
 def _matches(kind: AnswerKind, status: int, body: Any, contracts: Contracts) -> bool:
     if not kind.has_status(status):
         return False
-    fields = contracts.profile.response
-    if kind.verdict is not None and fields.verdict.get(body) is not kind.verdict:
+    verdict = contracts.profile.verdict
+    if kind.verdict is not None and (verdict is None or verdict.get(body) is not kind.verdict):
+        return False
+    if not all(at.present(body) for at in kind.present):
+        return False
+    if any(at.present(body) for at in kind.absent):
         return False
     if kind.error_kind is not None:
-        code = fields.error_code.get(body)
+        code = (kind.code or contracts.profile.response.error_code).get(body)
         if not isinstance(code, str):  # errors_for(code=None) would be every row of the table
             return False
         if not any(e.kind == kind.error_kind for e in contracts.errors_for(code=code)):
@@ -100,8 +110,9 @@ def nearest_answer(response: RecordedResponse, contracts: Contracts) -> AnswerKi
     """The documented kind of answer a response is, or the one it comes closest to.
 
     A response whose verdict is missing or mistyped is judged as a pass when it carries a box, as
-    a failure when it carries an output without one, so a renamed verdict field is reported
-    precisely by the contract of the kind it almost is.
+    a failure when it carries an output without one (a model without boxes: as a pass only when
+    its verdict says true), so a renamed verdict field is reported precisely by the contract of
+    the kind it almost is.
     """
     body = response.body if response.body_is_json else None
     for kind in contracts.profile.answers:
@@ -110,10 +121,14 @@ def nearest_answer(response: RecordedResponse, contracts: Contracts) -> AnswerKi
     with_status = [k for k in contracts.profile.answers if k.has_status(response.status)]
     if not with_status:
         return None
-    fields = contracts.profile.response
-    has_output = fields.verdict.parent.present(body)
-    has_box = fields.face_box.present(body)
-    wanted = "failed" if has_output and not has_box else "passed"
+    profile = contracts.profile
+    has_output = profile.output is not None and profile.output.present(body)
+    if profile.boxes:
+        has_box = any(at.present(body) for at in profile.boxes.values())
+        wanted = "failed" if has_output and not has_box else "passed"
+    else:  # no boxes to tell by: only a verdict that says true is a pass
+        said = None if profile.verdict is None else profile.verdict.get(body)
+        wanted = "passed" if said is True or not has_output else "failed"
     return next((k for k in with_status if k.outcome == wanted), with_status[0])
 
 
@@ -140,37 +155,43 @@ def classify(response: RecordedResponse, contracts: Contracts) -> Outcome:
         request_id=_text(fields.request_id.get(body)),
         billed_images=_billed(body, contracts),
     )
-    humanoid = fields.humanoid.get(body)
+    humanoid_at = fields.humanoid_or_none
+    humanoid = ABSENT if humanoid_at is None else humanoid_at.get(body)
     said = humanoid if isinstance(humanoid, bool) else None
     if kind is None:
         return replace(
             base, answer=nearest_answer(response, contracts), reason=_why(response, contracts)
         )
     if kind.outcome == "passed":
-        limit = contracts.profile.max_side_px
-        face, crop = _box(body, fields.face_box, limit), _box(body, fields.crop_box, limit)
-        if face is None or crop is None:
-            reason = f"{fields.verdict.name} {kind.verdict} without two well-formed boxes"
+        limit, boxes = contracts.profile.max_side_px, contracts.profile.boxes
+        found = {role: _box(body, at, limit) for role, at in boxes.items()}
+        if any(box is None for box in found.values()):
+            said_pass = (
+                f"{contracts.profile.verdict.name} {kind.verdict}"
+                if contracts.profile.verdict is not None and kind.verdict is not None
+                else "a pass"
+            )
+            count = _COUNTS.get(len(boxes), str(len(boxes)))
+            reason = f"{said_pass} without {count} well-formed boxes"
             return replace(base, reason=reason)
-        return replace(base, kind="passed", face_box=face, crop_box=crop, humanoid=said)
-    if kind.outcome == "failed":
-        by_verdict = kind.verdict is not None
-        code_at = fields.reason_code if by_verdict else fields.error_code
-        message_at = fields.reason_message if by_verdict else fields.error_message
         return replace(
             base,
-            kind="failed",
-            shape=kind.shape,
-            code=_text(code_at.get(body)),
-            message=_text(message_at.get(body)),
+            kind="passed",
+            face_box=found.get("face_box"),
+            crop_box=found.get("crop_box"),
             humanoid=said,
         )
-    return replace(
-        base,
-        kind="request_error",
-        code=_text(fields.error_code.get(body)),
-        message=_text(fields.error_message.get(body)),
-    )
+    code, message = _read(kind.code, body), _read(kind.message, body)
+    if kind.outcome == "failed":
+        return replace(
+            base, kind="failed", shape=kind.shape, code=code, message=message, humanoid=said
+        )
+    return replace(base, kind="request_error", code=code, message=message)
+
+
+def _read(pointer: Pointer | None, body: Any) -> str | None:
+    """The text at ``pointer`` (a kind's code or message), or ``None``."""
+    return None if pointer is None else _text(pointer.get(body))
 
 
 def _why(response: RecordedResponse, contracts: Contracts) -> str:
@@ -179,16 +200,23 @@ def _why(response: RecordedResponse, contracts: Contracts) -> str:
         return "the body is not JSON"
     if not any(k.has_status(response.status) for k in contracts.profile.answers):
         return f"undocumented status {response.status}"
-    fields = contracts.profile.response
-    output = fields.verdict.parent
-    if not isinstance(output.get(response.body), dict):
+    profile = contracts.profile
+    output = profile.output
+    if output is not None and not isinstance(output.get(response.body), dict):
         return f"a {response.status} response without an {output.name!r} object"
-    verdict = fields.verdict.get(response.body)
+    if profile.verdict is None:  # told apart by the fields each kind has
+        wanted = {
+            k.name: [str(at) for at in k.present]
+            for k in profile.answers
+            if k.has_status(response.status)
+        }
+        return f"HTTP {response.status} with none of the fields that tell its kinds apart {wanted}"
+    verdict = profile.verdict.get(response.body)
     if isinstance(verdict, bool):
-        shapes = [k.shape for k in contracts.profile.answers if k.verdict is verdict]
+        shapes = [k.shape for k in profile.answers if k.verdict is verdict]
         if not shapes:
             return (
-                f"{fields.verdict.name} {str(verdict).lower()} with HTTP {response.status}, "
+                f"{profile.verdict.name} {str(verdict).lower()} with HTTP {response.status}, "
                 f"a reading the contracts no longer admit"
             )
-    return f"{fields.verdict.parent.name}.{fields.verdict.name} is not a boolean"
+    return f"{profile.verdict.parent.name}.{profile.verdict.name} is not a boolean"

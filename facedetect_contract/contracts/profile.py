@@ -3,8 +3,11 @@
 Every fact about the endpoint that is not a message schema or an error-table row lives in that
 file: its path and model, the kinds of answer and the fields that carry the verdict and the boxes,
 the ratio tolerance, the behaviour-drift threshold, price, rate limit, image limits and the doc
-sources. This module is the only code that turns them into values;
-``tests/contracts/test_profile.py``
+sources. The answer's shape is data too (``/shape``): which field carries the verdict (or none),
+which boxes exist (or none), whether the request has a ratio (or none). A part a model's profile
+does not state is not invented: reading it raises ``NotInProfile`` naming the model and the part,
+and ``has_ratio``, ``verdict`` (``None``) and ``boxes`` (empty) say beforehand whether it is
+there. This module is the only code that turns them into values; ``tests/contracts/test_profile.py``
 fails when one of them is spelled as a literal anywhere else in the package. A sibling model on
 the same path is another profile beside other contracts, not a fork of the code.
 """
@@ -14,10 +17,10 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ..core.data import packaged_or_checkout
 from ..core.pointers import Pointer
@@ -28,6 +31,8 @@ __all__ = [
     "AnswerKind",
     "EndpointProfile",
     "ExampleImage",
+    "NotInProfile",
+    "RatioParameter",
     "Rejection",
     "RequestFields",
     "ResponseFields",
@@ -42,6 +47,61 @@ PROFILE_FILE = "endpoint.json"
 
 OutcomeName = Literal["passed", "failed", "request_error"]
 PLACEHOLDER = "xxx"  # what errors.json writes for a value the server fills in
+
+
+class NotInProfile(LookupError, ValueError):
+    """A part of the answer's shape (a ratio, a box, a verdict, a price...) the model's profile
+    does not state: the message names the model, the part, where it would be and how to ask."""
+
+    def __init__(self, model: str, name: str, what: str) -> None:
+        self.model, self.name, self.what = model, name, what
+        super().__init__(
+            f"{model} has no {what}, so {name!r} means nothing for it; ask first "
+            f"(EndpointProfile.has_ratio, .verdict is None, .boxes empty, .states({name!r}))"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class _Withholding:
+    """A record some of whose fields a model's profile may leave out: reading one it left out
+    raises ``NotInProfile`` (never ``AttributeError`` or ``KeyError``). Stated fields are plain
+    attributes, read at full speed."""
+
+    def _withhold(self, model: str, withheld: Mapping[str, str]) -> None:
+        for name in withheld:
+            object.__delattr__(self, name)
+        object.__setattr__(self, "_model", model)
+        object.__setattr__(self, "_withheld", dict(withheld))
+
+    def states(self, name: str) -> bool:
+        """Whether the profile states field ``name``."""
+        return name not in self.__dict__.get("_withheld", {})
+
+    if not TYPE_CHECKING:  # at run time only: mypy keeps checking attribute names
+
+        def __getattr__(self, name: str) -> Any:
+            withheld = self.__dict__.get("_withheld", {})
+            if name in withheld:
+                raise NotInProfile(self.__dict__["_model"], name, withheld[name])
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _stated(self) -> dict[str, Any]:
+        return {
+            f.name: self.__dict__[f.name] for f in fields(cast(Any, self)) if self.states(f.name)
+        }
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self._stated().items())
+        return f"{type(self).__name__}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # mutable mappings inside: unhashable
 
 
 @dataclass(frozen=True)
@@ -73,6 +133,10 @@ class AnswerKind:
     question: str | None = None
     reading: str | None = None
     sources: tuple[str, ...] = ()
+    code: Pointer | None = None  # where this kind carries its code (None: it carries none)
+    message: Pointer | None = None  # where it carries its message
+    present: tuple[Pointer, ...] = ()  # fields it has (a verdict-less model's pass: its boxes)
+    absent: tuple[Pointer, ...] = ()  # fields it does not have
 
     def has_status(self, status: int) -> bool:
         if self.status is not None:
@@ -107,17 +171,29 @@ class ExampleImage:
 
 
 @dataclass(frozen=True)
-class RequestFields:
-    """Where the request body carries the model, the image URL and the ratio."""
+class RatioParameter:
+    """The request's ratio parameter: where it goes, its documented values and default."""
+
+    field: Pointer
+    values: tuple[str, ...]
+    default: str | None  # None: no default is documented (the parameter is required)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class RequestFields(_Withholding):
+    """Where the request body carries the model, the image URL and the ratio (a model without a
+    ratio parameter leaves ``ratio`` out: reading it raises ``NotInProfile``)."""
 
     model: Pointer
     image_url: Pointer
     ratio: Pointer
 
 
-@dataclass(frozen=True)
-class ResponseFields:
-    """Where the response body carries the verdict, the boxes, the reason, errors and billing."""
+@dataclass(frozen=True, repr=False, eq=False)
+class ResponseFields(_Withholding):
+    """Where the response body carries the verdict, the boxes, the reason, errors and billing.
+    A field the model does not have (a verdict, a box, humanoid, a reason) is left out: reading
+    it raises ``NotInProfile``; ``boxes`` lists the boxes it has."""
 
     verdict: Pointer
     face_box: Pointer
@@ -132,14 +208,35 @@ class ResponseFields:
     billed_images: Pointer
 
     @property
-    def boxes(self) -> tuple[Pointer, Pointer]:
-        """The face box and the crop box, in the order the docs list them."""
-        return (self.face_box, self.crop_box)
+    def humanoid_or_none(self) -> Pointer | None:
+        """Where ``humanoid`` is, or ``None`` for a model whose profile names none."""
+        found: Pointer | None = self.__dict__.get("humanoid")
+        return found
+
+    @property
+    def boxes(self) -> tuple[Pointer, ...]:
+        """The boxes the model has, in the profile's order (face box, crop box; none for a
+        model without boxes)."""
+        return tuple(
+            self.__dict__[name]
+            for name in _BOX_ROLES
+            if self.states(name) and name in self.__dict__
+        )
 
 
-@dataclass(frozen=True)
-class EndpointProfile:
-    """The facts of one endpoint (and model) the rest of the package reads."""
+_BOX_ROLES = ("face_box", "crop_box")  # the roles /shape/boxes may name (endpoint.schema.json)
+_SHAPE_PARTS = {
+    "verdict": "verdict field (endpoint.json /shape/verdict is null)",
+    "face_box": "face box (endpoint.json /shape/boxes has no face_box)",
+    "crop_box": "crop box (endpoint.json /shape/boxes has no crop_box)",
+    "ratio": "ratio parameter (endpoint.json /shape/ratio is null)",
+}
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class EndpointProfile(_Withholding):
+    """The facts of one endpoint (and model) the rest of the package reads. Parts a model does
+    not have (a ratio, boxes, a price) are left out: reading one raises ``NotInProfile``."""
 
     model: str
     method: str
@@ -173,6 +270,26 @@ class EndpointProfile:
     rejections: Mapping[str, Rejection]
     sources: Mapping[str, Source]
     section_sources: Mapping[str, tuple[str, ...]]  # profile section -> its source ids
+    verdict: Pointer | None = None  # None: the model has no verdict field
+    boxes: Mapping[str, Pointer] = field(default_factory=dict)  # role -> pointer; empty: no boxes
+    ratio: RatioParameter | None = None  # None: the request has no ratio parameter
+    max_aspect_ratio: float | None = None  # longest side over shortest, where documented
+
+    @property
+    def has_ratio(self) -> bool:
+        """Whether the request has a ratio parameter."""
+        return self.ratio is not None
+
+    @property
+    def verdict_name(self) -> str | None:
+        """The name of the verdict field (``check_pass``, ``pass``), or ``None``."""
+        return None if self.verdict is None else self.verdict.name
+
+    @property
+    def output(self) -> Pointer | None:
+        """The object the check's result is in: the verdict's parent, else the first box's."""
+        anchor = self.verdict or next(iter(self.boxes.values()), None)
+        return None if anchor is None else anchor.parent
 
     def rejection(self, rule: str) -> Rejection:
         """The documented answer to a broken rule of the fake (``KeyError`` names the rules)."""
@@ -215,18 +332,58 @@ def _sources(data: Mapping[str, Any]) -> dict[str, Source]:
     }
 
 
+def _pointer_or_none(text: str | None) -> Pointer | None:
+    return None if text is None else Pointer.parse(text)
+
+
 def parse_profile(
     data: Mapping[str, Any],
     *,
     messages_of: Callable[[str], Sequence[str] | None],
+    request_field: Callable[[Pointer], Mapping[str, Any] | None] | None = None,
 ) -> EndpointProfile:
     """The profile of ``data``; ``ValueError`` names the field and the fix of a bad reference.
 
     ``messages_of(code)`` gives the messages errors.json allows for ``code`` (documented ones
     and the stub's wording), or ``None`` when the code is not in the table.
+    ``request_field(pointer)`` gives the request contract's schema of a body field, or ``None``:
+    the ratio's values and default are its ``enum`` and ``default``.
     """
-    endpoint, request = data["endpoint"], data["request"]
-    response = ResponseFields(**{k: Pointer.parse(v) for k, v in data["response"].items()})
+    endpoint, model, shape = data["endpoint"], data["model"], data["shape"]
+    verdict = None if shape["verdict"] is None else Pointer.parse(shape["verdict"])
+    boxes = {
+        role: Pointer.parse(shape["boxes"][role]) for role in _BOX_ROLES if role in shape["boxes"]
+    }
+    ratio = None
+    if shape["ratio"] is not None:
+        at = Pointer.parse(shape["ratio"]["field"])
+        described = request_field(at) if request_field is not None else None
+        if described is None or not described.get("enum"):
+            raise ValueError(
+                f"/shape/ratio/field: the request contract describes no values at {str(at)!r}; "
+                f"give that field an enum there, or make /shape/ratio null"
+            )
+        default = described.get("default")
+        ratio = RatioParameter(
+            at, tuple(described["enum"]), None if default is None else str(default)
+        )
+    request = _withholding(
+        RequestFields,
+        model,
+        {
+            **{k: Pointer.parse(v) for k, v in data["request"].items()},
+            **({} if ratio is None else {"ratio": ratio.field}),
+        },
+    )
+    response = _withholding(
+        ResponseFields,
+        model,
+        {
+            **{k: Pointer.parse(v) for k, v in data["response"].items()},
+            **({} if verdict is None else {"verdict": verdict}),
+            **boxes,
+        },
+    )
     rejections: dict[str, Rejection] = {}
     for rule, entry in data["rejections"].items():
         allowed = messages_of(entry["code"])
@@ -256,12 +413,42 @@ def parse_profile(
             if source_id not in sources:
                 raise ValueError(f"/{name}/sources: {source_id!r} is not in /sources; add it there")
     geometry, billing, rate, images = (
-        data["geometry"],
+        data.get("geometry"),
         data["billing"],
         data["rate_limit"],
         data["images"],
     )
-    return EndpointProfile(
+    if geometry is not None and geometry["ratio_box"] not in boxes:
+        raise ValueError(
+            f"/geometry/ratio_box: {geometry['ratio_box']!r} is not a box of /shape/boxes "
+            f"{sorted(boxes)}; name one of them, or drop /geometry for a model without boxes"
+        )
+    if geometry is not None and ratio is None:
+        raise ValueError(
+            "/geometry: a box at the requested ratio, but /shape/ratio is null; drop /geometry "
+            "or state the ratio parameter"
+        )
+    stated = {
+        "ratio_box": None if geometry is None else boxes[geometry["ratio_box"]],
+        "ratio_tolerance_px": None if geometry is None else geometry["ratio_tolerance_px"],
+        "price": None if billing["price"] is None else Decimal(billing["price"]),
+        "currency": billing["currency"],
+        "free_images": billing["free_images"],
+        "min_side_px": images["min_side_px"],
+        "iou_min": (
+            float(data["behaviour_drift"]["iou_min"]) if "behaviour_drift" in data else None
+        ),
+    }
+    missing = {
+        "ratio_box": "box at the requested ratio (endpoint.json /geometry is absent)",
+        "ratio_tolerance_px": "ratio tolerance (endpoint.json /geometry is absent)",
+        "price": "price (endpoint.json /billing/price is null)",
+        "currency": "currency (endpoint.json /billing/currency is null)",
+        "free_images": "free quota (endpoint.json /billing/free_images is null)",
+        "min_side_px": "minimum image side (endpoint.json /images/min_side_px is null)",
+        "iou_min": "behaviour-drift threshold (endpoint.json /behaviour_drift is absent)",
+    }
+    profile = EndpointProfile(
         model=data["model"],
         method=endpoint["method"],
         path=endpoint["path"],
@@ -271,10 +458,14 @@ def parse_profile(
         content_type=endpoint["content_type"],
         async_header=endpoint["async_header"],
         request_id_header=endpoint["request_id_header"],
-        request=RequestFields(**{k: Pointer.parse(v) for k, v in request.items()}),
+        request=request,
         response=response,
         answers=tuple(
             AnswerKind(
+                code=_pointer_or_none(entry.get("code")),
+                message=_pointer_or_none(entry.get("message")),
+                present=tuple(Pointer.parse(at) for at in entry.get("present", ())),
+                absent=tuple(Pointer.parse(at) for at in entry.get("absent", ())),
                 name=name,
                 description=entry["description"],
                 outcome=cast(OutcomeName, entry["outcome"]),
@@ -290,20 +481,20 @@ def parse_profile(
             )
             for name, entry in data["answers"].items()
         ),
-        ratio_box=getattr(response, geometry["ratio_box"]),
-        ratio_tolerance_px=geometry["ratio_tolerance_px"],
-        iou_min=float(data["behaviour_drift"]["iou_min"]),
-        price=Decimal(billing["price"]),
-        currency=billing["currency"],
+        ratio_box=stated["ratio_box"],
+        ratio_tolerance_px=stated["ratio_tolerance_px"],
+        iou_min=stated["iou_min"],
+        price=stated["price"],
+        currency=stated["currency"],
         billing_unit=billing["unit"],
-        free_images=billing["free_images"],
+        free_images=stated["free_images"],
         request_failures_billed=billing["request_failures_billed"],
         qps=float(rate["qps"]),
         throttle_status=rate["status"],
         stub_throttle_code=rate["stub_code"],
         gateway_retry_statuses=frozenset(data["gateway"]["retry_statuses"]),
         image_formats=tuple(images["formats"]),
-        min_side_px=images["min_side_px"],
+        min_side_px=stated["min_side_px"],
         max_side_px=images["max_side_px"],
         max_image_bytes=images["max_bytes"],
         example_images=tuple(
@@ -320,21 +511,53 @@ def parse_profile(
         rejections=rejections,
         sources=sources,
         section_sources=section_sources,
+        verdict=verdict,
+        boxes=boxes,
+        ratio=ratio,
+        max_aspect_ratio=images.get("max_aspect_ratio"),
     )
+    profile._withhold(model, {k: missing[k] for k, v in stated.items() if v is None})
+    return profile
+
+
+def _withholding(cls: Any, model: str, given: Mapping[str, Pointer]) -> Any:
+    """A ``RequestFields`` or ``ResponseFields`` of the pointers ``given``; the fields it leaves
+    out raise ``NotInProfile`` when read."""
+    names = [f.name for f in fields(cls)]
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise ValueError(
+            f"/{'request' if cls is RequestFields else 'response'}/{unknown[0]}: no such field; "
+            f"use one of {names}"
+        )
+    placeholder = Pointer.parse("/absent")
+    record = cls(**{name: given.get(name, placeholder) for name in names})
+    record._withhold(
+        model,
+        {
+            name: _SHAPE_PARTS.get(name, f"{name} field (endpoint.json)")
+            for name in names
+            if name not in given
+        },
+    )
+    return record
 
 
 @functools.cache
 def profile_data(directory: Path = CONTRACT_DIR) -> Mapping[str, str]:
     """A few names read straight from the profile's JSON, unvalidated, for text that must not
     wait for the contracts to load (the plugin's ``--help``): the environment variables, the
-    default base URL, and the request's image and ratio field names. Everything else uses
+    default base URL, and the request's image and ratio field names (no ``ratio_field`` for a
+    model without a ratio parameter). Everything else uses
     ``load_contracts``."""
     data = json.loads((directory / PROFILE_FILE).read_text(encoding="utf-8"))
-    endpoint, request = data["endpoint"], data["request"]
-    return {
+    endpoint, request, ratio = data["endpoint"], data["request"], data["shape"]["ratio"]
+    names = {
         "base_url_env": endpoint["base_url_env"],
         "default_base_url": endpoint["default_base_url"],
         "api_key_env": endpoint["api_key_env"],
         "image_field": request["image_url"].rsplit("/", 1)[-1],
-        "ratio_field": request["ratio"].rsplit("/", 1)[-1],
     }
+    if ratio is not None:  # a model without a ratio parameter has no ratio field to name
+        names["ratio_field"] = ratio["field"].rsplit("/", 1)[-1]
+    return names
