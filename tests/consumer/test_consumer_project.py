@@ -424,18 +424,31 @@ def test_every_recipe_marker_of_the_readme_heads_a_python_or_sh_block() -> None:
 def test_every_python_recipe_of_the_readme_passes_in_the_consumer_project(
     consumer: Consumer,
 ) -> None:
-    files = []
+    files = {}
     for recipe in PYTHON_RECIPES:
         path = consumer.root / f"test_recipe_{recipe.name.replace('-', '_')}.py"
         path.write_text(recipe.body + "\n", encoding="utf-8")
-        files.append(path.name)
-    count = sum(
-        r.body.count("\ndef test_") + r.body.startswith("def test_") for r in PYTHON_RECIPES
-    )
+        files[path.name] = recipe
+    # A parametrized recipe (every reading, each fault) runs once per id: every test a recipe
+    # defines must be collected, and every id collected must pass.
+    collected = consumer.run("pytest", *files, "--collect-only", "-q", "-p", "no:cacheprovider")
+    assert collected.returncode == 0, collected.tail()
+    ids = re.findall(r"^(test_recipe_\w+\.py::.+)$", collected.output, re.MULTILINE)
+    assert len(set(ids)) == len(ids), collected.tail()
+    for file, recipe in files.items():
+        for name in re.findall(r"^def (test_\w+)\(", recipe.body, re.MULTILINE):
+            node = f"{file}::{name}"
+            assert any(i == node or i.startswith(node + "[") for i in ids), (
+                f"recipe {recipe.name}: {name} not collected\n{collected.tail()}"
+            )
     run = consumer.run("pytest", *files, "-v", "-p", "no:cacheprovider")
     assert run.returncode == 0, run.tail()
-    assert run.passed() == count, run.tail()
+    assert run.passed() == len(ids), f"{len(ids)} collected, {run.passed()} passed:\n{run.tail()}"
     assert " skipped" not in run.output, run.tail()
+    summary = re.findall(r"^=+ (.+) in [0-9.]+s", run.output, re.MULTILINE)
+    assert summary, run.tail()
+    for outcome in ("skipped", "xfailed", "xpassed", "deselected", "error"):
+        assert outcome not in summary[-1], run.tail()
 
 
 @pytest.mark.parametrize("recipe", SH_RECIPES, ids=[r.name for r in SH_RECIPES])
