@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -55,7 +56,7 @@ import pytest
 
 from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.contracts.openapi import OPENAPI_FILE
-from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
+from facedetect_contract.doubles.fake import CatalogImages, FakeRequest, FakeResponse, Image
 from facedetect_contract.doubles.server import ResponseHook, serve_in_thread
 from facedetect_contract.plugin import TEST_KEY
 
@@ -194,10 +195,25 @@ def _config_folder() -> set[str]:
     return {p.name for p in CONFIG.parent.iterdir() if p.name != "__pycache__"}
 
 
+@dataclasses.dataclass
+class SomeFail(CatalogImages):
+    """The offline catalogue, except that one URL nobody named in eight (by its hash) fails the
+    portrait check for a documented reason: Schemathesis draws URLs nobody named, and its
+    positive cases must meet failed checks (in the stub's shape) as well as passes."""
+
+    def fetch(self, url: str) -> Image:
+        image = super().fetch(url)
+        digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).digest()
+        if url in self.images or image.reason is not None or digest[2] >= 32:
+            return image
+        reasons = sorted(self.contracts.portrait_codes)
+        return dataclasses.replace(image, face=None, reason=reasons[digest[3] % len(reasons)])
+
+
 def schemathesis_run(shape: str, hook: ResponseHook | None, workdir: Path) -> Run:
     """``schemathesis run`` against a fresh catalogue stub of ``shape``, from ``workdir``."""
     with serve_in_thread(
-        api_keys=[TEST_KEY], failure_shape=shape, catalog=True, response_hook=hook
+        api_keys=[TEST_KEY], failure_shape=shape, images=SomeFail(CONTRACTS), response_hook=hook
     ) as stub:
         finished = subprocess.run(
             command(stub.base_url, workdir),
