@@ -832,7 +832,8 @@ def test_the_backoff_doubles_with_each_attempt_plus_a_quarter_at_most_of_jitter(
 ) -> None:
     for jitter, factor in ((0.0, 1.0), (0.5, 1.125), (0.999, 1.24975)):
         jittered = SimpleNamespace(random=lambda j=jitter: j)
-        monkeypatch.setattr(client_module, "random", SimpleNamespace(Random=lambda: jittered))
+        generator = SimpleNamespace(Random=lambda: jittered)
+        monkeypatch.setattr(client_module, "random", generator)
         waits: list[float] = []
         client, seen = client_for((503, {}, ERROR), sleep=waits.append, backoff=0.5, max_retries=3)
         with client, pytest.raises(ServerError):
@@ -1431,3 +1432,60 @@ def test_an_ssl_cert_dir_that_is_not_a_directory_is_named(
         pytest.raises(EndpointUnreachable, match=r"SSL_CERT_DIR is set to .* not a directory"),
     ):
         https.detect("https://example.com/p.png")
+
+
+# --- issue 19: what the mutation run of 2026-12-07 found untested ----------------------------
+
+
+@pytest.mark.parametrize("bad", ["dashscope.aliyuncs.com/api/v1", "http://[::1/api/v1", 5], ids=str)
+def test_a_base_url_that_cannot_be_shown_is_named_unparseable_exactly(bad: object) -> None:
+    """Parsed without a host, or not parsed at all: the message says '(unparseable)', no more."""
+    with pytest.raises(ValueError, match=r"^base URL ") as raised:
+        endpoint_url(bad, {})  # type: ignore[arg-type]  # "not text" on purpose
+    assert str(raised.value).startswith("base URL (unparseable) (from the base URL option) is ")
+
+
+def test_the_certificate_error_is_found_behind_causes_contexts_and_cycles() -> None:
+    """httpx and httpcore wrap the ssl error as a cause or a context, at any depth; the chain
+    may loop (an error that is its own context's context), and may hold None on either side."""
+    import ssl
+
+    refused = ssl.SSLCertVerificationError("certificate verify failed")
+    find = client_module._certificate_refused
+
+    cause_only = httpx.ConnectError("x")
+    cause_only.__cause__, cause_only.__context__ = refused, None
+    assert find(cause_only) is refused
+
+    deep = httpx.ConnectError("x")  # the context is searched first, then the cause
+    wrapper = OSError("wrapper")
+    wrapper.__cause__ = refused
+    deep.__cause__, deep.__context__ = wrapper, ValueError("unrelated")
+    assert find(deep) is refused
+
+    first, second = OSError("a"), OSError("b")
+    first.__context__, second.__context__ = second, first
+    assert find(first) is None  # a loop ends, with nothing found
+    second.__cause__ = refused
+    assert find(first) is refused
+
+
+def test_a_request_is_recorded_as_sent_without_its_length_and_redacted_with_its_key() -> None:
+    """No Content-Length to drop is no error; a JSON body is recorded parsed (no body text); the
+    record redacts with the client's key wherever it is written."""
+    from facedetect_contract.core.redaction import REDACTED, Redactor
+
+    recorded = client_module.recorded_request(
+        Redactor([SENTINEL]),
+        "POST",
+        [("Content-Type", "application/json"), ("Authorization", f"Bearer {SENTINEL}")],
+        json.dumps({"note": f"key {SENTINEL}"}).encode(),
+        "key",
+    )
+    assert recorded.body == {"note": f"key {SENTINEL}"} and recorded.body_text is None
+    assert recorded.headers == {
+        "content-type": "application/json",
+        "authorization": f"Bearer {REDACTED}",
+    }
+    assert recorded.to_dict()["body"] == {"note": f"key {REDACTED}"}
+    assert "body_text" not in recorded.to_dict()

@@ -117,6 +117,10 @@ _TOKEN = re.compile(f"(?P<separator>[{_SEPARATORS}]+)|{_ENCODED.pattern}")
 # Percent-encoded once only: a key holding '%41', encoded once, reads '%2541', which _TOKEN takes
 # for 'A' encoded twice.
 _TOKEN_ONCE = re.compile(_TOKEN.pattern.replace("%(?:25)*(", "%(", 1))
+_ENCODED_ONCE = re.compile(_ENCODED.pattern.replace("%(?:25)*(", "%(", 1))
+# Where the two readings of percent-encoding differ: an encoded '%' ('%25ab' is '%ab' read once,
+# the byte 0xAB read twice). Elsewhere they read the same.
+_ENCODED_PERCENT = "%25"
 
 
 class _Decoding:
@@ -269,8 +273,6 @@ class Redactor:
         lowered_forms = sorted(lowered, key=len, reverse=True)
         self._forms = re.compile("|".join(map(re.escape, lowered_forms))) if lowered_forms else None
         self._lowered = tuple(value.translate(_ASCII_LOWER) for value in values)
-        # A key with these may hold what decodes as an encoding ('%41'): look for it as it is.
-        self._encodable = any(char in value for value in values for char in "%&\\")
         grams = {
             key[i : i + MIN_RUN] for key in self._lowered for i in range(len(key) - MIN_RUN + 1)
         }
@@ -285,8 +287,12 @@ class Redactor:
             for form in lowered_forms
             for i in range(0, len(form) - MIN_RUN + 1, FORM_STRIDE)
         }
+        # Found where they overlap too (a lookahead): a gram that begins just before a run would
+        # otherwise hide the run's only gram ('3334353' + '67776b65792' holds one at each).
         self._form_grams = (
-            re.compile("|".join(map(re.escape, sorted(form_grams)))) if form_grams else None
+            re.compile(f"(?=({'|'.join(map(re.escape, sorted(form_grams)))}))")
+            if form_grams
+            else None
         )
         self._parts = tuple(grams | form_grams)
 
@@ -354,7 +360,7 @@ class Redactor:
         assert self._form_grams is not None
         spans: list[tuple[int, int]] = []
         for match in self._form_grams.finditer(lowered):
-            start, end = match.span()
+            start, end = match.span(1)
             gram = lowered[start:end]
             for form in self._form_sources:
                 offset = form.find(gram)
@@ -394,19 +400,25 @@ class Redactor:
 
     def _replaced(self, text: str) -> str:
         """``text`` with the spans of every view of it that hold a key replaced: as it is, and
-        decoded (percent-encoding read once, and read as often as it was applied, when the key
-        itself holds a '%'). The views' spans are merged, so that a run one view sees does not
-        cut the whole key another view sees."""
+        decoded (percent-encoding read as often as it was applied, and read once too where the
+        text holds an encoded '%'). The views' spans are merged, so that a run one view sees does
+        not cut the whole key another view sees."""
         spans: list[tuple[int, int]] = []
-        hinted = _HINTS.search(text) is not None
-        if (self._encodable or not hinted) and self._found(text):
+        # The view as it is, always: decoding can take a key's first characters into an escape
+        # that the text around it began ('&#' before '000000000-...' reads as one character).
+        if self._found(text):
             spans += self._spans(text)
         # With nothing encoded and nothing between characters, the view as it is is the only one.
-        # Otherwise, cheap first: is a key there once decoded? Most text with a space is not.
-        if hinted and (
-            self._encodable or self._found(_ENCODED.sub(_decoded, text).translate(_DROP_SEPARATORS))
-        ):
-            for tokens in (_TOKEN_ONCE, _TOKEN) if self._encodable else (_TOKEN,):
+        if _HINTS.search(text) is None:
+            return _replace(text, _merged(spans)) if spans else text
+        # '%25' reads differently once and as often as it can be read: a key holding '%'
+        # ('%2541' is its '%41'), or a run after an encoded '%' ('%25ab' is '%ab', not U+00AB).
+        readings = [(_ENCODED, _TOKEN)]
+        if _ENCODED_PERCENT in text:
+            readings.append((_ENCODED_ONCE, _TOKEN_ONCE))
+        for encoded, tokens in readings:
+            # Cheap first: is a key there once decoded? Most text with a space is not.
+            if self._found(encoded.sub(_decoded, text).translate(_DROP_SEPARATORS)):
                 decoding = _Decoding(text, tokens)
                 spans += [decoding.source(*span) for span in self._spans(decoding.text)]
         return _replace(text, _merged(spans)) if spans else text

@@ -45,6 +45,7 @@ from facedetect_contract.core.redaction import (
     Redactor,
     Secret,
     key_problem,
+    mask_credentials,
     redact_headers,
     redact_log_records,
     redact_text,
@@ -1032,3 +1033,288 @@ def test_a_base64_form_cut_short_is_replaced_from_eleven_characters_on(
     cuts = [core[:FORM_RUN], core[-FORM_RUN:], core[3 : 3 + FORM_RUN + 5]]
     for cut in (cut for cut in cuts if len(cut) >= FORM_RUN):  # a short key has no such run
         assert redact_text(f"<{cut}...", [key]) == f"<{REDACTED}...", cut
+
+
+# --- issue 19: what the mutation run of 2026-12-07 found untested ----------------------------
+
+
+def _forms_of(key: str) -> dict[str, str]:
+    """The key's whole hex form and the groups of its own bytes in each base64 alphabet."""
+    data = key.encode()
+    core = 4 * (len(data) // 3)
+    return {
+        "hex": binascii.hexlify(data).decode(),
+        "base64": base64.b64encode(data).decode()[:core],
+        "url-safe base64": base64.urlsafe_b64encode(data).decode()[:core],
+    }
+
+
+@pytest.mark.parametrize("form", ["hex", "base64", "url-safe base64"])
+@pytest.mark.parametrize(
+    "key",
+    [KEYS["gateway"], KEYS["long-hex"], KEYS["base64-unsafe"], "3333333333333333-sentinel"],
+    ids=["gateway", "long-hex", "base64-unsafe", "one character repeated"],
+)
+def test_every_run_of_eleven_characters_of_a_form_is_replaced_and_ten_from_its_start_are_not(
+    key: str, form: str
+) -> None:
+    """The documented bound, as a number (FORM_RUN imported would move with the code): a form
+    cut anywhere goes from 11 characters on; 10 are ordinary text, like any short run."""
+    encoded = _forms_of(key)[form]
+    for start in range(len(encoded) - 11 + 1):
+        cut = encoded[start : start + 11]
+        assert redact_text(f"<{cut}...", [key]) == f"<{REDACTED}...", (start, cut)
+    if not _holds_a_run(encoded[:10], key):  # '3333333333' is also 8 of the key's own
+        assert redact_text(f"<{encoded[:10]}...", [key]) == f"<{encoded[:10]}...", encoded
+
+
+@pytest.mark.parametrize("shape", ["gateway", "long-hex"])
+def test_a_form_cut_at_the_end_of_the_text_is_replaced_to_the_end(shape: str) -> None:
+    """Cut by the end of the text (a quoted answer ends there): the run stops at the text's
+    end, from its first characters or from any others."""
+    key = KEYS[shape]
+    for encoded in _forms_of(key).values():
+        for cut in (encoded[:11], encoded[:14], encoded[5:19]):
+            assert redact_text(f"id={cut}", [key]) == f"id={REDACTED}", cut
+
+
+@pytest.mark.parametrize("shape", ["gateway", "long-hex"])
+def test_a_form_cut_short_keeps_the_text_before_it_even_when_that_text_ends_the_form(
+    shape: str,
+) -> None:
+    """Before a cut that begins where the form begins, nothing belongs to the form, even
+    characters equal to the form's own last ones (the form is not a ring)."""
+    key = KEYS[shape]
+    for encoded in _forms_of(key).values():
+        tail = encoded[-3:]
+        assert redact_text(f"{tail}{encoded[:11]}.", [key]) == f"{tail}{REDACTED}.", encoded
+
+
+def test_a_whole_form_does_not_hide_a_form_cut_short_elsewhere_or_right_after_it() -> None:
+    """A whole form and a cut form in one text are both replaced: beside each other, apart,
+    and a whole hex form followed at once by a cut base64 form."""
+    key = KEYS["gateway"]
+    forms = _forms_of(key)
+    whole, cut = forms["base64"], forms["base64"][4:15]
+    assert redact_text(f"{whole} and {cut}.", [key]) == f"{REDACTED} and {REDACTED}."
+    assert redact_text(f"{cut} and {whole}.", [key]) == f"{REDACTED} and {REDACTED}."
+    assert redact_text(f"{forms['hex']}{cut}.", [key]) == f"{REDACTED}{REDACTED}."
+    assert redact_text(f"{cut}{forms['hex']}.", [key]) == f"{REDACTED}{REDACTED}."
+
+
+def test_a_longer_keys_base64_form_wins_over_a_shorter_keys_form_at_its_start() -> None:
+    """Longest first: the base64 of a key that begins with another key starts with the other's
+    form; it is replaced whole, with either key given first."""
+    old = "gwkey-SENTINEL-0123"
+    new = old + "-rotated-2026-sentinel"
+    for secrets in ([old, new], [new, old]):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            form = encode(new.encode()).decode()  # 41 bytes: its last quantum is 2 of them
+            redacted = redact_text(f"[{form}]", secrets)
+            assert redacted.startswith(f"[{REDACTED}") and len(redacted) <= len(REDACTED) + 6
+            assert_no_leak(redacted, new)
+
+
+# What a formatter or a hostile echo inserts between characters, beyond the spaces and U+200B
+# tested above: every one of them, and the characters beside them, which are text.
+_INVISIBLE = {
+    "ideographic space U+3000": "\u3000",
+    "soft hyphen U+00AD": "\u00ad",
+    "Mongolian vowel separator U+180E": "\u180e",
+    "byte order mark U+FEFF": "\ufeff",
+    **{f"U+{c:04X}": chr(c) for c in range(0x200B, 0x2010)},
+    **{f"U+{c:04X}": chr(c) for c in range(0x2060, 0x2065)},
+}
+_VISIBLE_NEIGHBOURS = {
+    "not sign U+00AC": "\u00ac",
+    "registered sign U+00AE": "\u00ae",
+    "Mongolian U+180D": "\u180d",
+    "Mongolian U+180F": "\u180f",
+    "hyphen U+2010": "\u2010",
+    "unassigned U+2065": "\u2065",
+    "ideographic comma U+3001": "\u3001",
+    "unassigned U+FEFE": "\ufefe",
+    "unassigned U+FF00": "\uff00",
+}
+
+
+@pytest.mark.parametrize("char", list(_INVISIBLE.values()), ids=list(_INVISIBLE))
+def test_every_invisible_character_between_the_keys_characters_is_seen_through(char: str) -> None:
+    key = KEYS["gateway"]
+    assert redact_text(f"[{char.join(key)}]", [key]) == f"[{REDACTED}]"
+
+
+@pytest.mark.parametrize("char", list(_VISIBLE_NEIGHBOURS.values()), ids=list(_VISIBLE_NEIGHBOURS))
+def test_a_character_beside_the_invisible_ones_is_text_that_breaks_a_run(char: str) -> None:
+    key = KEYS["gateway"]
+    text = f"[{char.join(key)}]"
+    assert redact_text(text, [key]) == text
+
+
+@pytest.mark.parametrize("reference", ["&#9999999;", "&#1114112;", "&#x110000;", "&#0001114112"])
+def test_a_reference_past_the_last_code_point_is_one_character_that_is_no_key(
+    reference: str,
+) -> None:
+    """HTML decodes it as U+FFFD: one character, never an error, never part of a key."""
+    key = "XXXXXXXX-sentinel"
+    for text in (f"x {reference} y", f"XXXXXX{reference}", f"{reference}XXXXXX"):
+        assert redact_text(text, [key]) == text
+
+
+def test_the_key_as_it_is_is_replaced_whole_when_the_text_before_it_begins_an_escape() -> None:
+    """'&#' before '000000000-...' reads, decoded, as one character and the rest: the key as it
+    is is replaced all the same, and the text before it is kept."""
+    cases = {
+        KEYS["repeating"]: "&#",  # '&#000000000' decodes to U+0000
+        KEYS["long-hex"]: "100%",  # '%9a' (its first two characters) decodes to one byte
+        "u0041bcdefgh-sentinel": "x\\",  # '\\u0041' decodes to 'A'
+        "25-sentinel-0123": "50%",  # '%25' decodes to '%'
+    }
+    for key, before in cases.items():
+        assert redact_text(f"[{before}{key}]", [key]) == f"[{before}{REDACTED}]", key
+
+
+def test_a_key_holding_percent_signs_is_found_percent_encoded_twice() -> None:
+    key = "k%41y-sentinel-%2F-42"
+    for text in (_percent(key, "%25{:02X}"), _percent(key, "%25{:02x}")):
+        assert redact_text(f"[{text}]", [key]) == f"[{REDACTED}]", text
+
+
+@pytest.mark.parametrize("key", ["ab/cdefghijk/lm/no", KEYS["url-unsafe"]])
+def test_each_percent_encoded_key_is_replaced_whole_around_a_plain_run_in_its_middle(
+    key: str,
+) -> None:
+    """The plain run inside the encoded key (here 'cdefghijk') is found apart from the whole
+    form: merged, the whole form still goes, in each of several occurrences."""
+    encoded = quote(key, safe="")
+    assert redact_text(f"x {encoded} y", [key]) == f"x {REDACTED} y"
+    assert redact_text(f"{key} and {encoded} y", [key]) == f"{REDACTED} and {REDACTED} y"
+    assert (
+        redact_text(f"{encoded}, {key} and {encoded}.", [key])
+        == f"{REDACTED}, {REDACTED} and {REDACTED}."
+    )
+
+
+def test_a_text_holding_every_form_of_the_key_at_once_keeps_none_of_them() -> None:
+    """No space nor escape in it: the text as it is is the only view, and it holds them all."""
+    key = KEYS["gateway"]
+    data = key.encode()
+    pieces = [key, binascii.hexlify(data).decode()]
+    for secret in (data, b"Bearer " + data):
+        for offset in range(3):
+            for encode in (base64.b64encode, base64.urlsafe_b64encode):
+                pieces.append(encode(b"\0" * offset + secret).decode())
+    redacted = redact_text(".".join(pieces), [key])
+    assert key not in redacted
+    assert_no_leak(redacted, key)
+
+
+def test_a_redactor_refuses_pickling_in_its_own_words() -> None:
+    with pytest.raises(TypeError) as raised:
+        pickle.dumps(Redactor([SENTINEL]))
+    assert str(raised.value) == "a Redactor cannot be pickled"
+
+
+def test_credentials_are_masked_and_every_other_header_is_kept_as_it_came() -> None:
+    """mask_credentials: the request as judged. The credential headers lose their value
+    (Authorization keeps its scheme), names are lower-cased, and any other value is kept even
+    when it looks like a key: no key's spelling may change what is judged."""
+    headers = [
+        ("Authorization", "Bearer sk-0f3c9a7e0f3c9a7e"),
+        ("X-API-Key", "gateway-token-0123456789"),
+        ("Content-Type", "application/json"),
+        ("X-Echo", "sk-0f3c9a7e0f3c9a7e"),
+        ("Proxy-Authorization", "Bearer <invalid>"),
+    ]
+    assert mask_credentials(headers) == {
+        "authorization": f"Bearer {REDACTED}",
+        "x-api-key": REDACTED,
+        "content-type": "application/json",
+        "x-echo": "sk-0f3c9a7e0f3c9a7e",
+        "proxy-authorization": "Bearer <invalid>",
+    }
+    assert mask_credentials([]) == {}
+
+
+def _named(problem: str | None) -> str:
+    assert problem is not None
+    match = re.search(r"own word (.+?): redacting", problem)
+    assert match is not None, problem
+    named = ast.literal_eval(match.group(1))
+    assert isinstance(named, str)
+    return named
+
+
+def test_a_key_of_exactly_eight_characters_is_long_enough() -> None:
+    assert key_problem("Sh0rtK3y", ()) is None
+    assert key_problem(Secret("Sh0rtK3y"), ("image_url", "InvalidParameter")) is None
+
+
+def test_the_word_named_is_the_shortest_erased_then_the_first_in_order() -> None:
+    key = "team-parameters-2026"
+    words = ("the parameters of a call", "zparameters", "yparameters", "ratio", "parameters!")
+    assert _named(key_problem(key, words)) == "parameters!"
+    assert _named(key_problem(key, words[:3])) == "yparameters"
+    assert _named(key_problem(key, tuple(reversed(words[:3])))) == "yparameters"
+
+
+@pytest.mark.parametrize(
+    ("length", "shown"), [(59, None), (60, None), (61, 57), (200, 57)], ids=str
+)
+def test_a_long_word_is_named_by_its_first_57_characters_and_an_ellipsis(
+    length: int, shown: int | None
+) -> None:
+    word = ("parameters-" * 20)[:length]
+    named = _named(key_problem("team-parameters-2026", (word,)))
+    assert named == (word if shown is None else word[:shown] + "...")
+
+
+def test_json_escapes_in_upper_case_hex_and_the_short_escapes_are_read() -> None:
+    """'\\u004A' as well as '\\u004a'; '\\/', '\\"' and '\\\\' are the key's own characters."""
+    key = 'k/e"y\\-SENTINEL-JK-0123'
+    upper = "".join(f"\\u{ord(c):04X}" for c in key)
+    short = key.replace("\\", "\\\\").replace("/", "\\/").replace('"', '\\"')
+    for text in (upper, short):
+        assert redact_text(f"[{text}]", [key]) == f"[{REDACTED}]", text
+    assert redact_text(f"[{short}]", [KEYS["long-hex"]]) == f"[{short}]"
+
+
+def test_a_run_after_an_encoded_percent_is_read_once_too() -> None:
+    """'%25ab' is '%ab' read once: 8 characters of the key ('abcdefgh') follow an encoded '%',
+    which reading the escapes as often as possible would take as the byte 0xAB."""
+    key = "abcdefgh-sentinel"
+    text = "x %25ab" + _percent("cdefgh") + " y"
+    assert "abcdefgh" in unquote(text)
+    assert redact_text(text, [key]) == f"x %25{REDACTED} y"
+    assert redact_text("x %25ab%63 50%25 y", [key]) == "x %25ab%63 50%25 y"
+
+
+@pytest.mark.parametrize("shape", ["gateway", "dashscope", "url-unsafe"])
+def test_a_run_of_a_form_is_replaced_when_a_gram_of_the_form_begins_just_before_it(
+    shape: str,
+) -> None:
+    """'3334353' + '67776b65792': the hex form's gram '33343536' begins before the run of 11
+    and overlaps the run's only gram; both are found, and no run of 11 of the form is left."""
+    key = KEYS[shape]
+    cases = 0
+    for encoded in list(_forms_of(key).values())[:2]:
+        low = encoded.lower()
+        for start in range(len(encoded) - 11 + 1):
+            run = encoded[start : start + 11]
+            for gram_at in range(0, len(encoded) - 8 + 1, 4):
+                for shared in range(1, 8):
+                    if encoded[gram_at + 8 - shared : gram_at + 8] != run[:shared]:
+                        continue
+                    text = f"<{encoded[gram_at : gram_at + 8 - shared]}{run}."
+                    redacted = redact_text(text, [key]).lower()
+                    cases += 1
+                    assert not any(low[i : i + 11] in redacted for i in range(len(low) - 10)), text
+    assert cases > 50
+
+
+def test_the_shortest_word_is_named_whole_when_a_longer_one_is_erased_too() -> None:
+    key = "team-parameters-2026"
+    long_word = "parameters-" * 7  # 77 characters
+    assert _named(key_problem(key, (long_word, "parameters!"))) == "parameters!"
+    longer = (long_word[:61], "x" + long_word)  # the longer one starts otherwise
+    assert _named(key_problem(key, longer)) == long_word[:57] + "..."
