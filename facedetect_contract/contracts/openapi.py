@@ -3,7 +3,10 @@
 The schemas stay the one source of truth: ``build_openapi`` copies them into
 ``components/schemas`` and rewrites their cross-file ``$ref``s; ``contracts/face-detect/
 openapi.json`` is its output, and a test fails when that file is stale
-(``python -m facedetect_contract openapi --write`` refreshes it).
+(``python -m facedetect_contract openapi --write`` refreshes it). Each contracts folder gets its
+own document (``openapi --contracts DIR``): its schemas, its model's name, its answers, and as
+examples the documented fixtures of that folder only (``documented_fixture_dir``), never another
+model's.
 
 Writing is refused inside an installed package (a ``site-packages`` or ``dist-packages`` folder,
 or the package's own folder outside a checkout): a reinstall would undo it, and every run of the
@@ -27,6 +30,7 @@ __all__ = [
     "OPENAPI_FILE",
     "OpenAPIWriteError",
     "build_openapi",
+    "documented_fixture_dir",
     "installed_package",
     "render_openapi",
     "source_checkout",
@@ -70,12 +74,33 @@ def _rewrite_refs(node: Any, names: dict[str, str]) -> Any:
     return node
 
 
+def documented_fixture_dir(contracts: Contracts) -> Path | None:
+    """The folder of documented fixtures that belongs to ``contracts``, or ``None``.
+
+    A shipped contracts folder (``contracts/<name>``, or the wheel's ``_contracts/<name>``) has
+    its fixtures in the shipped ``fixtures/<name>``; any other folder is looked for as the
+    checkout lays them out, ``<root>/contracts/<name>`` beside ``<root>/fixtures/<name>``. No
+    folder there: no examples (another model's fixtures are never borrowed)."""
+    from .fixtures import FIXTURE_DIR  # noqa: PLC0415  # fixtures import us not
+
+    directory = contracts.directory.resolve()
+    if directory.parent == CONTRACT_DIR.resolve().parent:
+        found = FIXTURE_DIR.parent / directory.name
+    else:
+        found = directory.parent.parent / FIXTURE_DIR.parent.name / directory.name
+    return found if found.is_dir() else None
+
+
 def _examples(contracts: Contracts, status: int) -> dict[str, Any]:
-    """The documented fixtures answered with ``status``, as OpenAPI response examples."""
-    from .fixtures import FIXTURE_DIR, load_fixtures  # noqa: PLC0415  # fixtures import us not
+    """The documented fixtures of the contracts' own folder answered with ``status``, as OpenAPI
+    response examples."""
+    from .fixtures import load_fixtures  # noqa: PLC0415  # fixtures import us not
 
     examples: dict[str, Any] = {}
-    for fixture in load_fixtures(FIXTURE_DIR, contracts):
+    directory = documented_fixture_dir(contracts)
+    if directory is None:
+        return examples
+    for fixture in load_fixtures(directory, contracts):
         if fixture.provenance.get("kind") == "documented" and fixture.response.status == status:
             summary = fixture.description or fixture.name
             examples[fixture.name] = {
@@ -95,7 +120,7 @@ def _content(schema: dict[str, Any], examples: dict[str, Any]) -> dict[str, Any]
 def _error_response(contracts: Contracts, status: int) -> dict[str, Any]:
     codes = sorted({entry.code for entry in contracts.errors_for(status=status)})
     profile = contracts.profile
-    schema = {"$ref": "#/components/schemas/ErrorBody"}
+    schema = {"$ref": "#/components/schemas/" + contracts.schemas["error_body"]["title"]}
     response: dict[str, Any] = {
         "description": f"Request failure. Documented codes: {', '.join(codes)}.",
         "content": {profile.content_type: _content(schema, _examples(contracts, status))},
@@ -140,23 +165,31 @@ def build_openapi(contracts: Contracts) -> dict[str, Any]:
     }
     for status in sorted(contracts.documented_statuses - {200}):
         responses[str(status)] = _error_response(contracts, status)
-    async_header = headers["properties"][profile.async_header]
     # The header a synchronous API must not be sent is told in prose: as a parameter whose
     # schema is `not: {}`, generators (Schemathesis) send it on valid requests.
-    operation_text = (
-        f"{contracts.schemas['request']['description']} Header {profile.async_header}: "
-        f"{async_header['description']} {async_header['$comment']}"
+    operation_text = contracts.schemas["request"]["description"]
+    async_header = headers["properties"].get(profile.async_header)
+    if async_header is not None:
+        told = " ".join(async_header[k] for k in ("description", "$comment") if k in async_header)
+        operation_text += f" Header {profile.async_header}: {told}"
+    request_schema = contracts.schemas["request"]["title"]
+    boxes = ", ".join(at.name for at in profile.boxes.values())
+    summary = f"Check a portrait for {profile.model}" + (
+        f" and get its boxes ({boxes})" if boxes else ""
     )
+    notes = sorted({q.notes.partition("#")[0] for q in contracts.questions.values()})
     variables = {"host": {"default": "127.0.0.1"}, "port": {"default": "8000"}}
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
-            "title": f"DashScope EMO image detection ({profile.model})",
+            "title": f"DashScope image detection ({profile.model})",
             "version": __version__,
-            "description": "Generated from contracts/face-detect/*.schema.json and endpoint.json."
-            " Do not edit: run `python -m facedetect_contract openapi --write`. Open questions"
-            " (x-open-questions): docs/endpoint.md#open-questions.",
+            "description": f"Generated from the contracts folder {contracts.directory.name}"
+            " (*.schema.json and endpoint.json). Do not edit: run `python -m facedetect_contract"
+            " openapi --write`. Open questions (x-open-questions): "
+            + (", ".join(notes) or "none")
+            + ".",
         },
         "servers": [
             {"url": profile.default_base_url, "description": "The documented endpoint"},
@@ -176,13 +209,13 @@ def build_openapi(contracts: Contracts) -> dict[str, Any]:
             profile.path: {
                 profile.method.lower(): {
                     "operationId": "faceDetect",
-                    "summary": "Check a portrait for EMO and get its face and crop boxes",
+                    "summary": summary,
                     "description": operation_text,
                     "requestBody": {
                         "required": True,
                         "content": {
                             profile.content_type: {
-                                "schema": {"$ref": "#/components/schemas/FaceDetectRequest"}
+                                "schema": {"$ref": "#/components/schemas/" + request_schema}
                             }
                         },
                     },

@@ -26,7 +26,14 @@ from facedetect_contract.contracts.profile import NotInProfile
 from facedetect_contract.core.pointers import Pointer
 
 ROOT = Path(__file__).resolve().parents[2]
-SIBLINGS = ("liveportrait-detect", "emoji-detect-v1")
+# Every contracts folder shipped beside face-detect's: a new one is covered without a test edit.
+SIBLINGS = tuple(
+    sorted(
+        p.parent.name
+        for p in (ROOT / "contracts").glob("*/endpoint.json")
+        if p.parent != CONTRACT_DIR
+    )
+)
 META_SCHEMAS = (
     "endpoint.schema.json",
     "errors.schema.json",
@@ -69,6 +76,70 @@ def test_a_siblings_documented_fixtures_classify_as_documented(model: str) -> No
         assert not contracts.schema_errors("request", fixture.request.body)
         assert data["provenance"]["kind"] == "documented"
         assert data["provenance"]["source"].startswith("https://")
+
+
+def test_every_shipped_sibling_is_covered_and_shipped_with_its_fixtures() -> None:
+    """The folder scan finds the three siblings, and each one's fixtures are in the wheel."""
+    assert set(SIBLINGS) >= {"liveportrait-detect", "emoji-detect-v1", "wan2.2-s2v-detect"}
+    import tomllib  # only here
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    for model in SIBLINGS:
+        assert shipped.get(f"fixtures/{model}") == f"facedetect_contract/_data/fixtures/{model}"
+
+
+def test_wan_s2v_is_read_by_check_pass_with_humanoid_and_no_boxes() -> None:
+    """wan2.2-s2v-detect: the verdict is output.check_pass, humanoid beside it, no boxes, no
+    ratio; its documented failure (200, empty code and message) and the 400 a public client
+    measured live (InvalidFile.NoHuman, not billed) are both failed checks (failure-status)."""
+    contracts = sibling("wan2.2-s2v-detect")
+    profile = contracts.profile
+    assert (profile.verdict_name, dict(profile.boxes), profile.has_ratio) == (
+        "check_pass",
+        {},
+        False,
+    )
+    assert profile.qps == 5 and profile.failure_shapes == ("A", "B")
+    fixtures = {f.name: f for f in load_fixtures(ROOT / "fixtures/wan2.2-s2v-detect", contracts)}
+    passed = classify(fixtures["documented-pass"].response, contracts)
+    assert (passed.kind, passed.humanoid, passed.face_box, passed.crop_box) == (
+        "passed",
+        True,
+        None,
+        None,
+    )
+    failed = classify(fixtures["documented-fail"].response, contracts)
+    assert (failed.kind, failed.shape, failed.code, failed.message) == ("failed", "A", "", "")
+    response = fixtures["documented-pass"].response
+    live_400 = type(response)(
+        400,
+        {},
+        {
+            "code": "InvalidFile.NoHuman",
+            "message": "The input image has no human body.",
+            "request_id": "7b1e9c3a-0d4f-4e7b-9a51-xxxxxx",
+        },
+        body_is_json=True,
+    )
+    seen = classify(live_400, contracts)
+    assert (seen.kind, seen.shape, seen.code, seen.billed_images) == (
+        "failed",
+        "B",
+        "InvalidFile.NoHuman",
+        0,
+    )
+    assert not contracts.schema_errors("error_body", live_400.body)
+    readings = {r.id for r in contracts.questions["failure-status"].readings}
+    assert readings == {"A", "B"}
+    # Without humanoid a pass breaks its contract (the page lists it); a box is not documented.
+    bare = {**response.body, "output": {"check_pass": True}}
+    assert contracts.schema_errors("check_passed", bare)
+    boxed = {**response.body, "output": {**response.body["output"], "face_bbox": [1, 2, 3, 4]}}
+    assert contracts.schema_errors("check_passed", boxed)
+    # Read as liveportrait (output.pass), the same answers are explained by nothing.
+    for fixture in fixtures.values():
+        assert classify(fixture.response, sibling("liveportrait-detect")).kind == "unexplained"
 
 
 def test_liveportrait_answers_are_read_by_its_own_verdict_and_message() -> None:
@@ -256,3 +327,19 @@ def test_every_fact_of_a_sibling_has_its_public_page_dated_and_its_notes(model: 
         page, _, anchor = question.notes.partition("#")
         assert ROOT / page == notes
         assert f"### {anchor}\n" in text, f"{notes} has no section {anchor}"
+
+
+@pytest.mark.parametrize("model", ["face-detect", *SIBLINGS])
+def test_a_workspace_scoped_base_url_is_accepted_for_every_model(model: str) -> None:
+    """wan2.2-s2v-detect's page documents `https://{WorkspaceId}.cn-beijing.maas.aliyuncs.com/
+    api/v1` for this path: as a base URL it is no usage error, while the same host with the
+    endpoint's path pasted in, or without /api, still is."""
+    from facedetect_contract.live.configuration import base_url_problem
+
+    contracts = load_contracts(ROOT / "contracts" / model)
+    host = "https://ws-8f3a2c1d.cn-beijing.maas.aliyuncs.com"
+    assert base_url_problem(f"{host}/api/v1", contracts) is None
+    assert base_url_problem(f"{host}/api/v1{contracts.profile.path}", contracts)
+    assert base_url_problem(f"{host}/v1", contracts)
+    notes = (ROOT / "docs" / "models" / "wan2.2-s2v-detect.md").read_text(encoding="utf-8")
+    assert "https://{WorkspaceId}.cn-beijing.maas.aliyuncs.com/api/v1" in notes

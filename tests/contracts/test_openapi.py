@@ -15,7 +15,7 @@ import pytest
 
 from facedetect_contract.__main__ import USAGE_ERROR, main
 from facedetect_contract.contracts import openapi
-from facedetect_contract.contracts.fixtures import FIXTURE_DIR
+from facedetect_contract.contracts.fixtures import FIXTURE_DIR, load_fixtures
 from facedetect_contract.contracts.loader import CONTRACT_DIR, Contracts, load_contracts
 from facedetect_contract.contracts.openapi import (
     OPENAPI_FILE,
@@ -25,6 +25,7 @@ from facedetect_contract.contracts.openapi import (
     source_checkout,
     write_openapi,
 )
+from facedetect_contract.contracts.outcome import classify
 
 CONTRACTS = load_contracts()
 
@@ -151,3 +152,64 @@ def test_openapi_write_of_an_installed_copy_of_the_package_is_refused(tmp_path: 
     assert f"{packaged} is inside an installed package ({package} is the installed" in done.stderr
     assert "Traceback" not in done.stderr
     assert packaged.read_bytes() == before
+
+
+# Every contracts folder shipped in the checkout: a new model's document is covered with no edit.
+FOLDERS = tuple(sorted(p.parent for p in (ROOT / "contracts").glob("*/endpoint.json")))
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_each_contracts_folder_gets_its_own_valid_document_with_its_own_examples(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`openapi --contracts DIR` writes that model's document: a valid OpenAPI 3.1 description
+    (openapi-spec-validator), its model in the request schema, and as examples exactly the
+    documented fixtures of its own fixtures folder, each valid against the response it sits in;
+    no other model's example (the EMO fixtures) appears."""
+    from openapi_spec_validator import validate
+
+    contracts = load_contracts(folder)
+    assert main(["openapi", "--contracts", str(folder)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document == build_openapi(contracts)
+    validate(document)  # raises on an invalid document
+    schemas = document["components"]["schemas"]
+    request = schemas[contracts.schemas["request"]["title"]]
+    assert request["properties"]["model"]["enum"] == [contracts.profile.model]
+    assert contracts.profile.model in document["info"]["title"]
+    fixtures_dir = ROOT / "fixtures" / folder.name
+    assert openapi.documented_fixture_dir(contracts) == fixtures_dir
+    documented = {
+        f.name: f
+        for f in load_fixtures(fixtures_dir, contracts)
+        if f.provenance.get("kind") == "documented"
+    }
+    operation = document["paths"][contracts.profile.path]["post"]
+    seen: dict[str, object] = {}
+    for status, response in operation["responses"].items():
+        for name, example in response["content"]["application/json"].get("examples", {}).items():
+            assert documented[name].response.status == int(status), name
+            seen[name] = example["value"]
+    assert seen == {name: f.response.body for name, f in documented.items()}
+    passes = [n for n, f in documented.items() if classify(f.response, contracts).passed]
+    assert passes and set(passes) <= set(seen)  # at least one documented pass is shown
+    if folder.name != "face-detect":
+        assert "documented-pass-1-1" not in json.dumps(document)  # EMO's example, not its own
+
+
+def test_a_folder_without_fixtures_of_its_own_gets_no_borrowed_examples(tmp_path: Path) -> None:
+    """A copy of a contracts folder outside the checkout, with no fixtures folder laid out beside
+    it, gets a document without examples rather than another folder's; laid out as the checkout
+    does (<root>/contracts/<name>, <root>/fixtures/<name>), it gets that folder's."""
+    copy = tmp_path / "root" / "contracts" / "liveportrait-detect"
+    shutil.copytree(ROOT / "contracts" / "liveportrait-detect", copy)
+    contracts = load_contracts(copy)
+    assert openapi.documented_fixture_dir(contracts) is None
+    assert '"examples"' not in render_openapi(contracts)
+    shutil.copytree(
+        ROOT / "fixtures" / "liveportrait-detect", tmp_path / "root" / "fixtures" / copy.name
+    )
+    assert openapi.documented_fixture_dir(contracts) == tmp_path / "root" / "fixtures" / copy.name
+    operation = build_openapi(contracts)["paths"][contracts.profile.path]["post"]
+    examples = operation["responses"]["200"]["content"]["application/json"]["examples"]
+    assert set(examples) == {"documented-pass", "documented-fail"}
