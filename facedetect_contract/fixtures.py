@@ -1,27 +1,6 @@
-"""The old import path of ``contracts.fixtures``, kept for consumers."""
+"""The old import path of ``contracts.fixtures``, kept for consumers: all it exports."""
 
 from __future__ import annotations
 
-from .contracts.fixtures import (
-    FIXTURE_DIR,
-    IMAGE_DIR,
-    FixtureFileError,
-    dump_fixture,
-    fixtures_beside,
-    load_fixture,
-    load_fixtures,
-    write_atomically,
-    write_fixture,
-)
-
-__all__ = [
-    "FIXTURE_DIR",
-    "IMAGE_DIR",
-    "FixtureFileError",
-    "dump_fixture",
-    "fixtures_beside",
-    "load_fixture",
-    "load_fixtures",
-    "write_atomically",
-    "write_fixture",
-]
+from .contracts.fixtures import *  # noqa: F403
+from .contracts.fixtures import __all__  # noqa: F401  (the same list, never a copy)

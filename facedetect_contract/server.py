@@ -1,25 +1,6 @@
-"""The old import path of ``doubles.server``, kept for consumers."""
+"""The old import path of ``doubles.server``, kept for consumers: all it exports."""
 
 from __future__ import annotations
 
-from .doubles.server import (
-    DEFAULT_PREFIX,
-    IMAGES_PATH,
-    MAX_BODY_BYTES,
-    ResponseHook,
-    RunningServer,
-    StubOptions,
-    StubServer,
-    serve_in_thread,
-)
-
-__all__ = [
-    "DEFAULT_PREFIX",
-    "IMAGES_PATH",
-    "MAX_BODY_BYTES",
-    "ResponseHook",
-    "RunningServer",
-    "StubOptions",
-    "StubServer",
-    "serve_in_thread",
-]
+from .doubles.server import *  # noqa: F403
+from .doubles.server import __all__  # noqa: F401  (the same list, never a copy)

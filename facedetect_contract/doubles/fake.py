@@ -16,6 +16,23 @@ table is a data file of this package, not a field of the contracts: it is the do
 vocabulary (what a team names its test images), no fact about the endpoint, and a sibling's
 contracts folder need not carry it; every code and rule it names is checked against the
 contracts in use, and a documented portrait code it does not list is still named by its code.
+
+Each model is answered in its own shape, read from its profile (``/shape``): the verdict where
+it has one (none: its pass is its boxes), the boxes it has (none for some), the ratio where the
+request has one, a failed check in the played failure kind's own fields (its code and message
+pointers; an error body where that kind is a 4xx), and a rule its profile does not state at the
+status face-detect documents for that rule with the model's own first documented code there.
+
+How a name reaches a sibling's failure (a decision about data): the table names a *reason*, in
+face-detect's portrait codes (the fullest documented list of the shared portrait check). A model
+whose error table has those codes answers the code itself. A model whose docs show no codes
+(liveportrait: a message only; emoji: one example code) answers with a failure its docs show,
+taken from its documented fixtures (``fixtures/<model>/``: the documented answer, with its
+provenance), never with words borrowed from another model: ``image-names.json`` ``/models``
+says, per model, which documented fixture answers which reason (``otherwise``: every other
+one); a model not listed answers with its first documented failure. So a sibling needs no code
+and no second table of names, a name fails the same way in every model, and the text it answers
+is always one its own docs give.
 """
 
 from __future__ import annotations
@@ -24,6 +41,7 @@ import copy
 import functools
 import hashlib
 import json
+import math
 import re
 import threading
 import types
@@ -34,7 +52,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from ..contracts.fixtures import FixtureFileError, fixture_dir, load_fixtures
 from ..contracts.loader import QUESTIONS_FILE, ContractFileError, Contracts, load_contracts
+from ..contracts.outcome import Outcome, classify
 from ..contracts.profile import AnswerKind, Rejection
 from ..contracts.questions import (
     AdmitUrl,
@@ -45,7 +65,7 @@ from ..contracts.questions import (
     request_pointer,
 )
 from ..core import ecma, geometry
-from ..core.interaction import parse_json
+from ..core.interaction import Interaction, parse_json
 from ..core.pointers import Pointer
 from ..core.violations import ABSENT
 
@@ -59,6 +79,8 @@ __all__ = [
     "ImageSource",
     "ImageUnavailable",
     "NamedImage",
+    "documented_failure",
+    "failure_reason",
     "image_names",
     "named_failure",
     "named_reason",
@@ -148,9 +170,61 @@ def _key(name: str) -> str:
 
 
 @functools.cache
+def _names_data() -> Mapping[str, Any]:
+    data: Mapping[str, Any] = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
+    return data
+
+
 def _names_table() -> tuple[Mapping[str, Any], ...]:
-    data = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
-    return tuple(data["names"])
+    return tuple(_names_data()["names"])
+
+
+def failure_reason(rule: str, contracts: Contracts) -> str:
+    """The reason a failed check of the profile's rule ``rule`` carries (``no-face``): the
+    rule's code where the profile states the rule, else the rule's own name (a sibling then
+    answers it with a failure its docs show, ``documented_failure``)."""
+    rejection = contracts.profile.rejections.get(rule)
+    return rule if rejection is None else rejection.code
+
+
+@functools.lru_cache(maxsize=16)
+def _documented(contracts: Contracts) -> tuple[tuple[Interaction, Outcome], ...]:
+    """The documented fixtures of the contracts' model (``fixture_dir``), each with its outcome;
+    none when it has no fixtures folder."""
+    try:
+        shown = load_fixtures(fixture_dir(contracts), contracts)
+    except FixtureFileError:
+        return ()
+    return tuple((i, classify(i.response, contracts)) for i in shown)
+
+
+@functools.lru_cache(maxsize=64)
+def documented_failure(reason: str, contracts: Contracts) -> tuple[str | None, str | None]:
+    """The code and message a model without ``reason`` in its error table answers a failed
+    check with: those of the documented fixture ``image-names.json`` ``/models/<model>`` names
+    for the reason (``otherwise`` for every other), else of its first documented failure (the
+    fixture folder of its contracts, ``fixture_dir``). ``ContractFileError`` says what to add
+    when the model documents no failure."""
+    model = contracts.profile.model
+    chosen: Mapping[str, Any] = _names_data().get("models", {}).get(model, {})
+    folder = fixture_dir(contracts)
+    failures = {
+        interaction.name: (outcome.code, outcome.message)
+        for interaction, outcome in _documented(contracts)
+        if outcome.kind == "failed"
+    }
+    wanted = chosen.get("reasons", {}).get(reason, chosen.get("otherwise"))
+    if reason in failures:  # the name of a documented failure is answered with it
+        wanted = reason
+    if wanted is None and failures:
+        wanted = min(failures)
+    if wanted not in failures:
+        raise ContractFileError(
+            f"{NAMES_FILE}: at /models/{model}: no documented failed check {wanted!r} in "
+            f"{folder} to answer the reason {reason!r} with; add the documented failure there "
+            f"(a fixture whose response is a failed check) or name one of {sorted(failures)}"
+        )
+    return failures[wanted]
 
 
 @functools.lru_cache(maxsize=16)
@@ -160,21 +234,27 @@ def image_names(contracts: Contracts) -> tuple[NamedImage, ...]:
     (``InvalidFile.Pose.Head`` by ``pose.head``). ``ValueError`` names the file, row and field
     of a code or rule the contracts do not have."""
     rows: list[NamedImage] = []
+    own = contracts.profile.rejections
+    reference = load_contracts()  # the double's own vocabulary: face-detect's rules and codes
+    vocabulary = set(own) | set(reference.profile.rejections)
+    reasons = set(reference.portrait_codes)
     for index, entry in enumerate(_names_table()):
         row = NamedImage(
             entry["name"], entry.get("code"), entry.get("rule"), entry.get("in", "file"),
             entry.get("value"),
         )  # fmt: skip
         if row.code is not None and row.code not in contracts.portrait_codes:
-            raise ContractFileError(
-                f"{NAMES_FILE}: at /names/{index}/code: {row.code!r} is no portrait code of "
-                f"the error table of {contracts.directory}; use one of "
-                f"{sorted(contracts.portrait_codes)}"
-            )
-        if row.rule is not None and row.rule not in contracts.profile.rejections:
+            if row.code not in reasons:
+                raise ContractFileError(
+                    f"{NAMES_FILE}: at /names/{index}/code: {row.code!r} is no portrait code "
+                    f"of the error table of {contracts.directory}; use one of "
+                    f"{sorted(contracts.portrait_codes | reasons)}"
+                )
+            documented_failure(row.code, contracts)  # a reason its table lacks: its docs' words
+        if row.rule is not None and row.rule not in vocabulary:
             raise ContractFileError(
                 f"{NAMES_FILE}: at /names/{index}/rule: no rule {row.rule!r} in endpoint.json's "
-                f"rejections; use one of {sorted(contracts.profile.rejections)}"
+                f"rejections; use one of {sorted(vocabulary)}"
             )
         if (row.code is None) == (row.rule is None):
             raise ContractFileError(
@@ -228,14 +308,28 @@ class CatalogImages:
     (``.../no-human.png`` -> ``InvalidFile.NoHuman``, ``unreachable`` in the host -> a refused
     connection) gets that outcome; any other URL passes, with a size and face box derived from
     its hash (its format from the path's extension), so the same URL always gets the same
-    answer and a failure is only ever one somebody named.
+    answer and a failure is only ever one somebody named. The image URL of each documented
+    failed check of the model (its fixtures, not named by the table) fails with that documented
+    failure, so its docs' examples replay. Sizes are drawn from the model's shortest side up
+    (the double's own where the profile states none) within its documented aspect ratio.
     """
 
     contracts: Contracts = field(default_factory=load_contracts)
     images: dict[str, Image] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        profile = self.contracts.profile
+        contracts = self.contracts
+        profile = contracts.profile
+        default = profile.image_formats[0]
+        side = max(_least_side(contracts), 1024)
+        for interaction, outcome in _documented(contracts):  # its documented failures fail
+            url = profile.request.image_url.get(interaction.request.body)
+            named = isinstance(url, str) and named_failure(url, contracts) is not None
+            if outcome.kind == "failed" and isinstance(url, str) and not named:
+                _, path = _host_and_path(url, unparsed="")
+                name = path.rsplit("/", 1)[-1]
+                fmt = name.rsplit(".", 1)[-1].lower() if "." in name else default
+                self.images.setdefault(url, Image(side, side, fmt, reason=interaction.name))
         for example in profile.example_images:
             self.images.setdefault(
                 example.url,
@@ -263,13 +357,38 @@ class CatalogImages:
         if named is not None and named.code is not None:
             return Image(1024, 1024, fmt, reason=named.code)
         digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).digest()
-        least = self.contracts.profile.min_side_px  # sizes from the shortest side admitted up
+        least = _least_side(self.contracts)  # sizes from the shortest side admitted up
         width, height = least + digest[0] * 12, least + digest[1] * 12
+        widest = self.contracts.profile.max_aspect_ratio  # within the documented aspect ratio
+        if widest is not None:
+            height = max(min(height, int(width * widest)), math.ceil(width / widest))
         # A face of a fifth to a third of the shorter side: every ratio's crop box fits around it.
         side = min(width, height) // (3 + digest[4] % 3)
         x1 = (width - side) * digest[5] // 255
         y1 = (height - side) * digest[6] // 255
         return Image(width, height, fmt, face=(x1, y1, x1 + side, y1 + side))
+
+
+_DRAWN_LEAST_SIDE = 512  # the double's own: a model that states no minimum side gets this one
+
+
+def _least_side(contracts: Contracts) -> int:
+    """The shortest side the profile admits, or the double's own for a model stating none."""
+    profile = contracts.profile
+    return profile.min_side_px if profile.states("min_side_px") else _DRAWN_LEAST_SIDE
+
+
+def _constants(
+    schema: Mapping[str, Any], at: tuple[str, ...] = ()
+) -> Iterable[tuple[Pointer, Any]]:
+    """The fields of a contract (its ``properties``, in this file) whose value is a ``const``:
+    an answer carries them as the contract says (liveportrait's pass: ``message`` ``""``)."""
+    for name, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, Mapping):
+            continue
+        if "const" in sub:
+            yield Pointer.of((*at, name)), sub["const"]
+        yield from _constants(sub, (*at, name))
 
 
 def _remove(pointer: Pointer, body: dict[str, Any]) -> None:
@@ -300,6 +419,9 @@ class FaceDetectFake:
     their ``double_default``. ``failure_shape`` is a shorthand for the reading of the failed-check
     answer kind of that shape (A: 200 with the verdict false, billed; B: 400 with the reason's
     code, not billed). ``billed`` counts the images it would have charged for.
+
+    Its answers take the shape of the contracts' model (module docstring): the same fake
+    answers emo-detect-v1, liveportrait-detect or emoji-detect-v1 by the contracts it is given.
     """
 
     def __init__(
@@ -459,7 +581,7 @@ class FaceDetectFake:
         """The documented answer to a broken rule of the profile's ``rejections``, with the
         code the played readings give the rule (``rejections`` of a play, such as the throttle's).
         """
-        rejection = rule if isinstance(rule, Rejection) else self.contracts.profile.rejection(rule)
+        rejection = rule if isinstance(rule, Rejection) else self._rejection(rule)
         status = next(entry.status for entry in self.contracts.errors_for(code=rejection.code))
         code = self._codes.get(rejection.rule, rejection.code)
         if code == rejection.code:
@@ -469,6 +591,32 @@ class FaceDetectFake:
         message = row.messages[0] if row.messages else (row.stub_message or code)
         return self.error(row.status, code, message, headers)
 
+    def _rejection(self, rule: str) -> Rejection:
+        """The profile's rejection ``rule``; for a rule it does not state (a sibling documents
+        fewer), the model's own first documented code at the status face-detect documents for
+        the rule (the double's reference vocabulary), else at the request contract's
+        ``x-rejected-with`` status: a refusal is never an undocumented code."""
+        contracts = self.contracts
+        stated = contracts.profile.rejections.get(rule)
+        if stated is not None:
+            return stated
+        reference = load_contracts()
+        known = reference.profile.rejections.get(rule)
+        if known is None:  # neither: a rule of the double's that no profile has
+            contracts.profile.rejection(rule)  # KeyError naming the rules
+        statuses = (
+            [] if known is None else [e.status for e in reference.errors_for(code=known.code)]
+        )
+        rows = [r for status in statuses[:1] for r in contracts.errors_for(status=status)]
+        if not rows:
+            fallback = contracts.schemas["request"].get("x-rejected-with", {}).get("status")
+            rows = [r for r in contracts.errors if r.status == fallback] or [
+                r for r in contracts.errors if r.status < 500 and r.kind != "throttling"
+            ]
+        row = next((r for r in rows if r.kind == "request"), rows[0])
+        message = row.messages[0] if row.messages else (row.stub_message or row.code)
+        return Rejection(rule, row.code, message)
+
     def refuse(self, refusal: Refusal, value: object | None = None) -> FakeResponse:
         """The answer a play's refusal names: a rule of the profile, or an error-table code."""
         if refusal.rejection is not None:
@@ -477,18 +625,41 @@ class FaceDetectFake:
         message = entry.messages[0] if entry.messages else (entry.stub_message or entry.code)
         return self.error(entry.status, entry.code, message)
 
-    def _portrait_failure(self, code: str) -> FakeResponse:
-        entry = next(self.contracts.errors_for(code=code))
-        message = entry.messages[0] if entry.messages else (entry.stub_message or code)
-        kind, fields = self._failure, self.contracts.profile.response
-        if kind.verdict is None:  # an error body (shape B)
-            return self.error(kind.status or entry.status, code, message, kind=kind.name)
+    def _portrait_failure(self, reason: str) -> FakeResponse:
+        """A failed check for ``reason`` in the played failure kind's own fields: an error body
+        where that kind is a 4xx (shape B), else its verdict (where it has one), code and
+        message (where it carries them), billed. A reason the model's error table lacks is
+        answered with a failure its docs show (``documented_failure``)."""
+        contracts = self.contracts
+        entry = next(contracts.errors_for(code=reason), None)
+        message: str | None
+        if entry is not None:
+            code: str | None = reason
+            message = entry.messages[0] if entry.messages else (entry.stub_message or reason)
+        else:
+            code, message = documented_failure(reason, contracts)
+        kind, fields = self._failure, contracts.profile.response
+        least = kind.status or kind.status_at_least or 200
+        if least >= 400 and not code:  # an error body needs a code: the first portrait one
+            row = next((e for e in contracts.errors if e.kind == _PORTRAIT), None)
+            if row is not None:
+                code, message = row.code, (row.messages or (row.stub_message or row.code,))[0]
+        if least >= 400 and code:  # an error body (shape B)
+            status = kind.status or (entry.status if entry is not None else least)
+            return self.error(status, code, message or code, kind=kind.name)
+        status = kind.status or 200
         body: dict[str, Any] = {}
-        fields.verdict.put(body, kind.verdict)
-        fields.reason_code.put(body, code)
-        fields.reason_message.put(body, message)
+        if kind.verdict is not None and contracts.profile.verdict is not None:
+            contracts.profile.verdict.put(body, kind.verdict)
+        for at, name, value in (
+            (kind.code, "reason_code", code),
+            (kind.message, "reason_message", message),
+        ):
+            where = at or (getattr(fields, name) if fields.states(name) else None)
+            if where is not None and value is not None:
+                where.put(body, value)
         fields.billed_images.put(body, 1)
-        return self._respond(kind.status or 200, body, kind=kind.name)
+        return self._respond(status, body, kind=kind.name)
 
     # -- the endpoint ----------------------------------------------------------------------------
 
@@ -547,9 +718,11 @@ class FaceDetectFake:
         url = fields.image_url.get(body)
         if not isinstance(url, str) or not url:
             return self.reject("field-invalid", ".".join(fields.image_url.parts))
-        parameters = fields.ratio.parent.get(body)
-        if parameters is not ABSENT and not isinstance(parameters, dict):
-            return self.reject("field-invalid", ".".join(fields.ratio.parent.parts))
+        stated = contracts.profile.ratio  # None: the request has no ratio (nothing is read)
+        if stated is not None:
+            parameters = stated.field.parent.get(body)
+            if parameters is not ABSENT and not isinstance(parameters, dict):
+                return self.reject("field-invalid", ".".join(stated.field.parent.parts))
         for pointer, refusal in self._require:  # ratio-default: required
             if pointer.get(body) is ABSENT:
                 return self.refuse(refusal, ".".join(pointer.parts))
@@ -557,10 +730,14 @@ class FaceDetectFake:
             unknown = _unknown_field(body, contracts.schemas["request"], ())
             if unknown is not None:
                 return self.refuse(self._unknown, unknown)
-        ratio = fields.ratio.get(body)
-        ratio = contracts.default_ratio if ratio is ABSENT else ratio
-        if ratio not in contracts.ratios:
-            return self.reject("ratio-invalid")
+        ratio: Any = None
+        if stated is not None:
+            ratio = stated.field.get(body)
+            if ratio is ABSENT and stated.default is None:  # no documented default: required
+                return self.reject("ratio-invalid")
+            ratio = stated.default if ratio is ABSENT else ratio
+            if ratio not in stated.values:
+                return self.reject("ratio-invalid")
         for pointer, pattern, refusal in self._refuse:  # image-url: http-only
             value = pointer.get(body)
             if isinstance(value, str) and ecma.search(pattern, value):
@@ -580,24 +757,64 @@ class FaceDetectFake:
             return self.reject(unavailable.rule, unavailable.value)
         return self._check(image, ratio)
 
-    def _check(self, image: Image, ratio_text: str) -> FakeResponse:
-        ratio = geometry.parse_ratio(ratio_text)
-        profile = self.contracts.profile
+    def _check(self, image: Image, ratio_text: str | None) -> FakeResponse:
+        """The portrait check: format, size, a named reason, a face; then the pass in the
+        model's shape (its verdict, the boxes it has, the constants its pass contract gives)."""
+        contracts = self.contracts
+        profile = contracts.profile
         if image.format.lower() not in profile.image_formats:
             return self.reject("format-unsupported")
         sides = (image.width, image.height)
-        if min(sides) < profile.min_side_px or max(sides) > profile.max_side_px:
-            return self._portrait_failure(profile.rejection("image-resolution").code)
+        least = profile.min_side_px if profile.states("min_side_px") else 1
+        if min(sides) < least or max(sides) > profile.max_side_px:
+            return self._portrait_failure(failure_reason("image-resolution", contracts))
         if image.reason is not None:
             return self._portrait_failure(image.reason)
         if image.face is None:
-            return self._portrait_failure(profile.rejection("no-face").code)
-        crop = image.crops.get(ratio_text) or geometry.ext_box_for(image.face, sides, ratio)
-        if crop is None:
-            return self._portrait_failure(profile.rejection("no-crop-fits").code)
-        fields, body = profile.response, dict[str, Any]()
-        fields.verdict.put(body, True)
-        fields.face_box.put(body, list(image.face))
-        fields.crop_box.put(body, list(crop))
-        fields.billed_images.put(body, 1)
-        return self._respond(200, body, kind=self._kinds.get("passed"))
+            return self._portrait_failure(failure_reason("no-face", contracts))
+        boxes, found = profile.boxes, {_FACE: image.face, _CROP: image.face}
+        if ratio_text is not None and _CROP in boxes:  # no ratio: the crop is the face's own
+            ratio = geometry.parse_ratio(ratio_text)
+            crop = image.crops.get(ratio_text) or geometry.ext_box_for(image.face, sides, ratio)
+            if crop is None:
+                return self._portrait_failure(failure_reason("no-crop-fits", contracts))
+            found[_CROP] = crop
+        body = dict[str, Any]()
+        if profile.verdict is not None:
+            profile.verdict.put(body, True)
+        humanoid = profile.response.humanoid_or_none
+        if humanoid is not None and _documented_pass_has(contracts, humanoid):
+            humanoid.put(body, True)  # where the model's documented pass returns it
+        for role, at in boxes.items():
+            at.put(body, list(found[role]))
+        passed = self._kinds.get("passed")
+        kind = profile.answer(passed) if passed is not None else None
+        if kind is not None:
+            for at, value in _pass_constants(contracts, kind.schema):
+                if not at.present(body):
+                    at.put(body, copy.deepcopy(value))
+        profile.response.billed_images.put(body, 1)
+        return self._respond(200, body, kind=passed)
+
+
+_FACE, _CROP = "face_box", "crop_box"  # the box roles endpoint.schema.json names
+_PORTRAIT = "portrait"  # the error kind of a failed check's codes (errors.schema.json)
+
+
+def _documented_pass_has(contracts: Contracts, at: Pointer) -> bool:
+    """Whether the model's first documented pass carries the field at ``at``."""
+    passes = (i.response.body for i, outcome in _documented(contracts) if outcome.passed)
+    first = next(passes, ABSENT)
+    return first is not ABSENT and at.present(first)
+
+
+@functools.lru_cache(maxsize=16)
+def _pass_constants(contracts: Contracts, schema_file: str) -> tuple[tuple[Pointer, Any], ...]:
+    """The ``const`` fields of the pass contract ``schema_file`` that the model's documented pass
+    carries (liveportrait's ``message`` ``""``; not emoji's empty code, which its docs show on no
+    pass: a reading plays it). None for a model with no documented pass."""
+    passes = [i.response.body for i, outcome in _documented(contracts) if outcome.passed]
+    for schema in contracts.schemas.values():
+        if passes and str(schema.get("$id", "")).endswith("/" + schema_file):
+            return tuple((at, v) for at, v in _constants(schema) if at.present(passes[0]))
+    return ()

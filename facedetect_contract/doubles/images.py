@@ -41,7 +41,7 @@ from ..contracts.loader import Contracts, load_contracts
 from ..core import geometry, inert
 from ..core.memo import Memo
 from ..core.transport import ssl_context
-from .fake import Image, ImageUnavailable, named_failure
+from .fake import Image, ImageUnavailable, failure_reason, named_failure
 
 __all__ = [
     "DARK_LUMINANCE",
@@ -315,7 +315,8 @@ class DownloadingImages:
             with PILImage.open(io.BytesIO(data)) as picture:  # reads the header, no pixels yet
                 fmt = (picture.format or "").lower()
                 width, height = picture.size
-                admitted = min(width, height) >= profile.min_side_px and (
+                least = profile.min_side_px if profile.states("min_side_px") else 1
+                admitted = min(width, height) >= least and (
                     max(width, height) <= profile.max_side_px
                 )
                 if fmt not in profile.image_formats or not admitted:
@@ -330,7 +331,7 @@ class DownloadingImages:
         except (OSError, SyntaxError, ValueError):
             raise ImageUnavailable("file-unreadable") from None
         # The file name wins over the pixels, so a test names the outcome it wants.
-        dark_code = profile.rejection("too-dark").code if dark else None
+        dark_code = failure_reason("too-dark", self.contracts) if dark else None
         named = named_failure(url, self.contracts)
         reason = (named.code if named is not None else None) or dark_code
         if reason is not None:
