@@ -3,11 +3,13 @@
 A check receives an interaction and a ``CheckContext`` (the contracts, the interaction's outcome,
 and in a live run its case and its recording) and yields ``Finding``s; ``run_checks`` turns them
 into ``Violation``s that carry the check's name, the interaction's name and the rule's source.
-Every check is backed by a rule of the docs (its ``sources``, ids of the endpoint profile); none is
-generic. A check that needs a JSON body is not run on one that is not JSON: that answer gets one
-finding ("the body is not JSON"), not a dozen derived ones. Checks across a whole run (the same
-image at two ratios, unique request ids) are registered with ``scope="run"`` and receive a
-``RunContext``.
+Every check is backed by a rule of the docs (its ``sources``: roles each model's profile fills
+with its own source ids, or ids); none is generic. A check that reads a part of the answer's shape
+(a verdict, a box, the ratio) names it in ``needs`` and is skipped, with the reason
+(``skipped_checks``), for a model without it. A check that needs a JSON body is not run on one
+that is not JSON: that answer gets one finding ("the body is not JSON"), not a dozen derived
+ones. Checks across a whole run (the same image at two ratios, unique request ids) are registered
+with ``scope="run"`` and receive a ``RunContext``.
 
 This package only gathers its modules: ``registry`` (the decorator, the contexts, running
 checks), then the checks by what they judge: ``schema`` (any answer's body, status, media type and
@@ -22,17 +24,23 @@ from __future__ import annotations
 # run in and a report lists their findings in: keep these imports in this order (a test pins it).
 from .registry import (
     CHECKS,
+    NEEDS,
+    ROLES,
     RUN_CHECKS,
     Check,
     CheckContext,
     CheckScope,
+    CheckSourceError,
     Finding,
     RunCheck,
     RunContext,
     check,
+    check_sources,
     run_check,
     run_checks,
     run_run_checks,
+    skip_reason,
+    skipped_checks,
 )
 from .schema import (
     _schema_findings as _schema_findings,
@@ -71,16 +79,22 @@ from .consistency import (
 
 __all__ = [
     "CHECKS",
+    "NEEDS",
+    "ROLES",
     "RUN_CHECKS",
     "Check",
     "CheckContext",
     "CheckScope",
+    "CheckSourceError",
     "Finding",
     "RunCheck",
     "RunContext",
     "check",
+    "check_sources",
     "response_schema_for",
     "run_check",
     "run_checks",
     "run_run_checks",
+    "skip_reason",
+    "skipped_checks",
 ]

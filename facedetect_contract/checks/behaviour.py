@@ -1,7 +1,8 @@
 """The checks of an answer against what was expected of it in a live run: its live case's
 ``expect`` (a pass, a failure, either) and boxes, and the recording of the same request. A verdict
 or a box that moved from the recording or the case is behaviour drift: additive, the endpoint
-still keeps its contract.
+still keeps its contract. Only the boxes the model's answer has are compared (none for a model
+without boxes), and a verdict-less model's pass or fail is pointed at by its output.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ _EXPECTS = {
 }
 
 
-@check(sources=("emo-detect-api",))
+@check(sources=("shape",))
 def live_case_meets_its_expect(
     interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
@@ -36,14 +37,26 @@ def live_case_meets_its_expect(
     outcome = context.outcome_of(interaction)
     wanted, admitted = _EXPECTS[case.expect]
     if outcome.passed not in admitted:
-        verdict = context.contracts.profile.response.verdict
         yield Finding(
-            pointer=str(verdict) if interaction.response.status == 200 else "",
+            pointer=_verdict_pointer(context) if interaction.response.status == 200 else "",
             received=outcome.describe(),
             documented=f"expect {case.expect!r}: {wanted}",
             title=f"live case {case.name!r} did not meet its expect {case.expect!r}",
             source=f"{context.case_source or 'the live cases file'}, entry {case.name!r}",
         )
+
+
+def _live_boxes(live: Outcome, context: CheckContext) -> list[tuple[Pointer, geometry.Box | None]]:
+    """(pointer, the box the outcome read there) for each box of the model's answer."""
+    read = {"face_box": live.face_box, "crop_box": live.crop_box}
+    return [(at, read.get(role)) for role, at in context.contracts.profile.boxes.items()]
+
+
+def _verdict_pointer(context: CheckContext) -> str:
+    """Where the answer says pass or fail: the verdict, or (a verdict-less model) its output."""
+    profile = context.contracts.profile
+    at = profile.verdict or profile.output
+    return "" if at is None else str(at)
 
 
 def _box_drift(
@@ -53,9 +66,10 @@ def _box_drift(
     source: str,
     context: CheckContext,
 ) -> Iterator[Finding]:
+    if not expected or not context.contracts.profile.states("iou_min"):
+        return  # no boxes, or no threshold (/behaviour_drift) to compare them by: the verdict alone
     threshold = context.contracts.profile.iou_min
-    face_at, crop_at = context.contracts.profile.response.boxes
-    for at, box in ((face_at, live.face_box), (crop_at, live.crop_box)):
+    for at, box in _live_boxes(live, context):
         wanted = expected.get(at)
         if box is None or wanted is None:
             continue
@@ -71,7 +85,7 @@ def _box_drift(
             )
 
 
-@check(sources=("emo-detect-api",))
+@check(sources=("shape",))
 def behaviour_matches_recording(
     interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
@@ -83,14 +97,14 @@ def behaviour_matches_recording(
         recorded = classify(recording.response, context.contracts)
         kind, date = recording.provenance.get("kind", "?"), recording.provenance.get("date", "?")
         where = f"fixture {recording.name!r} ({kind} {date})"
-        source = f"fixtures/face-detect/{recording.name}.json"
+        source = f"fixtures/{context.contracts.directory.name}/{recording.name}.json"
         if (
             live.passed is not None
             and recorded.passed is not None
             and live.passed != recorded.passed
         ):
             yield Finding(
-                pointer=str(context.contracts.profile.response.verdict),
+                pointer=_verdict_pointer(context),
                 received=f"the portrait check {'passed' if live.passed else 'failed'}",
                 documented=f"it {'passed' if recorded.passed else 'failed'} in {where}",
                 title="behaviour drift: the portrait check flipped",
@@ -98,15 +112,12 @@ def behaviour_matches_recording(
                 source=source,
             )
         else:
-            face_at, crop_at = context.contracts.profile.response.boxes
-            expected = {face_at: recorded.face_box, crop_at: recorded.crop_box}
+            expected = dict(_live_boxes(recorded, context))
             yield from _box_drift(live, expected, where, source, context)
     case = context.case
     if case is not None:
-        face_at, crop_at = context.contracts.profile.response.boxes
         expected = {
-            face_at: case.expected_box(face_at.name),
-            crop_at: case.expected_box(crop_at.name),
+            at: case.expected_box(at.name) for at in context.contracts.profile.response.boxes
         }
         yield from _box_drift(
             live,

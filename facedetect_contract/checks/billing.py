@@ -1,11 +1,13 @@
 """The checks of billing: usage counts one image per request, and a request failure is not
-billed (a shape B failure's billing is an open question, judged by its own reading).
+billed (a shape B failure's billing is an open question, judged by its own reading). A model
+whose profile states no price is judged by the count alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..contracts.profile import EndpointProfile
 from ..core.interaction import Interaction
 from ..core.violations import ABSENT, render_value
 from .registry import CheckContext, Finding, check
@@ -13,7 +15,15 @@ from .registry import CheckContext, Finding, check
 __all__ = ["request_failure_is_not_billed", "usage_image_count_is_one"]
 
 
-@check(sources=("emo-detect-api", "emo-quick-start"))
+def _price(profile: EndpointProfile) -> str:
+    """``, billed at CNY 0.004`` where the profile states a price, else nothing (a model whose
+    docs give none)."""
+    if profile.states("price") and profile.states("currency"):
+        return f", billed at {profile.currency} {profile.price}"
+    return ""
+
+
+@check(sources=("shape", "billing"))
 def usage_image_count_is_one(interaction: Interaction, context: CheckContext) -> Iterator[Finding]:
     """Whenever usage is present, it counts one image (the billing unit) per request."""
     profile = context.contracts.profile
@@ -25,13 +35,12 @@ def usage_image_count_is_one(interaction: Interaction, context: CheckContext) ->
         yield Finding(
             pointer=str(profile.response.billed_images),
             received=render_value(count),
-            documented=f"1: one {profile.billing_unit} per request, billed at "
-            f"{profile.currency} {profile.price}",
+            documented=f"1: one {profile.billing_unit} per request{_price(profile)}",
             title=f"{profile.response.billed_images.name} is not 1",
         )
 
 
-@check(sources=("error-code", "emo-quick-start"))
+@check(sources=("request_error", "billing"))
 def request_failure_is_not_billed(
     interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:

@@ -1,5 +1,9 @@
 """The checks of an answer's boxes: each box well formed, the face inside the crop, the crop at
-the requested ratio, a passed check with both boxes (the geometry is ``core/geometry``'s).
+the requested ratio, a passed check with all its boxes (the geometry is ``core/geometry``'s).
+
+Each says which boxes it needs (``needs``): a model whose profile has none of them
+(liveportrait-detect) skips it with the reason, and a model whose boxes have other names
+(emoji-detect-v1's ``bbox_face``) is judged at its own pointers.
 """
 
 from __future__ import annotations
@@ -7,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..contracts.outcome import nearest_answer
 from ..core import geometry
 from ..core.interaction import Interaction
 from ..core.violations import ABSENT, render_value
@@ -20,7 +25,7 @@ __all__ = [
 ]
 
 
-@check(sources=("emo-detect-api",))
+@check(sources=("shape",), needs=("boxes",))
 def boxes_are_ordered_integers(
     interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
@@ -41,19 +46,22 @@ def boxes_are_ordered_integers(
 
 
 def _boxes(interaction: Interaction, context: CheckContext) -> tuple[Any, Any] | None:
-    face_at, crop_at = context.contracts.profile.response.boxes
-    face = face_at.get(interaction.response.body)
-    crop = crop_at.get(interaction.response.body)
+    fields = context.contracts.profile.response
+    face = fields.face_box.get(interaction.response.body)
+    crop = fields.crop_box.get(interaction.response.body)
     if geometry.is_box(face) and geometry.is_box(crop):
         return face, crop
     return None
 
 
-@check(sources=("emo-detect-api",))
+@check(sources=("shape",), needs=("face_box", "crop_box"))
 def face_bbox_inside_ext_bbox(interaction: Interaction, context: CheckContext) -> Iterator[Finding]:
     """The face box lies inside the extended (crop) box."""
     boxes = _boxes(interaction, context)
-    face_at, crop_at = context.contracts.profile.response.boxes
+    face_at, crop_at = (
+        context.contracts.profile.response.face_box,
+        context.contracts.profile.response.crop_box,
+    )
     if boxes and not geometry.contains(boxes[1], boxes[0]):
         yield Finding(
             pointer=str(face_at),
@@ -65,17 +73,20 @@ def face_bbox_inside_ext_bbox(interaction: Interaction, context: CheckContext) -
         )
 
 
-@check(sources=("emo-detect-api",))
+@check(sources=("shape",), needs=("face_box", "crop_box", "ratio", "ratio_box"))
 def ext_bbox_matches_ratio(interaction: Interaction, context: CheckContext) -> Iterator[Finding]:
-    """The crop box's width:height equals the requested ratio (default 1:1) within the profile's
-    tolerance."""
+    """The crop box's width:height equals the requested ratio (its documented default when the
+    request leaves it out) within the profile's tolerance."""
     boxes = _boxes(interaction, context)
     if not boxes:
         return
     contracts = context.contracts
     profile = contracts.profile
-    asked = profile.request.ratio.get(interaction.request.body)
-    ratio_text = asked if isinstance(asked, str) else contracts.default_ratio
+    assert profile.ratio is not None  # needs=("ratio",): the check is skipped without one
+    asked = profile.ratio.field.get(interaction.request.body)
+    ratio_text = asked if isinstance(asked, str) else profile.ratio.default
+    if ratio_text is None:
+        return  # no ratio sent and none documented: the request's fault, judged as such
     try:
         ratio = geometry.parse_ratio(ratio_text)
     except ValueError:
@@ -91,20 +102,31 @@ def ext_bbox_matches_ratio(interaction: Interaction, context: CheckContext) -> I
         )
 
 
-@check(sources=("emo-detect-api",))
+def _says_passed(interaction: Interaction, context: CheckContext) -> str | None:
+    """How the answer says the check passed (its verdict true; a verdict-less model: the answer
+    it comes closest to is its pass), or ``None`` when it does not."""
+    profile = context.contracts.profile
+    if profile.verdict is not None:
+        verdict = profile.verdict.get(interaction.response.body)
+        return f"{profile.verdict.name} true" if verdict is True else None
+    kind = nearest_answer(interaction.response, context.contracts)
+    return "a pass" if kind is not None and kind.outcome == "passed" else None
+
+
+@check(sources=("shape",), needs=("boxes",))
 def check_pass_true_has_both_boxes(
     interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
-    """A passed check comes with both boxes."""
-    fields = context.contracts.profile.response
-    if fields.verdict.get(interaction.response.body) is not True:
+    """A passed check comes with every box of the model's answer."""
+    said = _says_passed(interaction, context)
+    if said is None:
         return
-    for at in fields.boxes:
+    for at in context.contracts.profile.response.boxes:
         box = at.get(interaction.response.body)
         if box is ABSENT or box is None:
             yield Finding(
                 pointer=str(at),
                 received=render_value(box),
-                documented=f"{fields.verdict.name} true comes with {at.name}",
+                documented=f"{said} comes with {at.name}",
                 title=f"check passed without {at.name}",
             )

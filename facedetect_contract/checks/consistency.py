@@ -1,6 +1,8 @@
 """The checks across the answers of one run (``scope="run"``): the same image gives the same face
 box at every ratio and every crop holds that face, no two answers share a request id, a case sent
-twice gets the same answer. Each finding names the answer it is about.
+twice gets the same answer. Each finding names the answer it is about. The box checks need the
+model's boxes (skipped, with the reason, for a model without them); a repeated case compares the
+verdict and whichever boxes the model has.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def _by_image(context: RunContext) -> dict[str, list[tuple[Interaction, Outcome]
     return groups
 
 
-@check(sources=("emo-detect-api",), scope="run")
+@check(sources=("shape",), scope="run", needs=("face_box", "iou_min"))
 def same_image_same_face_box(context: RunContext) -> Iterator[Finding]:
     """The same image checked at both ratios gets the same face box (IoU at least the profile's
     threshold): the ratio shapes the crop, not where the face is."""
@@ -55,10 +57,11 @@ def same_image_same_face_box(context: RunContext) -> Iterator[Finding]:
                 )
 
 
-@check(sources=("emo-detect-api",), scope="run")
+@check(sources=("shape",), scope="run", needs=("face_box", "crop_box"))
 def every_crop_of_an_image_contains_its_face(context: RunContext) -> Iterator[Finding]:
     """Each crop box of an image contains the face box every answer for that image gives."""
-    face_at, crop_at = context.contracts.profile.response.boxes
+    fields = context.contracts.profile.response
+    face_at, crop_at = fields.face_box, fields.crop_box
     for answers in _by_image(context).values():
         faces = [(i.name, o.face_box) for i, o in answers if o.face_box is not None]
         for interaction, outcome in answers:
@@ -77,7 +80,7 @@ def every_crop_of_an_image_contains_its_face(context: RunContext) -> Iterator[Fi
                     )
 
 
-@check(sources=("emo-detect-api",), scope="run")
+@check(sources=("shape",), scope="run")
 def request_id_is_unique_in_the_run(context: RunContext) -> Iterator[Finding]:
     """No two answers of a run carry the same request id: it is the unique id of the request."""
     at = context.contracts.profile.response.request_id
@@ -98,18 +101,18 @@ def request_id_is_unique_in_the_run(context: RunContext) -> Iterator[Finding]:
             first[request_id] = interaction.name
 
 
-@check(sources=("emo-detect-api",), scope="run")
+@check(sources=("shape",), scope="run")
 def repeated_case_gives_the_same_answer(context: RunContext) -> Iterator[Finding]:
     """A case sent twice in one run (``--live-repeat-cases``) gets the same verdict and boxes."""
-    threshold = context.contracts.profile.iou_min
-    fields = context.contracts.profile.response
+    profile = context.contracts.profile
+    verdict_at = profile.verdict or profile.output  # a verdict-less model: its output says it
     for again, first in context.repeated.items():
         a, b = context.outcomes.get(first), context.outcomes.get(again)
         if a is None or b is None:
             continue
         if a.passed != b.passed:
             yield Finding(
-                pointer=str(fields.verdict),
+                pointer="" if verdict_at is None else str(verdict_at),
                 received=b.describe(),
                 documented=f"{a.describe()}, as the first time ({first})",
                 title="the same case, asked twice, got another verdict",
@@ -117,10 +120,11 @@ def repeated_case_gives_the_same_answer(context: RunContext) -> Iterator[Finding
                 interaction=again,
             )
             continue
-        for at, x, y in (
-            (fields.face_box, a.face_box, b.face_box),
-            (fields.crop_box, a.crop_box, b.crop_box),
-        ):
+        if not profile.boxes or not profile.states("iou_min"):
+            continue  # no boxes, or no threshold to compare them by: the verdict is all there is
+        threshold = profile.iou_min
+        read = {"face_box": (a.face_box, b.face_box), "crop_box": (a.crop_box, b.crop_box)}
+        for at, (x, y) in ((at, read[role]) for role, at in profile.boxes.items()):
             if x is not None and y is not None and geometry.iou(x, y) < threshold:
                 yield Finding(
                     pointer=str(at),

@@ -13,7 +13,7 @@ from .registry import CheckContext, Finding, check
 __all__ = ["error_code_is_documented", "invalid_request_is_rejected"]
 
 
-@check(sources=("error-code",))
+@check(sources=("request_error",))
 def error_code_is_documented(interaction: Interaction, context: CheckContext) -> Iterator[Finding]:
     """An error's code is documented for its status; a new code under a known status is additive."""
     contracts = context.contracts
@@ -45,7 +45,7 @@ def error_code_is_documented(interaction: Interaction, context: CheckContext) ->
         )
 
 
-@check(sources=("error-code",), needs_json=False)
+@check(sources=("request_error",), needs_json=False)
 def invalid_request_is_rejected(
     interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:

@@ -82,7 +82,7 @@ def _schema_findings(error: ValidationError) -> Iterator[Finding]:
     )
 
 
-@check(sources=("emo-detect-api", "error-code"), needs_json=False)
+@check(sources=("shape", "request_error"), needs_json=False)
 def response_schema_conformance(
     interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
@@ -111,7 +111,7 @@ def response_schema_conformance(
                 yield finding
 
 
-@check(sources=("emo-detect-api", "error-code"), needs_json=False)
+@check(sources=("shape", "request_error"), needs_json=False)
 def status_code_is_documented(interaction: Interaction, context: CheckContext) -> Iterator[Finding]:
     """The HTTP status is 200 or one of the error table's statuses."""
     status = interaction.response.status
@@ -125,7 +125,7 @@ def status_code_is_documented(interaction: Interaction, context: CheckContext) -
         )
 
 
-@check(sources=("emo-detect-api",))
+@check(sources=("shape",))
 def response_content_type_is_json(
     interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
@@ -142,7 +142,7 @@ def response_content_type_is_json(
         )
 
 
-@check(sources=("emo-detect-api",))
+@check(sources=("shape",))
 def request_id_is_non_empty_string(
     interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:
@@ -158,7 +158,7 @@ def request_id_is_non_empty_string(
         )
 
 
-@check(sources=("emo-detect-api",))
+@check(sources=("shape",))
 def request_id_header_matches_body(
     interaction: Interaction, context: CheckContext
 ) -> Iterator[Finding]:

@@ -137,7 +137,8 @@ def test_each_run_check_is_registered_under_the_name_of_its_claim_with_its_doc()
         assert registered.name == name
         assert registered.function is getattr(checks, name)  # the decorator keeps the function
         assert callable(registered.function)
-        assert registered.sources == ("emo-detect-api",)
+        assert registered.sources == ("shape",)  # the page stating the answer's shape
+        assert registered.source_ids(CONTRACTS) == ("emo-detect-api",)
 
 
 def test_the_run_context_and_the_registered_checks_are_read_only() -> None:
@@ -1096,4 +1097,5 @@ def test_a_recording_and_a_live_case_are_both_compared_recording_first() -> None
 def test_behaviour_drift_is_registered_against_the_api_reference() -> None:
     registered = CHECKS["behaviour_matches_recording"]
     assert registered.function is checks.behaviour_matches_recording
-    assert registered.sources == ("emo-detect-api",)
+    assert registered.sources == ("shape",)
+    assert registered.source_ids(CONTRACTS) == ("emo-detect-api",)
