@@ -548,7 +548,7 @@ def _live(args: argparse.Namespace) -> int:
                 vars(args),
                 base_url=base_url,
                 here=here,
-                record_dir=here / record if record else default_record_dir(here),
+                record_dir=here / record if record else default_record_dir(here, contracts),
             )
             session = LiveSession(
                 settings, contracts=contracts, baseline_until=args.facedetect_baseline_until

@@ -32,6 +32,7 @@ import httpx
 from .contracts import faults
 from .contracts.loader import Contracts, load_contracts
 from .contracts.outcome import Outcome, classify
+from .contracts.profile import NotInProfile, RatioParameter
 from .core.interaction import Interaction, RecordedRequest, RecordedResponse
 from .core.redaction import Redactor, Secret, mask_credentials
 from .core.transport import DeadlineTransport, TLSSettingsError, deadline
@@ -114,15 +115,31 @@ def endpoint_url(
     return str(parsed.copy_with(path=parsed.path.rstrip("/") + profile.path))
 
 
+def _ratio_to_send(model: str, ratio: RatioParameter) -> str:
+    """The ratio ``detect`` sends when none is given: the documented default, else the one
+    documented value; ``NotInProfile`` (a ``ValueError``) when the docs leave the choice open."""
+    if ratio.default is not None:
+        return ratio.default
+    if len(ratio.values) == 1:
+        return ratio.values[0]
+    raise NotInProfile(
+        model,
+        "default_ratio",
+        f"documented default ratio ({ratio.field} has none: pass one of {list(ratio.values)})",
+    )
+
+
 # --- results ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class CheckPassed:
-    """The portrait passed: boxes for the EMO video model."""
+    """The portrait passed, with the boxes the model gives (its profile's ``/shape/boxes``):
+    the face box and the crop box for emo-detect-v1 and emoji-detect-v1; ``None`` for a model
+    that gives none (liveportrait-detect), never an ``AttributeError``."""
 
-    face_bbox: tuple[int, int, int, int]
-    ext_bbox: tuple[int, int, int, int]
+    face_bbox: tuple[int, int, int, int] | None
+    ext_bbox: tuple[int, int, int, int] | None
     request_id: str
     image_count: int
     humanoid: bool | None
@@ -131,7 +148,10 @@ class CheckPassed:
 
 @dataclass(frozen=True)
 class CheckFailed:
-    """The portrait failed. Shape A: HTTP 200 (billed); shape B: HTTP 400 ``InvalidFile.*``."""
+    """The portrait failed. Shape A: HTTP 200 (billed); shape B: HTTP 400 ``InvalidFile.*``.
+    ``code`` and ``message`` are read where the model's failure carries them (emoji-detect-v1:
+    ``output.code``; liveportrait-detect: no code, ``""``, and the reason in ``output.message``).
+    """
 
     code: str
     message: str
@@ -549,16 +569,28 @@ class FaceDetectClient:
     ) -> CheckPassed | CheckFailed:
         """Check a portrait. Returns the passed or failed check; raises ``RequestError`` otherwise.
 
-        ``ratio`` left as it is sends the documented default (``"1:1"``); ``ratio=None`` leaves
-        the parameters out (the endpoint then applies its default).
+        ``ratio`` left as it is sends the documented default (``"1:1"``), or the one documented
+        value of a model without a default (emoji-detect-v1); ``ratio=None`` leaves the
+        parameters out (the endpoint then applies its default). A model without a ratio
+        parameter (liveportrait-detect) is sent none; a ratio given for it is a ``ValueError``
+        naming the model.
         """
         contracts = self._contracts
-        fields = contracts.profile.request
+        profile = contracts.profile
+        fields = profile.request
         body: dict[str, Any] = {}
-        fields.model.put(body, model or contracts.profile.model)
+        fields.model.put(body, model or profile.model)
         fields.image_url.put(body, image_url)
-        if ratio is not None:
-            fields.ratio.put(body, contracts.default_ratio if ratio is ... else ratio)
+        if profile.ratio is None:
+            if ratio is not None and ratio is not ...:
+                raise ValueError(
+                    f"ratio {ratio!r}: {profile.model} has no ratio parameter (its profile's "
+                    f"/shape/ratio is null); call detect without a ratio"
+                )
+        elif ratio is not None:
+            fields.ratio.put(
+                body, _ratio_to_send(profile.model, profile.ratio) if ratio is ... else ratio
+            )
         return self.result(self.exchange(body, name=name))
 
     def outcome(self, interaction: Interaction) -> Outcome:
@@ -568,9 +600,7 @@ class FaceDetectClient:
     def result(self, interaction: Interaction) -> CheckPassed | CheckFailed:
         """The typed result of a response, or the typed error it stands for."""
         outcome = self.outcome(interaction)
-        if outcome.kind == "passed":
-            assert outcome.face_box is not None
-            assert outcome.crop_box is not None
+        if outcome.kind == "passed":  # the boxes the model has (classify checked each)
             return CheckPassed(
                 face_bbox=outcome.face_box,
                 ext_bbox=outcome.crop_box,

@@ -275,13 +275,16 @@ def live_only_flags() -> dict[str, str]:
     }
 
 
-def default_record_dir(here: Path) -> Path:
-    """Where recordings are when no option names a folder: the checkout's fixtures, else the
-    ``fixtures/face-detect`` folder of ``here`` (the invocation folder)."""
-    from .contracts.fixtures import FIXTURE_DIR  # noqa: PLC0415
+def default_record_dir(here: Path, contracts: Contracts | None = None) -> Path:
+    """Where recordings are when no option names a folder: the checkout's fixtures of the
+    contracts' model (``fixtures/liveportrait-detect`` for its contracts; face-detect's without
+    ``contracts``), else the folder of that name under ``fixtures`` of ``here`` (the invocation
+    folder)."""
+    from .contracts.fixtures import FIXTURE_DIR, fixture_dir  # noqa: PLC0415
 
+    packaged = FIXTURE_DIR if contracts is None else fixture_dir(contracts)
     checkout = PACKAGE_DIR.parent / "facedetect_contract"
-    return FIXTURE_DIR if checkout.is_dir() else here / "fixtures" / "face-detect"
+    return packaged if checkout.is_dir() else here / "fixtures" / packaged.name
 
 
 def live_settings(
@@ -289,7 +292,6 @@ def live_settings(
 ) -> LiveSettings:
     """``LiveSettings`` from the live options' values (keyed by their dest, ``None`` or false
     when not given); relative paths are ``here``'s, the invocation folder's."""
-    from .contracts.cases import DEFAULT_CASES_FILE  # noqa: PLC0415
     from .live.run import LiveSettings  # noqa: PLC0415
 
     def option(name: str, field: str) -> Any:
@@ -300,7 +302,7 @@ def live_settings(
     baseline, history = options.get("facedetect_baseline"), options.get("facedetect_history")
     return LiveSettings(
         base_url=base_url,
-        cases_file=here / cases if cases is not None else DEFAULT_CASES_FILE,
+        cases_file=here / cases if cases is not None else None,  # None: the model's own
         examples=option("facedetect_live_examples", "examples"),
         max_billed=option("facedetect_max_billed", "max_billed"),
         qps=options.get("facedetect_live_qps"),
@@ -356,7 +358,7 @@ class LiveSession:
         environ: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        from .contracts.cases import load_cases  # noqa: PLC0415
+        from .contracts.cases import default_cases, load_cases  # noqa: PLC0415
         from .live.baseline import load_baseline, parse_until  # noqa: PLC0415
         from .live.run import LiveRun  # noqa: PLC0415
         from .report.history import load_history  # noqa: PLC0415
@@ -378,7 +380,11 @@ class LiveSession:
                 self.until = parse_until(baseline_until)
             run = LiveRun(
                 settings,
-                load_cases(settings.cases_file, contracts),
+                (
+                    default_cases(contracts)
+                    if settings.cases_file is None
+                    else load_cases(settings.cases_file, contracts)
+                ),
                 contracts=contracts,
                 environ=environ,
                 transport=transport,
@@ -567,6 +573,7 @@ class LiveSession:
                 requests=(),
                 recorded=(),
                 interrupted=run.interrupted,
+                model=run.contracts.profile.model,
             )
 
 

@@ -2,13 +2,16 @@
 
 A JSON list of objects ``{"name", "image_url", "ratio", "expect"}``, each optionally with
 ``face_bbox`` and ``ext_bbox`` (expected boxes), ``image_size`` (``[width, height]``) and ``note``
-(free text). Every field is validated and any other is an error naming the field meant, so a
-misspelled optional field (``face_box``) does not silently check nothing. The file is the user's
-to fix, so every error names the entry (index and name) and the field.
+(free text). The fields follow the model's profile: a model without a ratio parameter
+(liveportrait-detect) takes no ``ratio`` (one given is an error naming the model), a model
+without boxes no expected box. Every field is validated and any other is an error naming the field
+meant, so a misspelled optional field (``face_box``) does not silently check nothing. The file is
+the user's to fix, so every error names the entry (index and name) and the field.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -21,13 +24,17 @@ from ..core import geometry
 from ..core.data import packaged_or_checkout
 from ..core.interaction import read_json_file
 from ..core.misspelling import unknown_fields
+from ..core.pointers import Pointer
+from .fixtures import fixture_dir, load_fixtures
 from .loader import Contracts
+from .profile import CONTRACT_DIR, PROFILE_FILE
 
 __all__ = [
     "DEFAULT_CASES_FILE",
     "EXPECTS",
     "CasesFileError",
     "LiveCase",
+    "default_cases",
     "load_cases",
 ]
 
@@ -40,16 +47,41 @@ _OPTIONAL = ("image_size", "note")
 Expect = Literal["pass", "fail", "any"]
 
 
-def _keys(contracts: Contracts) -> tuple[str, str, str, str]:
-    """The required keys of an entry: its name, the request's image and ratio fields, expect."""
-    request = contracts.profile.request
-    return ("name", request.image_url.name, request.ratio.name, "expect")
+def _keys(contracts: Contracts) -> tuple[str, ...]:
+    """The required keys of an entry: its name, the request's image field, its ratio field
+    (for a model that has one), expect."""
+    profile = contracts.profile
+    ratio = () if profile.ratio is None else (profile.ratio.field.name,)
+    return ("name", profile.request.image_url.name, *ratio, "expect")
+
+
+def _ratio_key(contracts: Contracts) -> str | None:
+    ratio = contracts.profile.ratio
+    return None if ratio is None else ratio.field.name
 
 
 def _fields(contracts: Contracts) -> tuple[str, ...]:
     """Every field an entry may have: the required ones, the expected boxes, ``_OPTIONAL``."""
     boxes = tuple(at.name for at in contracts.profile.response.boxes)
     return (*_keys(contracts), *boxes, *_OPTIONAL)
+
+
+def _ratio_names(contracts: Contracts) -> tuple[str, ...]:
+    """What a ratio is called in a cases file written for another model on the path: the ratio
+    field of every packaged profile (``ratio``), read from their data, never spelled here."""
+    return tuple(sorted(set(_packaged_ratio_names()) - set(_fields(contracts))))
+
+
+@functools.cache
+def _packaged_ratio_names() -> tuple[str, ...]:
+    names: set[str] = set()
+    for path in sorted(CONTRACT_DIR.parent.glob(f"*/{PROFILE_FILE}")):
+        try:
+            shape = json.loads(path.read_text(encoding="utf-8"))["shape"]
+            names.add(Pointer.parse(shape["ratio"]["field"]).name)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return tuple(sorted(names))
 
 
 class CasesFileError(ValueError):
@@ -62,7 +94,7 @@ class LiveCase:
 
     name: str
     image_url: str
-    ratio: str
+    ratio: str | None  # None: the model has no ratio parameter
     expect: Expect
     extra: Mapping[str, Any] = field(default_factory=dict)
     model: str = ""  # empty: the profile's model
@@ -73,11 +105,13 @@ class LiveCase:
         return _slug(self.name)
 
     def body(self, contracts: Contracts) -> dict[str, Any]:
-        """The request body: the documented request with this image and ratio."""
+        """The request body: the documented request with this image and ratio (no ratio for a
+        model without one)."""
         fields, body = contracts.profile.request, dict[str, Any]()
         fields.model.put(body, self.model or contracts.profile.model)
         fields.image_url.put(body, self.image_url)
-        fields.ratio.put(body, self.ratio)
+        if self.ratio is not None:
+            fields.ratio.put(body, self.ratio)
         return body
 
     def expected_box(self, name: str) -> geometry.Box | None:
@@ -105,12 +139,21 @@ def _where(path: Path, index: int, entry: Any) -> str:
 def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
     if not isinstance(entry, dict):
         raise CasesFileError(f"{where}: is {type(entry).__name__}; make it a JSON object")
+    profile = contracts.profile
+    if profile.ratio is None:  # a ratio the model has not: named before any other field
+        for named in _ratio_names(contracts):
+            if named in entry:
+                raise CasesFileError(
+                    f"{where}: field {named!r} is {json.dumps(entry[named])}, but "
+                    f"{profile.model} has no ratio parameter (its endpoint.json /shape/ratio "
+                    f"is null); remove the field"
+                )
     # Before the required fields: a misspelled one is named as such, not only as missing.
     unknown = unknown_fields(entry, _fields(contracts), hint="free text goes in 'note'")
     if unknown is not None:
         raise CasesFileError(f"{where}: {unknown}")
     required = _keys(contracts)
-    _, url_key, ratio_key, _ = required
+    url_key, ratio_key = profile.request.image_url.name, _ratio_key(contracts)
     for key in required:
         if key not in entry:
             raise CasesFileError(
@@ -137,7 +180,7 @@ def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
             f"{where}: field {url_key!r} is {json.dumps(url)}, which the request contract "
             f"refuses (no whitespace, a port 0..65535); give a well-formed http(s) URL"
         )
-    if entry[ratio_key] not in contracts.ratios:
+    if ratio_key is not None and entry[ratio_key] not in contracts.ratios:
         raise CasesFileError(
             f"{where}: field {ratio_key!r} is {json.dumps(entry[ratio_key])}; "
             f"use one of {list(contracts.ratios)}"
@@ -164,7 +207,7 @@ def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
     return LiveCase(
         name=name,
         image_url=url,
-        ratio=entry[ratio_key],
+        ratio=None if ratio_key is None else entry[ratio_key],
         expect=entry["expect"],
         extra={k: v for k, v in entry.items() if k not in required},
         model=contracts.profile.model,
@@ -201,4 +244,47 @@ def load_cases(path: Path, contracts: Contracts) -> tuple[LiveCase, ...]:
             )
         seen[case.slug] = index
         cases.append(case)
+    return tuple(cases)
+
+
+_RESULTS = {"check_passed": "pass", "check_failed": "fail"}  # a fixture's expect.result
+
+
+def default_cases(contracts: Contracts) -> tuple[LiveCase, ...]:
+    """The cases of a run given no cases file: the packaged ``live-cases.json`` for the model it
+    was written for (the packaged contracts' model, emo-detect-v1); for another model, one case
+    per documented fixture of its own (``fixture_dir``) that shows a check's result: its image,
+    its ratio (where the model has one) and the result the docs show. ``CasesFileError`` when
+    the model has neither (give ``--live-cases``)."""
+    packaged = json.loads((CONTRACT_DIR / PROFILE_FILE).read_text(encoding="utf-8"))["model"]
+    if contracts.profile.model == packaged:
+        return load_cases(DEFAULT_CASES_FILE, contracts)
+    folder = fixture_dir(contracts)
+    fields, ratio = contracts.profile.request, contracts.profile.ratio
+    cases: list[LiveCase] = []
+    for fixture in load_fixtures(folder, contracts) if folder.is_dir() else ():
+        result = (fixture.expect or {}).get("result")
+        body = fixture.request.body
+        url = fields.image_url.get(body)
+        if fixture.provenance.get("kind") != "documented" or result not in _RESULTS:
+            continue
+        if not isinstance(url, str):
+            continue
+        asked = None if ratio is None else ratio.field.get(body)
+        cases.append(
+            LiveCase(
+                name=fixture.name,
+                image_url=url,
+                ratio=asked if isinstance(asked, str) else None,
+                expect=cast(Expect, _RESULTS[result]),
+                extra={"note": f"the documented fixture {folder / fixture.name}.json"},
+                model=contracts.profile.model,
+            )
+        )
+    if not cases:
+        raise CasesFileError(
+            f"{contracts.profile.model}: no packaged live cases and no documented fixture "
+            f"showing a check's result in {folder}; give --live-cases FILE (a JSON list of "
+            f"{list(_keys(contracts))})"
+        )
     return tuple(cases)

@@ -1,4 +1,9 @@
-"""Fixture files: interactions stored under ``fixtures/face-detect/``, read and written safely.
+"""Fixture files: interactions stored under ``fixtures/<contracts folder>/``, read and written
+safely.
+
+Each contracts folder has its documented fixtures in the fixtures folder of the same name
+(``fixture_dir``): a run with ``--contracts contracts/liveportrait-detect`` replays and compares
+against ``fixtures/liveportrait-detect/``, never EMO's, whose fields that model does not have.
 
 Reading validates each file against ``interaction.schema.json`` and names the file and field on
 error (``Contracts.schema_errors``: bytes that passed before are not validated again, as each
@@ -22,12 +27,14 @@ from ..core.interaction import Interaction, read_json_file
 from ..core.pointers import shown
 from ..core.redaction import Secret, redact_tree
 from .loader import Contracts
+from .profile import CONTRACT_DIR, PROFILE_FILE
 
 __all__ = [
     "FIXTURE_DIR",
     "IMAGE_DIR",
     "FixtureFileError",
     "dump_fixture",
+    "fixture_dir",
     "fixtures_beside",
     "load_fixture",
     "load_fixtures",
@@ -66,7 +73,7 @@ def load_fixture(path: Path, contracts: Contracts) -> Interaction:
         where = shown(first.absolute_path)
         raise FixtureFileError(
             f"{path}: field {where}: {first.message}; make it match "
-            f"contracts/face-detect/interaction.schema.json"
+            f"{Path(contracts.directory) / 'interaction.schema.json'}"
         )
     if data["name"] != path.stem:
         raise FixtureFileError(
@@ -83,11 +90,34 @@ def load_fixtures(directory: Path, contracts: Contracts) -> list[Interaction]:
     return [load_fixture(path, contracts) for path in sorted(directory.glob("*.json"))]
 
 
+def fixture_dir(contracts: Contracts) -> Path:
+    """The packaged fixtures of ``contracts``: the fixtures folder named as its contracts folder
+    (``fixtures/emoji-detect-v1`` for ``contracts/emoji-detect-v1``); for a copy of a packaged
+    folder under another name, the folder of the packaged contracts of the same model. A model
+    with none is named by the folder it would be (``load_fixtures`` then says to create it)."""
+    named = _FIXTURES / Path(contracts.directory).name
+    if named.is_dir():
+        return named
+    model = contracts.profile.model
+    for packaged in sorted(CONTRACT_DIR.parent.glob(f"*/{PROFILE_FILE}")):
+        try:
+            same = json.loads(packaged.read_text(encoding="utf-8")).get("model") == model
+        except (OSError, ValueError, AttributeError):
+            continue
+        if same and (_FIXTURES / packaged.parent.name).is_dir():
+            return _FIXTURES / packaged.parent.name
+    return named
+
+
 def fixtures_beside(directory: Path, contracts: Contracts) -> list[Interaction]:
-    """The packaged fixtures, and those of ``directory`` (a user's recordings) when it exists
-    and is another folder."""
-    found = load_fixtures(FIXTURE_DIR, contracts)
-    if directory.is_dir() and directory.resolve() != FIXTURE_DIR.resolve():
+    """The packaged fixtures of the contracts' model (``fixture_dir``), and those of
+    ``directory`` (a user's recordings) when it exists and is another folder."""
+    packaged = fixture_dir(contracts)
+    found = load_fixtures(packaged, contracts)
+    # Another model's packaged fixtures (the default record folder of a run that did not say
+    # its contracts) are never this model's recordings.
+    other_model = directory.resolve().parent == _FIXTURES.resolve()
+    if directory.is_dir() and directory.resolve() != packaged.resolve() and not other_model:
         found += load_fixtures(directory, contracts)
     return found
 

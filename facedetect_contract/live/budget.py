@@ -70,30 +70,36 @@ class Spend:
     images_billed: int
     not_sent: tuple[str, ...]
     billed_unexpectedly: tuple[str, ...]
-    price: Decimal
-    currency: str
+    price: Decimal | None  # None: the model's docs state no price (liveportrait-detect)
+    currency: str | None
     retries_not_sent: tuple[str, ...] = ()
 
     @property
-    def cost(self) -> Decimal:
-        return self.images_billed * self.price
+    def cost(self) -> Decimal | None:
+        """What the billed images cost, or ``None`` when the docs state no price."""
+        return None if self.price is None else self.images_billed * self.price
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "max_billed": self.max_billed,
             "billable_requests_sent": self.billable_sent,
             "images_billed": self.images_billed,
-            "cost": str(self.cost),
+            "cost": None if self.cost is None else str(self.cost),
             "currency": self.currency,
-            "price_per_image": str(self.price),
+            "price_per_image": None if self.price is None else str(self.price),
             "not_sent_for_budget": list(self.not_sent),
             "retries_not_sent_for_budget": list(self.retries_not_sent),
             "billed_although_documented_free": list(self.billed_unexpectedly),
         }
 
     def __str__(self) -> str:
+        cost = (
+            "at a price the docs do not state"
+            if self.cost is None
+            else f"{self.currency or ''} {self.cost}".strip()
+        )
         text = (
-            f"spent {self.images_billed} image(s), {self.currency} {self.cost} "
+            f"spent {self.images_billed} image(s), {cost} "
             f"({self.billable_sent} billable attempt(s) sent; --max-billed {self.max_billed})"
         )
         if self.not_sent:
@@ -112,7 +118,9 @@ class BillingBudget:
     so a drifting endpoint cannot spend it twice.
     """
 
-    def __init__(self, max_billed: int, *, price: Decimal = Decimal(0), currency: str = "") -> None:
+    def __init__(
+        self, max_billed: int, *, price: Decimal | None = Decimal(0), currency: str | None = ""
+    ) -> None:
         if max_billed < 0:
             raise ValueError(f"max_billed must be >= 0, not {max_billed}")
         self.max_billed = max_billed

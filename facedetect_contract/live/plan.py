@@ -6,6 +6,10 @@ contract: each breaks one documented rule. The generated requests come from
 finding can be reproduced, one per mutation family (``Mutation.key``) so that few examples cover
 many kinds. Each planned request carries the expectation its contract implies (``oracle``);
 ``budget.may_be_billed`` decides from it whether the request takes a slot of the budget.
+
+What is sent is the model's own request (its profile): its model name, and a ratio only for a
+model that has one; a model without a ratio parameter gets no invalid-ratio probe (``probe_names``),
+so nothing about a ratio it lacks is probed, or billed.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ __all__ = [
     "generated_requests",
     "negative_probes",
     "planned_names",
+    "probe_names",
 ]
 
 Kind = Literal["case", "probe", "example"]
@@ -49,6 +54,15 @@ PROBE_NAMES = (
     "async-header",
 )
 INVALID_RATIO = "16:9"  # a ratio no version of the docs lists
+_RATIO_PROBE = "invalid-ratio"  # the one probe of the ratio parameter
+
+
+def probe_names(contracts: Contracts | None = None) -> tuple[str, ...]:
+    """The probes a run of ``contracts`` sends, in ``PROBE_NAMES`` order: without the
+    invalid-ratio probe for a model without a ratio parameter (``None``: every probe)."""
+    if contracts is None or contracts.profile.has_ratio:
+        return PROBE_NAMES
+    return tuple(name for name in PROBE_NAMES if name != _RATIO_PROBE)
 
 
 @dataclass(frozen=True)
@@ -91,8 +105,9 @@ def case_requests(
     headers = base_headers(contracts)
     planned = []
     for case in cases:
+        at = "" if case.ratio is None else f" at {case.ratio}"
         request = GeneratedRequest(
-            f"live case {case.name!r}: {case.image_url} at {case.ratio}, expect {case.expect}",
+            f"live case {case.name!r}: {case.image_url}{at}, expect {case.expect}",
             case.body(contracts),
             headers,
         )
@@ -129,25 +144,22 @@ def _without(body: dict[str, Any], pointer: Pointer) -> dict[str, Any]:
 
 
 def negative_probes(image_url: str, contracts: Contracts) -> tuple[PlannedRequest, ...]:
-    """The free probes, in ``PROBE_NAMES`` order, each breaking one documented rule."""
+    """The free probes of the model (``probe_names``), each breaking one documented rule."""
     profile = contracts.profile
     fields = profile.request
     headers = base_headers(contracts)
     body: dict[str, Any] = {}
     fields.model.put(body, profile.model)
     fields.image_url.put(body, image_url)
-    fields.ratio.put(body, contracts.default_ratio)
+    ratio = profile.ratio
+    if ratio is not None:  # a valid ratio: the default, else the first documented value
+        fields.ratio.put(body, ratio.default if ratio.default is not None else ratio.values[0])
     unknown_model = f"{profile.model}-does-not-exist"
     cut = json.dumps(body)
     requests = {
         "no-key": GeneratedRequest("no Authorization header", body, headers, auth="none"),
         "bad-key": GeneratedRequest(
             "an API key the endpoint does not know", body, headers, auth="invalid"
-        ),
-        "invalid-ratio": GeneratedRequest(
-            f"{fields.ratio} {INVALID_RATIO!r}",
-            fields.ratio.put(copy.deepcopy(body), INVALID_RATIO),
-            headers,
         ),
         "missing-image-url": GeneratedRequest(
             f"{fields.image_url} left out", _without(body, fields.image_url), headers
@@ -166,8 +178,14 @@ def negative_probes(image_url: str, contracts: Contracts) -> tuple[PlannedReques
             {**headers, profile.async_header: "enable"},
         ),
     }
+    if ratio is not None:
+        requests[_RATIO_PROBE] = GeneratedRequest(
+            f"{ratio.field} {INVALID_RATIO!r}",
+            ratio.field.put(copy.deepcopy(body), INVALID_RATIO),
+            headers,
+        )
     planned = []
-    for name in PROBE_NAMES:
+    for name in probe_names(contracts):
         request = requests[name]
         expectation = expectation_for(request, contracts)
         request = dataclasses.replace(
@@ -249,12 +267,27 @@ def generated_requests(
 
 
 def planned_names(
-    cases: Iterable[LiveCase], examples: int, *, repeat: bool = False
+    cases: Iterable[LiveCase],
+    examples: int,
+    *,
+    repeat: bool = False,
+    contracts: Contracts | None = None,
 ) -> dict[str, tuple[str, ...]]:
-    """The ids of the run's requests by kind, known before anything is drawn or sent."""
+    """The ids of the run's requests by kind, known before anything is drawn or sent.
+
+    The probes are those of ``contracts``' model; without ``contracts``, cases that all carry no
+    ratio (cases are checked against the model's profile when loaded) drop the ratio probe too.
+    """
+    cases = tuple(cases)
+    if contracts is not None:
+        probes = probe_names(contracts)
+    elif cases and all(case.ratio is None for case in cases):
+        probes = tuple(name for name in PROBE_NAMES if name != _RATIO_PROBE)
+    else:
+        probes = PROBE_NAMES
     slugs = [f"case-{case.slug}" for case in cases]
     return {
         "case": tuple(slugs + ([f"{s}-again" for s in slugs] if repeat else [])),
-        "probe": tuple(f"probe-{name}" for name in PROBE_NAMES),
+        "probe": tuple(f"probe-{name}" for name in probes),
         "example": example_names(examples),
     }

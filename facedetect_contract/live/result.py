@@ -31,6 +31,12 @@ from .observations import Observation
 __all__ = ["CaseResult", "RequestResult", "RunError", "RunResult"]
 
 
+def _recorded_box(recorded: Outcome, role: str) -> geometry.Box | None:
+    """The box of ``role`` (``face_box``, ``crop_box``: the profile's roles) a recording had."""
+    box: geometry.Box | None = getattr(recorded, role, None)  # Outcome names its boxes by role
+    return box
+
+
 @dataclass(frozen=True)
 class RunError:
     """One error of the run: its cause, and the request it hit (empty: the run as a whole)."""
@@ -83,24 +89,25 @@ class CaseResult:
         case = verdict.planned.case
         if case is None:
             return None
-        face_at, crop_at = contracts.profile.response.boxes
+        boxes = contracts.profile.boxes  # role -> pointer; none for a model without boxes
         # Read at their documented pointers whatever the verdict: a drift case (its verdict
         # field renamed, a box moved) still shows the boxes it received.
         answer = verdict.interaction.response if verdict.interaction is not None else None
         body = answer.body if answer is not None and answer.body_is_json else None
         live: dict[str, geometry.Box | None] = {
             at.name: _box(value) if geometry.is_box(value := at.get(body)) else None
-            for at in (face_at, crop_at)
+            for at in boxes.values()
         }
         reference: dict[str, geometry.Box] = {}
         source = ""
         recorded = request.recorded
         if request.recording is not None and recorded is not None:
-            for at, box in ((face_at, recorded.face_box), (crop_at, recorded.crop_box)):
+            for role, at in boxes.items():
+                box = _recorded_box(recorded, role)
                 if box is not None:
                     reference[at.name] = _box(box)
             source = f"fixture {request.recording.name}"
-        for at in (face_at, crop_at):
+        for at in boxes.values():
             expected = case.expected_box(at.name)
             if expected is not None:
                 reference[at.name] = _box(expected)
@@ -149,6 +156,8 @@ class RunResult:
     finished: datetime | None
     throttled: int  # throttled answers seen, retried ones included
     sources: tuple[tuple[str, str], ...]  # (title, url) of the docs the checks rest on
+    model: str = ""  # the model the run sent (the profile's)
+    box_names: tuple[str, ...] = ()  # the fields of the boxes the model gives (none: no boxes)
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:

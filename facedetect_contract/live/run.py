@@ -49,7 +49,6 @@ from .drift import recording_for
 from .judging import Verdict, judge
 from .observations import observe
 from .plan import (
-    PROBE_NAMES,
     DrawingStopped,
     PlannedRequest,
     case_requests,
@@ -57,6 +56,7 @@ from .plan import (
     generated_requests,
     negative_probes,
     planned_names,
+    probe_names,
 )
 from .recording import Recorder
 from .result import CaseResult, RequestResult, RunError, RunResult
@@ -92,7 +92,7 @@ class LiveSettings:
     """
 
     base_url: str | None = None
-    cases_file: Path = DEFAULT_CASES_FILE
+    cases_file: Path | None = DEFAULT_CASES_FILE  # None: the model's own (cases.default_cases)
     examples: int = 20
     max_billed: int = 4
     record: bool = False
@@ -185,7 +185,10 @@ class LiveRun:
         self.contracts = contracts or load_contracts()
         profile = self.contracts.profile
         self.budget = BillingBudget(
-            settings.max_billed, price=profile.price, currency=profile.currency
+            settings.max_billed,
+            # a model whose docs state no price (liveportrait-detect): counted, not priced
+            price=profile.price if profile.states("price") else None,
+            currency=profile.currency if profile.states("currency") else None,
         )
         self.url = endpoint_url(settings.base_url, environ, self.contracts)  # names a bad URL
         problem = base_url_problem(self.url.removesuffix(profile.path), self.contracts)
@@ -233,7 +236,8 @@ class LiveRun:
         ``--live-examples``, and a nightly run checking less than asked must say so loudly."""
         settings = self.settings
         fits = self._pacer.starts_within(settings.deadline)
-        known = len(self.cases) * (2 if settings.repeat_cases else 1) + len(PROBE_NAMES)
+        probes = len(probe_names(self.contracts))
+        known = len(self.cases) * (2 if settings.repeat_cases else 1) + probes
         if fits is None or settings.examples == 0 or known + settings.examples <= fits:
             return
         needed = math.floor(self._pacer.time_to_start(known + settings.examples)) + 1
@@ -747,7 +751,11 @@ class LiveRun:
             endpoint=self.url,
             strict_drift=self.settings.strict_drift,
             recording=recording,
-            cases_source=f"the live cases file {self.settings.cases_file}",
+            cases_source=(
+                f"the live cases file {self.settings.cases_file}"
+                if self.settings.cases_file is not None
+                else f"the default live cases of {self.contracts.profile.model}"
+            ),
             acknowledged=self.baseline.acknowledges if self.baseline else lambda _: False,
         )
         if verdict.is_run_error:
@@ -836,6 +844,8 @@ class LiveRun:
                 if attempt.response.status == profile.throttle_status
             ),
             sources=tuple((source.title, source.url) for source in profile.sources.values()),
+            model=profile.model,
+            box_names=tuple(at.name for at in profile.boxes.values()),
         )
 
     def _request_result(self, verdict: Verdict) -> RequestResult:

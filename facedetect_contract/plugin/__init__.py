@@ -173,7 +173,12 @@ def _live_ids(config: pytest.Config) -> dict[str, tuple[str, ...]]:
     session = config.stash.get(LIVE_SESSION, None)
     if session is not None:
         run = session.live_run
-        return planned_names(run.cases, run.settings.examples, repeat=run.settings.repeat_cases)
+        return planned_names(
+            run.cases,
+            run.settings.examples,
+            repeat=run.settings.repeat_cases,
+            contracts=run.contracts,
+        )
     from ..contracts.cases import DEFAULT_CASES_FILE, load_cases  # noqa: PLC0415
     from ..session import default  # noqa: PLC0415
 
@@ -181,7 +186,7 @@ def _live_ids(config: pytest.Config) -> dict[str, tuple[str, ...]]:
         cases = load_cases(DEFAULT_CASES_FILE, contracts_of(config))
     except ValueError:
         cases = ()
-    return planned_names(cases, default("examples"))
+    return planned_names(cases, default("examples"), contracts=contracts_of(config))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -92,7 +92,7 @@ def record_dir(config: pytest.Config) -> Path:
     if ini:
         base = config.inipath.parent if config.inipath is not None else config.rootpath
         return Path(base) / str(ini)
-    return default_record_dir(here)
+    return default_record_dir(here, contracts_of(config))
 
 
 def contracts_chosen(config: pytest.Config) -> bool:

@@ -269,6 +269,10 @@ class LiveReport:
     history: tuple[Mapping[str, Any], ...] = ()  # the history's records, for the trend (HTML)
     sources: tuple[tuple[str, str], ...] = ()  # (title, url) of the docs the checks rest on
     extra: Mapping[str, Any] = field(default_factory=dict)
+    model: str = ""  # the model the run sent, named in the headline ("" when unknown)
+    # The fields of the boxes the model gives, the ones a rendering may draw; None: not known
+    # (a report made by hand), so whatever boxes the cases carry are drawn.
+    box_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         # However the report is made (``from_result``, ``dataclasses.replace``), its findings can be
@@ -343,6 +347,8 @@ class LiveReport:
             contracts_version=result.contracts_version,
             history=tuple(history),
             sources=result.sources,
+            model=result.model,
+            box_names=result.box_names,
         )
 
     # -- verdict -------------------------------------------------------------------------------
@@ -492,6 +498,8 @@ class LiveReport:
                 f"run ({causes} cause{'s' if causes != 1 else ''})"
             )
         text += f"; {self.sent} of {len(self.requests)} request(s) sent"
+        if self.model:
+            text += f" to {self.model}"
         if outcome == "not judged":
             text += ", none judged"
         return text
@@ -547,6 +555,7 @@ class LiveReport:
             "contracts": self.contracts_version,
             "generated_at": self.generated_at,
             "endpoint": self.endpoint,
+            "model": self.model,
             "outcome": self.outcome,
             "exit_status": self.exit_status,
             "why_not_passed": self.why_not_passed(),

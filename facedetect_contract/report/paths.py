@@ -102,13 +102,13 @@ def check_outputs(settings: LiveSettings) -> None:
     regular (or new) file, is inside the fixture or record folder, is an input of the run, is
     given twice, or would replace a file that is not an earlier report of this suite."""
     folders = {
-        "the packaged fixtures": FIXTURE_DIR.resolve(),
+        # every model's documented fixtures (fixtures/<contracts folder>), not only EMO's
+        "the packaged fixtures": FIXTURE_DIR.parent.resolve(),
         "the record folder, --record-dir": settings.record_dir.resolve(),
     }
-    inputs = {
-        settings.cases_file.resolve(): "the cases file, --live-cases",
-        **{p.resolve(): "a file the run reads" for p in settings.inputs},
-    }
+    inputs = {p.resolve(): "a file the run reads" for p in settings.inputs}
+    if settings.cases_file is not None:  # None: the model's default cases, no file given
+        inputs[settings.cases_file.resolve()] = "the cases file, --live-cases"
     for path in settings.reports:
         report_format(path)
     written: list[tuple[str, Path]] = [("--drift-report", path) for path in settings.reports]

@@ -240,7 +240,8 @@ def _reference_label(source: str) -> str:
     return "recorded or expected"
 
 
-def _case(case: Mapping[str, Any], face_name: str) -> str:
+def _case(case: Mapping[str, Any], face_name: str, box_names: tuple[str, ...] | None) -> str:
+    """One case's figure; ``box_names`` empty (a model without boxes): no box, no box key."""
     request = str(case.get("request", ""))
     width, height, sized_by = frame_of(case)
     src, _, missing = thumbnail_of(case)
@@ -274,21 +275,35 @@ def _case(case: Mapping[str, Any], face_name: str) -> str:
     )
     source = str(case.get("reference_source") or "")
     against = f" against {_e(source)}" if source else ""
+    boxless = box_names is not None and not box_names
     nothing = (
-        "" if rects else "<br>no box to draw: the answer carried none, none recorded or expected"
+        ""
+        if rects or boxless
+        else "<br>no box to draw: the answer carried none, none recorded or expected"
     )
+    ratio = case.get("ratio")
+    at = f" at {_e(ratio)}" if ratio is not None else ""
+    key = (
+        ""
+        if boxless
+        else f'<div class="key"><span style="color:#0a8f3c">face</span>'
+        f'<span style="color:#1f5fd6">crop</span>'
+        f'<span style="color:#e0700b">{_reference_label(source)}</span></div>'
+    )
+    svg = (
+        ""
+        if boxless
+        else f'<svg viewBox="0 0 {width} {height}" preserveAspectRatio="none" '
+        f'xmlns="http://www.w3.org/2000/svg">{"".join(rects)}</svg>'
+    )
+    ious = "" if boxless else f"{iou_text or 'no IoU: no box pair to compare'}{against}{nothing}"
     return (
         f'<figure data-request="{_e(request)}" data-frame="{sized_by}" '
         f'data-embedded="{"yes" if src else "no"}">'
-        f'<div class="frame" style="aspect-ratio:{width} / {height}">{picture}'
-        f'<svg viewBox="0 0 {width} {height}" preserveAspectRatio="none" '
-        f'xmlns="http://www.w3.org/2000/svg">{"".join(rects)}</svg></div>'
-        f"<figcaption><b>{_e(case.get('name', ''))}</b> at {_e(case.get('ratio', ''))}, expect "
+        f'<div class="frame" style="aspect-ratio:{width} / {height}">{picture}{svg}</div>'
+        f"<figcaption><b>{_e(case.get('name', ''))}</b>{at}, expect "
         f"{_e(case.get('expect', ''))}: {_e(case.get('outcome', ''))}<br>"
-        f"{iou_text or 'no IoU: no box pair to compare'}{against}{nothing}"
-        f'<div class="key"><span style="color:#0a8f3c">face</span>'
-        f'<span style="color:#1f5fd6">crop</span>'
-        f'<span style="color:#e0700b">{_reference_label(source)}</span></div>'
+        f"{ious}{key}"
         f"<small>image <code>{_e(case.get('image', ''))}</code></small></figcaption></figure>"
     )
 
@@ -484,7 +499,9 @@ def render(report: LiveReport) -> str:
 {f"<h2>Baseline entries past their date</h2><ul>{expired}</ul>" if expired else ""}
 {f"<h2>Stale baseline entries</h2><ul>{stale}</ul>" if stale else ""}
 <h2>Errors of the run</h2><ul>{errors}</ul>
-<h2>Cases</h2><div class="cases">{"".join(_case(case, face_name) for case in report.cases)}</div>
+<h2>Cases</h2><div class="cases">{
+        "".join(_case(case, face_name, report.box_names) for case in report.cases)
+    }</div>
 <h2>Open questions</h2>{_questions(report)}
 <h2>Over the nights</h2>{_history(report)}
 <h2>Sources</h2><ul>{sources}</ul>

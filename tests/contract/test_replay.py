@@ -1,5 +1,7 @@
 """Replay of documented and recorded interactions through the client, served by respx, each
-read and judged by the contracts of the run (``--contracts``, else the packaged ones)."""
+read and judged by the contracts of the run (``--contracts``, else the packaged ones): the
+fixtures are that model's own (``fixtures/<contracts folder>``), their fields read through its
+profile (a model without boxes has none to compare)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import respx
 
 from facedetect_contract.checks import run_checks
 from facedetect_contract.client import CheckFailed, CheckPassed, FaceDetectClient, RequestError
-from facedetect_contract.contracts.fixtures import FIXTURE_DIR, load_fixtures
+from facedetect_contract.contracts.fixtures import FIXTURE_DIR, fixture_dir, load_fixtures
 from facedetect_contract.contracts.loader import Contracts
 from facedetect_contract.core.interaction import Interaction
 from facedetect_contract.core.violations import Severity
@@ -22,8 +24,8 @@ BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
 
 @pytest.fixture(scope="module")
 def fixtures(contracts: Contracts) -> list[Interaction]:
-    """The packaged fixtures, read against the contracts of the run."""
-    return load_fixtures(FIXTURE_DIR, contracts)
+    """The packaged fixtures of the run's model, read against the contracts of the run."""
+    return load_fixtures(fixture_dir(contracts), contracts)
 
 
 def key(contracts: Contracts) -> dict[str, str]:
@@ -79,11 +81,20 @@ def test_every_fixture_replays_through_the_client_to_its_expected_result(
     match expect.get("result"):
         case "check_passed":
             assert isinstance(result, CheckPassed)
-            assert list(result.face_bbox) == interaction.response.body["output"]["face_bbox"]
+            body = interaction.response.body
+            boxes = contracts.profile.boxes
+            received = {"face_box": result.face_bbox, "crop_box": result.ext_bbox}
+            for role, at in boxes.items():  # the boxes the model has, as the fixture has them
+                assert list(received[role] or ()) == at.get(body), role
+            for role in set(received) - set(boxes):  # and none it has not
+                assert received[role] is None, role
         case "check_failed":
             assert isinstance(result, CheckFailed)
             assert result.shape == expect["shape"]
             assert result.code == expect.get("code", result.code)
+            kind = next(k for k in contracts.profile.answers if k.shape == expect["shape"])
+            if kind.message is not None:  # the reason, where the model's failure carries it
+                assert result.message == kind.message.get(interaction.response.body)
         case "request_error":
             assert isinstance(result, RequestError)
             assert result.code == expect["code"]
@@ -112,7 +123,14 @@ def test_a_request_that_no_fixture_holds_fails_loudly_naming_the_closest_fixture
 def test_the_fixtures_cover_every_documented_interaction_the_suite_promises(
     fixtures: list[Interaction], contracts: Contracts
 ) -> None:
-    """Pass (both documented pairs), shape A, shape B per reason, 401 x2, 400 x3, 429, 500."""
+    """Every answer kind of a check's result the model's profile documents has a fixture
+    (pass, each failure shape); for EMO's own folder also shape B per reason, 401 x2, 400 x3,
+    429, 500."""
+    assert "check_passed" in {(i.expect or {}).get("result") for i in fixtures}
+    shapes = {(i.expect or {}).get("shape") for i in fixtures}
+    assert set(contracts.profile.failure_shapes) <= shapes
+    if fixture_dir(contracts) != FIXTURE_DIR:
+        return
     names = {interaction.name for interaction in fixtures}
     portrait = {
         i.response.body["code"] for i in fixtures if i.name.startswith("check-failed-shape-b-")
@@ -136,7 +154,12 @@ def test_where_fixtures_share_a_request_the_newest_recording_is_replayed(
     fixtures: list[Interaction], contracts: Contracts
 ) -> None:
     """Recorded traffic wins over documented traffic for the same request."""
-    documented = next(i for i in fixtures if i.name == "documented-pass-1-1")
+    documented = next(
+        i
+        for i in fixtures
+        if i.provenance.get("kind") == "documented"
+        and (i.expect or {}).get("result") == "check_passed"
+    )
     data = documented.to_dict()
     data["response"]["body"]["request_id"] = "recorded-later"
     older = dict(data, provenance={"kind": "recorded", "date": "2026-01-01", "host": "h"})

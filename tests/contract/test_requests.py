@@ -9,6 +9,7 @@ requests are drawn from the contracts of the run (``--contracts``), so inside th
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from hypothesis import given, note
 from hypothesis import strategies as st
@@ -29,7 +30,7 @@ VALID = functools.cache(valid_requests)
 INVALID = functools.cache(invalid_requests)
 
 
-def describe_failure(interaction: Interaction, violations: list[object]) -> str:
+def describe_failure(interaction: Interaction, violations: Sequence[object]) -> str:
     return "\n\n".join(map(str, violations)) + f"\n\nresponse: {interaction.response.body!r}"
 
 

@@ -218,6 +218,8 @@ def the_old_way(run: LiveRun, baseline: Baseline) -> dict[str, Any]:
         sources=tuple(
             (source.title, source.url) for source in run.contracts.profile.sources.values()
         ),
+        model=run.contracts.profile.model,
+        box_names=tuple(at.name for at in run.contracts.profile.boxes.values()),
     )
     data = report.to_dict()
     old_strings = [
