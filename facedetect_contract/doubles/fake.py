@@ -80,6 +80,7 @@ __all__ = [
     "ImageUnavailable",
     "NamedImage",
     "documented_failure",
+    "documented_image_urls",
     "failure_reason",
     "image_names",
     "named_failure",
@@ -185,6 +186,16 @@ def failure_reason(rule: str, contracts: Contracts) -> str:
     answers it with a failure its docs show, ``documented_failure``)."""
     rejection = contracts.profile.rejections.get(rule)
     return rule if rejection is None else rejection.code
+
+
+def documented_image_urls(contracts: Contracts) -> tuple[str, ...]:
+    """The image URLs the model's docs use: its documented examples and the requests of its
+    documented fixtures. A double answers them as documented in every mode (never downloads
+    them), so a live run of the default cases against the stub judges what the docs show."""
+    at = contracts.profile.request.image_url
+    urls = [example.url for example in contracts.profile.example_images]
+    urls += [at.get(i.request.body) for i, _ in _documented(contracts)]
+    return tuple(dict.fromkeys(u for u in urls if isinstance(u, str)))
 
 
 @functools.lru_cache(maxsize=16)

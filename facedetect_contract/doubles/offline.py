@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, assert_never
 import httpx
 
 from ..client import INVALID_KEY, Auth, FaceDetectClient, recorded_request
+from ..contracts.fixtures import fixture_dir
 from ..contracts.loader import Contracts, load_contracts
 from ..core.interaction import Interaction, RecordedRequest, RecordedResponse
 from ..core.redaction import Redactor
@@ -435,12 +436,13 @@ def replay_handler(interactions: Iterable[Interaction], contracts: Contracts | N
     by_date = sorted(interactions, key=lambda i: i.provenance.get("date", ""), reverse=True)
     for interaction in sorted(by_date, key=lambda i: i.provenance.get("kind") != "recorded"):
         table.setdefault(replay_key(interaction.request, contracts), interaction)
+    where = f"fixtures/{fixture_dir(contracts).name}/"  # the model's own documented fixtures
 
     def handle(request: httpx.Request) -> httpx.Response:
         sent = replay_key(_recorded(request), contracts)
         found = table.get(sent)
         if found is None:
-            raise UnmatchedRequest(_explain(sent, list(table.items())))
+            raise UnmatchedRequest(_explain(sent, list(table.items()), where))
         response = found.response
         payload = (
             json.dumps(response.body).encode()
@@ -452,9 +454,9 @@ def replay_handler(interactions: Iterable[Interaction], contracts: Contracts | N
     return handle
 
 
-def _explain(sent: ReplayKey, table: Sequence[tuple[ReplayKey, Interaction]]) -> str:
+def _explain(sent: ReplayKey, table: Sequence[tuple[ReplayKey, Interaction]], where: str) -> str:
     if not table:
-        return "no fixture is loaded; add interactions under fixtures/face-detect/"
+        return f"no fixture is loaded; add interactions under {where}"
     closest_key, closest = min(table, key=lambda item: len(_differences(sent, item[0])))
     differences = "; ".join(_differences(sent, closest_key))
     return (
@@ -462,7 +464,7 @@ def _explain(sent: ReplayKey, table: Sequence[tuple[ReplayKey, Interaction]]) ->
         f"content-type={sent.content_type}, async header={sent.async_header} and "
         f"body {sent.body[:200]}; "
         f"closest is fixture {closest.name!r}, which differs in {differences}. "
-        f"Record it (pytest --live --record) or add a fixture under fixtures/face-detect/."
+        f"Record it (pytest --live --record) or add a fixture under {where}."
     )
 
 

@@ -70,7 +70,16 @@ from ..contracts.fixtures import IMAGE_DIR
 from ..contracts.loader import Contracts, load_contracts
 from ..core import inert
 from ..core.redaction import Redactor
-from .fake import CatalogImages, FaceDetectFake, FakeRequest, FakeResponse, Image, ImageSource
+from .fake import (
+    CatalogImages,
+    FaceDetectFake,
+    FakeRequest,
+    FakeResponse,
+    Image,
+    ImageSource,
+    ImageUnavailable,
+    documented_image_urls,
+)
 from .faults import Fault, FaultPlan, Turn, fault_answer, make_plan
 from .images import DOWNLOAD_DEADLINE, DownloadingImages, abandoned_when
 
@@ -360,10 +369,11 @@ class StubServer(http.server.ThreadingHTTPServer):
                 transport=httpx.MockTransport(self._file_answer),
             )
         )
-        examples = {
-            example.url: catalog.images[example.url] for example in contracts.profile.example_images
-        }
-        return _StubImages(examples, self.is_own_image, pixels, rest)
+        documented: dict[str, Image] = {}
+        for url in documented_image_urls(contracts):  # as the docs show them, in every mode
+            with contextlib.suppress(ImageUnavailable):  # a documented refusal: asked as any
+                documented[url] = catalog.fetch(url)
+        return _StubImages(documented, self.is_own_image, pixels, rest)
 
     def _own(self, images: DownloadingImages) -> DownloadingImages:
         self._owned.append(images)  # closed with the server

@@ -39,7 +39,9 @@ class Observation:
 
     @property
     def observed(self) -> bool:
-        return self.reading is not None or not self.answer.startswith("not observed")
+        """Whether an answer of the run spoke to the question: a reading, or evidence. Never for
+        "no observer" nor an observer that failed ("could not be observed")."""
+        return self.reading is not None or bool(self.evidence)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -337,11 +337,11 @@ def facedetect_replay(
     Matched as the suite's replay matches (method, kind of key, content type, async header,
     body). A request no recording answers fails the test, naming it and the folder; every
     other request goes on untouched."""
-    from ..contracts.fixtures import FIXTURE_DIR, load_fixtures  # noqa: PLC0415
+    from ..contracts.fixtures import fixture_dir, load_fixtures  # noqa: PLC0415
     from ..doubles.fake import FaceDetectFake  # noqa: PLC0415
     from ..doubles.offline import UnmatchedRequest, mock_endpoint, replay_handler  # noqa: PLC0415
 
-    folder = replay_folder(request.node) or FIXTURE_DIR
+    folder = replay_folder(request.node) or fixture_dir(facedetect_contracts)  # the model's
     try:
         recordings = load_fixtures(folder, facedetect_contracts)
     except ValueError as exc:

@@ -195,21 +195,25 @@ def test_a_check_result_moved_to_another_status_fails_the_run_naming_it(
 # emoji-detect-v1's documented rate is 1/s: its run unpaced (the rate is test_..._paced_...'s)
 @pytest.mark.parametrize(
     ("folder", "options"),
-    [("liveportrait-detect", ()), ("emoji-detect-v1", ("--live-qps", "0"))],
-    ids=["liveportrait-detect", "emoji-detect-v1"],
+    [
+        ("liveportrait-detect", ()),
+        ("emoji-detect-v1", ("--live-qps", "0")),
+        ("wan2.2-s2v-detect", ()),
+    ],
+    ids=["liveportrait-detect", "emoji-detect-v1", "wan2.2-s2v-detect"],
 )
 def test_live_against_serve_of_the_same_contracts_exits_0(
     tmp_path: Path, folder: str, options: tuple[str, ...]
 ) -> None:
-    """End to end, two processes: ``serve --contracts contracts/<model> --catalog`` (the
-    offline catalogue: the model's documented fixtures' images are not fetched) and ``live
+    """End to end, two processes: ``serve --contracts contracts/<model>`` with no other option
+    (the model's documented images are answered as documented, never fetched) and ``live
     --contracts contracts/<model> --base-url`` at it, with the model's default cases."""
     key = "sk-e2e-" + "ef56" * 8
     env = {**os.environ, "DASHSCOPE_API_KEY": key}
     env.pop("DASHSCOPE_HTTP_BASE_URL", None)
     contracts_dir = str(ROOT / "contracts" / folder)
     serve = subprocess.Popen(
-        [*SERVE, "--port", "0", "--catalog", "--contracts", contracts_dir],
+        [*SERVE, "--port", "0", "--contracts", contracts_dir],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

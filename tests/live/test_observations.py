@@ -164,3 +164,13 @@ def test_an_oss_url_case_that_was_checked_supports_resolved_and_a_refused_one_re
     assert (seen.reading, seen.answer) == ("refused", "oss:// URL: HTTP 400 InvalidURL")
     # An http(s) case says nothing about oss:// URLs.
     assert observed([verdict(case("nobody"), 200, SHAPE_A)])["oss-url"].reading is None
+
+
+def test_only_a_reading_or_evidence_counts_as_observed() -> None:
+    """The summary's "observed N of M open questions" counts questions the run's answers spoke
+    to: never one with no observer, nor one whose observer failed."""
+    assert not Observation("q", "t", "no observer").observed
+    assert not Observation("q", "t", "could not be observed (KeyError)").observed
+    assert not Observation("q", "t", "not observed: no JSON answer").observed
+    assert Observation("q", "t", "HTTP 200", reading="A").observed
+    assert Observation("q", "t", "file-size limit: not probed", evidence=("live-case-a",)).observed

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from facedetect_contract.contracts.fixtures import FIXTURE_DIR
-from facedetect_contract.contracts.loader import load_contracts
+from facedetect_contract.contracts.loader import CONTRACT_DIR, load_contracts
 from facedetect_contract.contracts.questions import (
     combination_id,
     pairwise_cover,
@@ -392,6 +392,36 @@ def test_folder(facedetect_replay):
 """,
     )
     result.assert_outcomes(passed=2)
+
+
+def test_replay_without_a_folder_answers_from_the_chosen_models_fixtures(
+    pytester: pytest.Pytester,
+) -> None:
+    """With ``--contracts`` naming another model, the packaged recordings replayed are that
+    model's: its documented request is answered in its shape, face-detect's is not answered."""
+    folder = FIXTURE_DIR.parent / "liveportrait-detect"
+    recorded = json.loads((folder / "documented-fail.json").read_text(encoding="utf-8"))
+    body, answer = recorded["request"]["body"], recorded["response"]["body"]
+    path = load_contracts(CONTRACT_DIR.parent / "liveportrait-detect").profile.path
+    result = run(
+        pytester,
+        f"""
+RECORDED, ANSWER, URL = {body!r}, {answer!r}, "https://x.example/api/v1{path}"
+
+
+@pytest.mark.facedetect_replay
+def test_the_models_own(facedetect_replay):
+    assert post(URL, "sk-mine", RECORDED).json()["output"] == ANSWER["output"]
+
+
+@pytest.mark.facedetect_replay
+def test_face_detects_is_not_this_models(facedetect_replay):
+    post(URL, "sk-mine", {fixture_request("internal-error")!r})
+""",
+        f"--contracts={CONTRACT_DIR.parent / 'liveportrait-detect'}",
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*no recording in */fixtures/liveportrait-detect answers*"])
 
 
 def test_a_request_no_recording_answers_fails_the_test_naming_it_and_the_folder(
