@@ -270,21 +270,27 @@ def facedetect_stub(
     if not (marked or every):
         yield request.getfixturevalue("facedetect_session_stub")
         return
-    fake = fake_options(request)
-    refused = sorted(set(fake) - {*_STUB_TAKES, "readings"})
-    if refused:
-        _fail(
-            f"@pytest.mark.facedetect_fake: facedetect_stub cannot carry out {refused} (it "
-            f"takes {', '.join(_STUB_TAKES)} and readings); use facedetect_fake or "
-            "facedetect_mock for them"
-        )
     options = _stub_defaults(facedetect_contracts).changed(
-        **{name: fake[name] for name in _STUB_TAKES if name in fake},
+        **_fake_for_the_stub(request, "facedetect_stub"),
         readings=dict(facedetect_readings),
         faults=marker_faults(node, facedetect_contracts),
     )
     with _serving(request.config, options) as running:
         yield running
+
+
+def _fake_for_the_stub(request: pytest.FixtureRequest, fixture: str) -> dict[str, Any]:
+    """The ``facedetect_fake`` marker's options a stub carries out (``_STUB_TAKES``); any other
+    fails the test naming it, never ignored."""
+    fake = fake_options(request)
+    refused = sorted(set(fake) - {*_STUB_TAKES, "readings"})
+    if refused:
+        _fail(
+            f"@pytest.mark.facedetect_fake: {fixture} cannot carry out {refused} (it "
+            f"takes {', '.join(_STUB_TAKES)} and readings); use facedetect_fake or "
+            "facedetect_mock for them"
+        )
+    return {name: fake[name] for name in _STUB_TAKES if name in fake}
 
 
 @pytest.fixture
@@ -296,14 +302,17 @@ def facedetect_stub_factory(
     """A callable starting a stub server per call: ``facedetect_stub_factory(faults=["drop"],
     readings={...})`` takes ``StubOptions``' keywords (or a ``StubOptions`` first) and returns
     the started ``RunningServer``; every one is stopped after the test. Unless a call says
-    otherwise: key ``TEST_KEY``, the packaged images, the test's readings (those not the
-    defaults) and the ``facedetect_faults`` marker's faults."""
+    otherwise: key ``TEST_KEY``, the packaged images, the ``facedetect_fake`` marker's keys,
+    images and failure shape, the test's readings (those not the defaults) and the
+    ``facedetect_faults`` marker's faults."""
     from ..contracts.questions import default_readings  # noqa: PLC0415
 
     defaults = default_readings(facedetect_contracts.questions)
     readings = {q: r for q, r in facedetect_readings.items() if defaults.get(q) != r}
     base = _stub_defaults(facedetect_contracts).changed(
-        readings=readings, faults=marker_faults(request.node, facedetect_contracts)
+        **_fake_for_the_stub(request, "facedetect_stub_factory"),
+        readings=readings,
+        faults=marker_faults(request.node, facedetect_contracts),
     )
     with contextlib.ExitStack() as started:
 

@@ -308,6 +308,29 @@ def test_stopped():
     result.assert_outcomes(passed=2)
 
 
+def test_the_stub_factory_carries_out_the_fake_marker_or_names_what_it_cannot(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        """
+@pytest.mark.facedetect_fake(api_keys=["sk-theirs"], failure_shape="B")
+def test_keys_and_shape(facedetect_stub_factory):
+    stub = facedetect_stub_factory()
+    body = {**BODY, "input": {"image_url": stub.image_url("no-human.png")}}
+    assert post(stub.url, "sk-theirs", body).status_code == 400  # its key, shape B
+    assert post(stub.url, "sk-facedetect-test-key-not-a-secret", body).status_code == 401
+
+
+@pytest.mark.facedetect_fake(request_ids=lambda: "r")
+def test_refused(facedetect_stub_factory):
+    pass
+""",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*facedetect_stub_factory cannot carry out ?'request_ids'?*"])
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
