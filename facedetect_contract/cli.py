@@ -47,7 +47,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from . import __version__
-from .contracts.loader import ContractFileError, Contracts, load_contracts
+from .contracts.loader import CONTRACT_DIR, ContractFileError, Contracts, load_contracts
 from .contracts.openapi import OPENAPI_FILE, OpenAPIWriteError, render_openapi, write_openapi
 from .contracts.questions import default_readings
 from .core import inert
@@ -64,7 +64,15 @@ __all__ = ["USAGE_ERROR", "main", "pytest_arguments", "suite_dir"]
 PROG = "facedetect-contract"
 USAGE_ERROR = 4  # pytest.ExitCode.USAGE_ERROR, without importing pytest for every command
 INTERRUPTED = 2  # pytest.ExitCode.INTERRUPTED: `live` stopped as `run --live` would be
-_WRITE_HINT = "run `python -m facedetect_contract openapi --write` and commit the result"
+
+
+def _write_hint(contracts: Contracts) -> str:
+    """How to refresh the document of ``contracts``' folder (``--contracts`` when it is not the
+    packaged face-detect folder)."""
+    chosen = "" if contracts.directory == CONTRACT_DIR else f" --contracts {contracts.directory}"
+    return f"run `python -m facedetect_contract openapi{chosen} --write` and commit the result"
+
+
 _HOUR = 3600.0
 # `run`'s own words for the plugin's options: alias -> the plugin's option.
 _ALIASES = {"--base-url": "--dashscope-base-url"}
@@ -601,12 +609,16 @@ def _openapi(args: argparse.Namespace) -> int:
         return 0
     path = contracts.directory / OPENAPI_FILE
     if not path.is_file():
-        print(f"error: {path} is missing; {_WRITE_HINT}", file=sys.stderr)
+        print(
+            inert.terminal(f"error: {path} is missing; {_write_hint(contracts)}"), file=sys.stderr
+        )
         return 1
     if path.read_text(encoding="utf-8") != rendered:
         print(
-            f"error: {path} is stale: it differs from what the schemas beside it generate; "
-            f"{_WRITE_HINT}",
+            inert.terminal(
+                f"error: {path} is stale: it differs from what the schemas beside it generate; "
+                f"{_write_hint(contracts)}"
+            ),
             file=sys.stderr,
         )
         return 1

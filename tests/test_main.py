@@ -138,7 +138,7 @@ def test_openapi_check_fails_on_a_stale_copy_and_write_refreshes_it(
     assert main(["openapi", "--check", "--contracts-dir", str(copy)]) == 1
     error = capsys.readouterr().err
     assert "stale" in error
-    assert "openapi --write" in error
+    assert f"openapi --contracts {copy} --write" in error  # the hint refreshes this folder's
     assert main(["openapi", "--write", "--contracts-dir", str(copy)]) == 0
     assert main(["openapi", "--check", "--contracts-dir", str(copy)]) == 0
 
