@@ -177,6 +177,8 @@ def marker_readings(node: pytest.Item, contracts: Contracts) -> dict[str, str]:
                 "takes 'QUESTION=READING' strings or one dict, not keywords "
                 f"{sorted(marker.kwargs)} (question ids hold dashes: give them as strings)",
             )
+        if not marker.args or marker.args == ({},):
+            _refuse(READINGS_MARKER, "names no reading: give 'QUESTION=READING' strings or a dict")
         pairs: list[tuple[str, str]] = []
         if len(marker.args) == 1 and isinstance(marker.args[0], Mapping):
             pairs = [(str(q), str(r)) for q, r in marker.args[0].items()]
@@ -234,6 +236,8 @@ def marker_faults(node: pytest.Item, contracts: Contracts) -> tuple[Fault, ...]:
         return ()
     if marker.kwargs:
         _refuse(FAULTS_MARKER, f"takes fault specs only, not keywords {sorted(marker.kwargs)}")
+    if not marker.args:
+        _refuse(FAULTS_MARKER, "names no fault: give specs such as 'throttle:first=2'")
     faults: list[Fault] = []
     for spec in marker.args:
         if isinstance(spec, Fault):

@@ -242,6 +242,27 @@ def test_marked(facedetect_mock):
     )
 
 
+def test_a_marker_that_names_nothing_fails_the_test_instead_of_passing(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(
+        pytester,
+        """
+@pytest.mark.facedetect_faults()
+def test_no_fault(facedetect_mock):
+    pass
+
+
+@pytest.mark.facedetect_readings()
+def test_no_reading(facedetect_mock):
+    pass
+""",
+    )
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(["*facedetect_faults*names no fault*"])
+    result.stdout.fnmatch_lines(["*facedetect_readings*names no reading*"])
+
+
 # --- 4. the stub per test, and the factory -------------------------------------------------------
 
 
