@@ -14,6 +14,13 @@ The clients are judges, not mirrors: against a stub whose pass comes back in the
 verdict renamed or a string, a box missing) each must say so and exit 3, so a client that
 accepted any 200 could not pass here.
 
+Both clients also run against a stub playing each reading of every open question
+(``questions.json``, read here: a new reading is covered with no code; each question's default
+reading is the other tests' stub and is skipped here, saying so), throttled, passing, failing and
+refusing, and against each fault of docs/faults.md's spec table (read from the page): each
+answer is reported as the stub's classified answer says, and each fault as one clean error line
+(exit 1 for an answer with a code, 3 for none; never a pass, never a crash on stderr).
+
 Node missing (or older than 18, without ``fetch``): the Node client's tests skip, saying so;
 with ``FACEDETECT_REQUIRE_NODE=1`` (``.ci/run`` sets it, after installing ``nodejs``) they fail.
 """
@@ -23,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,9 +43,13 @@ import pytest
 
 from facedetect_contract.contracts.fixtures import IMAGE_DIR
 from facedetect_contract.contracts.loader import load_contracts
+from facedetect_contract.contracts.outcome import classify
 from facedetect_contract.contracts.profile import AnswerKind
+from facedetect_contract.contracts.questions import reading_id, reading_pairs
+from facedetect_contract.core.interaction import RecordedResponse
 from facedetect_contract.core.pointers import Pointer
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse, named_reason
+from facedetect_contract.doubles.faults import Fault, fault_answer, parse_fault
 from facedetect_contract.doubles.server import ResponseHook, RunningServer, serve_in_thread
 from facedetect_contract.plugin import TEST_KEY
 
@@ -58,6 +70,7 @@ FAILING_IMAGES = sorted(
 BAD_RATIO = "16:9"
 WRONG_KEY = "sk-unknown-key-" + "0" * 16
 EXIT_PASSED, EXIT_REFUSED, EXIT_NOT_AS_DOCUMENTED, EXIT_USAGE = 0, 1, 3, 4
+FAULTS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "faults.md"
 
 
 def dotted(pointer: Pointer) -> str:
@@ -145,17 +158,20 @@ def run_client(
     *args: str,
     api_key: str | None = TEST_KEY,
     invalid: Pointer | None = None,
+    timeout: float | None = None,
 ) -> Run:
     """Run the client with ``args``; check each request it sent against the request contracts.
 
     Its environment is the ``PATH`` and the key only: no proxy variable reaches it, so its one
     connection is the loopback address it was given. ``invalid`` is the one body field the test
-    made invalid on purpose.
+    made invalid on purpose; ``timeout`` the client's own (``DETECT_TIMEOUT``, seconds).
     """
     recorder.exchanges.clear()
     env = {"PATH": os.environ.get("PATH", ""), "NO_PROXY": "*"}
     if api_key is not None:
         env[PROFILE.api_key_env] = api_key
+    if timeout is not None:
+        env["DETECT_TIMEOUT"] = str(timeout)
     done = subprocess.run(
         [*command, *args], capture_output=True, text=True, env=env, timeout=60, check=False
     )
@@ -335,3 +351,152 @@ def test_a_pass_in_the_wrong_shape_is_reported_as_not_documented(
     assert run.summary["status"] == answer_kind("passed").status
     assert run.summary["request_id"] == FIELDS.request_id.get(run.sent)
     assert run.returncode == EXIT_NOT_AS_DOCUMENTED
+
+
+# --- every reading of the open questions ---------------------------------------------------------
+
+
+def told(response: FakeResponse) -> tuple[str, dict[str, Any], int]:
+    """What a client must print for ``response`` and its exit status, from the one classifier
+    (``contracts/outcome.py``): the outcome's kind first."""
+    outcome = classify(
+        RecordedResponse.from_bytes(response.status, response.headers, response.body), CONTRACTS
+    )
+    body = response.json()
+    request_id = FIELDS.request_id.get(body)
+    if outcome.kind == "passed":
+        boxes = {box.name: box.get(body) for box in FIELDS.boxes}
+        summary = {"status": outcome.status, "verdict": True, "boxes": boxes}
+        return outcome.kind, {**summary, "request_id": request_id}, EXIT_PASSED
+    assert outcome.kind in ("failed", "request_error"), f"the stub answered {outcome.describe()}"
+    assert outcome.answer is not None
+    summary = {"status": outcome.status, "verdict": outcome.answer.verdict, "code": outcome.code}
+    summary |= {"message": outcome.message, "request_id": request_id}
+    retry_after = {name.lower(): value for name, value in response.headers.items()}.get(
+        "retry-after"
+    )
+    if retry_after is not None:
+        summary["retry_after"] = retry_after
+    return outcome.kind, summary, EXIT_REFUSED
+
+
+def _reading_param(question: str, reading: str) -> Any:
+    marks: tuple[pytest.MarkDecorator, ...] = ()
+    if CONTRACTS.questions[question].default_reading == reading:
+        why = f"{reading_id(question, reading)} is the double's default: every other test here plays it"
+        marks = (pytest.mark.skip(reason=why),)
+    return pytest.param(question, reading, id=reading_id(question, reading), marks=marks)
+
+
+READINGS = [_reading_param(q, r) for q, r in reading_pairs(CONTRACTS.questions)]
+THROTTLED = PROFILE.rejection("throttled")
+
+
+@pytest.mark.parametrize(("question", "reading"), READINGS)
+def test_each_reading_is_reported_as_the_stub_answered_it(
+    client: list[str], question: str, reading: str
+) -> None:
+    """Throttled (the stub's first request: its documented 429 with Retry-After), passing,
+    failing the portrait check and refused for its key, in a stub playing this one reading:
+    the client prints what the stub's answer is, as the classifier reads it."""
+    recorder = Recorder()
+    with serve_in_thread(
+        api_keys=[TEST_KEY],
+        images_dir=IMAGE_DIR,
+        readings={question: reading},
+        throttle_first=1,
+        response_hook=recorder,
+    ) as stub:
+        assert stub.fake.readings[question] == reading
+        image, failing = stub.image_url(PASSING_IMAGE), stub.image_url(FAILING_IMAGES[0])
+        runs = [
+            run_client(client, recorder, stub.base_url, image),
+            run_client(client, recorder, stub.base_url, image),
+            run_client(client, recorder, stub.base_url, failing),
+            run_client(client, recorder, stub.base_url, image, api_key=WRONG_KEY),
+        ]
+    kinds = []
+    for run in runs:
+        (_, sent), *more = run.exchanges
+        assert more == []
+        kind, summary, exit_status = told(sent)
+        kinds.append(kind)
+        assert (run.summary, run.returncode, run.stderr) == (summary, exit_status, "")
+    assert kinds == ["request_error", "passed", "failed", "request_error"]
+    throttled, refused = runs[0].summary, runs[3].summary
+    assert throttled["status"] in {e.status for e in CONTRACTS.errors_for(code=THROTTLED.code)}
+    assert "retry_after" in throttled
+    assert refused["code"] == PROFILE.rejection("unknown-api-key").code
+
+
+# --- the faults of docs/faults.md ----------------------------------------------------------------
+
+
+def documented_faults() -> list[str]:
+    """The specs of docs/faults.md's spec table (its first column), in its order."""
+    section = FAULTS_PAGE.read_text(encoding="utf-8").split("## The spec table", 1)[1]
+    table: list[str] = []
+    for line in section.splitlines():
+        if line.startswith("|"):
+            table.append(line)
+        elif table:  # the first table ends
+            break
+    cells = [row.split("|")[1] for row in table if row.startswith("| `")]
+    return [spec for cell in cells for spec in re.findall(r"`([^`]+)`", cell)]
+
+
+FAULTS = documented_faults()
+
+
+def test_the_fault_table_is_read() -> None:
+    kinds = {parse_fault(spec, CONTRACTS).kind for spec in FAULTS}
+    assert kinds == {"throttle", "error", "gateway", "delay", "drop", "reset", "truncate"}
+    assert any(parse_fault(spec, CONTRACTS).retry_after is not None for spec in FAULTS)
+
+
+def _client_timeout(fault: Fault) -> float | None:
+    """A delay is met with a client timeout of a third of it: the answer comes too late."""
+    return fault.delay_ms / 3000 if fault.kind == "delay" else None
+
+
+@pytest.mark.parametrize("spec", FAULTS)
+def test_each_documented_fault_is_one_clean_error_line(client: list[str], spec: str) -> None:
+    fault = parse_fault(spec, CONTRACTS)
+    recorder = Recorder()
+    with serve_in_thread(
+        api_keys=[TEST_KEY], images_dir=IMAGE_DIR, faults=[fault], response_hook=recorder
+    ) as stub:
+        image = stub.image_url(PASSING_IMAGE)
+        run = run_client(client, recorder, stub.base_url, image, timeout=_client_timeout(fault))
+        assert stub.faulted == 1
+        answered = fault_answer(fault, stub.fake) if fault.kind in ("throttle", "error") else None
+    assert run.stderr == "", "the client crashed"
+    assert run.summary is not None and "boxes" not in run.summary
+    summary = dict(run.summary)
+    if answered is not None:  # an error body of the contracts: reported as a refusal
+        _, expected, exit_status = told(answered)
+        assert isinstance(summary.pop("request_id"), str)
+        del expected["request_id"]  # each answer has its own
+        assert (summary, run.returncode) == (expected, exit_status)
+        assert ("retry_after" in summary) is (fault.retry_after is not None)
+        return
+    assert run.returncode == EXIT_NOT_AS_DOCUMENTED
+    if fault.kind == "gateway":
+        assert summary == {"status": fault.status, "error": "the answer is not JSON"}
+    elif fault.kind == "truncate":  # the head came, the body was cut
+        assert summary["status"] == answer_kind("passed").status
+        assert summary["error"].startswith("the answer was cut short: ")
+    else:  # drop, reset, a delay past the client's timeout: no answer at all
+        assert fault.kind in ("drop", "reset", "delay"), f"no expectation for {spec}"
+        assert summary["status"] is None
+        assert summary["error"].startswith("no answer: ")
+
+
+def test_a_timeout_that_is_no_number_of_seconds_is_a_usage_error_naming_it(
+    client: list[str], stub: RunningServer, recorder: Recorder
+) -> None:
+    before = stub.requests_served
+    run = run_client(client, recorder, stub.base_url, stub.image_url(PASSING_IMAGE), timeout=0)
+    assert (run.returncode, run.summary, run.exchanges) == (EXIT_USAGE, None, [])
+    assert "DETECT_TIMEOUT" in run.stderr
+    assert stub.requests_served == before

@@ -10,9 +10,13 @@
 //   {"status":200,"verdict":true,"boxes":{"face_bbox":[...],"ext_bbox":[...]},"request_id":"..."}
 //   {"status":200,"verdict":false,"code":"InvalidFile.NoHuman","message":"...","request_id":"..."}
 //   {"status":401,"verdict":null,"code":"InvalidApiKey","message":"...","request_id":"..."}
-// and, when the answer is not what the docs describe, {"status":..,"error":"..."}.
+// and, when the answer is not what the docs describe, {"status":..,"error":"..."}: no answer
+// in time or a broken connection ("no answer: ..."), a body cut short ("the answer was cut
+// short: ..."), a page that is not JSON (a gateway's 502/504). A refusal that carries a
+// Retry-After header adds it as given: {"status":429,...,"retry_after":"2"}.
 // Exit status: 0 the check passed, 1 it failed or the request was refused, 3 an answer not as
-// documented (or no answer), 4 a usage error.
+// documented (or no answer), 4 a usage error. DETECT_TIMEOUT: seconds for the whole call
+// (default 30).
 
 const PATH = "/services/aigc/image2video/face-detect";
 const MODEL = "emo-detect-v1";
@@ -43,11 +47,22 @@ function isBox(value) {
 
 const text = (value) => (typeof value === "string" ? value : null);
 
+function timeoutMs() {
+  const given = process.env.DETECT_TIMEOUT;
+  if (given === undefined || given === "") return 30_000;
+  const seconds = Number(given);
+  if (!Number.isFinite(seconds) || seconds <= 0) usage(`DETECT_TIMEOUT is ${JSON.stringify(given)}: give seconds > 0`);
+  return Math.ceil(seconds * 1000);
+}
+
+const why = (err) => err?.cause?.code ?? err?.name ?? "unknown";
+
 async function main() {
   const [baseUrl, imageUrl, ratio = "1:1"] = process.argv.slice(2);
   if (!baseUrl || !imageUrl) usage("BASE_URL and IMAGE_URL are required");
   const key = process.env.DASHSCOPE_API_KEY;
   if (!key) usage("DASHSCOPE_API_KEY is not set: export your API key");
+  const timeout = timeoutMs();
 
   let response;
   try {
@@ -55,15 +70,23 @@ async function main() {
       method: "POST",
       headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
       body: JSON.stringify({ model: MODEL, input: { image_url: imageUrl }, parameters: { ratio } }),
-      signal: AbortSignal.timeout(30_000),
+      signal: AbortSignal.timeout(timeout),
     });
   } catch (err) {
-    print({ status: null, error: `no answer: ${err.cause?.code ?? err.name}` }, 3);
+    print({ status: null, error: `no answer: ${why(err)}` }, 3);
   }
   const status = response.status;
+  // The body read on its own: a connection cut mid-body (or the deadline passing while it
+  // arrives) is a broken answer, not one "that is not JSON".
+  let raw;
+  try {
+    raw = await response.text();
+  } catch (err) {
+    print({ status, error: `the answer was cut short: ${why(err)}` }, 3);
+  }
   let body;
   try {
-    body = await response.json();
+    body = JSON.parse(raw);
   } catch {
     print({ status, error: "the answer is not JSON" }, 3);
   }
@@ -75,7 +98,9 @@ async function main() {
   if (status !== 200) {
     const code = text(body.code);
     if (code === null) print({ status, error: "an error answer without a code", request_id: requestId }, 3);
-    print({ status, verdict: null, code, message: text(body.message), request_id: requestId }, 1);
+    const summary = { status, verdict: null, code, message: text(body.message), request_id: requestId };
+    const retryAfter = response.headers.get("retry-after");
+    print(retryAfter === null ? summary : { ...summary, retry_after: retryAfter }, 1);
   }
   const output = body.output;
   if (output === null || typeof output !== "object" || typeof output.check_pass !== "boolean") {
