@@ -192,7 +192,9 @@ def test_a_check_result_moved_to_another_status_fails_the_run_naming_it(
     assert any("202" in text for text in found), found
 
 
-# emoji-detect-v1's documented rate is 1/s: its run unpaced (the rate is test_..._paced_...'s)
+# emoji-detect-v1's documented rate is 1/s: its run unpaced (the rate is test_..._paced_...'s).
+# Two processes and a paced run each: the slow tier, beside tests/test_serve_live.py.
+@pytest.mark.outside
 @pytest.mark.parametrize(
     ("folder", "options"),
     [
