@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +41,21 @@ from facedetect_contract.plugin import TEST_KEY
 CONTRACTS = load_contracts()
 PROFILE = CONTRACTS.profile
 HEADERS = {"Authorization": f"Bearer {TEST_KEY}"}
+# The one TLS context of this module's clients: httpx builds one per client by default, reading
+# the whole CA bundle (about 30 ms of each of this module's 100-odd clients). No request here is
+# TLS (the stub is on http://, the mock answers before a socket): each client is still built
+# afresh and opens its own connections, as before.
+TLS = ssl.create_default_context()
+
+
+def http_post(url: str, **options: Any) -> httpx.Response:
+    """``httpx.post``: a client of its own for the one request, with the module's TLS context."""
+    return httpx.post(url, verify=TLS, **options)
+
+
+def http_get(url: str, **options: Any) -> httpx.Response:
+    """``httpx.get``: a client of its own for the one request, with the module's TLS context."""
+    return httpx.get(url, verify=TLS, **options)
 
 
 def detect_body(url: str) -> dict[str, Any]:
@@ -122,11 +138,14 @@ def image_url() -> Iterator[str]:
 
 @pytest.mark.parametrize("spec", list(EXPECTED))
 def test_each_fault_from_the_stub_reaches_a_real_httpx_client_as_documented(spec: str) -> None:
-    with serve_in_thread(api_keys=[TEST_KEY], faults=[spec]) as stub, httpx.Client() as client:
+    with (
+        serve_in_thread(api_keys=[TEST_KEY], faults=[spec]) as stub,
+        httpx.Client(verify=TLS) as client,
+    ):
         assert met(client, stub.url) == EXPECTED[spec]
         assert stub.faulted == 1
         # The stub itself goes on: a fault acts on one exchange, not on the server.
-        assert httpx.get(stub.image_url("portrait.png")).status_code == 200
+        assert http_get(stub.image_url("portrait.png")).status_code == 200
 
 
 Kind = Literal["sync", "async"]
@@ -137,11 +156,11 @@ def met_through(kind: Kind, url: str, timeout: httpx.Timeout | None = None) -> M
     """What an ``httpx.Client`` (sync) or an ``httpx.AsyncClient`` (async) meets at ``url``."""
     timeout = timeout or httpx.Timeout(5)
     if kind == "sync":
-        with httpx.Client(timeout=timeout) as client:
+        with httpx.Client(timeout=timeout, verify=TLS) as client:
             return met(client, url)
 
     async def run() -> Met:
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with httpx.AsyncClient(timeout=timeout, verify=TLS) as client:
             return await ameet(client, url)
 
     return asyncio.run(run())
@@ -163,15 +182,15 @@ def test_a_delay_from_the_mock_answers_late_or_times_out_for_sync_and_async_clie
     fake = FaceDetectFake(api_keys=[TEST_KEY], contracts=CONTRACTS)
     with mock_endpoint(fake, CONTRACTS):
         normal = met_through(kind, MOCKED_URL)
-    with mock_endpoint(fake, CONTRACTS, faults=["delay=300"]):
+    with mock_endpoint(fake, CONTRACTS, faults=["delay=150"]):
         started = time.monotonic()
         assert met_through(kind, MOCKED_URL) == normal
-        assert time.monotonic() - started >= 0.3
+        assert time.monotonic() - started >= 0.15
     with mock_endpoint(fake, CONTRACTS, faults=["delay=1500"]):
         started = time.monotonic()
-        met_ = met_through(kind, MOCKED_URL, httpx.Timeout(5, read=0.3))
+        met_ = met_through(kind, MOCKED_URL, httpx.Timeout(5, read=0.15))
         assert met_ == (httpx.ReadTimeout, None)
-        assert 0.3 <= time.monotonic() - started < 1.4  # the client's timeout, not the delay
+        assert 0.15 <= time.monotonic() - started < 1.4  # the client's timeout, not the delay
 
 
 def test_an_async_clients_delay_is_awaited_so_the_event_loop_runs_other_tasks() -> None:
@@ -184,7 +203,7 @@ def test_an_async_clients_delay_is_awaited_so_the_event_loop_runs_other_tasks() 
             nonlocal ticks
             while not done.is_set():
                 ticks += 1
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.025)  # ten ticks in the delay, when it is awaited
 
         async def post() -> None:
             await client.post(url, json={}, headers=HEADERS)
@@ -194,15 +213,15 @@ def test_an_async_clients_delay_is_awaited_so_the_event_loop_runs_other_tasks() 
         return ticks
 
     async def through_respx() -> int:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=TLS) as client:
             return await ticks_during(client, MOCKED_URL)
 
     async def through_mock_transport() -> int:
-        transport = httpx.MockTransport(fake_handler(fake, ["delay=500"]))
+        transport = httpx.MockTransport(fake_handler(fake, ["delay=250"]))
         async with httpx.AsyncClient(transport=transport) as client:
             return await ticks_during(client, MOCKED_URL)
 
-    with mock_endpoint(fake, CONTRACTS, faults=["delay=500"]):
+    with mock_endpoint(fake, CONTRACTS, faults=["delay=250"]):
         assert asyncio.run(through_respx()) >= 5  # slept (time.sleep), the loop ticked once
     assert asyncio.run(through_mock_transport()) >= 5
 
@@ -212,7 +231,7 @@ def test_a_sync_client_called_inside_a_coroutine_still_meets_a_delay_as_a_sync_c
     fake = FaceDetectFake(api_keys=[TEST_KEY], contracts=CONTRACTS)
 
     async def sync_inside() -> int:
-        with httpx.Client() as client:
+        with httpx.Client(verify=TLS) as client:
             return client.post(MOCKED_URL, json={}, headers=HEADERS).status_code
 
     with mock_endpoint(fake, CONTRACTS, faults=["delay=50"]):
@@ -273,10 +292,10 @@ def test_a_raw_socket_meets_each_fault_byte_for_byte() -> None:
 
 
 def test_a_delay_answers_normally_after_it_from_the_stub(image_url: str) -> None:
-    with serve_in_thread(api_keys=[TEST_KEY], faults=["delay=400"]) as stub:
+    with serve_in_thread(api_keys=[TEST_KEY], faults=["delay=200"]) as stub:
         started = time.monotonic()
-        response = httpx.post(stub.url, json=detect_body(image_url), headers=HEADERS)
-        assert time.monotonic() - started >= 0.4
+        response = http_post(stub.url, json=detect_body(image_url), headers=HEADERS)
+        assert time.monotonic() - started >= 0.2
         assert response.status_code == 200 and response.json()["output"]["check_pass"] is True
 
 
@@ -287,20 +306,20 @@ def test_a_delay_longer_than_the_clients_timeout_is_a_read_timeout_in_both_doubl
         serve_in_thread(api_keys=[TEST_KEY], faults=["delay=1500"]) as stub,
         pytest.raises(httpx.ReadTimeout),
     ):
-        httpx.post(stub.url, json=detect_body(image_url), headers=HEADERS, timeout=0.3)
+        http_post(stub.url, json=detect_body(image_url), headers=HEADERS, timeout=0.15)
     fake = FaceDetectFake(api_keys=[TEST_KEY], contracts=CONTRACTS)
     client = httpx.Client(transport=httpx.MockTransport(fake_handler(fake, ["delay=1500"])))
     started = time.monotonic()
     with client, pytest.raises(httpx.ReadTimeout):
-        client.post("http://x/api/v1" + PROFILE.path, json={}, headers=HEADERS, timeout=0.3)
-    assert 0.3 <= time.monotonic() - started < 1.4  # the client's timeout, not the whole delay
+        client.post("http://x/api/v1" + PROFILE.path, json={}, headers=HEADERS, timeout=0.15)
+    assert 0.15 <= time.monotonic() - started < 1.4  # the client's timeout, not the whole delay
     started = time.monotonic()
-    answered = httpx.Client(transport=httpx.MockTransport(fake_handler(fake, ["delay=300"])))
+    answered = httpx.Client(transport=httpx.MockTransport(fake_handler(fake, ["delay=150"])))
     with answered:
         response = answered.post(
             "http://x/api/v1" + PROFILE.path, json=detect_body(image_url), headers=HEADERS
         )
-    assert time.monotonic() - started >= 0.3 and response.status_code == 200
+    assert time.monotonic() - started >= 0.15 and response.status_code == 200
 
 
 def handler_threads() -> list[threading.Thread]:
@@ -314,7 +333,7 @@ def test_stopping_the_stub_wakes_a_delayed_answer_and_closes_its_connection() ->
 
     def client(url: str) -> None:
         try:
-            outcome.append(httpx.post(url, json={}, headers=HEADERS, timeout=30).status_code)
+            outcome.append(http_post(url, json={}, headers=HEADERS, timeout=30).status_code)
         except httpx.HTTPError as exc:
             outcome.append(type(exc))
 
@@ -351,7 +370,7 @@ def statuses(send: Callable[[], httpx.Response], count: int) -> list[int | str]:
 def test_first_n_then_normal_answers_from_the_stub(image_url: str) -> None:
     with serve_in_thread(api_keys=[TEST_KEY], faults=["500:first=2"]) as stub:
         seen = statuses(
-            lambda: httpx.post(stub.url, json=detect_body(image_url), headers=HEADERS), 4
+            lambda: http_post(stub.url, json=detect_body(image_url), headers=HEADERS), 4
         )
         assert seen == [500, 500, 200, 200]
         assert (stub.faulted, stub.requests_served, stub.fake.requests) == (2, 4, 2)
@@ -360,13 +379,13 @@ def test_first_n_then_normal_answers_from_the_stub(image_url: str) -> None:
 def test_every_nth_request_from_the_stub_and_from_the_mock(image_url: str) -> None:
     with serve_in_thread(api_keys=[TEST_KEY], faults=["gateway-502:every=3"]) as stub:
         seen = statuses(
-            lambda: httpx.post(stub.url, json=detect_body(image_url), headers=HEADERS), 7
+            lambda: http_post(stub.url, json=detect_body(image_url), headers=HEADERS), 7
         )
         assert seen == [200, 200, 502, 200, 200, 502, 200]
     fake = FaceDetectFake(api_keys=[TEST_KEY], contracts=CONTRACTS)
     with mock_endpoint(fake, CONTRACTS, faults=["drop:every=3"]):
         url = "https://dashscope.example/api/v1" + PROFILE.path
-        seen = statuses(lambda: httpx.post(url, json=detect_body(image_url), headers=HEADERS), 6)
+        seen = statuses(lambda: http_post(url, json=detect_body(image_url), headers=HEADERS), 6)
     assert seen == [200, 200, "RemoteProtocolError", 200, 200, "RemoteProtocolError"]
 
 
@@ -378,8 +397,8 @@ def test_a_request_the_stub_refuses_is_numbered_and_meets_its_fault_like_any_oth
     def post(url: str, content: bytes | None = None) -> int | str:
         try:
             if content is not None:
-                return httpx.post(url, content=content, headers=HEADERS).status_code
-            return httpx.post(url, json=detect_body(image_url), headers=HEADERS).status_code
+                return http_post(url, content=content, headers=HEADERS).status_code
+            return http_post(url, json=detect_body(image_url), headers=HEADERS).status_code
         except httpx.HTTPError as exc:
             return type(exc).__name__
 
@@ -391,7 +410,7 @@ def test_a_request_the_stub_refuses_is_numbered_and_meets_its_fault_like_any_oth
         api_keys=[TEST_KEY], faults=["gateway-502:every=2"], max_body_bytes=1000
     ) as stub:
         refused = PROFILE.rejection("body-invalid").code
-        first = httpx.post(stub.url, content=too_big, headers=HEADERS)
+        first = http_post(stub.url, content=too_big, headers=HEADERS)
         assert (first.status_code, first.json()["code"]) == (400, refused)
         assert post(stub.url) == 502 and stub.requests_served == 2
     for spec, met_ in (
@@ -444,17 +463,17 @@ def test_always_is_exported_with_the_bounds() -> None:
 
 def test_faults_act_on_the_endpoint_only_never_on_the_stubs_files_or_other_paths() -> None:
     with serve_in_thread(api_keys=[TEST_KEY], faults=["drop"]) as stub:
-        assert httpx.get(stub.image_url("portrait.png")).status_code == 200
-        assert httpx.post(stub.origin + "/elsewhere", content=b"{}").status_code == 404
+        assert http_get(stub.image_url("portrait.png")).status_code == 200
+        assert http_post(stub.origin + "/elsewhere", content=b"{}").status_code == 404
         assert stub.faulted == 0
         with pytest.raises(httpx.RemoteProtocolError):
-            httpx.post(stub.url, json={}, headers=HEADERS)
+            http_post(stub.url, json={}, headers=HEADERS)
         assert stub.faulted == 1
     fake = FaceDetectFake(api_keys=[TEST_KEY], contracts=CONTRACTS)
     with mock_endpoint(fake, CONTRACTS, faults=["503"]) as mocked:
         mocked.router.get("https://other.example/x").respond(204)
-        assert httpx.get("https://other.example/x").status_code == 204
-        assert httpx.post("https://h.example/api/v1" + PROFILE.path).status_code == 503
+        assert http_get("https://other.example/x").status_code == 204
+        assert http_post("https://h.example/api/v1" + PROFILE.path).status_code == 503
 
 
 # --- the project's own retry code meets them ----------------------------------------------------
