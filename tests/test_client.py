@@ -832,7 +832,7 @@ def test_the_backoff_doubles_with_each_attempt_plus_a_quarter_at_most_of_jitter(
 ) -> None:
     for jitter, factor in ((0.0, 1.0), (0.5, 1.125), (0.999, 1.24975)):
         jittered = SimpleNamespace(random=lambda j=jitter: j)
-        generator = SimpleNamespace(Random=lambda: jittered)
+        generator = SimpleNamespace(Random=lambda made=jittered: made)
         monkeypatch.setattr(client_module, "random", generator)
         waits: list[float] = []
         client, seen = client_for((503, {}, ERROR), sleep=waits.append, backoff=0.5, max_retries=3)
