@@ -6,9 +6,11 @@ generated contract file; ``run`` runs the packaged suite with pytest; ``live`` r
 session without pytest (``facedetect_contract.session``: the same plan, checks, reports and exit
 status as ``run --live``); ``history`` and ``annotations`` read what live runs wrote.
 ``--version``, on its own or after any command, prints the package's version and the contracts'
-(``Contracts.version``, the digest a history records). ``--contracts DIR`` (``run``, ``live``,
-``serve``, ``openapi``) chooses the contracts folder everything reads, once, at this surface
-(``session.contracts_option``); default: the packaged face-detect contracts.
+(``Contracts.version``, the digest a history records). ``--contracts DIR`` and ``--model NAME``
+(a packaged folder by its model's name; ``run``, ``live``, ``serve``, ``openapi``) choose the
+contracts everything reads, once, at this surface (``session.contracts_option``,
+``model_option``); default: the packaged face-detect contracts. ``serve`` and ``openapi`` take
+several (one stub, one document); ``run`` and ``live`` one, and refuse several.
 
 Exit status, the same numbers as pytest's so that a CI step reads every command alike:
 
@@ -110,20 +112,40 @@ class _Version(argparse.Action):
         parser.exit(0)
 
 
-def _add_contracts_option(parser: argparse.ArgumentParser, *aliases: str) -> None:
-    """``--contracts DIR`` (declared once, in the session module), and any older spelling."""
-    from .session import contracts_option  # noqa: PLC0415  # light: its imports are lazy
+def _add_contracts_option(
+    parser: argparse.ArgumentParser, *aliases: str, models: bool = True
+) -> None:
+    """``--contracts DIR`` and ``--model NAME`` (declared once, in the session module), and any
+    older spelling."""
+    from .session import contracts_option, model_option  # noqa: PLC0415  # light: lazy imports
 
     flags, attrs = contracts_option()
     parser.add_argument(*flags, *aliases, **attrs)
+    if models:
+        flags, attrs = model_option()
+        parser.add_argument(*flags, **attrs)
 
 
 def _contracts(args: argparse.Namespace) -> Contracts:
-    """The contracts ``--contracts`` chose (relative to the current folder), else the packaged
-    ones; ``SessionError`` (a usage error) naming the option, the folder and the fix."""
-    from .session import contracts_from  # noqa: PLC0415
+    """The one model ``--contracts`` (relative to the current folder) or ``--model`` chose,
+    else the packaged ones; ``SessionError`` (a usage error) naming the option, the value and
+    the fix, several models included (this command takes one)."""
+    from .session import one_contracts_of  # noqa: PLC0415
 
-    return contracts_from(args.facedetect_contracts, here=Path.cwd())
+    return one_contracts_of(
+        args.facedetect_contracts,
+        getattr(args, "facedetect_models", None),
+        here=Path.cwd(),
+        command=f"{PROG} {args.command}",
+    )
+
+
+def _all_contracts(args: argparse.Namespace) -> list[Contracts]:
+    """Every model ``--contracts`` and ``--model`` chose (``serve``, ``openapi``), in order,
+    else the packaged ones."""
+    from .session import chosen_contracts_of  # noqa: PLC0415
+
+    return chosen_contracts_of(args.facedetect_contracts, args.facedetect_models, here=Path.cwd())
 
 
 def _number(
@@ -358,7 +380,7 @@ def _parser(*, live_options: bool = False) -> argparse.ArgumentParser:
     )
     # The folder every command that reads contracts judges by (``history``: the diffs' folder).
     for command, older in ((serve, ()), (openapi, _OLD_CONTRACTS), (history, _OLD_CONTRACTS)):
-        _add_contracts_option(command, *older)
+        _add_contracts_option(command, *older, models=command is not history)
     _add_contracts_option(live)
     if live_options:
         from .session import live_options as declared  # noqa: PLC0415
@@ -397,10 +419,11 @@ def _serve(args: argparse.Namespace) -> int:
     if args.catalog and args.allow_remote_images:
         parser.error("--catalog answers every URL offline; drop --allow-remote-images")
     try:
-        contracts = _contracts(args)
+        models = _all_contracts(args)  # every model chosen, served at once
     except ValueError as exc:
         parser.error(str(exc))
-    readings, faults = _played(parser, args, contracts)
+    contracts = models[0]  # the first: its key variable, its faults' answers
+    readings, faults = _played(parser, args, models)
     key_env = args.key_env or contracts.profile.api_key_env
     try:
         server = StubServer(
@@ -415,7 +438,7 @@ def _serve(args: argparse.Namespace) -> int:
             images_dir=args.images_dir,
             catalog=args.catalog,
             image_deadline=args.image_deadline,
-            contracts=contracts,
+            contracts=models,
             readings=readings,
             faults=faults,
         )
@@ -441,8 +464,12 @@ def _serve(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _interrupt)
     # Line 1 the API root (what clients taking a base URL want), line 2 the bare origin.
     print(f"serving {server.base_url}\norigin {server.origin}", flush=True)
-    defaults = default_readings(contracts.questions)
-    played = [f"{q}={r}" for q, r in server.fake.readings.items() if defaults.get(q) != r]
+    played = [
+        f"{fake.contracts.profile.model}: {q}={r}" if len(models) > 1 else f"{q}={r}"
+        for fake in server.fakes.values()
+        for q, r in fake.readings.items()
+        if default_readings(fake.contracts.questions).get(q) != r
+    ]
     if played or faults:
         package_logger.info(
             "readings %s; faults %s",
@@ -462,18 +489,20 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _played(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, contracts: Contracts
+    parser: argparse.ArgumentParser, args: argparse.Namespace, models: Sequence[Contracts]
 ) -> tuple[dict[str, str], tuple[Fault, ...]]:
-    """``--failure-shape``, ``--reading`` and ``--fault`` checked: the readings named and the
-    faults, in order; a usage error names the option."""
-    shapes = contracts.profile.failure_shapes
+    """``--failure-shape``, ``--reading`` and ``--fault`` checked against the models served
+    (each applies to the models that have its shape or question; faults are the first model's):
+    the readings named and the faults, in order; a usage error names the option."""
+    contracts = models[0]
+    shapes = list(dict.fromkeys(s for c in models for s in c.profile.failure_shapes))
     shape = args.failure_shape
     if shape is not None and shape not in shapes:
         parser.error(
             f"--failure-shape {shape}: not a failure shape of the contracts "
-            f"({contracts.directory}); choose from {', '.join(shapes)}"
+            f"({', '.join(str(c.directory) for c in models)}); choose from {', '.join(shapes)}"
         )
-    readings = _readings(parser, args.reading, contracts, shape)
+    readings = _readings(parser, args.reading, models, shape)
     faults: list[Fault] = []
     for spec in args.fault:
         try:
@@ -484,11 +513,16 @@ def _played(
 
 
 def _readings(
-    parser: argparse.ArgumentParser, given: Sequence[str], contracts: Contracts, shape: str | None
+    parser: argparse.ArgumentParser,
+    given: Sequence[str],
+    models: Sequence[Contracts],
+    shape: str | None,
 ) -> dict[str, str]:
-    """``--reading QUESTION=READING`` values checked against the contracts' open questions, and
-    against ``--failure-shape`` (a shorthand for a reading): a usage error names the option."""
-    questions = contracts.questions
+    """``--reading QUESTION=READING`` values checked against the open questions of the models
+    served (a question of any of them), and against ``--failure-shape`` (a shorthand for a
+    reading): a usage error names the option."""
+    questions = {q: m.questions[q] for m in reversed(models) for q in m.questions}
+    folders = ", ".join(str(m.directory) for m in models)
     readings: dict[str, str] = {}
     for text in given:
         question, equals, reading = (part.strip() for part in text.partition("="))
@@ -497,9 +531,16 @@ def _readings(
         if question not in questions:
             parser.error(
                 f"--reading {text}: no open question {question!r} in the contracts "
-                f"({contracts.directory}); the questions: {', '.join(questions)}"
+                f"({folders}); the questions: {', '.join(sorted(questions))}"
             )
-        valid = [r.id for r in questions[question].playable]
+        valid = list(
+            dict.fromkeys(
+                r.id
+                for m in models
+                if question in m.questions
+                for r in m.questions[question].playable
+            )
+        )
         if reading not in valid:
             parser.error(
                 f"--reading {text}: question {question!r} has no reading {reading!r}; its "
@@ -511,7 +552,7 @@ def _readings(
                 "give one"
             )
         readings[question] = reading
-    for kind in contracts.profile.answers:
+    for kind in (k for m in models for k in m.profile.answers):
         if shape is None or kind.shape != shape or kind.question is None:
             continue
         asked = readings.get(kind.question)
@@ -581,10 +622,13 @@ def _live(args: argparse.Namespace) -> int:
 
 def _openapi(args: argparse.Namespace) -> int:
     try:
-        contracts = _contracts(args)
+        models = _all_contracts(args)
     except ValueError as exc:  # SessionError: the option, the folder, the fix
         print(inert.terminal(f"error: {exc}"), file=sys.stderr)
         return USAGE_ERROR
+    if len(models) > 1:
+        return _openapi_of_models(args, models)
+    contracts = models[0]
     if args.write is not None:
         path = None if args.write is True else args.write
         try:
@@ -623,6 +667,53 @@ def _openapi(args: argparse.Namespace) -> int:
         )
         return 1
     print(f"{path} is up to date")
+    return 0
+
+
+def _openapi_of_models(args: argparse.Namespace, models: Sequence[Contracts]) -> int:
+    """``openapi`` with several models: their one document, printed or written to a path of
+    the user's (no contracts folder holds it, so there is no own file to refresh or check)."""
+    from .contracts.openapi import installed_package, render_openapi_for  # noqa: PLC0415
+
+    if args.check or args.write is True:
+        chosen = " ".join(f"--model {c.profile.model}" for c in models)
+        print(
+            inert.terminal(
+                f"error: openapi {'--check' if args.check else '--write'} without PATH refreshes "
+                f"or checks one contracts folder's {OPENAPI_FILE}, and {len(models)} models were "
+                f"chosen ({chosen}); give one --contracts DIR or --model NAME, or write their "
+                f"one document to a path of yours (--write PATH)"
+            ),
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    rendered = render_openapi_for(models)
+    if args.write is None:
+        sys.stdout.write(rendered)
+        return 0
+    path: Path = args.write / OPENAPI_FILE if args.write.is_dir() else args.write
+    where = installed_package(path)
+    if where is not None:
+        print(
+            inert.terminal(
+                f"error: openapi --write: {path} is inside an installed package ({where}); "
+                "write the document to a path of yours"
+            ),
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    try:
+        path.write_text(rendered, encoding="utf-8")
+    except OSError as exc:
+        print(
+            inert.terminal(
+                f"error: openapi --write: cannot write {path} ({exc.strerror or exc}); give a "
+                "writable file or folder"
+            ),
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    print(inert.terminal(f"wrote {path}"))
     return 0
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "chosen_contracts",
     "key_from_env",
     "load_contracts",
+    "packaged_models",
 ]
 
 
@@ -529,6 +530,20 @@ def chosen_contracts(directory: Path, *, named: str) -> Contracts:
         raise ContractFileError(
             f"{named} {directory}: its contracts do not load: {exc}; or give another folder"
         ) from None
+
+
+def packaged_models() -> dict[str, Path]:
+    """Model name -> its packaged contracts folder: every folder beside the packaged face-detect
+    one whose profile names a model (read from each ``endpoint.json``'s ``model``, in the
+    folders' order), so ``--model NAME`` finds a folder by the name its profile gives."""
+    found: dict[str, Path] = {}
+    for folder in sorted(CONTRACT_DIR.parent.iterdir()):
+        if not (folder / PROFILE_FILE).is_file():
+            continue
+        model = _read_json(folder / PROFILE_FILE).get("model")
+        if isinstance(model, str) and model not in found:
+            found[model] = folder
+    return found
 
 
 def api_vocabulary(contracts: Contracts) -> tuple[str, ...]:

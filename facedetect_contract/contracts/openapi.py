@@ -6,7 +6,10 @@ openapi.json`` is its output, and a test fails when that file is stale
 (``python -m facedetect_contract openapi --write`` refreshes it). Each contracts folder gets its
 own document (``openapi --contracts DIR``): its schemas, its model's name, its answers, and as
 examples the documented fixtures of that folder only (``documented_fixture_dir``), never another
-model's.
+model's. Several folders (``openapi --model A --model B``) make one document
+(``build_openapi_for``): each model's components under its model's name, each path once, and
+where models share a path, the request and each response as ``oneOf`` by model, with each model's
+own examples (keyed ``model/fixture``). One folder's document is unchanged.
 
 Writing is refused inside an installed package (a ``site-packages`` or ``dist-packages`` folder,
 or the package's own folder outside a checkout): a reinstall would undo it, and every run of the
@@ -18,7 +21,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +35,11 @@ __all__ = [
     "OPENAPI_FILE",
     "OpenAPIWriteError",
     "build_openapi",
+    "build_openapi_for",
     "documented_fixture_dir",
     "installed_package",
     "render_openapi",
+    "render_openapi_for",
     "source_checkout",
     "write_openapi",
 ]
@@ -230,6 +237,141 @@ def build_openapi(contracts: Contracts) -> dict[str, Any]:
             },
         },
     }
+
+
+_REF = "#/components/schemas/"
+_COMPONENT_NAME = re.compile(r"[^A-Za-z0-9._-]")  # what OpenAPI allows in a component's name
+
+
+def _prefixed(node: Any, prefix: str) -> Any:
+    """``node`` with every component ``$ref`` renamed under ``prefix``."""
+    if isinstance(node, dict):
+        return {
+            key: (
+                _REF + prefix + value.removeprefix(_REF)
+                if key == "$ref" and isinstance(value, str) and value.startswith(_REF)
+                else _prefixed(value, prefix)
+            )
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_prefixed(item, prefix) for item in node]
+    return node
+
+
+def _by_model(media: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """One media type object of several models' (model, media): the schemas as ``oneOf`` (one
+    schema alone as it is), the examples of each keyed ``model/name``."""
+    schemas: list[Any] = []
+    examples: dict[str, Any] = {}
+    for model, item in media:
+        if item["schema"] not in schemas:
+            schemas.append(item["schema"])
+        for name, example in item.get("examples", {}).items():
+            examples[f"{model}/{name}"] = example
+    merged: dict[str, Any] = {"schema": schemas[0] if len(schemas) == 1 else {"oneOf": schemas}}
+    if examples:
+        merged["examples"] = examples
+    return merged
+
+
+def _merged_operation(operations: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The operation of a path several models share: its text by model, the request body and
+    every response status any of them documents as ``oneOf`` by model."""
+    first = operations[0][1]
+    models = ", ".join(model for model, _ in operations)
+    operation: dict[str, Any] = {
+        "operationId": first["operationId"],
+        "summary": f"Check a portrait for one of {models}, named by the request's model",
+        "description": " ".join(f"{model}: {op['description']}" for model, op in operations),
+    }
+    body_types = {t for _, op in operations for t in op["requestBody"]["content"]}
+    operation["requestBody"] = {
+        "required": True,
+        "content": {
+            media_type: _by_model(
+                [
+                    (model, op["requestBody"]["content"][media_type])
+                    for model, op in operations
+                    if media_type in op["requestBody"]["content"]
+                ]
+            )
+            for media_type in sorted(body_types)
+        },
+    }
+    responses: dict[str, Any] = {}
+    for status in sorted({s for _, op in operations for s in op["responses"]}):
+        answering = [
+            (m, op["responses"][status]) for m, op in operations if status in op["responses"]
+        ]
+        response: dict[str, Any] = {
+            "description": " ".join(f"{m}: {r['description']}" for m, r in answering),
+        }
+        media_types = sorted({t for _, r in answering for t in r.get("content", {})})
+        response["content"] = {
+            media_type: _by_model(
+                [
+                    (m, r["content"][media_type])
+                    for m, r in answering
+                    if media_type in r.get("content", {})
+                ]
+            )
+            for media_type in media_types
+        }
+        for _, r in answering:
+            if "headers" in r:
+                response.setdefault("headers", {}).update(r["headers"])
+        responses[status] = response
+    operation["responses"] = responses
+    return operation
+
+
+def build_openapi_for(models: Sequence[Contracts]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of several models (one: ``build_openapi``'s, unchanged): the
+    first model's servers and security; each model's components under its model's name
+    (``emo-detect-v1.FaceDetectRequest``); each path once, its operation the model's own where
+    one model serves it, else ``oneOf`` by model with each model's own examples."""
+    if not models:
+        raise ValueError("build_openapi_for: give at least one model's contracts")
+    if len(models) == 1:
+        return build_openapi(models[0])
+    documents = [(c.profile.model, build_openapi(c)) for c in models]
+    first = documents[0][1]
+    schemas: dict[str, Any] = {}
+    paths: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {}
+    for model, document in documents:
+        prefix = _COMPONENT_NAME.sub("_", model) + "."
+        for name, schema in document["components"]["schemas"].items():
+            schemas[prefix + name] = _prefixed(schema, prefix)
+        for path, item in _prefixed(document["paths"], prefix).items():
+            for method, operation in item.items():
+                paths.setdefault(path, {}).setdefault(method, []).append((model, operation))
+    merged_paths: dict[str, Any] = {}
+    for index, (path, methods) in enumerate(paths.items()):
+        merged_paths[path] = {}
+        for method, operations in methods.items():
+            operation = operations[0][1] if len(operations) == 1 else _merged_operation(operations)
+            if index:  # operationId is unique in a document: the first path keeps its own
+                operation = {**operation, "operationId": f"{operation['operationId']}{index + 1}"}
+            merged_paths[path][method] = operation
+    names = ", ".join(model for model, _ in documents)
+    return {
+        **first,
+        "info": {
+            **first["info"],
+            "title": f"DashScope image detection ({names})",
+            "description": " ".join(
+                f"{model}: {document['info']['description']}" for model, document in documents
+            ),
+        },
+        "paths": merged_paths,
+        "components": {**first["components"], "schemas": schemas},
+    }
+
+
+def render_openapi_for(models: Sequence[Contracts]) -> str:
+    """The document of several models, rendered as ``render_openapi`` renders one."""
+    return json.dumps(build_openapi_for(models), indent=2, ensure_ascii=False) + "\n"
 
 
 def render_openapi(contracts: Contracts) -> str:

@@ -25,6 +25,14 @@ refuses (oversized, bad framing) meets its fault too, as behind a gateway. A del
 ``latency_ms``) waits on an event that stopping the stub sets: a stopped stub leaves no thread
 asleep and no connection open.
 
+Models: ``contracts`` is one model's contracts or several (``[emo, liveportrait]``); one stub
+serves them all, each at its own path. A request goes to the fake of the model its body names
+(each profile's request ``model`` pointer); a body that names none of the models served at that
+path goes to the first of them, which answers as the contracts document (a model it does not
+know: its ``model-unknown`` rejection). Readings go to the models whose questions name them, a
+failure shape to the models that have it; faults act on every endpoint path, answered as the
+first model's. ``fake`` is the first model's fake, ``fakes`` every model's by name.
+
 Keys: the accepted keys come from ``api_keys`` or the environment variable ``key_env``. Nothing
 here prints or logs them: the access log holds the redacted request line, never headers.
 
@@ -69,6 +77,7 @@ from .. import __version__
 from ..contracts.fixtures import IMAGE_DIR
 from ..contracts.loader import Contracts, load_contracts
 from ..core import inert
+from ..core.interaction import parse_json
 from ..core.redaction import Redactor
 from .fake import (
     CatalogImages,
@@ -223,6 +232,8 @@ class StubOptions:
     ``TypeError`` naming ``StubOptions faults[i]``). ``readings``: question -> reading, given
     to the fake (``FaceDetectFake(readings=...)``).
     ``socket_timeout`` bounds a request's arrival, ``max_body_bytes`` its body.
+    ``contracts``: one model's contracts, or several served at once (module docstring);
+    ``models()`` gives them as a tuple (the packaged face-detect ones when none is given).
     """
 
     api_keys: Iterable[str] | None = None
@@ -242,9 +253,16 @@ class StubOptions:
     image_deadline: float = DOWNLOAD_DEADLINE
     faults: Sequence[Fault | str] = ()
     readings: Mapping[str, str] | None = None
-    contracts: Contracts | None = None
+    contracts: Contracts | Sequence[Contracts] | None = None
 
     def __post_init__(self) -> None:
+        if self.contracts is not None and not isinstance(self.contracts, Contracts):
+            several = tuple(self.contracts)
+            if not several or not all(isinstance(c, Contracts) for c in several):
+                raise TypeError(
+                    "StubOptions contracts: give Contracts, or a non-empty sequence of them"
+                )
+            object.__setattr__(self, "contracts", several[0] if len(several) == 1 else several)
         # Any iterable of keys or faults is taken (a generator once), kept as a tuple.
         if self.api_keys is not None and not isinstance(self.api_keys, tuple):
             object.__setattr__(self, "api_keys", tuple(self.api_keys))
@@ -269,7 +287,15 @@ class StubOptions:
         if self.images_dir is not None and not Path(self.images_dir).is_dir():
             raise ValueError(f"images_dir {str(self.images_dir)!r} is not a directory")
         _normalise_prefix(self.prefix)
-        self.fault_plan(self.contracts or load_contracts())  # a bad fault refused now, named
+        self.fault_plan(self.models()[0])  # a bad fault refused now, named
+
+    def models(self) -> tuple[Contracts, ...]:
+        """The contracts of every model served, in order (the first answers faults)."""
+        if self.contracts is None:
+            return (load_contracts(),)
+        if isinstance(self.contracts, Contracts):
+            return (self.contracts,)
+        return tuple(self.contracts)
 
     def fault_plan(self, contracts: Contracts) -> FaultPlan:
         """A new ``FaultPlan`` of ``faults`` (its count from 0), checked against ``contracts``."""
@@ -305,12 +331,15 @@ class StubServer(http.server.ThreadingHTTPServer):
     ) -> None:
         options = (options or StubOptions()).changed(**changes)
         self.options = options
-        contracts = options.contracts or load_contracts()
-        shapes = contracts.profile.failure_shapes
+        models = options.models()
+        contracts = models[0]
+        shapes = [s for c in models for s in c.profile.failure_shapes]
         if options.failure_shape is not None and options.failure_shape not in shapes:
             raise ValueError(
-                f"failure_shape must be one of {list(shapes)}, not {options.failure_shape!r}"
+                f"failure_shape must be one of {list(dict.fromkeys(shapes))}, not "
+                f"{options.failure_shape!r}"
             )
+        _check_readings(options.readings, models)
         self.fault_plan = options.fault_plan(contracts)
         self.prefix = _normalise_prefix(options.prefix)
         # Set before binding: server_close (also called when binding fails) reads them.
@@ -326,13 +355,24 @@ class StubServer(http.server.ThreadingHTTPServer):
         self.redactor = Redactor(keys)  # for the log: every accepted key, never shown
         images_dir = IMAGE_DIR if options.images_dir is None else Path(options.images_dir)
         self.images_dir = images_dir.resolve()
-        self.fake = FaceDetectFake(
-            api_keys=keys,
-            images=self._image_source(options, contracts),
-            failure_shape=options.failure_shape,
-            contracts=contracts,
-            readings=options.readings,
-        )
+        # Every model's fake, by model name; by path, the fakes served there (first chosen first).
+        self.fakes: dict[str, FaceDetectFake] = {}
+        self.paths: dict[str, list[FaceDetectFake]] = {}
+        for model in models:
+            fake = FaceDetectFake(
+                api_keys=keys,
+                images=self._image_source(options, model),
+                failure_shape=(
+                    options.failure_shape
+                    if options.failure_shape in model.profile.failure_shapes
+                    else None
+                ),
+                contracts=model,
+                readings=_readings_of(options.readings, model, several=len(models) > 1),
+            )
+            self.fakes.setdefault(model.profile.model, fake)
+            self.paths.setdefault(self.prefix + model.profile.path, []).append(fake)
+        self.fake = next(iter(self.fakes.values()))
         self.endpoint_path = self.prefix + contracts.profile.path
         self.latency = options.latency_ms / 1000
         self.response_hook = options.response_hook
@@ -342,6 +382,25 @@ class StubServer(http.server.ThreadingHTTPServer):
         self._throttle_left = options.throttle_first
         self.requests_served = 0
         self.throttled = 0
+
+    def fake_for(self, path: str, body: bytes) -> FaceDetectFake | None:
+        """The fake answering a request at ``path`` with ``body``: the one whose model the body
+        names (its profile's request ``model`` pointer), else the first served at that path;
+        ``None`` when no model is served there."""
+        served = self.paths.get(path)
+        if not served:
+            return None
+        if len(served) > 1:
+            try:
+                document = parse_json(body)
+            except ValueError:  # not JSON: the first model's fake refuses it as documented
+                document = None
+            if isinstance(document, dict):
+                for fake in served:
+                    named = fake.contracts.profile.request.model.get(document)
+                    if isinstance(named, str) and named in fake.contracts.models:
+                        return fake
+        return served[0]
 
     def _image_source(self, options: StubOptions, contracts: Contracts) -> ImageSource:
         """The fake's images: the one given, else the stub's own files by their pixels, the
@@ -546,6 +605,42 @@ class _StubImages:
         return (self._pixels if self._own(url) else self.rest).fetch(url)
 
 
+def _check_readings(readings: Mapping[str, str] | None, models: Sequence[Contracts]) -> None:
+    """Each reading names a question of at least one model served, and a reading of it there;
+    ``ValueError`` naming the reading and the questions otherwise (one model: the fake's own
+    check says it)."""
+    if len(models) < 2:
+        return
+    for question, reading in (readings or {}).items():
+        having = [m for m in models if question in m.questions]
+        if not having:
+            known = sorted({q for m in models for q in m.questions})
+            raise ValueError(
+                f"readings: no open question {question!r} (reading {reading!r}) in any model "
+                f"served; questions: {known}"
+            )
+        valid = sorted({r.id for m in having for r in m.questions[question].playable})
+        if reading not in valid:
+            raise ValueError(
+                f"readings: question {question!r} has no reading {reading!r}; readings: {valid}"
+            )
+
+
+def _readings_of(
+    readings: Mapping[str, str] | None, contracts: Contracts, *, several: bool
+) -> dict[str, str]:
+    """The readings that apply to ``contracts``' model: with several models served, those whose
+    question its questions name with that reading; with one, all (the fake names a wrong one)."""
+    if not several:
+        return dict(readings or {})
+    questions = contracts.questions
+    return {
+        question: reading
+        for question, reading in (readings or {}).items()
+        if question in questions and reading in {r.id for r in questions[question].playable}
+    }
+
+
 def _image_file(root: Path, path: str) -> Path | None:
     """The file of ``root`` that the URL path ``path`` (under ``/images/``) names, if any: never
     one outside ``root``."""
@@ -648,15 +743,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         stub = self.stub
         path = urlsplit(self.path).path
-        endpoint = path == stub.endpoint_path
+        endpoint = path in stub.paths
         # Numbered as it arrives, before its body is read: a fault comes before everything, so
         # a request the stub then refuses meets it too, as a gateway meets every request.
         turn = stub.fault_plan.next_turn() if endpoint and stub.fault_plan else None
         refusal: FakeResponse | None = None
+        fake = stub.paths[path][0] if endpoint else stub.fake
         try:
             body = self._read_body()
         except _BodyRejected as rejected:
-            refusal = stub.fake.reject(rejected.rule)
+            refusal = fake.reject(rejected.rule)
         except _CodingUnsupported:
             refusal = self._status_error(HTTPStatus.NOT_IMPLEMENTED)  # RFC 9112 section 6.1
         if refusal is not None:
@@ -669,7 +765,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 stub.admit(throttle=False)
             self._send(refusal, close=True, cut=turn is not None and turn.cut)
         elif endpoint:
-            self._endpoint(body, turn)
+            self._endpoint(body, turn, stub.fake_for(path, body) or fake)
         elif path.startswith(IMAGES_PATH):
             self._image(path)
         else:
@@ -701,14 +797,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 assert_never(fault.kind)
         return True
 
-    def _endpoint(self, body: bytes, turn: Turn | None) -> None:
+    def _endpoint(self, body: bytes, turn: Turn | None, fake: FaceDetectFake) -> None:
         stub = self.stub
         if turn is not None and self._fault_ends(turn):
             return
         request = FakeRequest(self.command, dict(self.headers.items()), body)
         # Authenticated first: the documented limit is counted on keyed requests, so a request
         # without an accepted key is a 401 however fast it comes.
-        refused = stub.fake.authenticate(request)
+        refused = fake.authenticate(request)
         retry_after = stub.admit(throttle=refused is None)
         if stub.latency and not stub.wait(stub.latency):
             self._abort(reset=False)  # the stub stopped meanwhile: no answer
@@ -718,12 +814,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 response = stub.throttle_response(retry_after)
             else:
                 with abandoned_when(self._client_gone):  # a download stops when nobody waits
-                    response = stub.fake(request)
+                    response = fake(request)
             if stub.response_hook is not None:
                 response = stub.response_hook(request, response)
         except Exception:
             logger.error("the fake or response_hook failed:\n%s", stub.redact(_traceback_text()))
-            response = stub.fake.reject("server-failed")
+            response = fake.reject("server-failed")
         self._send(response, cut=turn is not None and turn.cut)
 
     def _image(self, path: str) -> None:
@@ -735,7 +831,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._send(FakeResponse(200, {"content-type": content_type}, target.read_bytes()))
 
     def _not_found(self) -> None:
-        served = f"{self.stub.endpoint_path} (POST) and {IMAGES_PATH}<file> (GET)"
+        paths = " and ".join(self.stub.paths)
+        served = f"{paths} (POST) and {IMAGES_PATH}<file> (GET)"
         message = f"Nothing here; this stub serves {served}."
         self._send(self.stub.fake.error(404, "NotFound", message))
 
@@ -928,7 +1025,18 @@ class RunningServer:
 
     @property
     def fake(self) -> FaceDetectFake:
+        """The first model's fake."""
         return self.server.fake
+
+    @property
+    def fakes(self) -> Mapping[str, FaceDetectFake]:
+        """Every model's fake, by model name."""
+        return self.server.fakes
+
+    def url_of(self, model: str) -> str:
+        """The endpoint URL of ``model`` (its own path); ``KeyError`` for a model not served."""
+        path = self.server.fakes[model].contracts.profile.path
+        return self.server.origin + self.server.prefix + path
 
     @property
     def origin(self) -> str:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTRACTS_INI",
     "LIVE_MARKER",
+    "MODELS_INI",
     "contracts_chosen",
     "contracts_of",
     "live_option_values",
@@ -28,12 +29,13 @@ __all__ = [
 
 LIVE_MARKER = "facedetect_live"
 CONTRACTS_INI = "facedetect_contracts"
+MODELS_INI = "facedetect_models"
 _CONTRACTS = pytest.StashKey["Contracts"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     from ..contracts.profile import profile_data  # noqa: PLC0415  # the raw JSON: no validators at start-up
-    from ..session import contracts_option, live_options  # noqa: PLC0415
+    from ..session import contracts_option, live_options, model_option  # noqa: PLC0415
 
     names = profile_data()
     group = parser.getgroup("face-detect", "face-detect contract suite (facedetect-contract)")
@@ -56,6 +58,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     flags, attrs = contracts_option()
     ini = f"{attrs['help']}; or the ini key {CONTRACTS_INI}"
     group.addoption(*flags, **{**attrs, "help": ini})
+    flags, attrs = model_option()
+    group.addoption(*flags, **{**attrs, "help": f"{attrs['help']}; or the ini key {MODELS_INI}"})
     for flags, attrs in live_options():
         group.addoption(*flags, **attrs)
     parser.addini(
@@ -63,6 +67,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "the contracts folder, relative to the ini file's folder (--contracts wins); default: "
         "the packaged face-detect contracts",
         default="",
+    )
+    parser.addini(
+        MODELS_INI,
+        "the models whose packaged contracts folders the suite judges by (one today), such as "
+        "liveportrait-detect (--model or --contracts wins)",
+        type="args",
+        default=[],
     )
     parser.addini(
         "facedetect_fixture_dir",
@@ -96,31 +107,51 @@ def record_dir(config: pytest.Config) -> Path:
 
 
 def contracts_chosen(config: pytest.Config) -> bool:
-    """Whether ``--contracts`` or the ini key names a folder (else: the packaged contracts)."""
-    return bool(config.getoption("facedetect_contracts") or config.getini(CONTRACTS_INI))
+    """Whether ``--contracts``, ``--model`` or an ini key names a folder (else: the packaged
+    contracts)."""
+    return bool(
+        config.getoption("facedetect_contracts")
+        or config.getoption("facedetect_models")
+        or config.getini(CONTRACTS_INI)
+        or config.getini(MODELS_INI)
+    )
 
 
 def contracts_of(config: pytest.Config) -> Contracts:
     """The contracts of this run, chosen once: ``--contracts`` (relative to the invocation
-    folder), then the ini key (relative to the ini file's folder), else the packaged ones. A
-    folder that does not exist or does not load is a ``pytest.UsageError`` naming the option
-    (or the ini key), the folder and the fix."""
+    folder) and ``--model`` (a packaged folder by its model's name), then the ini keys
+    (``facedetect_contracts`` relative to the ini file's folder, ``facedetect_models``), else
+    the packaged ones. A folder that does not exist or does not load, a model no packaged folder
+    has, or several models (one run judges one model today) is a ``pytest.UsageError`` naming
+    the option (or the ini key), the value and the fix."""
     # Precedence as record_dir's: the command line wins over the ini file.
-    from ..session import SessionError, contracts_from  # noqa: PLC0415
+    from ..session import SessionError, one_contracts_of  # noqa: PLC0415
 
     found = config.stash.get(_CONTRACTS, None)
     if found is not None:
         return found
-    option = config.getoption("facedetect_contracts")
+    folders = config.getoption("facedetect_contracts")
+    models = config.getoption("facedetect_models")
     ini = config.getini(CONTRACTS_INI)
+    ini_models = config.getini(MODELS_INI)
+    command = "a pytest run"
     try:
-        if option:
-            found = contracts_from(option, here=config.invocation_params.dir)
-        elif ini:
+        if folders or models:
+            found = one_contracts_of(
+                folders, models, here=config.invocation_params.dir, command=command
+            )
+        elif ini or ini_models:
             base = config.inipath.parent if config.inipath is not None else config.rootpath
-            found = contracts_from(ini, here=Path(base), named=f"ini key {CONTRACTS_INI}")
+            found = one_contracts_of(
+                ini or None,
+                list(ini_models),
+                here=Path(base),
+                command=command,
+                named=f"ini key {CONTRACTS_INI}",
+                named_model=f"ini key {MODELS_INI}",
+            )
         else:
-            found = contracts_from(None, here=config.invocation_params.dir)
+            found = one_contracts_of(None, here=config.invocation_params.dir, command=command)
     except SessionError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_CONTRACTS] = found
