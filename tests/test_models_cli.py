@@ -55,12 +55,8 @@ def models_args(models: list[Contracts]) -> list[str]:
 
 
 def request_body(contracts: Contracts, url: str) -> dict[str, Any]:
-    profile, body = contracts.profile, dict[str, Any]()
-    profile.request.model.put(body, profile.model)
-    profile.request.image_url.put(body, url)
-    if profile.ratio is not None:
-        profile.ratio.field.put(body, profile.ratio.values[0])
-    return body
+    """A valid request for the model (the profile's own: a ratio only where it has one)."""
+    return contracts.profile.valid_request(url)
 
 
 def test_serve_with_every_model_answers_each_in_its_own_shape() -> None:

@@ -280,6 +280,17 @@ class EndpointProfile(_Withholding):
         """Whether the request has a ratio parameter."""
         return self.ratio is not None
 
+    def valid_request(self, image_url: str, ratio: str | None = None) -> dict[str, Any]:
+        """A documented request for ``image_url``: the model, the URL and, where the model has a
+        ratio, ``ratio`` or else its default, else its first documented value."""
+        body: dict[str, Any] = {}
+        self.request.model.put(body, self.model)
+        self.request.image_url.put(body, image_url)
+        if self.ratio is not None:
+            chosen = ratio or self.ratio.default or self.ratio.values[0]
+            self.ratio.field.put(body, chosen)
+        return body
+
     @property
     def verdict_name(self) -> str | None:
         """The name of the verdict field (``check_pass``, ``pass``), or ``None``."""

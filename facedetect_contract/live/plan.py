@@ -148,12 +148,7 @@ def negative_probes(image_url: str, contracts: Contracts) -> tuple[PlannedReques
     profile = contracts.profile
     fields = profile.request
     headers = base_headers(contracts)
-    body: dict[str, Any] = {}
-    fields.model.put(body, profile.model)
-    fields.image_url.put(body, image_url)
-    ratio = profile.ratio
-    if ratio is not None:  # a valid ratio: the default, else the first documented value
-        fields.ratio.put(body, ratio.default if ratio.default is not None else ratio.values[0])
+    body, ratio = profile.valid_request(image_url), profile.ratio
     unknown_model = f"{profile.model}-does-not-exist"
     cut = json.dumps(body)
     requests = {

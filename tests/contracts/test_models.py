@@ -343,3 +343,25 @@ def test_a_workspace_scoped_base_url_is_accepted_for_every_model(model: str) -> 
     assert base_url_problem(f"{host}/v1", contracts)
     notes = (ROOT / "docs" / "models" / "wan2.2-s2v-detect.md").read_text(encoding="utf-8")
     assert "https://{WorkspaceId}.cn-beijing.maas.aliyuncs.com/api/v1" in notes
+
+
+def test_a_valid_request_carries_the_default_ratio_else_the_first_documented_and_none_without() -> (
+    None
+):
+    """``EndpointProfile.valid_request``: what the probes, the models' tests and their doubles
+    send when nothing asks for a ratio."""
+    for folder in sorted(
+        p for p in CONTRACT_DIR.parent.iterdir() if (p / "endpoint.json").is_file()
+    ):
+        profile = load_contracts(folder).profile
+        body = profile.valid_request("https://x.example/p.png")
+        assert profile.request.model.get(body) == profile.model
+        assert profile.request.image_url.get(body) == "https://x.example/p.png"
+        if profile.ratio is None:
+            assert set(body) == {
+                *(p.parts[0] for p in (profile.request.model, profile.request.image_url))
+            }
+            continue
+        expected = profile.ratio.default or profile.ratio.values[0]
+        assert profile.ratio.field.get(body) == expected, folder.name
+        assert profile.ratio.field.get(profile.valid_request("u", "3:4")) == "3:4"

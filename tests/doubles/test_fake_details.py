@@ -72,12 +72,9 @@ def fake_of(name: str, **options: Any) -> FaceDetectFake:
 
 
 def request_body(contracts: Contracts, url: str, ratio: str | None = None) -> dict[str, Any]:
-    profile, body = contracts.profile, dict[str, Any]()
-    profile.request.model.put(body, profile.model)
-    profile.request.image_url.put(body, url)
-    if profile.ratio is not None:
-        profile.ratio.field.put(body, ratio or profile.ratio.values[-1])
-    return body
+    """The model's valid request; where it has a ratio, ``ratio`` or its last documented one."""
+    ratios = contracts.profile.ratio
+    return contracts.profile.valid_request(url, ratio or (ratios.values[-1] if ratios else None))
 
 
 def ask(

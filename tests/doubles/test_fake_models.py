@@ -57,14 +57,8 @@ def headers(contracts: Contracts) -> dict[str, str]:
 
 
 def request_body(contracts: Contracts, url: str) -> dict[str, Any]:
-    """A valid request for the model: its model and image URL, and a ratio only where it has
-    one (its first documented value)."""
-    profile, body = contracts.profile, dict[str, Any]()
-    profile.request.model.put(body, profile.model)
-    profile.request.image_url.put(body, url)
-    if profile.ratio is not None:
-        profile.ratio.field.put(body, profile.ratio.values[0])
-    return body
+    """A valid request for the model (the profile's own: a ratio only where it has one)."""
+    return contracts.profile.valid_request(url)
 
 
 def ask(fake: FaceDetectFake, body: Any, contracts: Contracts) -> FakeResponse:

@@ -32,7 +32,11 @@ from facedetect_contract.live.observations import observe
 from facedetect_contract.live.result import RunError, RunResult
 from facedetect_contract.live.run import LiveRun
 from facedetect_contract.report import LiveReport
-from facedetect_contract.report.model import ErrorCause, error_causes
+from facedetect_contract.report.model import (  # the rows were never re-derived: the same function
+    ErrorCause,
+    _request_row,
+    error_causes,
+)
 from tests.helpers.live import CONTRACTS, Handler, answer, live_run, throttled_once
 
 REPORT = Path(__file__).parents[2] / "facedetect_contract" / "report"
@@ -139,28 +143,6 @@ def old_case_rows(run: LiveRun, verdicts: Sequence[Any]) -> tuple[dict[str, Any]
     return tuple(rows)
 
 
-def old_request_row(verdict: Any) -> dict[str, Any]:
-    interaction, outcome = verdict.interaction, verdict.outcome
-    return {
-        "name": verdict.name,
-        "kind": verdict.planned.kind,
-        "description": verdict.planned.description,
-        "outcome": verdict.status,
-        "http_status": interaction.response.status if interaction is not None else None,
-        "code": outcome.code if outcome is not None else None,
-        "billable": verdict.planned.billable,
-        "attempts": len(verdict.attempts),
-        "elapsed_ms": (
-            round(interaction.elapsed * 1000, 1)
-            if interaction is not None and interaction.elapsed is not None
-            else None
-        ),
-        "breaking": len(verdict.breaking),
-        "additive": len(verdict.additive),
-        "note": verdict.reason,
-    }
-
-
 def old_error_causes(errors: Sequence[str], requests: Iterable[str]) -> list[dict[str, Any]]:
     """The old grouping, which split each error's text at its first ``": "``."""
     names = set(requests)
@@ -197,7 +179,7 @@ def the_old_way(run: LiveRun, baseline: Baseline) -> dict[str, Any]:
         errors=tuple(run.all_errors),  # the pairs; their old strings are compared below
         spend=run.spend,
         observations=tuple(observe(verdicts, run.contracts)),
-        requests=tuple(old_request_row(v) for v in verdicts),
+        requests=tuple(_request_row(v) for v in verdicts),
         recorded=tuple(str(path) for path in run.recorded),
         duration_s=(run.finished - run.started).total_seconds(),
         not_recorded=tuple(sorted(run.not_recorded.items())),
