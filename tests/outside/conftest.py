@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from facedetect_contract.contracts.fixtures import IMAGE_DIR
 from facedetect_contract.contracts.loader import load_contracts
+from facedetect_contract.doubles.server import RunningServer, serve_in_thread
+from facedetect_contract.plugin import TEST_KEY
+from tests.helpers.stub import Recorder
 
 SHAPES = load_contracts().profile.failure_shapes
 
@@ -57,3 +62,21 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 def failure_shape(request: pytest.FixtureRequest) -> str:
     """Each failure shape of the profile: A (200, verdict false) and B (400 InvalidFile.*)."""
     return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Recorder:
+    """The response hook of the module's stub: every exchange, for the tests to read."""
+    return Recorder()
+
+
+@pytest.fixture(scope="module")
+def stub(failure_shape: str, recorder: Recorder) -> Iterator[RunningServer]:
+    """One stub per module and failure shape, recording through ``recorder``."""
+    with serve_in_thread(
+        api_keys=[TEST_KEY],
+        images_dir=IMAGE_DIR,
+        failure_shape=failure_shape,
+        response_hook=recorder,
+    ) as running:
+        yield running

@@ -34,7 +34,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -50,8 +50,9 @@ from facedetect_contract.core.interaction import RecordedResponse
 from facedetect_contract.core.pointers import Pointer
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse, named_reason
 from facedetect_contract.doubles.faults import Fault, fault_answer, parse_fault
-from facedetect_contract.doubles.server import ResponseHook, RunningServer, serve_in_thread
+from facedetect_contract.doubles.server import RunningServer, serve_in_thread
 from facedetect_contract.plugin import TEST_KEY
+from tests.helpers.stub import Exchange, Recorder
 
 pytestmark = pytest.mark.outside
 
@@ -129,27 +130,13 @@ class Run:
     returncode: int
     summary: Any
     stderr: str
-    exchanges: list[tuple[FakeRequest, FakeResponse]]
+    exchanges: list[Exchange]
 
     @property
     def sent(self) -> Any:
         """The body of the one answer the stub gave."""
         assert len(self.exchanges) == 1, "the client sent more (or less) than one request"
         return self.exchanges[0][1].json()
-
-
-class Recorder:
-    """A ``response_hook`` that keeps every exchange, optionally answering in its own way."""
-
-    def __init__(self, replace: ResponseHook | None = None) -> None:
-        self.exchanges: list[tuple[FakeRequest, FakeResponse]] = []
-        self.replace = replace
-
-    def __call__(self, request: FakeRequest, response: FakeResponse) -> FakeResponse:
-        if self.replace is not None:
-            response = self.replace(request, response)
-        self.exchanges.append((request, response))
-        return response
 
 
 def run_client(
@@ -189,22 +176,6 @@ def run_client(
         headers = {name.lower(): value for name, value in request.headers.items()}
         assert list(CONTRACTS.validator("request_headers").iter_errors(headers)) == []
     return Run(done.returncode, summary, done.stderr, list(recorder.exchanges))
-
-
-@pytest.fixture(scope="module")
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture(scope="module")
-def stub(failure_shape: str, recorder: Recorder) -> Iterator[RunningServer]:
-    with serve_in_thread(
-        api_keys=[TEST_KEY],
-        images_dir=IMAGE_DIR,
-        failure_shape=failure_shape,
-        response_hook=recorder,
-    ) as running:
-        yield running
 
 
 # --- the documented answers ----------------------------------------------------------------------

@@ -25,9 +25,7 @@ contracts, and every answer the SDK returns against the body the stub sent.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,6 +36,7 @@ from facedetect_contract.core.pointers import Pointer
 from facedetect_contract.doubles.fake import FaceDetectFake, FakeRequest, FakeResponse
 from facedetect_contract.doubles.server import ResponseHook, RunningServer, serve_in_thread
 from facedetect_contract.plugin import TEST_KEY
+from tests.helpers.stub import Exchange, Recorder
 
 pytestmark = pytest.mark.outside
 
@@ -47,55 +46,9 @@ _, SERVICES, TASK_GROUP, TASK, FUNCTION = PROFILE.path.split("/")
 FIELDS = PROFILE.response
 
 
-@dataclasses.dataclass
-class Exchange:
-    """One request the stub received from the SDK, and what it answered."""
-
-    request: FakeRequest
-    response: FakeResponse
-
-    @property
-    def body(self) -> Any:
-        return json.loads(self.request.body)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {name.lower(): value for name, value in self.request.headers.items()}
-
-
-class Recorder:
-    """A ``response_hook`` that keeps every exchange, optionally answering in its own way."""
-
-    def __init__(self, replace: ResponseHook | None = None) -> None:
-        self.exchanges: list[Exchange] = []
-        self.replace = replace
-
-    def __call__(self, request: FakeRequest, response: FakeResponse) -> FakeResponse:
-        if self.replace is not None:
-            response = self.replace(request, response)
-        self.exchanges.append(Exchange(request, response))
-        return response
-
-
 @pytest.fixture(autouse=True)
 def sdk_headers_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DASHSCOPE_DISABLE_SDK_HEADERS", raising=False)
-
-
-@pytest.fixture(scope="module")
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture(scope="module")
-def stub(failure_shape: str, recorder: Recorder) -> Iterator[RunningServer]:
-    with serve_in_thread(
-        api_keys=[TEST_KEY],
-        images_dir=IMAGE_DIR,
-        failure_shape=failure_shape,
-        response_hook=recorder,
-    ) as running:
-        yield running
 
 
 @pytest.fixture
