@@ -22,7 +22,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from facedetect_contract.contracts.cases import LiveCase, default_cases
 from facedetect_contract.contracts.loader import load_contracts
 from facedetect_contract.doubles.images import DownloadingImages
 from facedetect_contract.doubles.server import serve_in_thread
+from tests.helpers.processes import read_lines
 
 __all__: list[str] = []
 
@@ -63,28 +63,6 @@ def child_env() -> dict[str, str]:
     env[KEY_ENV] = SENTINEL_KEY
     env["NO_PROXY"] = env["no_proxy"] = "*"
     return env
-
-
-def read_lines(process: subprocess.Popen[str], count: int, timeout: float) -> list[str]:
-    """The first ``count`` lines ``process`` prints, failing the test past ``timeout`` s.
-
-    Read by a thread: a selector on the pipe cannot see a line already in the reader's buffer
-    (serve may print both lines in one write)."""
-    assert process.stdout is not None
-    stdout = process.stdout
-    lines: list[str] = []
-
-    def read() -> None:
-        while len(lines) < count and (line := stdout.readline()):
-            lines.append(line)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    if len(lines) < count:
-        process.kill()
-        pytest.fail(f"serve printed {lines!r} in {timeout} s (status {process.wait()})")
-    return lines
 
 
 def run_live(base_url: str, folder: Path) -> tuple[subprocess.CompletedProcess[str], Any, float]:

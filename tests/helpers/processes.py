@@ -7,10 +7,14 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import subprocess
+import threading
 import tomllib
 from pathlib import Path
 
-__all__ = ["CHILD_PYTEST_ADDOPTS", "ROOT", "child_env", "default_sigint"]
+import pytest
+
+__all__ = ["CHILD_PYTEST_ADDOPTS", "ROOT", "child_env", "default_sigint", "read_lines"]
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout
 
@@ -40,3 +44,25 @@ def default_sigint() -> None:
 def child_env(**extra: str) -> dict[str, str]:
     """The environment of a ``python -m pytest`` child: this one's, the checkout's plugins."""
     return {**os.environ, "PYTEST_ADDOPTS": CHILD_PYTEST_ADDOPTS, **extra}
+
+
+def read_lines(process: subprocess.Popen[str], count: int, timeout: float) -> list[str]:
+    """The first ``count`` lines ``process`` prints, failing the test past ``timeout`` s.
+
+    Read by a thread: a selector on the pipe cannot see a line already in the reader's buffer
+    (serve may print both lines in one write)."""
+    assert process.stdout is not None
+    stdout = process.stdout
+    lines: list[str] = []
+
+    def read() -> None:
+        while len(lines) < count and (line := stdout.readline()):
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if len(lines) < count:
+        process.kill()
+        pytest.fail(f"serve printed {lines!r} in {timeout} s (status {process.wait()})")
+    return lines

@@ -11,7 +11,6 @@ import json
 import math
 import os
 import re
-import selectors
 import subprocess
 import sys
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from facedetect_contract.live.judging import failing
 from facedetect_contract.live.plan import probe_names
 from facedetect_contract.live.run import LiveRun, LiveSettings
 from facedetect_contract.report import LiveReport, render_html
+from tests.helpers.processes import read_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = sorted(p.parent.name for p in (ROOT / "contracts").glob("*/endpoint.json"))
@@ -223,11 +223,8 @@ def test_live_against_serve_of_the_same_contracts_exits_0(
         text=True,
     )
     try:
-        assert serve.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(serve.stdout, selectors.EVENT_READ)
-            assert selector.select(30), "serve printed nothing in 30 s"
-        found = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/api/v1)\n", serve.stdout.readline())
+        (serving,) = read_lines(serve, 1, 30)
+        found = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/api/v1)\n", serving)
         assert found is not None
         live = subprocess.run(
             [*LIVE, "--contracts", contracts_dir, "--base-url", found.group(1), *options],
