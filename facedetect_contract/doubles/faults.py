@@ -47,7 +47,6 @@ __all__ = [
     "gateway_page",
     "make_plan",
     "parse_fault",
-    "parse_faults",
     "spec_forms",
 ]
 
@@ -476,13 +475,3 @@ def parse_fault(spec: str, contracts: Contracts | None = None) -> Fault:
             raise _bad(spec, option, f"is none of the error table's codes {codes}", contracts)
     schedule = Schedule(first=first, every=every)
     return Fault(kind, schedule, status, code, retry_after, delay_ms)
-
-
-def parse_faults(
-    specs: Iterable[str] | str, contracts: Contracts | None = None
-) -> tuple[Fault, ...]:
-    """Every spec read (one string, or several): the order is kept, it decides which fault
-    answers when two fire on the same request."""
-    contracts = contracts or load_contracts()
-    items = [specs] if isinstance(specs, str) else list(specs)
-    return tuple(parse_fault(spec, contracts) for spec in items)

@@ -31,8 +31,8 @@ from facedetect_contract.doubles.faults import (
     Schedule,
     error_statuses,
     fault_answer,
+    make_plan,
     parse_fault,
-    parse_faults,
 )
 from facedetect_contract.doubles.offline import client_on_fake, fake_handler, mock_endpoint
 from facedetect_contract.doubles.server import RunningServer, StubOptions, serve_in_thread
@@ -426,7 +426,7 @@ def test_a_request_the_stub_refuses_is_numbered_and_meets_its_fault_like_any_oth
 
 
 def test_two_faults_firing_together_add_their_delay_and_the_first_listed_answers() -> None:
-    plan = FaultPlan(parse_faults(["delay=100:first=1", "503:first=2", "throttle"]), CONTRACTS)
+    plan = make_plan(["delay=100:first=1", "503:first=2", "throttle"], CONTRACTS)
     turns = [plan.next_turn() for _ in range(3)]
     assert [(t.number, t.delay, t.fault and t.fault.spec) for t in turns] == [
         (1, 0.1, "503:first=2"),
