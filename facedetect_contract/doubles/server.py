@@ -583,25 +583,26 @@ def _traceback_text() -> str:
 
 
 class _StubImages:
-    """The stub's ``ImageSource``: the documented examples first (their documented boxes), then
-    the stub's own files (their pixels), then ``rest`` (the catalogue or the downloader)."""
+    """The stub's ``ImageSource``: the model's documented images first (``documented_image_urls``:
+    as documented), then the stub's own files (their pixels), then ``rest`` (the catalogue or the
+    downloader)."""
 
     def __init__(
         self,
-        examples: Mapping[str, Image],
+        documented: Mapping[str, Image],
         own: Callable[[str], bool],
         pixels: ImageSource,
         rest: ImageSource,
     ) -> None:
-        self._examples = dict(examples)
+        self._documented = dict(documented)
         self._own = own
         self._pixels = pixels
         self.rest = rest
 
     def fetch(self, url: str) -> Image:
-        example = self._examples.get(url)
-        if example is not None:
-            return example
+        documented = self._documented.get(url)
+        if documented is not None:
+            return documented
         return (self._pixels if self._own(url) else self.rest).fetch(url)
 
 
