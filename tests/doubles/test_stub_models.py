@@ -110,15 +110,32 @@ def unknown_model_answer(contracts: Contracts) -> tuple[int, str, str]:
     return answer.status, answer.json()["code"], answer.json()["message"]
 
 
-def test_a_model_none_serves_gets_the_first_models_documented_unknown_model_error() -> None:
+def without_404(tmp_path: Path, contracts: Contracts) -> Contracts:
+    """A copy of ``contracts`` whose table lacks the common page's 404 (ModelNotFound): its
+    unknown-model answer is its own stand-in, unlike the others' (the order is then seen)."""
+    copy = tmp_path / f"{contracts.directory.name}-no-404"
+    shutil.copytree(contracts.directory, copy)
+    table = json.loads((copy / "errors.json").read_text())
+    table["errors"] = [row for row in table["errors"] if row["status"] != 404]
+    (copy / "errors.json").write_text(json.dumps(table))
+    return load_contracts(copy)
+
+
+def test_a_model_none_serves_gets_the_first_models_documented_unknown_model_error(
+    tmp_path: Path,
+) -> None:
     """The unknown model's error is data: the first chosen model's (whichever model comes
-    first, its table answers); face-detect's is its documented ModelNotFound rejection."""
+    first, its table answers); face-detect's is its documented ModelNotFound rejection. Every
+    packaged model lists the common page's 404 (the platform's answer whatever the model), so
+    one of them is served from a copy without it, for the order to show."""
     reference = next(c for c in MODELS if "model-unknown" in c.profile.rejections)
     stated = reference.profile.rejection("model-unknown")
     assert unknown_model_answer(reference)[1:] == (stated.code, stated.message)
+    other = next(c for c in MODELS if c is not reference)
+    models = [without_404(tmp_path, c) if c is other else c for c in MODELS]
     seen = set()
-    for first in MODELS:
-        rest = [c for c in MODELS if c is not first]
+    for first in models:
+        rest = [c for c in models if c is not first]
         with serve_in_thread(api_keys=[KEY], catalog=True, contracts=[first, *rest]) as stub:
             body = request_body(first, "https://example.com/anyone.png", model="no-such-model")
             response = httpx.post(
