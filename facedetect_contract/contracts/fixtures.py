@@ -38,6 +38,7 @@ __all__ = [
     "fixtures_beside",
     "load_fixture",
     "load_fixtures",
+    "own_fixture_dir",
     "write_atomically",
     "write_fixture",
 ]
@@ -90,14 +91,31 @@ def load_fixtures(directory: Path, contracts: Contracts) -> list[Interaction]:
     return [load_fixture(path, contracts) for path in sorted(directory.glob("*.json"))]
 
 
+def own_fixture_dir(contracts: Contracts) -> Path | None:
+    """The folder of documented fixtures that belongs to ``contracts``, or ``None``.
+
+    A shipped contracts folder (``contracts/<name>``, or the wheel's ``_contracts/<name>``) has
+    its fixtures in the shipped ``fixtures/<name>``; any other folder is looked for as the
+    checkout lays them out, ``<root>/contracts/<name>`` beside ``<root>/fixtures/<name>``. No
+    folder there: ``None`` (another model's fixtures are never borrowed)."""
+    directory = contracts.directory.resolve()
+    if directory.parent == CONTRACT_DIR.resolve().parent:
+        found = _FIXTURES / directory.name
+    else:
+        found = directory.parent.parent / _FIXTURES.name / directory.name
+    return found if found.is_dir() else None
+
+
 def fixture_dir(contracts: Contracts) -> Path:
-    """The packaged fixtures of ``contracts``: the fixtures folder named as its contracts folder
-    (``fixtures/emoji-detect-v1`` for ``contracts/emoji-detect-v1``); for a copy of a packaged
-    folder under another name, the folder of the packaged contracts of the same model. A model
-    with none is named by the folder it would be (``load_fixtures`` then says to create it)."""
+    """The fixtures of ``contracts``: its own (``own_fixture_dir``: the shipped
+    ``fixtures/emoji-detect-v1`` for ``contracts/emoji-detect-v1``, ``<root>/fixtures/<name>``
+    beside a folder of one's own); for a copy of a packaged folder with no fixtures beside it,
+    the packaged fixtures of the same model. A model with none is named by the folder it would
+    be (``load_fixtures`` then says to create it)."""
+    own = own_fixture_dir(contracts)
+    if own is not None:
+        return own
     named = _FIXTURES / Path(contracts.directory).name
-    if named.is_dir():
-        return named
     model = contracts.profile.model
     for packaged in sorted(CONTRACT_DIR.parent.glob(f"*/{PROFILE_FILE}")):
         try:

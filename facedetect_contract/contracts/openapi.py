@@ -82,20 +82,11 @@ def _rewrite_refs(node: Any, names: dict[str, str]) -> Any:
 
 
 def documented_fixture_dir(contracts: Contracts) -> Path | None:
-    """The folder of documented fixtures that belongs to ``contracts``, or ``None``.
+    """The folder of documented fixtures that belongs to ``contracts``, or ``None``
+    (``fixtures.own_fixture_dir``: the one rule for where a folder's fixtures are)."""
+    from .fixtures import own_fixture_dir  # noqa: PLC0415  # fixtures import us not
 
-    A shipped contracts folder (``contracts/<name>``, or the wheel's ``_contracts/<name>``) has
-    its fixtures in the shipped ``fixtures/<name>``; any other folder is looked for as the
-    checkout lays them out, ``<root>/contracts/<name>`` beside ``<root>/fixtures/<name>``. No
-    folder there: no examples (another model's fixtures are never borrowed)."""
-    from .fixtures import FIXTURE_DIR  # noqa: PLC0415  # fixtures import us not
-
-    directory = contracts.directory.resolve()
-    if directory.parent == CONTRACT_DIR.resolve().parent:
-        found = FIXTURE_DIR.parent / directory.name
-    else:
-        found = directory.parent.parent / FIXTURE_DIR.parent.name / directory.name
-    return found if found.is_dir() else None
+    return own_fixture_dir(contracts)
 
 
 def _examples(contracts: Contracts, status: int) -> dict[str, Any]:

@@ -209,33 +209,56 @@ def _documented(contracts: Contracts) -> tuple[tuple[Interaction, Outcome], ...]
     return tuple((i, classify(i.response, contracts)) for i in shown)
 
 
+def _failures(contracts: Contracts) -> dict[str, tuple[str | None, str | None]]:
+    """The documented failed checks of the contracts' model: fixture name -> (code, message)."""
+    return {
+        interaction.name: (outcome.code, outcome.message)
+        for interaction, outcome in _documented(contracts)
+        if outcome.kind == "failed"
+    }
+
+
 @functools.lru_cache(maxsize=64)
 def documented_failure(reason: str, contracts: Contracts) -> tuple[str | None, str | None]:
     """The code and message a model without ``reason`` in its error table answers a failed
     check with: those of the documented fixture ``image-names.json`` ``/models/<model>`` names
     for the reason (``otherwise`` for every other), else of its first documented failure (the
-    fixture folder of its contracts, ``fixture_dir``). ``ContractFileError`` says what to add
-    when the model documents no failure."""
+    fixture folder of its contracts, ``fixture_dir``). ``ContractFileError`` names the model,
+    the reason and what to add when the model documents no such failure (or none at all)."""
     model = contracts.profile.model
     chosen: Mapping[str, Any] = _names_data().get("models", {}).get(model, {})
     folder = fixture_dir(contracts)
-    failures = {
-        interaction.name: (outcome.code, outcome.message)
-        for interaction, outcome in _documented(contracts)
-        if outcome.kind == "failed"
-    }
+    failures = _failures(contracts)
     wanted = chosen.get("reasons", {}).get(reason, chosen.get("otherwise"))
     if reason in failures:  # the name of a documented failure is answered with it
         wanted = reason
     if wanted is None and failures:
         wanted = min(failures)
     if wanted not in failures:
+        missing = "no documented failed check" + ("" if wanted is None else f" {wanted!r}")
         raise ContractFileError(
-            f"{NAMES_FILE}: at /models/{model}: no documented failed check {wanted!r} in "
-            f"{folder} to answer the reason {reason!r} with; add the documented failure there "
-            f"(a fixture whose response is a failed check) or name one of {sorted(failures)}"
+            f"{NAMES_FILE}: at /models/{model}: {missing} in {folder} to answer the reason "
+            f"{reason!r} with ({model}'s error table lacks that reason); add the documented "
+            f"failure there (a fixture whose response is a failed check) or name one of "
+            f"{sorted(failures)}"
         )
     return failures[wanted]
+
+
+def _answerable(row: NamedImage, contracts: Contracts) -> NamedImage:
+    """``row``, when the model can answer the failure it names: a code of its own error table,
+    or a reason answered with a failure its docs show. ``ContractFileError`` naming the model,
+    the image name and the fix otherwise (a model whose docs show no failed check)."""
+    if row.code is None or row.code in contracts.portrait_codes or _failures(contracts):
+        return row
+    model = contracts.profile.model
+    raise ContractFileError(
+        f"{NAMES_FILE}: the image name {row.name!r} asks {model} for a failed check "
+        f"({row.code!r}), but the error table of {contracts.directory} lacks that code and "
+        f"{model}'s docs show no failed check to answer it with; add the documented failure to "
+        f"{fixture_dir(contracts)} (a fixture whose response is a failed check), or name the "
+        f"image otherwise for {model} (any other name passes)"
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -261,7 +284,9 @@ def image_names(contracts: Contracts) -> tuple[NamedImage, ...]:
                     f"of the error table of {contracts.directory}; use one of "
                     f"{sorted(contracts.portrait_codes | reasons)}"
                 )
-            documented_failure(row.code, contracts)  # a reason its table lacks: its docs' words
+            if _failures(contracts) or contracts.profile.model in _names_data().get("models", {}):
+                documented_failure(row.code, contracts)  # a reason its table lacks: its docs'
+            # words; a model whose docs show no failure is told when the name is used (_answerable)
         if row.rule is not None and row.rule not in vocabulary:
             raise ContractFileError(
                 f"{NAMES_FILE}: at /names/{index}/rule: no rule {row.rule!r} in endpoint.json's "
@@ -294,15 +319,18 @@ def named_failure(url: str, contracts: Contracts) -> NamedImage | None:
     file name (its extension after the last dot apart, in any case, dashes ignored).
 
     Both image sources use it (the catalog offline, the stub server's downloader over HTTP), so
-    a test provokes the same documented outcome in every mode by naming its image after it.
+    a test provokes the same documented outcome in every mode by naming its image after it. A
+    name asking for a failed check the model cannot answer in its own words is a
+    ``ContractFileError`` naming the model, the name and the fix (``_answerable``).
     """
     host, path = _host_and_path(url)
     names = image_names(contracts)
     for row in names:
         if row.where == "host" and host and _key(row.name) in _key(host):
-            return row
+            return _answerable(row, contracts)
     stem = _key(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
-    return next((row for row in names if row.where == "file" and _key(row.name) == stem), None)
+    found = next((row for row in names if row.where == "file" and _key(row.name) == stem), None)
+    return None if found is None else _answerable(found, contracts)
 
 
 def named_reason(url: str, contracts: Contracts) -> str | None:
@@ -446,6 +474,9 @@ class FaceDetectFake:
         readings: Mapping[str, str] | None = None,
     ) -> None:
         self.contracts = contracts or load_contracts()
+        # The names table checked against these contracts now, not at the first request: a row
+        # they cannot answer is a ContractFileError when the fake is made.
+        image_names(self.contracts)
         profile, questions = self.contracts.profile, self.contracts.questions
         chosen = default_readings(questions)
         for question, reading in (readings or {}).items():

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from facedetect_contract.checks import run_checks
 from facedetect_contract.contracts.fixtures import fixture_dir, load_fixtures
-from facedetect_contract.contracts.loader import Contracts, load_contracts
+from facedetect_contract.contracts.loader import ContractFileError, Contracts, load_contracts
 from facedetect_contract.contracts.outcome import classify
 from facedetect_contract.contracts.profile import CONTRACT_DIR, PROFILE_FILE
 from facedetect_contract.core.interaction import RecordedResponse
@@ -32,12 +32,14 @@ from facedetect_contract.doubles.fake import (
     FaceDetectFake,
     FakeRequest,
     FakeResponse,
+    Image,
     documented_failure,
     image_names,
 )
 from facedetect_contract.doubles.offline import InProcessExchange
 from facedetect_contract.doubles.server import serve_in_thread
 from facedetect_contract.generation.strategies import invalid_requests, valid_requests
+from tests.helpers.another_path import MODEL, PATH, write_portrait_detect
 
 KEY = "sk-fake-models-test-key"
 FOLDERS = sorted(p.parent for p in CONTRACT_DIR.parent.glob(f"*/{PROFILE_FILE}"))
@@ -270,3 +272,82 @@ def test_the_stub_judges_real_pixels_for_every_model(model_contracts: Contracts)
                 )
                 kinds[name] = classify(answer, model_contracts).kind
     assert kinds == {"portrait.png": "passed", "dark.png": "failed"}
+
+
+@pytest.fixture(scope="module")
+def unfailing(tmp_path_factory: pytest.TempPathFactory) -> Contracts:
+    """The made-up model on another path whose docs show a pass and no failed check, and whose
+    error table has no portrait code (tests/helpers/another_path.py, ``failure=False``)."""
+    folder = write_portrait_detect(tmp_path_factory.mktemp("unfailing"), failure=False)
+    contracts = load_contracts(folder)
+    assert not contracts.portrait_codes and contracts.profile.model == MODEL
+    return contracts
+
+
+def test_a_model_whose_docs_show_no_failure_is_answered_in_its_own_shape(
+    unfailing: Contracts,
+) -> None:
+    """The fake of a model with no documented failed check is made and answers: a pass in its
+    own shape (verdict ``ok``, box ``box``) that its contracts accept, and its documented
+    refusal of another model; offline and over HTTP at its own path."""
+    fake = FaceDetectFake(api_keys={KEY}, contracts=unfailing)
+    body = request_body(unfailing, "https://example.com/anyone.png")
+    answer = ask(fake, body, unfailing)
+    passed = classify(recorded(answer), unfailing)
+    assert (answer.status, passed.kind) == (200, "passed"), answer.json()
+    assert set(answer.json()["output"]) == {"ok", "box"}
+    interaction = InProcessExchange(fake, KEY, unfailing).exchange(body)
+    assert not run_checks(interaction, unfailing), interaction.response.body
+    other = {**body, "model": "not-" + MODEL}
+    refused = classify(recorded(ask(fake, other, unfailing)), unfailing)
+    documented = classify(recorded(fake.reject("model-unknown")), unfailing)
+    assert refused.kind == documented.kind == "request_error", refused
+    assert refused.code == documented.code and any(unfailing.errors_for(code=refused.code))
+    with (
+        serve_in_thread(api_keys=[KEY], catalog=True, contracts=unfailing) as stub,
+        httpx.Client(trust_env=False, timeout=10) as client,
+    ):
+        served = client.post(stub.base_url + PATH, json=body, headers=headers(unfailing))
+    got = RecordedResponse(served.status_code, dict(served.headers), served.json())
+    assert classify(got, unfailing).kind == "passed", served.json()
+
+
+def test_a_name_asking_a_model_for_a_failure_its_docs_do_not_show_is_told_naming_the_fix(
+    unfailing: Contracts,
+) -> None:
+    """``no-human.png`` asks for a failed check this model cannot answer in its own words: a
+    ContractFileError naming the model, the image name and what to add, never ``None``; the
+    same for a failure the fake itself would give (a resolution out of the documented range)."""
+    fake = FaceDetectFake(api_keys={KEY}, contracts=unfailing)
+    with pytest.raises(ContractFileError) as refused:
+        ask(fake, request_body(unfailing, "https://example.com/no-human.png"), unfailing)
+    text = str(refused.value)
+    assert "None" not in text, text
+    assert MODEL in text and "'no-human'" in text and "InvalidFile.NoHuman" in text, text
+    assert "add" in text and "failed check" in text, text
+    with pytest.raises(ContractFileError) as small:
+        fake._check(Image(5000, 5000, "png"), None)
+    text = str(small.value)
+    assert "None" not in text and MODEL in text and "'image-resolution'" in text, text
+
+
+def test_a_names_table_choosing_a_failure_the_model_lacks_is_refused_when_the_fake_is_made(
+    unfailing: Contracts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``image-names.json`` ``/models`` naming a documented failure this model does not have is
+    a ContractFileError when the fake is made (not at its first request), naming the model and
+    the fixture, never ``None``."""
+    from facedetect_contract.doubles import fake as module
+
+    names = {**module._names_data(), "models": {MODEL: {"otherwise": "documented-fail"}}}
+    monkeypatch.setattr(module, "_names_data", lambda: names)
+    image_names.cache_clear()
+    try:
+        with pytest.raises(ContractFileError) as refused:
+            FaceDetectFake(api_keys={KEY}, contracts=unfailing)
+    finally:
+        image_names.cache_clear()
+        documented_failure.cache_clear()
+    text = str(refused.value)
+    assert f"at /models/{MODEL}: no documented failed check 'documented-fail'" in text, text
+    assert "None" not in text, text
