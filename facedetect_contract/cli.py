@@ -569,7 +569,13 @@ def _live(args: argparse.Namespace) -> int:
     error said before anything is sent), started, run, finished; its summary printed."""
     from .client import endpoint_url  # noqa: PLC0415
     from .core.redaction import redact_log_records  # noqa: PLC0415
-    from .session import LiveSession, default_record_dir, live_key, live_settings  # noqa: PLC0415
+    from .session import (  # noqa: PLC0415
+        LiveSession,
+        default_record_dir,
+        live_key,
+        live_settings,
+        record_dirs_of,
+    )
 
     def usage_error(text: str) -> int:
         print(inert.terminal(f"error: {text}"), file=sys.stderr)
@@ -578,16 +584,17 @@ def _live(args: argparse.Namespace) -> int:
     here = Path.cwd()
     base_url = args.facedetect_base_url
     try:
-        contracts = _contracts(args)  # --contracts, else the packaged ones
+        models = _all_contracts(args)  # --contracts and --model, else the packaged ones
         if base_url is not None:
-            try:
-                endpoint_url(base_url, contracts=contracts)
-            except ValueError as exc:
-                raise ValueError(f"--base-url: {exc}") from None
-        secret = live_key(contracts, asked_by=f"{PROG} live")
+            for contracts in models:
+                try:
+                    endpoint_url(base_url, contracts=contracts)
+                except ValueError as exc:
+                    raise ValueError(f"--base-url: {exc}") from None
+        secrets = [live_key(contracts, asked_by=f"{PROG} live") for contracts in models]
     except (ContractFileError, ValueError) as exc:
         return usage_error(str(exc))
-    uninstall = redact_log_records([secret])
+    uninstall = redact_log_records(secrets)
     # SIGTERM (a CI job's timeout) stops the run as Ctrl-C does: the reports say "interrupted".
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -597,10 +604,14 @@ def _live(args: argparse.Namespace) -> int:
                 vars(args),
                 base_url=base_url,
                 here=here,
-                record_dir=here / record if record else default_record_dir(here, contracts),
+                record_dir=here / record if record else default_record_dir(here, models[0]),
+                models=len(models),
             )
             session = LiveSession(
-                settings, contracts=contracts, baseline_until=args.facedetect_baseline_until
+                settings,
+                contracts=models if len(models) > 1 else models[0],
+                baseline_until=args.facedetect_baseline_until,
+                record_dir_of=record_dirs_of(here, record),
             )
             session.start()
         except ValueError as exc:  # cases, baseline, history files, option values, base URL, ...
@@ -611,7 +622,7 @@ def _live(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             interrupted = True
         session.finish(interrupted=interrupted)
-        print("face-detect live mode")
+        print(session.banner)
         for line, _ in session.summary_lines():
             print(line)
         return INTERRUPTED if interrupted else session.exit_status

@@ -1,7 +1,8 @@
 """Choosing models at the surface: ``--model NAME`` (a packaged folder by its profile's model)
-and repeatable ``--contracts``. ``serve`` and ``openapi`` take several models (one stub, one
-document); ``run``, ``live`` and pytest take one and refuse several with a usage error (never
-the first taken silently); a model no packaged folder has exits 4 naming the known models.
+and repeatable ``--contracts``. ``run``, ``live``, pytest, ``serve`` and ``openapi`` take several
+models (each test once per model, one live run, one stub, one document); ``history`` takes one
+and refuses several with a usage error (never the first taken silently); a model no packaged
+folder has exits 4 naming the known models.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ pytest_plugins = ["pytester"]
 KNOWN = packaged_models()
 MODELS = [load_contracts(folder) for folder in KNOWN.values()]
 KEY = "SENTINEL-models-cli-key-never-shown"
-SEVERAL = "several models in one live run are not supported yet"
+SEVERAL = "takes one model"
 
 
 def command(*words: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -139,9 +140,38 @@ def test_run_with_one_model_judges_that_models_documented_fixtures(tmp_path: Pat
     assert "documented-pass-1-1" not in done.stdout  # face-detect's fixture
 
 
-def test_run_refuses_two_models_with_a_clear_usage_error(tmp_path: Path) -> None:
-    done = command("run", *models_args(MODELS[:2]), "test_replay.py", cwd=tmp_path)
-    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
+def test_run_with_two_models_replays_each_models_own_fixtures_under_its_name(
+    tmp_path: Path,
+) -> None:
+    """``run --model A --model B test_replay.py``: each replay test once per model, its id
+    after its model, each model's own fixtures (never one model's with the other's contracts)."""
+    chosen = MODELS[:2]
+    done = command("run", *models_args(chosen), "-v", "test_replay.py", cwd=tmp_path)
+    assert done.returncode == pytest.ExitCode.OK, done.stdout[-3000:] + done.stderr
+    for contracts in chosen:
+        model = contracts.profile.model
+        own = sorted(p.stem for p in (ROOT / "fixtures" / contracts.directory.name).glob("*.json"))
+        assert own
+        for name in own:
+            assert (
+                "test_every_fixture_replays_through_the_client_to_its_expected_result"
+                f"[{model}-{name}] PASSED" in done.stdout
+            ), name
+        assert f"[{model}] PASSED" in done.stdout  # a test taking the contracts alone
+    listed = re.findall(r"expected_result\[([^\]]+)\] PASSED", done.stdout)
+    assert len(listed) == sum(
+        len(list((ROOT / "fixtures" / c.directory.name).glob("*.json"))) for c in chosen
+    )
+
+
+def test_history_refuses_two_models_with_a_clear_usage_error(tmp_path: Path) -> None:
+    """``history`` writes the contract change of one folder: two models are a usage error
+    naming both (never the first taken silently)."""
+    history = tmp_path / "history.jsonl"
+    history.write_text("")
+    folders = [word for c in MODELS[:2] for word in ("--contracts", str(c.directory))]
+    done = command("history", str(history), *folders, cwd=tmp_path)
+    assert done.returncode == USAGE_ERROR, done.stdout + done.stderr
     assert SEVERAL in done.stderr
     for contracts in MODELS[:2]:
         assert contracts.profile.model in done.stderr
@@ -155,19 +185,29 @@ def test_run_refuses_two_models_with_a_clear_usage_error(tmp_path: Path) -> None
     ],
     ids=["two-models", "a-folder-and-a-model"],
 )
-def test_live_refuses_two_models_before_anything_is_sent(
-    choose: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_live_with_two_models_refuses_a_cases_entry_naming_no_model_before_sending(
+    choose: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(MODELS[0].profile.api_key_env, KEY)
-    status = main(["live", *choose(), "--base-url", "http://127.0.0.1:9/api/v1"])
+    """A run of several models needs each cases entry to name its model: one that does not is
+    a usage error naming the file, the entry and the field, before anything is sent (the port
+    is one nothing listens on), and the key is never shown."""
+    cases = tmp_path / "cases.json"
+    cases.write_text(json.dumps([{"name": "x", "image_url": "https://e.example/x.png",
+                                  "expect": "pass"}]))  # fmt: skip
+    for contracts in MODELS[:2]:
+        monkeypatch.setenv(contracts.profile.api_key_env, KEY)
+    status = main(["live", *choose(), "--live-cases", str(cases),
+                   "--base-url", "http://127.0.0.1:9/api/v1"])  # fmt: skip
     assert status == USAGE_ERROR
     err = capsys.readouterr().err
-    assert SEVERAL in err
+    assert f"{cases}: entry 0 ('x'): field 'model'" in err, err
+    assert all(c.profile.model in err for c in MODELS[:2])
     assert KEY not in err
 
 
-def test_the_ini_key_chooses_a_model_and_refuses_two(pytester: pytest.Pytester) -> None:
-    """``facedetect_models`` in the ini file: one model chooses its folder; two are refused."""
+def test_the_ini_key_chooses_one_model_or_several(pytester: pytest.Pytester) -> None:
+    """``facedetect_models`` in the ini file: one model chooses its folder; with two, a test
+    that takes the contracts runs once per model, its id the model's."""
     pytester.makepyfile(
         "def test_model(facedetect_contracts):\n"
         "    print('MODEL', facedetect_contracts.profile.model)\n"
@@ -177,9 +217,11 @@ def test_the_ini_key_chooses_a_model_and_refuses_two(pytester: pytest.Pytester) 
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*MODEL liveportrait-detect*"])
     pytester.makeini("[pytest]\nfacedetect_models = liveportrait-detect emo-detect-v1\n")
-    result = pytester.runpytest("-p", "facedetect_contract.plugin")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*ini key facedetect_models*{SEVERAL}*"])
+    result = pytester.runpytest("-s", "-v", "-p", "facedetect_contract.plugin")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["*test_model?liveportrait-detect? MODEL liveportrait-detect*", "*MODEL emo-detect-v1*"]
+    )
 
 
 def test_the_openapi_document_of_several_models_validates_with_each_models_examples(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -36,11 +36,13 @@ __all__ = [
     "LiveCase",
     "default_cases",
     "load_cases",
+    "load_cases_of_models",
 ]
 
 # The checkout keeps it in fixtures/; an installed wheel carries a copy inside the package.
 DEFAULT_CASES_FILE = packaged_or_checkout("_data/live-cases.json", "fixtures/live-cases.json")
 EXPECTS = ("pass", "fail", "any")
+MODEL_FIELD = "model"  # an entry's model: required in a run of several models
 # Optional fields besides the profile's boxes: the image's size (edge observations), free text.
 _OPTIONAL = ("image_size", "note")
 
@@ -214,8 +216,8 @@ def _check_entry(entry: Any, where: str, contracts: Contracts) -> LiveCase:
     )
 
 
-def load_cases(path: Path, contracts: Contracts) -> tuple[LiveCase, ...]:
-    """The cases of ``path``; ``CasesFileError`` names the entry and the field on any problem."""
+def _entries(path: Path, keys: Sequence[str]) -> list[Any]:
+    """The entries of the cases file ``path``: a non-empty JSON list, else ``CasesFileError``."""
     if path.is_dir():
         raise CasesFileError(f"{path}: is a directory; give the cases file (a JSON list)")
     try:
@@ -229,22 +231,84 @@ def load_cases(path: Path, contracts: Contracts) -> tuple[LiveCase, ...]:
     if not isinstance(data, list) or not data:
         raise CasesFileError(
             f"{path}: give a non-empty JSON list of cases "
-            f"({list(_keys(contracts))}); found {type(data).__name__}"
-            + (" (empty)" if data == [] else "")
+            f"({list(keys)}); found {type(data).__name__}" + (" (empty)" if data == [] else "")
         )
+    return data
+
+
+def _model_of(entry: Any, where: str, models: Sequence[str], *, required: bool) -> str | None:
+    """The model an entry names (field ``model``); ``CasesFileError`` when it names none of
+    ``models`` (or names none where ``required``)."""
+    if not isinstance(entry, dict):
+        raise CasesFileError(f"{where}: is {type(entry).__name__}; make it a JSON object")
+    if MODEL_FIELD not in entry and not required:
+        return None
+    model = entry.get(MODEL_FIELD)
+    if model not in models:
+        several = "in a run of several models every entry names its model: "
+        raise CasesFileError(
+            f"{where}: field {MODEL_FIELD!r} is {json.dumps(model)}; "
+            + (several if required else "")
+            + f"give one of {list(models)}"
+            + ("" if required else " (the model of this run), or drop the field")
+        )
+    return str(model)
+
+
+def _without_model(entry: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in entry.items() if key != MODEL_FIELD}
+
+
+def _add(
+    cases: list[LiveCase], seen: dict[str, int], case: LiveCase, index: int, where: str
+) -> None:
+    if case.slug in seen:
+        raise CasesFileError(
+            f"{where}: field 'name' gives the id {case.slug!r} that entry {seen[case.slug]} "
+            f"already uses; names must differ in their letters and digits"
+        )
+    seen[case.slug] = index
+    cases.append(case)
+
+
+def load_cases(path: Path, contracts: Contracts) -> tuple[LiveCase, ...]:
+    """The cases of ``path``; ``CasesFileError`` names the entry and the field on any problem.
+    An entry may name its model (``model``): this run's, or it is an error."""
     cases: list[LiveCase] = []
     seen: dict[str, int] = {}
-    for index, entry in enumerate(data):
+    model = contracts.profile.model
+    for index, entry in enumerate(_entries(path, _keys(contracts))):
         where = _where(path, index, entry)
-        case = _check_entry(entry, where, contracts)
-        if case.slug in seen:
-            raise CasesFileError(
-                f"{where}: field 'name' gives the id {case.slug!r} that entry {seen[case.slug]} "
-                f"already uses; names must differ in their letters and digits"
-            )
-        seen[case.slug] = index
-        cases.append(case)
+        if isinstance(entry, dict):
+            _model_of(entry, where, [model], required=False)
+        own = _without_model(entry) if isinstance(entry, dict) else entry
+        _add(cases, seen, _check_entry(own, where, contracts), index, where)
     return tuple(cases)
+
+
+def load_cases_of_models(
+    path: Path, chosen: Sequence[Contracts]
+) -> dict[str, tuple[LiveCase, ...]]:
+    """The cases of a run of several models, by model: every entry names its model (``model``,
+    one of ``chosen``'s) and is checked against that model's profile; every model needs an
+    entry. ``CasesFileError`` names the entry, the field and the fix."""
+    by_model = {contracts.profile.model: contracts for contracts in chosen}
+    cases: dict[str, list[LiveCase]] = {model: [] for model in by_model}
+    seen: dict[str, dict[str, int]] = {model: {} for model in by_model}
+    keys = (MODEL_FIELD, *_keys(chosen[0])) if chosen else (MODEL_FIELD,)
+    for index, entry in enumerate(_entries(path, keys)):
+        where = _where(path, index, entry)
+        model = _model_of(entry, where, list(by_model), required=True)
+        assert model is not None  # required: named or raised
+        case = _check_entry(_without_model(entry), where, by_model[model])
+        _add(cases[model], seen[model], case, index, where)
+    for model, found in cases.items():
+        if not found:
+            raise CasesFileError(
+                f"{path}: no entry names model {model!r}; every model of the run needs a case: "
+                f'add one with "{MODEL_FIELD}": "{model}", or drop that model from the run'
+            )
+    return {model: tuple(found) for model, found in cases.items()}
 
 
 _RESULTS = {"check_passed": "pass", "check_failed": "fail"}  # a fixture's expect.result

@@ -18,6 +18,12 @@ an endpoint that bills every answer, or only what the docs say, never costs more
 ``max_billed`` images; one that bills only some failures can add at most the documented-free
 requests in flight when the first such charge comes back (fewer than the run's worker count);
 with ``max_billed`` 0 the trial itself is the one image a failure-billing endpoint can cost.
+
+Several models in one run share one budget (``BudgetPool``): each model's ``BillingBudget`` keeps
+its own queue, trial and claim (the models' docs bill differently: liveportrait-detect bills a
+failed check), and a slot is taken from the pool, so the run never sends more than ``max_billed``
+billable attempts across its models; each model's trial may cost one image more when its docs'
+claim is false.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from ..core.interaction import Expectation, Interaction
 
 __all__ = [
     "BillingBudget",
+    "BudgetPool",
     "Spend",
     "images_billed",
     "may_be_billed",
@@ -73,10 +80,45 @@ class Spend:
     price: Decimal | None  # None: the model's docs state no price (liveportrait-detect)
     currency: str | None
     retries_not_sent: tuple[str, ...] = ()
+    # Several models' run: each model's own spend, by model (the figures above are their sums).
+    by_model: tuple[tuple[str, Spend], ...] = ()
+
+    @classmethod
+    def of_models(cls, spends: Iterable[tuple[str, Spend]]) -> Spend:
+        """The spend of a run of several models: the sums, each model's own kept (``by_model``);
+        one budget (``max_billed``) for the run, which every model's spend states."""
+        parts = tuple(spends)
+        if not parts:
+            raise ValueError("a spend of several models needs at least one")
+        prices = {spend.price for _, spend in parts}
+        # The run's currency is that of what was billed (a model that billed nothing, its price
+        # unstated, leaves it alone); none when the billed models bill in different ones.
+        billed = [spend for _, spend in parts if spend.images_billed] or [s for _, s in parts]
+        currencies = {spend.currency for spend in billed if spend.price is not None}
+        if len(currencies) != 1:
+            currencies = {None}
+        return cls(
+            max_billed=max(spend.max_billed for _, spend in parts),
+            billable_sent=sum(spend.billable_sent for _, spend in parts),
+            images_billed=sum(spend.images_billed for _, spend in parts),
+            not_sent=tuple(name for _, spend in parts for name in spend.not_sent),
+            billed_unexpectedly=tuple(n for _, spend in parts for n in spend.billed_unexpectedly),
+            price=prices.pop() if len(prices) == 1 else None,
+            currency=currencies.pop() if len(currencies) == 1 else None,
+            retries_not_sent=tuple(n for _, spend in parts for n in spend.retries_not_sent),
+            by_model=parts,
+        )
 
     @property
     def cost(self) -> Decimal | None:
-        """What the billed images cost, or ``None`` when the docs state no price."""
+        """What the billed images cost, or ``None`` when the docs state no price (for several
+        models: the sum of their costs, ``None`` when a model that billed states no price or
+        the models bill in different currencies)."""
+        if self.by_model:
+            costs = [spend.cost for _, spend in self.by_model if spend.images_billed]
+            if any(cost is None for cost in costs) or (self.currency is None and costs):
+                return None  # a price unstated, or several currencies: no total is made up
+            return sum((cost for cost in costs if cost is not None), Decimal(0))
         return None if self.price is None else self.images_billed * self.price
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,14 +132,20 @@ class Spend:
             "not_sent_for_budget": list(self.not_sent),
             "retries_not_sent_for_budget": list(self.retries_not_sent),
             "billed_although_documented_free": list(self.billed_unexpectedly),
+            **(
+                {"by_model": {model: spend.to_dict() for model, spend in self.by_model}}
+                if self.by_model
+                else {}
+            ),
         }
 
     def __str__(self) -> str:
-        cost = (
-            "at a price the docs do not state"
-            if self.cost is None
-            else f"{self.currency or ''} {self.cost}".strip()
-        )
+        if self.by_model and self.cost is None and self.images_billed:
+            cost = "at prices the docs do not all state in one currency"
+        elif self.cost is None:
+            cost = "at a price the docs do not state"
+        else:
+            cost = f"{self.currency or ''} {self.cost}".strip()
         text = (
             f"spent {self.images_billed} image(s), {cost} "
             f"({self.billable_sent} billable attempt(s) sent; --max-billed {self.max_billed})"
@@ -106,7 +154,32 @@ class Spend:
             text += f"; {len(self.not_sent)} not sent to stay within the budget"
         if self.retries_not_sent:
             text += f"; {len(self.retries_not_sent)} retries not sent to stay within it"
+        if self.by_model:
+            text += "; by model: " + ", ".join(
+                f"{model} {spend.images_billed} image(s)"
+                + ("" if spend.cost is None else f" {spend.currency or ''} {spend.cost}".rstrip())
+                for model, spend in self.by_model
+            )
         return text
+
+
+class BudgetPool:
+    """One ``max_billed`` shared by the budgets of several models in one run: they share its
+    lock, and a slot is free while the slots and images of all of them are under the cap."""
+
+    def __init__(self, max_billed: int) -> None:
+        if max_billed < 0:
+            raise ValueError(f"max_billed must be >= 0, not {max_billed}")
+        self.max_billed = max_billed
+        self.lock = threading.Condition()
+        self.members: list[BillingBudget] = []
+
+    def __repr__(self) -> str:
+        return f"BudgetPool(max_billed={self.max_billed}, models={len(self.members)})"
+
+    def used(self) -> int:
+        """Slots taken across the members (the caller holds ``lock``)."""
+        return sum(member._used() for member in self.members)  # one lock: one state
 
 
 class BillingBudget:
@@ -119,13 +192,22 @@ class BillingBudget:
     """
 
     def __init__(
-        self, max_billed: int, *, price: Decimal | None = Decimal(0), currency: str | None = ""
+        self,
+        max_billed: int,
+        *,
+        price: Decimal | None = Decimal(0),
+        currency: str | None = "",
+        pool: BudgetPool | None = None,
     ) -> None:
         if max_billed < 0:
             raise ValueError(f"max_billed must be >= 0, not {max_billed}")
-        self.max_billed = max_billed
+        self.max_billed = max_billed if pool is None else pool.max_billed
         self._price, self._currency = price, currency
-        self._lock = threading.Condition()
+        self._pool = pool
+        self._lock = threading.Condition() if pool is None else pool.lock
+        if pool is not None:
+            with pool.lock:
+                pool.members.append(self)
         self._slots: Counter[str] = Counter()  # slots taken, by request
         self._billed: Counter[str] = Counter()  # images billed, by request
         self._refused: list[str] = []
@@ -152,6 +234,11 @@ class BillingBudget:
         return sum(
             max(self._slots[name], self._billed[name]) for name in {*self._slots, *self._billed}
         )
+
+    def _slot_left(self) -> bool:
+        """Whether a slot is left: this budget's, or its pool's across the models."""
+        used = self._used() if self._pool is None else self._pool.used()
+        return used < self.max_billed
 
     def _needs_slot(self, billable: bool) -> bool:
         return billable or self._claim in ("broken", "unknown")
@@ -209,7 +296,7 @@ class BillingBudget:
                     self._trial = name  # no trial was named: this one is it
                 self._free_keyed.add(name)
                 return self._decide(name, True)
-            if self._used() < self.max_billed:
+            if self._slot_left():
                 self._slots[name] += 1
                 return self._decide(name, True)
             self._refused.append(name)
@@ -226,7 +313,7 @@ class BillingBudget:
         with self._lock:
             if not (self._needs_slot(billable) or self._billed[name]):
                 return True
-            if self._used() < self.max_billed:
+            if self._slot_left():
                 self._slots[name] += 1
                 return True
             self._retries_refused.append(name)

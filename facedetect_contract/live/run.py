@@ -43,7 +43,7 @@ from ..core.transport import deadline, listen_for_writes
 from ..core.violations import Violation, fold_tagged
 from ..generation.generated import GeneratedRequest
 from .baseline import Baseline
-from .budget import BillingBudget, Spend, images_billed
+from .budget import BillingBudget, BudgetPool, Spend, images_billed
 from .configuration import Answered, base_url_problem, misconfiguration
 from .drift import recording_for
 from .judging import Verdict, judge
@@ -177,7 +177,10 @@ class LiveRun:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        pool: BudgetPool | None = None,
     ) -> None:
+        """``pool``: the budget this run shares with the other models of its session (else its
+        own ``settings.max_billed``)."""
         if not cases:
             raise ValueError("a live run needs at least one case")
         self.settings = settings
@@ -189,6 +192,7 @@ class LiveRun:
             # a model whose docs state no price (liveportrait-detect): counted, not priced
             price=profile.price if profile.states("price") else None,
             currency=profile.currency if profile.states("currency") else None,
+            pool=pool,
         )
         self.url = endpoint_url(settings.base_url, environ, self.contracts)  # names a bad URL
         problem = base_url_problem(self.url.removesuffix(profile.path), self.contracts)
@@ -227,6 +231,11 @@ class LiveRun:
 
     def __repr__(self) -> str:
         return f"LiveRun(endpoint={self.url!r}, verdicts={len(self.verdicts)})"
+
+    @property
+    def secret(self) -> Secret | None:
+        """The key the run sends (a ``Secret``: never shown), for a redactor of several runs."""
+        return self._secret
 
     def _check_pacing(self, qps: float) -> None:
         """``ValueError`` when the rate limit cannot start every planned request within the
@@ -468,6 +477,12 @@ class LiveRun:
         for name, verdict in list(self.verdicts.items()):
             if verdict.status == "not-sent" and name in refused:
                 self.verdicts[name] = dataclasses.replace(verdict, reason=reason)
+
+    def share_deadline(self, stop_at: float) -> None:
+        """Make the run's deadline ``stop_at`` on its clock (the session's, shared by the models
+        running side by side), unless the run has started and has its own."""
+        if self._stop_at is None:
+            self._stop_at = stop_at
 
     def seconds_left(self) -> float:
         """Seconds until the run's deadline (the whole deadline before the run has started)."""

@@ -44,9 +44,12 @@ from .markers import (
     unapplied_markers,
 )
 from .options import (
+    all_contracts_of,
     contracts_chosen,
     contracts_of,
     live_option_values,
+    parametrize_by_model,
+    parametrize_models,
     pytest_addoption,
     record_dir,
 )
@@ -99,7 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
         except ValueError as exc:
             raise pytest.UsageError(f"--dashscope-base-url: {exc}") from None
     if contracts_chosen(config):  # a folder named is loaded now: a bad one is a usage error
-        contracts_of(config)
+        all_contracts_of(config)
     _configure_live(config)
 
 
@@ -135,22 +138,24 @@ def _configure_live(config: pytest.Config) -> None:
     from ..session import LiveSession, live_key, live_settings  # noqa: PLC0415
 
     try:
-        contracts = contracts_of(config)  # --contracts or the ini key, else the packaged ones
-        secret = live_key(contracts)
+        chosen = all_contracts_of(config)  # --contracts, --model, the ini keys, else packaged
+        secrets = [live_key(contracts) for contracts in chosen]
     except (ContractFileError, ValueError) as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[_LOGGING] = redact_log_records([secret])
+    config.stash[_LOGGING] = redact_log_records(secrets)
     try:
         settings = live_settings(
             live_option_values(config),
             base_url=config.getoption("facedetect_base_url"),
             here=config.invocation_params.dir,  # relative paths: as pytest resolves its own
-            record_dir=record_dir(config),
+            record_dir=record_dir(config, chosen[0]),
+            models=len(chosen),
         )
         session = LiveSession(
             settings,
-            contracts=contracts,
+            contracts=chosen if len(chosen) > 1 else chosen[0],
             baseline_until=config.getoption("facedetect_baseline_until"),
+            record_dir_of=lambda contracts: record_dir(config, contracts),
         )
         session.start()
     except ValueError as exc:  # cases, baseline, history files, option values, base URL, ...
@@ -172,25 +177,42 @@ def _live_ids(config: pytest.Config) -> dict[str, tuple[str, ...]]:
 
     session = config.stash.get(LIVE_SESSION, None)
     if session is not None:
-        run = session.live_run
-        return planned_names(
-            run.cases,
-            run.settings.examples,
-            repeat=run.settings.repeat_cases,
-            contracts=run.contracts,
-        )
-    from ..contracts.cases import DEFAULT_CASES_FILE, load_cases  # noqa: PLC0415
+        return session.planned_names()
+    from ..contracts.cases import default_cases  # noqa: PLC0415
+    from ..live.models import qualified  # noqa: PLC0415
     from ..session import default  # noqa: PLC0415
 
-    try:  # without --live the tests are skipped; the ids still show what --live would send
-        cases = load_cases(DEFAULT_CASES_FILE, contracts_of(config))
-    except ValueError:
-        cases = ()
-    return planned_names(cases, default("examples"), contracts=contracts_of(config))
+    # Without --live the tests are skipped; the ids still show what --live would send.
+    chosen = all_contracts_of(config)
+    names: dict[str, list[str]] = {}
+    for contracts in chosen:
+        try:
+            cases = default_cases(contracts)
+        except ValueError:
+            cases = ()
+        own = planned_names(cases, default("examples"), contracts=contracts)
+        for kind, ids in own.items():
+            names.setdefault(kind, []).extend(
+                qualified(contracts.profile.model, name) if len(chosen) > 1 else name
+                for name in ids
+            )
+    return {kind: tuple(ids) for kind, ids in names.items()}
 
 
+def _live_id(name: str) -> str:
+    """A live test's id: its request's name without its kind (``documented-1-1``), after its
+    model in a run of several (``emo-detect-v1/documented-1-1``)."""
+    from ..live.models import SEPARATOR  # noqa: PLC0415
+
+    model, separator, own = name.rpartition(SEPARATOR)
+    short = own.split("-", 1)[1]
+    return f"{model}{separator}{short}"
+
+
+@pytest.hookimpl(trylast=True)  # after the harness's (conftest) hooks: they pair their own
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     _every_reading(metafunc)
+    parametrize_models(metafunc)  # several models: a test taking the contracts, once per model
     for fixture, kind in LIVE_FIXTURES.items():
         if fixture not in metafunc.fixturenames:
             continue
@@ -199,8 +221,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             none = pytest.param(None, id="none", marks=pytest.mark.skip(reason=f"no {kind}s"))
             metafunc.parametrize(fixture, [none], indirect=True)
         else:
-            ids = [name.split("-", 1)[1] for name in names]
-            metafunc.parametrize(fixture, names, indirect=True, ids=ids)
+            metafunc.parametrize(fixture, names, indirect=True, ids=[_live_id(n) for n in names])
 
 
 def _every_reading(metafunc: pytest.Metafunc) -> None:
@@ -208,15 +229,17 @@ def _every_reading(metafunc: pytest.Metafunc) -> None:
     the ``facedetect_readings`` fixture every double takes. A test that takes no double is left
     alone here and fails at setup (``pytest_runtest_setup``), the marker named."""
     pairwise = every_reading_pairwise(metafunc.definition)
-    if pairwise is None or "facedetect_readings" not in metafunc.fixturenames:
+    if pairwise is None:
         return
-    runs = every_reading_params(
-        metafunc.definition, contracts_of(metafunc.config), pairwise=pairwise
-    )
-    metafunc.parametrize(
+    parametrize_by_model(
+        metafunc,
         "facedetect_readings",
-        [readings for _, readings in runs],
-        ids=[name for name, _ in runs],
+        lambda contracts: [
+            (readings, name)
+            for name, readings in every_reading_params(
+                metafunc.definition, contracts, pairwise=pairwise
+            )
+        ],
         indirect=True,
     )
 
@@ -243,6 +266,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     live = terminalreporter.config.stash.get(LIVE_SESSION, None)
     if live is None or live.report is None:
         return
-    terminalreporter.section("face-detect live mode")
+    terminalreporter.section(live.banner)
     for line, colour in live.summary_lines():
         terminalreporter.line(line, **({colour: True} if colour else {}))

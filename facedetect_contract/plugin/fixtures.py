@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ..doubles.fake import FaceDetectFake
     from ..doubles.server import RunningServer, StubOptions
     from ..live.judging import Verdict
+    from ..live.models import ModelsRun
     from ..live.run import LiveRun
     from ..session import LiveSession  # noqa: F401  # named in LIVE_SESSION's string
 
@@ -87,12 +88,15 @@ def _fail(text: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def facedetect_contracts(pytestconfig: pytest.Config) -> Contracts:
+def facedetect_contracts(request: pytest.FixtureRequest) -> Contracts:
     """The contracts of the run (schemas, error table, endpoint profile), loaded once: the folder
-    ``--contracts`` or the ini key ``facedetect_contracts`` names, else the packaged ones."""
+    ``--contracts`` or the ini key ``facedetect_contracts`` names, else the packaged ones. In a
+    run of several models (``--model`` given more than once), each model's in turn: a test that
+    takes them runs once per model."""
     from .options import contracts_of  # noqa: PLC0415
 
-    return contracts_of(pytestconfig)
+    chosen: Contracts | None = getattr(request, "param", None)
+    return chosen if chosen is not None else contracts_of(request.config)
 
 
 @pytest.fixture
@@ -398,8 +402,9 @@ def facedetect_replay(
 
 
 @pytest.fixture(scope="session")
-def facedetect_live_run(request: pytest.FixtureRequest) -> LiveRun:
-    """The live run: every selected live request, sent once, concurrently, within the budget."""
+def facedetect_live_run(request: pytest.FixtureRequest) -> LiveRun | ModelsRun:
+    """The live run: every selected live request, sent once, concurrently, within the budget
+    (the runs of several models side by side, when several were chosen)."""
     session = request.config.stash.get(LIVE_SESSION, None)
     if session is None:
         pytest.skip(LIVE_SKIP_REASON)
@@ -415,7 +420,7 @@ def facedetect_live_run(request: pytest.FixtureRequest) -> LiveRun:
     return session.run(selected)
 
 
-def _live_verdict(run: LiveRun, name: str | None) -> Verdict:
+def _live_verdict(run: LiveRun | ModelsRun, name: str | None) -> Verdict:
     if name is None:
         pytest.skip("nothing planned")
     verdict = run.verdict(name)
@@ -429,20 +434,24 @@ def _live_verdict(run: LiveRun, name: str | None) -> Verdict:
 
 
 @pytest.fixture
-def facedetect_live_case(request: pytest.FixtureRequest, facedetect_live_run: LiveRun) -> Verdict:
+def facedetect_live_case(
+    request: pytest.FixtureRequest, facedetect_live_run: LiveRun | ModelsRun
+) -> Verdict:
     """The verdict on one live case: contracts, checks, its expect, behaviour drift."""
     return _live_verdict(facedetect_live_run, request.param)
 
 
 @pytest.fixture
-def facedetect_live_probe(request: pytest.FixtureRequest, facedetect_live_run: LiveRun) -> Verdict:
+def facedetect_live_probe(
+    request: pytest.FixtureRequest, facedetect_live_run: LiveRun | ModelsRun
+) -> Verdict:
     """The verdict on one free negative probe (a request the docs say is rejected)."""
     return _live_verdict(facedetect_live_run, request.param)
 
 
 @pytest.fixture
 def facedetect_live_example(
-    request: pytest.FixtureRequest, facedetect_live_run: LiveRun
+    request: pytest.FixtureRequest, facedetect_live_run: LiveRun | ModelsRun
 ) -> Verdict:
     """The verdict on one generated invalid request."""
     return _live_verdict(facedetect_live_run, request.param)

@@ -19,7 +19,8 @@ import pytest
 from ..client import FaceDetectClient
 from ..contracts.loader import Contracts
 from ..doubles.fake import FaceDetectFake
-from . import TEST_KEY, contracts_of
+from . import TEST_KEY
+from .options import parametrize_by_model
 
 if TYPE_CHECKING:
     from ..doubles.offline import InProcessExchange
@@ -47,8 +48,6 @@ EXAMPLES_PER_PROPERTY = 200
 # live tests) never imports it, which is a fifth of its start-up.
 NO_HYPOTHESIS_MODULES = frozenset({"test_live.py"})
 _LOADED = pytest.StashKey[bool]()
-# Parametrizations already given to a test (a test under two conftests that both take the hook).
-_GIVEN = pytest.StashKey[set[str]]()
 
 
 def register_hypothesis_profiles() -> None:
@@ -135,29 +134,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     parametrize_replay(metafunc)
 
 
-def _first_time(metafunc: pytest.Metafunc, argument: str) -> bool:
-    """Whether ``argument`` is the test's and not yet parametrized (two conftests, the
-    project's and the suite's, may both take the hook)."""
-    if argument not in metafunc.fixturenames:
-        return False
-    given = metafunc.definition.stash.setdefault(_GIVEN, set())
-    if argument in given:
-        return False
-    given.add(argument)
-    return True
-
-
 def parametrize_failure_shapes(metafunc: pytest.Metafunc) -> None:
     """Give the ``fake`` fixture (and what takes it) each failure shape the contracts of the
-    run admit (open question failure-shape): read from the chosen folder, not at import."""
-    if not _first_time(metafunc, "fake"):
-        return
-    shapes = contracts_of(metafunc.config).profile.failure_shapes
-    metafunc.parametrize(
+    run admit (open question failure-shape): read from the chosen folder, not at import; in a
+    run of several models, each model's shapes with that model's contracts."""
+    parametrize_by_model(
+        metafunc,
         "fake",
-        shapes,
+        lambda contracts: [
+            (shape, f"failure-shape-{shape}") for shape in contracts.profile.failure_shapes
+        ],
         indirect=True,
-        ids=[f"failure-shape-{shape}" for shape in shapes],
         scope="session",
     )
 
@@ -165,14 +152,17 @@ def parametrize_failure_shapes(metafunc: pytest.Metafunc) -> None:
 def parametrize_replay(metafunc: pytest.Metafunc) -> None:
     """Give a ``replay_fixture`` argument every fixture replay serves: the packaged ones, and the
     recordings of ``--record-dir`` (or the ini key) when they are elsewhere, each read against
-    the contracts of the run."""
-    if not _first_time(metafunc, "replay_fixture"):
-        return
+    the contracts of its model."""
     from ..contracts.fixtures import fixtures_beside  # noqa: PLC0415
     from . import record_dir  # noqa: PLC0415
 
-    found = fixtures_beside(record_dir(metafunc.config), contracts_of(metafunc.config))
-    metafunc.parametrize("replay_fixture", found, ids=[f.name for f in found])
+    def found(contracts: Contracts) -> list[tuple[Any, str]]:
+        return [
+            (fixture, fixture.name)
+            for fixture in fixtures_beside(record_dir(metafunc.config, contracts), contracts)
+        ]
+
+    parametrize_by_model(metafunc, "replay_fixture", found)
 
 
 @pytest.fixture(scope="session")

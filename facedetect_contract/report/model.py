@@ -242,6 +242,25 @@ def _group_dict(group: FindingGroup, *, acknowledged: bool) -> dict[str, Any]:
     }
 
 
+def _model_summary(report: LiveReport) -> dict[str, Any]:
+    """One model's line of the report's ``models``: its outcome, counts and spend."""
+    return {
+        "model": report.model,
+        "outcome": report.outcome,
+        "exit_status": report.exit_status,
+        "headline": report.headline(),
+        "why_not_passed": report.why_not_passed(),
+        "endpoint": report.endpoint,
+        "sent": report.sent,
+        "judged": report.judged,
+        "breaking": len(report.by_severity(Severity.BREAKING)),
+        "additive": len(report.by_severity(Severity.ADDITIVE)),
+        "new": len(report.new()),
+        "errors": len(report.errors),
+        "spend": report.spend.to_dict(),
+    }
+
+
 @dataclass(frozen=True)
 class LiveReport:
     """Everything a live run found and saw, ready to be written or summarised."""
@@ -273,6 +292,9 @@ class LiveReport:
     # The fields of the boxes the model gives, the ones a rendering may draw; None: not known
     # (a report made by hand), so whatever boxes the cases carry are drawn.
     box_names: tuple[str, ...] | None = None
+    # A run of several models (``several.of_models``): each model's own report, its names
+    # qualified ``<model>/<name>``; the fields above are then the models' merged.
+    parts: tuple[LiveReport, ...] = ()
 
     def __post_init__(self) -> None:
         # However the report is made (``from_result``, ``dataclasses.replace``), its findings can be
@@ -352,6 +374,17 @@ class LiveReport:
         )
 
     # -- verdict -------------------------------------------------------------------------------
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The models the run sent to: its parts' (several), else its own (one, or none)."""
+        if self.parts:
+            return tuple(part.model for part in self.parts)
+        return (self.model,) if self.model else ()
+
+    def failing_models(self) -> tuple[str, ...]:
+        """The models of a run of several whose own report does not pass, in order."""
+        return tuple(part.model for part in self.parts if part.exit_status)
 
     def by_severity(self, severity: Severity) -> tuple[Violation, ...]:
         return tuple(v for v in self.findings if v.severity is severity)
@@ -459,7 +492,13 @@ class LiveReport:
             "interrupted": "the run was interrupted before every request was judged",
             "not judged": f"{self.not_judged_because()}: no answer was judged, so the run says "
             "nothing of drift (see the errors of the run)",
-            "drift": "new breaking findings (see below)"
+            "drift": "new breaking findings"
+            + (
+                f" of {', '.join(m for m in self.failing_models())}"
+                if self.parts and self.failing_models()
+                else ""
+            )
+            + " (see below)"
             + (", or additive ones under --strict-drift" if self.strict_drift else "")
             + (f"; and {expired}" if expired else ""),
             "error": f"errors of the run: {causes[0].line()}"
@@ -498,7 +537,12 @@ class LiveReport:
                 f"run ({causes} cause{'s' if causes != 1 else ''})"
             )
         text += f"; {self.sent} of {len(self.requests)} request(s) sent"
-        if self.model:
+        if self.parts:
+            failing = self.failing_models()
+            text += f" to {len(self.parts)} models ({', '.join(self.models)})"
+            if failing:
+                text += f"; not passed: {', '.join(failing)}"
+        elif self.model:
             text += f" to {self.model}"
         if outcome == "not judged":
             text += ", none judged"
@@ -544,6 +588,7 @@ class LiveReport:
             cases=tuple(clean(list(self.cases))),
             history=tuple(clean(list(self.history))),
             extra=clean(dict(self.extra)),
+            parts=tuple(part.redacted(redactor) for part in self.parts),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -556,6 +601,9 @@ class LiveReport:
             "generated_at": self.generated_at,
             "endpoint": self.endpoint,
             "model": self.model,
+            "models": [
+                _model_summary(part) for part in (self.parts or ((self,) if self.model else ()))
+            ],
             "outcome": self.outcome,
             "exit_status": self.exit_status,
             "why_not_passed": self.why_not_passed(),

@@ -1,0 +1,341 @@
+"""One live run guarding every packaged model on the path (``live.models``, ``session``): one
+run per model side by side against one stub serving them all, one budget, one deadline, one
+report whose names say the model (``<model>/<name>``) and whose ``models`` give each model's
+outcome and spend; a breaking drift of one model fails the run naming that model only.
+
+Unpaced here (``--live-qps 0``): the pacing of each model at its own documented rate is judged
+end to end in the slow tier (``test_each_model_is_paced_at_its_own_documented_rate``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from facedetect_contract.contracts.cases import CasesFileError, load_cases_of_models
+from facedetect_contract.contracts.loader import Contracts, load_contracts, packaged_models
+from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
+from facedetect_contract.doubles.server import RunningServer, serve_in_thread
+from facedetect_contract.live.budget import BudgetPool, Spend
+from facedetect_contract.live.models import ModelsRun, qualified, split_qualified
+from facedetect_contract.report import LiveReport
+from facedetect_contract.session import LiveSession, SessionError, live_settings
+
+MODELS = [load_contracts(folder) for folder in packaged_models().values()]
+KEY = "sk-several-models-" + "ab12" * 6
+
+
+def env() -> dict[str, str]:
+    return {contracts.profile.api_key_env: KEY for contracts in MODELS}
+
+
+class Seen:
+    """What the stub was asked, by the model each request's body names (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.arrivals: dict[str, list[float]] = {}
+
+    def __call__(self, request: FakeRequest, response: FakeResponse) -> FakeResponse:
+        try:
+            model = json.loads(request.body).get("model")
+        except (ValueError, AttributeError):
+            model = None
+        with self.lock:
+            self.arrivals.setdefault(str(model), []).append(time.monotonic())
+        return response
+
+
+@pytest.fixture
+def stub() -> Iterator[RunningServer]:
+    with serve_in_thread(api_keys=[KEY], contracts=MODELS) as running:
+        yield running
+
+
+def session(
+    tmp_path: Path, base_url: str, *, models: list[Contracts] | None = None, **options: Any
+) -> LiveSession:
+    chosen = MODELS if models is None else models
+    values = {"facedetect_live_qps": 0, "facedetect_live_examples": 2, **options}
+    settings = live_settings(
+        values, base_url=base_url, here=tmp_path, record_dir=tmp_path / "rec", models=len(chosen)
+    )
+    return LiveSession(settings, contracts=chosen, environ=env())
+
+
+def run_through(live: LiveSession) -> LiveReport:
+    live.start()
+    live.run()
+    return live.finish()
+
+
+def test_one_run_guards_every_model_and_its_report_is_grouped_by_model(
+    tmp_path: Path, stub: RunningServer
+) -> None:
+    live = session(tmp_path, f"{stub.origin}/api/v1", facedetect_reports=["r.json"])
+    report = run_through(live)
+    assert report.outcome == "passed", report.why_not_passed()
+    assert live.exit_status == 0
+    assert report.models == tuple(c.profile.model for c in MODELS)
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert [m["model"] for m in data["models"]] == list(report.models)
+    assert all(m["outcome"] == "passed" and m["judged"] > 0 for m in data["models"]), data["models"]
+    # every request is one model's, named after it, and sent with that model in its body
+    for row in data["requests"]:
+        model, _ = split_qualified(row["name"])
+        assert row["model"] == model
+    for contracts in MODELS:
+        model = contracts.profile.model
+        own = [r for r in data["requests"] if r["model"] == model]
+        assert own and any(r["kind"] == "case" for r in own), model
+    # one budget: the run's spend is the sum of the models', each kept
+    spend = data["spend"]
+    assert set(spend["by_model"]) == set(report.models)
+    assert spend["images_billed"] == sum(s["images_billed"] for s in spend["by_model"].values())
+    assert spend["max_billed"] == 4 * len(MODELS)  # not given: the default for each model
+    assert f"to {len(MODELS)} models" in report.headline()
+
+
+def renaming_the_verdict_of(model: str, contracts: Contracts) -> Any:
+    """A stub hook that drifts one model: its verdict field renamed in every answer to it."""
+    verdict = contracts.profile.verdict
+    assert verdict is not None, f"{model} has no verdict to rename"
+    name, parent = verdict.name, verdict.parent
+
+    def hook(request: FakeRequest, response: FakeResponse) -> FakeResponse:
+        try:
+            sent = json.loads(request.body).get("model")
+            body = response.json()
+        except (ValueError, AttributeError):
+            return response
+        if sent != model or not verdict.present(body):
+            return response
+        holder = parent.get(body)
+        holder[f"{name}_renamed"] = holder.pop(name)
+        return FakeResponse(response.status, response.headers, json.dumps(body).encode())
+
+    return hook
+
+
+@pytest.mark.parametrize(
+    "drifting",
+    [c.profile.model for c in MODELS if c.profile.verdict is not None],
+)
+def test_a_breaking_drift_of_one_model_fails_the_run_naming_that_model_only(
+    tmp_path: Path, drifting: str
+) -> None:
+    contracts = next(c for c in MODELS if c.profile.model == drifting)
+    hook = renaming_the_verdict_of(drifting, contracts)
+    with serve_in_thread(api_keys=[KEY], contracts=MODELS, response_hook=hook) as stub:
+        report = run_through(session(tmp_path, f"{stub.origin}/api/v1"))
+    assert report.outcome == "drift"
+    assert report.exit_status == 1
+    assert report.failing_models() == (drifting,)
+    assert drifting in report.why_not_passed()
+    failing = report.failing()
+    assert failing and all(v.interaction.startswith(f"{drifting}/") for v in failing), failing
+    for part in report.parts:
+        assert (part.outcome == "drift") == (part.model == drifting), part.headline()
+
+
+def test_the_models_share_one_budget_and_each_reports_its_own_spend(
+    tmp_path: Path, stub: RunningServer
+) -> None:
+    """``--max-billed 3`` is the run's, across its models: never more billable attempts in all,
+    the rest not sent for the budget and said so (by model), never silently."""
+    report = run_through(session(tmp_path, f"{stub.origin}/api/v1", facedetect_max_billed=3))
+    spend = report.spend
+    assert spend.max_billed == 3
+    assert spend.billable_sent <= 3
+    assert sum(s.billable_sent for _, s in spend.by_model) == spend.billable_sent
+    assert spend.not_sent, "four models' cases do not fit 3 billable attempts"
+    assert all(s.max_billed == 3 for _, s in spend.by_model)
+    skipped = [r for r in report.requests if r["outcome"] == "not-sent"]
+    assert skipped and all("--max-billed 3" in r["note"] for r in skipped), skipped
+
+
+def test_a_pool_never_admits_more_than_its_cap_across_its_budgets() -> None:
+    """The budgets of several models share one cap: slots taken by one are gone for all."""
+    from facedetect_contract.live.budget import BillingBudget
+
+    pool = BudgetPool(2)
+    first, second = BillingBudget(99, pool=pool), BillingBudget(99, pool=pool)
+    assert first.max_billed == second.max_billed == 2
+    assert first.admit("a", billable=True)
+    assert second.admit("b", billable=True)
+    assert not first.admit("c", billable=True)
+    assert not second.admit("d", billable=True)
+    assert (first.summary().not_sent, second.summary().not_sent) == (("c",), ("d",))
+    alone = BillingBudget(2)  # outside the pool: its own cap
+    assert alone.admit("e", billable=True) and alone.admit("f", billable=True)
+
+
+def test_the_spend_of_several_models_sums_them_and_prices_each_in_its_own_currency() -> None:
+    from decimal import Decimal
+
+    def spend(images: int, price: str | None, currency: str | None) -> Spend:
+        return Spend(8, images, images, (), (), None if price is None else Decimal(price), currency)
+
+    both = Spend.of_models([("a", spend(2, "0.004", "CNY")), ("b", spend(3, "0.004", "CNY"))])
+    assert (both.images_billed, both.cost, both.currency) == (5, Decimal("0.020"), "CNY")
+    unpriced = Spend.of_models([("a", spend(2, "0.004", "CNY")), ("b", spend(1, None, None))])
+    assert unpriced.cost is None  # a model that billed states no price: no total is made up
+    free = Spend.of_models([("a", spend(2, "0.004", "CNY")), ("b", spend(0, None, None))])
+    assert free.cost == Decimal("0.008")  # a model that billed nothing costs nothing
+    assert "by model: a 2 image(s) CNY 0.008, b 0 image(s)" in str(free)
+    assert set(both.to_dict()["by_model"]) == {"a", "b"}
+
+
+def test_a_model_chosen_twice_is_a_usage_error(tmp_path: Path) -> None:
+    twice = tmp_path / "again"
+    import shutil
+
+    shutil.copytree(MODELS[0].directory, twice)
+    with pytest.raises(SessionError, match="chosen twice"):
+        session(tmp_path, "http://127.0.0.1:9/api/v1", models=[MODELS[0], load_contracts(twice)])
+
+
+def test_a_cases_file_of_several_models_names_each_entrys_model(tmp_path: Path) -> None:
+    emo, other = MODELS[0], MODELS[1]
+    path = tmp_path / "cases.json"
+
+    def write(entries: list[dict[str, Any]]) -> None:
+        path.write_text(json.dumps(entries))
+
+    def entry(contracts: Contracts, name: str) -> dict[str, Any]:
+        body = contracts.profile.valid_request("https://e.example/p.png")
+        found = {"name": name, "model": contracts.profile.model, "expect": "any"}
+        found[contracts.profile.request.image_url.name] = "https://e.example/p.png"
+        if contracts.profile.ratio is not None:
+            found[contracts.profile.ratio.field.name] = contracts.profile.ratio.field.get(body)
+        return found
+
+    write([entry(emo, "one"), entry(other, "two"), entry(other, "one")])
+    cases = load_cases_of_models(path, [emo, other])
+    assert [c.slug for c in cases[emo.profile.model]] == ["one"]
+    assert [c.slug for c in cases[other.profile.model]] == ["two", "one"]  # ids per model
+    write([entry(emo, "one")])
+    with pytest.raises(CasesFileError, match=f"no entry names model '{other.profile.model}'"):
+        load_cases_of_models(path, [emo, other])
+    write([{**entry(emo, "one"), "model": "nope"}, entry(other, "two")])
+    with pytest.raises(CasesFileError, match=r"entry 0 \('one'\): field 'model' is \"nope\""):
+        load_cases_of_models(path, [emo, other])
+
+
+def test_qualified_names_split_back_and_refuse_a_name_of_no_model() -> None:
+    assert split_qualified(qualified("wan2.2-s2v-detect", "case-x")) == (
+        "wan2.2-s2v-detect",
+        "case-x",
+    )
+    for bad in ("case-x", "/case-x", "model/"):
+        with pytest.raises(KeyError):
+            split_qualified(bad)
+
+
+def test_a_request_of_a_model_the_run_lacks_is_refused_naming_the_models(
+    tmp_path: Path,
+) -> None:
+    live = session(tmp_path, "http://127.0.0.1:9/api/v1", models=MODELS[:2])
+    assert isinstance(live.live_run, ModelsRun)
+    with pytest.raises(KeyError, match="no model 'nope'"):
+        live.live_run.execute(["nope/case-x"])
+    live.close()
+
+
+@pytest.mark.outside
+def test_each_model_is_paced_at_its_own_documented_rate(tmp_path: Path) -> None:
+    """Side by side, each model's requests arrive no faster than its own documented rate (a
+    1-per-second model beside 5-per-second ones), and the run takes about the slowest
+    model's time, not the sum."""
+    seen = Seen()
+    with serve_in_thread(api_keys=[KEY], contracts=MODELS, response_hook=seen) as stub:
+        live = session(
+            tmp_path, f"{stub.origin}/api/v1", facedetect_live_qps=None, facedetect_live_examples=0
+        )
+        started = time.monotonic()
+        run_through(live)
+        took = time.monotonic() - started
+    floors = {}
+    for contracts in MODELS:
+        model = contracts.profile.model
+        times = sorted(seen.arrivals.get(model, []))
+        assert len(times) >= 3, (model, seen.arrivals.keys())
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        # a window of qps+1 requests spans at least a second (the documented rate per second)
+        qps = contracts.profile.qps
+        window = int(qps) + 1
+        spans = [times[i + window - 1] - times[i] for i in range(len(times) - window + 1)]
+        assert all(span >= 0.95 for span in spans), (model, qps, gaps)
+        floors[model] = len(times) / qps
+    assert took < sum(floors.values()), (took, floors)  # side by side, not one after another
+
+
+@pytest.mark.outside
+def test_run_live_with_every_model_against_serve_of_every_model_passes(tmp_path: Path) -> None:
+    """End to end, two processes, the pytest path: ``serve --model`` each packaged model, and
+    ``run --live --model`` each at it: every live test passes under its model's id, the report
+    gives each model's outcome, and each model was paced at its own rate (no 429)."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from tests.helpers.processes import read_lines
+
+    words = [word for c in MODELS for word in ("--model", c.profile.model)]
+    environ = {**os.environ, **env()}
+    environ.pop("DASHSCOPE_HTTP_BASE_URL", None)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "facedetect_contract", "serve", "--port", "0", *words],
+        cwd=tmp_path,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        (serving,) = read_lines(serve, 1, 30)
+        found = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/api/v1)\n", serving)
+        assert found is not None, serving
+        options = ["--base-url", found.group(1), "--live-examples", "3", "--drift-report", "r.json"]
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "facedetect_contract",
+                "run",
+                "--live",
+                *words,
+                *options,
+                "-v",
+                "test_live.py",
+            ],
+            cwd=tmp_path,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    finally:
+        serve.terminate()
+        serve.communicate(timeout=10)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr
+    assert "face-detect live mode: " + ", ".join(c.profile.model for c in MODELS) in run.stdout
+    for contracts in MODELS:
+        model = contracts.profile.model
+        assert re.search(rf"test_a_live_case\S*\[{re.escape(model)}/\S+\] PASSED", run.stdout)
+        assert re.search(
+            rf"test_a_free_negative_probe\S*\[{re.escape(model)}/\S+\] PASSED", run.stdout
+        )
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["outcome"] == "passed"
+    assert [m["outcome"] for m in report["models"]] == ["passed"] * len(MODELS)
+    assert report["counts"]["throttled"] == 0
