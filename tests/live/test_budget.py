@@ -20,7 +20,13 @@ from facedetect_contract.core.interaction import (
     RecordedResponse,
 )
 from facedetect_contract.live import budget as budget_module
-from facedetect_contract.live.budget import BillingBudget, Spend, images_billed, may_be_billed
+from facedetect_contract.live.budget import (
+    BillingBudget,
+    BudgetPool,
+    Spend,
+    images_billed,
+    may_be_billed,
+)
 
 REJECTED = Expectation(True, "documented rejection", "docs")
 SILENT = Expectation(False, "the docs are silent", "docs")
@@ -507,3 +513,34 @@ def test_a_retry_without_the_key_is_always_sent() -> None:
     assert budget.admit_retry("probe-no-key", billable=True, keyed=False) is True
     spend = budget.summary()
     assert (spend.billable_sent, spend.images_billed, spend.retries_not_sent) == (0, 0, ())
+
+
+# --- several models: one pool, each model's spend ---------------------------------------------
+
+
+def test_a_pool_never_admits_more_than_its_cap_across_its_budgets() -> None:
+    """The budgets of several models share one cap: slots taken by one are gone for all."""
+    pool = BudgetPool(2)
+    first, second = BillingBudget(99, pool=pool), BillingBudget(99, pool=pool)
+    assert first.max_billed == second.max_billed == 2
+    assert first.admit("a", billable=True)
+    assert second.admit("b", billable=True)
+    assert not first.admit("c", billable=True)
+    assert not second.admit("d", billable=True)
+    assert (first.summary().not_sent, second.summary().not_sent) == (("c",), ("d",))
+    alone = BillingBudget(2)  # outside the pool: its own cap
+    assert alone.admit("e", billable=True) and alone.admit("f", billable=True)
+
+
+def test_the_spend_of_several_models_sums_them_and_prices_each_in_its_own_currency() -> None:
+    def spend(images: int, price: str | None, currency: str | None) -> Spend:
+        return Spend(8, images, images, (), (), None if price is None else Decimal(price), currency)
+
+    both = Spend.of_models([("a", spend(2, "0.004", "CNY")), ("b", spend(3, "0.004", "CNY"))])
+    assert (both.images_billed, both.cost, both.currency) == (5, Decimal("0.020"), "CNY")
+    unpriced = Spend.of_models([("a", spend(2, "0.004", "CNY")), ("b", spend(1, None, None))])
+    assert unpriced.cost is None  # a model that billed states no price: no total is made up
+    free = Spend.of_models([("a", spend(2, "0.004", "CNY")), ("b", spend(0, None, None))])
+    assert free.cost == Decimal("0.008")  # a model that billed nothing costs nothing
+    assert "by model: a 2 image(s) CNY 0.008, b 0 image(s)" in str(free)
+    assert set(both.to_dict()["by_model"]) == {"a", "b"}

@@ -23,7 +23,6 @@ from facedetect_contract.contracts.cases import CasesFileError, load_cases_of_mo
 from facedetect_contract.contracts.loader import Contracts, load_contracts, packaged_models
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
 from facedetect_contract.doubles.server import RunningServer, serve_in_thread
-from facedetect_contract.live.budget import BudgetPool, Spend
 from facedetect_contract.live.models import ModelsRun, qualified, split_qualified
 from facedetect_contract.report import LiveReport
 from facedetect_contract.session import LiveSession, SessionError, live_settings
@@ -159,38 +158,6 @@ def test_the_models_share_one_budget_and_each_reports_its_own_spend(
     assert all(s.max_billed == 3 for _, s in spend.by_model)
     skipped = [r for r in report.requests if r["outcome"] == "not-sent"]
     assert skipped and all("--max-billed 3" in r["note"] for r in skipped), skipped
-
-
-def test_a_pool_never_admits_more_than_its_cap_across_its_budgets() -> None:
-    """The budgets of several models share one cap: slots taken by one are gone for all."""
-    from facedetect_contract.live.budget import BillingBudget
-
-    pool = BudgetPool(2)
-    first, second = BillingBudget(99, pool=pool), BillingBudget(99, pool=pool)
-    assert first.max_billed == second.max_billed == 2
-    assert first.admit("a", billable=True)
-    assert second.admit("b", billable=True)
-    assert not first.admit("c", billable=True)
-    assert not second.admit("d", billable=True)
-    assert (first.summary().not_sent, second.summary().not_sent) == (("c",), ("d",))
-    alone = BillingBudget(2)  # outside the pool: its own cap
-    assert alone.admit("e", billable=True) and alone.admit("f", billable=True)
-
-
-def test_the_spend_of_several_models_sums_them_and_prices_each_in_its_own_currency() -> None:
-    from decimal import Decimal
-
-    def spend(images: int, price: str | None, currency: str | None) -> Spend:
-        return Spend(8, images, images, (), (), None if price is None else Decimal(price), currency)
-
-    both = Spend.of_models([("a", spend(2, "0.004", "CNY")), ("b", spend(3, "0.004", "CNY"))])
-    assert (both.images_billed, both.cost, both.currency) == (5, Decimal("0.020"), "CNY")
-    unpriced = Spend.of_models([("a", spend(2, "0.004", "CNY")), ("b", spend(1, None, None))])
-    assert unpriced.cost is None  # a model that billed states no price: no total is made up
-    free = Spend.of_models([("a", spend(2, "0.004", "CNY")), ("b", spend(0, None, None))])
-    assert free.cost == Decimal("0.008")  # a model that billed nothing costs nothing
-    assert "by model: a 2 image(s) CNY 0.008, b 0 image(s)" in str(free)
-    assert set(both.to_dict()["by_model"]) == {"a", "b"}
 
 
 def test_a_model_chosen_twice_is_a_usage_error(tmp_path: Path) -> None:
