@@ -306,3 +306,65 @@ def test_run_live_with_every_model_against_serve_of_every_model_passes(tmp_path:
     assert report["outcome"] == "passed"
     assert [m["outcome"] for m in report["models"]] == ["passed"] * len(MODELS)
     assert report["counts"]["throttled"] == 0
+
+
+def test_a_baseline_acknowledges_one_models_finding_and_not_anothers(tmp_path: Path) -> None:
+    """``--update-baseline`` in a run of several models writes entries naming their model's
+    requests; the next run passes with them, and an entry of one model acknowledges nothing of
+    another (the same check at the same place on another model still fails)."""
+    drifting = next(c for c in MODELS if c.profile.verdict is not None)
+    model = drifting.profile.model
+    hook = renaming_the_verdict_of(model, drifting)
+    baseline = tmp_path / "baseline.json"
+    with serve_in_thread(api_keys=[KEY], contracts=MODELS, response_hook=hook) as stub:
+        base = f"{stub.origin}/api/v1"
+        first = run_through(
+            session(
+                tmp_path,
+                base,
+                facedetect_baseline="baseline.json",
+                facedetect_update_baseline=True,
+            )
+        )
+        assert first.failing_models() == (model,)
+        entries = json.loads(baseline.read_text())["entries"]
+        assert entries and all(e["interaction"].startswith(f"{model}/") for e in entries)
+        second = run_through(session(tmp_path, base, facedetect_baseline="baseline.json"))
+    assert second.outcome in ("passed", "passed with warnings"), second.why_not_passed()
+    assert second.known() and not second.failing()
+    # the same entries, their model's name changed to another's: they acknowledge nothing there
+    other = next(c.profile.model for c in MODELS if c.profile.model != model)
+    moved = [
+        {key: value for key, value in e.items() if key != "id"}
+        | {"interaction": other + e["interaction"][len(model) :]}
+        for e in entries
+    ]
+    baseline.write_text(json.dumps({**json.loads(baseline.read_text()), "entries": moved}))
+    with serve_in_thread(api_keys=[KEY], contracts=MODELS, response_hook=hook) as stub:
+        third = run_through(
+            session(tmp_path, f"{stub.origin}/api/v1", facedetect_baseline="baseline.json")
+        )
+    assert third.failing_models() == (model,) and not third.known()
+
+
+def test_recordings_of_several_models_go_to_one_folder_per_model(
+    tmp_path: Path, stub: RunningServer
+) -> None:
+    """``--record --record-dir DIR``: each model's answers in ``DIR/<its contracts folder>``,
+    each readable as that model's fixtures (never one model's beside another's)."""
+    from facedetect_contract.contracts.fixtures import load_fixtures
+    from facedetect_contract.session import record_dirs_of
+
+    # record_dir_of not given: the settings' record_dir / the model's contracts folder
+    report = run_through(session(tmp_path, f"{stub.origin}/api/v1", facedetect_record=True))
+    assert report.recorded
+    for contracts in MODELS:
+        folder = tmp_path / "rec" / contracts.directory.name
+        found = load_fixtures(folder, contracts)
+        assert found, contracts.profile.model
+        sent = {str(contracts.profile.request.model.get(i.request.body)) for i in found}
+        others = {c.profile.model for c in MODELS} - {contracts.profile.model}
+        assert contracts.profile.model in sent and not sent & others, sent  # probes: their own
+    assert (
+        record_dirs_of(tmp_path, "mine")(MODELS[1]) == tmp_path / "mine" / MODELS[1].directory.name
+    )
