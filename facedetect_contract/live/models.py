@@ -14,6 +14,7 @@ names the tests are parametrized by and the report shows, unique across models, 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
@@ -29,6 +30,9 @@ if TYPE_CHECKING:  # light to import: the plugin names requests with it at colle
 __all__ = ["SEPARATOR", "ModelsRun", "qualified", "split_qualified"]
 
 SEPARATOR = "/"  # between a model and its request's name: no model name or request id has one
+# Seconds an interrupted run waits for its models' runs to store what they have (in-flight
+# requests end at their own timeout; the queued ones are refused at once).
+_INTERRUPT_GRACE = 5.0
 
 
 def qualified(model: str, name: str) -> str:
@@ -140,7 +144,13 @@ class ModelsRun:
             self.interrupted = True
             for run in self.runs:
                 run.interrupted = True
-                run.budget.cancel()
+                run.budget.cancel()  # what is queued is not sent; what is in flight ends
+            # The runs store their verdicts as their threads end: the report is made after
+            # that, not while they still write (a second Ctrl-C stops the wait).
+            with contextlib.suppress(KeyboardInterrupt):
+                ends = self._clock() + _INTERRUPT_GRACE
+                for thread in threads:
+                    thread.join(max(0.0, ends - self._clock()))
             raise
         if failures:
             raise failures[0]

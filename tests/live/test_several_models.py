@@ -368,3 +368,54 @@ def test_recordings_of_several_models_go_to_one_folder_per_model(
     assert (
         record_dirs_of(tmp_path, "mine")(MODELS[1]) == tmp_path / "mine" / MODELS[1].directory.name
     )
+
+
+@pytest.mark.outside
+def test_an_interrupted_run_of_several_models_says_interrupted_never_passed(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C while the models' runs are sending: the process exits 2, its report says
+    "interrupted" for the run (never "passed"), and no traceback is shown."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.helpers.processes import default_sigint
+
+    seen = Seen()
+    words = [word for c in MODELS for word in ("--model", c.profile.model)]
+    environ = {**os.environ, **env()}
+    environ.pop("DASHSCOPE_HTTP_BASE_URL", None)
+    with serve_in_thread(
+        api_keys=[KEY], contracts=MODELS, response_hook=seen, latency_ms=300
+    ) as stub:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "facedetect_contract",
+                "live",
+                *words,
+                "--base-url",
+                f"{stub.origin}/api/v1",
+                "--drift-report",
+                "r.json",
+            ],
+            cwd=tmp_path,
+            env=environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=default_sigint,  # noqa: PLW1509  # the child's own default action
+        )
+        ends = time.monotonic() + 60
+        while sum(len(t) for t in seen.arrivals.values()) < 4 and time.monotonic() < ends:
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    assert child.returncode == 2, out + err
+    assert "Traceback" not in out + err
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["outcome"] == "interrupted", report["why_not_passed"]
+    assert report["exit_status"] == 1
