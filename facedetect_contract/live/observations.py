@@ -3,9 +3,11 @@
 The contracts accept every documented reading where the docs disagree or are silent; live traffic
 is what can settle them. One registered observer per question reads the run's verdicts and says
 what it saw, which reading that supports (``reading``: a reading id, ``mixed`` when answers
-disagree, ``None`` when nothing observed it) and which requests are its evidence. Nothing here
-judges: a finding is the checks' business; the history turns readings seen night after night into
-a settled question.
+disagree, ``None`` when nothing observed it) and which requests are its evidence. A question
+that means the same for two models (failure-status and failure-shape, crop-ratio and
+box-conventions, the file-size limits) shares one observer, which reads each model's fields
+through its profile. Nothing here judges: a finding is the checks' business; the history turns
+readings seen night after night into a settled question.
 """
 
 from __future__ import annotations
@@ -114,6 +116,12 @@ def _failure_shape(
     return _tally(texts), _one(shapes), [s.interaction.name for s in failed]
 
 
+# wan2.2-s2v-detect's failure-status asks what face-detect's failure-shape asks (200 with the
+# verdict false, or 400 with a portrait code) with the same readings: the profile's answer kinds
+# carry the shape, so one observer answers both.
+observer("failure-status")(_failure_shape)
+
+
 @observer("failure-details")
 def _failure_details(
     seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
@@ -147,25 +155,115 @@ def _failure_details(
     return _tally(parts), _one(readings), [s.interaction.name for s in with_verdict]
 
 
+def _with_output(seen: Sequence[_Seen], contracts: Contracts) -> list[_Seen]:
+    """The HTTP 200 answers that carry the check's output object (shape A, never an error
+    body): the only ones that can say whether the model's humanoid field comes back."""
+    output = contracts.profile.output
+    if output is None:
+        return []
+    return [
+        s
+        for s in seen
+        if s.outcome.status == 200 and isinstance(output.get(s.interaction.response.body), dict)
+    ]
+
+
 @observer("humanoid-returned")
 def _humanoid(
     seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
 ) -> tuple[str, str | None, list[str]]:
-    fields = contracts.profile.response
-    with_output = [
-        s
-        for s in seen
-        if s.outcome.status == 200
-        and isinstance(fields.verdict.parent.get(s.interaction.response.body), dict)
-    ]
+    at = contracts.profile.response.humanoid_or_none
+    if at is None:
+        return "not observed: the profile names no such field", None, []
+    with_output = _with_output(seen, contracts)
     if not with_output:
         return "not observed: no HTTP 200 answer with an output", None, []
     readings, texts = [], []
     for s in with_output:
-        value = fields.humanoid.get(s.interaction.response.body)
+        value = at.get(s.interaction.response.body)
         readings.append("not-returned" if value is ABSENT else "returned")
         texts.append("not returned" if value is ABSENT else f"returned ({value!r})")
     return _tally(texts), _one(readings), [s.interaction.name for s in with_output]
+
+
+@observer("humanoid-on-failure")
+def _humanoid_on_failure(
+    seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+) -> tuple[str, str | None, list[str]]:
+    # Every failed check with an output object speaks (a case's or a probe's: it is the
+    # endpoint's answer either way); a failure as an error body (shape B) cannot carry the field.
+    at = contracts.profile.response.humanoid_or_none
+    if at is None:
+        return "not observed: the profile names no such field", None, []
+    failed = [s for s in _with_output(seen, contracts) if s.outcome.kind == "failed"]
+    if not failed:
+        return (
+            "not observed: no failed check came back as HTTP 200 with an output",
+            None,
+            [],
+        )
+    readings, texts = [], []
+    for s in failed:
+        value = at.get(s.interaction.response.body)
+        readings.append("pass-only" if value is ABSENT else "both")
+        texts.append(
+            f"failed check without {at.name}"
+            if value is ABSENT
+            else f"failed check with {at.name} ({value!r})"
+        )
+    return _tally(texts), _one(readings), [s.interaction.name for s in failed]
+
+
+def _state(value: Any) -> str:
+    """A reason field's state on one answer: absent, empty, filled, or another JSON type."""
+    if value is ABSENT:
+        return "absent"
+    if isinstance(value, str):
+        return "filled" if value else "empty"
+    return "null" if value is None else type(value).__name__
+
+
+_NEITHER = "neither"  # an answer no reading of the question describes
+_REASON_FIELDS = ("reason_code", "reason_message")  # ResponseFields attributes, in that order
+
+
+def _reason_on_pass(*, absent: str, empty: str) -> Observer:
+    """The observer of "what do a pass's reason fields look like": every reason field the
+    model's profile names (liveportrait-detect: its message; emoji-detect-v1: its code and
+    message) ``absent`` on every pass, or ``empty`` (``''``) on every pass, each question with its
+    own reading ids. A filled reason, or fields in two states on one pass, is neither reading."""
+
+    def look(
+        seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+    ) -> tuple[str, str | None, list[str]]:
+        fields = contracts.profile.response
+        reasons = [getattr(fields, n) for n in _REASON_FIELDS if fields.states(n)]
+        if not reasons:
+            return "not observed: the profile names no reason field", None, []
+        passed = [s for s in seen if s.outcome.kind == "passed"]
+        if not passed:
+            return "not observed: no answer passed the check", None, []
+        labels, texts = [], []
+        for s in passed:
+            states = [_state(at.get(s.interaction.response.body)) for at in reasons]
+            texts.append(
+                "pass with "
+                + ", ".join(f"{at.name} {st}" for at, st in zip(reasons, states, strict=True))
+            )
+            same = states[0] if len(set(states)) == 1 else None
+            labels.append({"absent": absent, "empty": empty}.get(same or "", _NEITHER))
+        reading = _one(labels)
+        return (
+            _tally(texts),
+            None if reading == _NEITHER else reading,
+            [s.interaction.name for s in passed],
+        )
+
+    return look
+
+
+observer("message-on-pass")(_reason_on_pass(absent="absent", empty="empty"))
+observer("verdict-less-pass")(_reason_on_pass(absent="boxes-only", empty="empty-code"))
 
 
 def _left_out(seen: _Seen, contracts: Contracts) -> str | None:
@@ -216,18 +314,26 @@ def _box_conventions(
     seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
 ) -> tuple[str, str | None, list[str]]:
     profile = contracts.profile
+    if profile.ratio is None:
+        return "not observed: the request has no ratio", None, []
     passed = [s for s in _cases(seen) if s.outcome.kind == "passed"]
     if not passed:
         return "not observed: no case passed the portrait check", None, []
-    parts, readings = [], []
+    parts, offs, evidence = [], [], []
     for s in passed:
         crop, face = s.outcome.crop_box, s.outcome.face_box
-        asked = profile.request.ratio.get(s.interaction.request.body)
-        ratio_text = asked if isinstance(asked, str) else contracts.default_ratio
-        assert crop is not None  # a passed outcome carries both boxes
-        assert face is not None
-        off = geometry.ratio_error_px(crop, geometry.parse_ratio(ratio_text))
-        readings.append("exact-ratio" if off == 0 else "within-one-pixel" if off <= 1 else MIXED)
+        asked = profile.ratio.field.get(s.interaction.request.body)
+        ratio_text = asked if isinstance(asked, str) else profile.ratio.default
+        if crop is None or ratio_text is None:  # no crop box, or no ratio to measure it by
+            parts.append("no crop box" if crop is None else "no ratio sent and none by default")
+            continue
+        try:
+            off = geometry.ratio_error_px(crop, geometry.parse_ratio(ratio_text))
+        except ValueError:  # a ratio the request sent that is no ratio: nothing to measure
+            parts.append(f"crop at an unreadable ratio {ratio_text!r}")
+            continue
+        offs.append(off)
+        evidence.append(s.interaction.name)
         width, height = crop[2] - crop[0], crop[3] - crop[1]
         notes = [
             f"crop {width}x{height} at {ratio_text}: "
@@ -245,9 +351,82 @@ def _box_conventions(
                 elif value > limit:
                     edges.append(f"{name} beyond the image (not clipped)")
         notes.append("touches the " + ", ".join(edges) + " edge" if edges else "inside the image")
-        notes.append("face inside crop" if geometry.contains(crop, face) else "face outside crop")
+        if face is not None:
+            notes.append(
+                "face inside crop" if geometry.contains(crop, face) else "face outside crop"
+            )
         parts.append("; ".join(notes))
-    return " | ".join(parts), _one(readings), [s.interaction.name for s in passed]
+    if not evidence:
+        return "not observed: " + "; ".join(parts), None, []
+    return " | ".join(parts), _ratio_reading(offs), evidence
+
+
+def _ratio_reading(offs: Sequence[float]) -> str | None:
+    """What the crops' distances from the asked ratio support: every crop exact is
+    ``exact-ratio``; every crop within a pixel and one of them off is ``within-one-pixel`` (an
+    exact crop is within a pixel too, so exact and 1 px off do not disagree); a crop further off
+    fits neither reading: ``mixed``."""
+    if not offs:
+        return None
+    if any(off > 1 for off in offs):
+        return MIXED
+    return "exact-ratio" if all(off == 0 for off in offs) else "within-one-pixel"
+
+
+# emoji-detect-v1's crop-ratio is box-conventions' ratio part, with the same reading ids.
+observer("crop-ratio")(_box_conventions)
+
+
+def _file_size(question_id: str) -> Observer:
+    """The observer of "what is the largest image file": no live case states its file size (the
+    cases file gives the pixel size only), and an image near the limit is a large image, billed,
+    so the byte limit is not probed; the answer says what would settle it (the question's
+    ``settled_by``). Where the profile states no minimum side (liveportrait-detect), the sides of
+    the cases that give their image size are that part's evidence."""
+
+    def look(
+        seen: Sequence[_Seen], verdicts: Sequence[Verdict], contracts: Contracts
+    ) -> tuple[str, str | None, list[str]]:
+        question = contracts.questions.get(question_id)
+        need = "a case of a known file size" if question is None else question.settled_by
+        need = need.rstrip(". ")
+        limit = contracts.profile.max_image_bytes
+        encoded = "no limit" if limit is None else f"at most {limit} bytes"
+        parts = [
+            f"file-size limit: not probed (the contracts assume {encoded}; settling it needs "
+            f"{need[:1].lower()}{need[1:]}: no live case states its file size, and such an "
+            f"image is billed)"
+        ]
+        evidence: list[str] = []
+        if not contracts.profile.states("min_side_px"):
+            sized = [
+                (s, size)
+                for s in _cases(seen)
+                if s.verdict.planned.case is not None
+                and (size := s.verdict.planned.case.image_size) is not None
+            ]
+            checked = [(min(size), s) for s, size in sized if s.outcome.is_check_result]
+            if checked:
+                side, smallest = min(checked, key=lambda pair: pair[0])
+                parts.append(
+                    f"minimum side: the check ran on sides down to {side} px "
+                    f"({smallest.interaction.name})"
+                )
+            parts += [
+                f"minimum side: a {size[0]}x{size[1]} image got {_answer(s)}"
+                for s, size in sized
+                if not s.outcome.is_check_result
+            ]
+            if not sized:
+                parts.append("minimum side: not observed: no answered case gives its image_size")
+            evidence = [s.interaction.name for s, _size in sized]
+        return "; ".join(parts), None, evidence
+
+    return look
+
+
+observer("image-limits")(_file_size("image-limits"))
+observer("image-size")(_file_size("image-size"))
 
 
 @observer("image-url")
