@@ -9,6 +9,11 @@ A record is appended as one write at the end of the file, under an exclusive loc
 exist (Windows) the append is unlocked: best effort. The file keeps its mode; a new one gets the
 process's umask. Loading checks every field the summary and the reports read, and a malformed
 record is a ``HistoryError`` naming its line and field.
+
+A run of several models has one line too: its ``models`` map each model to its own outcome (a
+run of one model has none), its findings and cases name ``<model>/<request>`` already, and its
+open questions are each model's, keyed ``<model>/<question>`` (the models share question ids, and
+one model's reading must not overwrite another's).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import inert
+from ..live.models import qualified
 from .model import LiveReport
 
 try:
@@ -49,7 +55,7 @@ class HistoryError(ValueError):
 def record_of(report: LiveReport) -> dict[str, Any]:
     """The history line of one run's (redacted) report."""
     data = report.to_dict()
-    return {
+    record = {
         "history": HISTORY_FORMAT,
         "time": data["generated_at"],
         "endpoint": data["endpoint"],
@@ -73,6 +79,14 @@ def record_of(report: LiveReport) -> dict[str, Any]:
         "spend": data["spend"],
         "iou": {case["request"]: case["iou"] for case in data["cases"] if case["iou"]},
     }
+    if report.parts:
+        record["models"] = {part.model: part.outcome for part in report.parts}
+        record["observations"] = {
+            qualified(part.model, o.question): {"reading": o.reading, "answer": o.answer}
+            for part in report.parts
+            for o in part.observations
+        }
+    return record
 
 
 def load_history(path: Path, *, missing_ok: bool = True) -> list[dict[str, Any]]:
@@ -170,6 +184,10 @@ def _latency(value: Any, where: str) -> str | None:
     return None
 
 
+def _outcome(value: Any, where: str) -> str | None:
+    return None if _is_text(value) else f"{where} is {type(value).__name__}, not a string"
+
+
 def _iou(value: Any, where: str) -> str | None:
     return _objects_of(
         value,
@@ -191,7 +209,12 @@ def _problem(record: Mapping[str, Any]) -> str | None:
         problem = _finding(finding, f"/findings/{index}")
         if problem is not None:
             return problem
-    for name, item in (("observations", _observation), ("latency_ms", _latency), ("iou", _iou)):
+    for name, item in (
+        ("observations", _observation),
+        ("latency_ms", _latency),
+        ("iou", _iou),
+        ("models", _outcome),
+    ):
         problem = _objects_of(record.get(name, {}), f"/{name}", item)
         if problem is not None:
             return problem
@@ -266,6 +289,8 @@ class Summary:
     questions: tuple[QuestionTally, ...]
     latency: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # kind -> p50 per night
     outcomes: tuple[str, ...] = ()
+    # A run of several models' nights: model -> its outcome on each night (None: not run).
+    models: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
 
     def settled(self) -> tuple[QuestionTally, ...]:
         return tuple(q for q in self.questions if q.settled_on is not None)
@@ -332,4 +357,8 @@ def summarize(records: Sequence[Mapping[str, Any]], *, settle_after: int = 14) -
         ),
         latency={kind: tuple(values) for kind, values in latency.items()},
         outcomes=tuple(str(r.get("outcome")) for r in records),
+        models={
+            model: tuple(r.get("models", {}).get(model) for r in records)
+            for model in dict.fromkeys(m for r in records for m in r.get("models", {}))
+        },
     )

@@ -5,7 +5,9 @@ over the nights, each finding's first and last night, each open question's readi
 it settled, the latency trend as a sparkline, and the contract change of every question that
 settled and is still open in the contracts. Every line may quote the endpoint (pointers, titles,
 readings): each is shown escaped (``inert.terminal``). Nothing is printed or written here: the
-command does that.
+command does that. Nights of several models add each model's outcomes; their questions are each
+model's (``<model>/<question>``), and the contract change is proposed for the questions of the
+model whose contracts are given.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 from ..contracts.loader import Contracts
 from ..contracts.settling import change_for
 from ..core import inert
-from .history import Summary
+from ..live.models import split_qualified
+from .history import QuestionTally, Summary
 
 __all__ = ["contract_changes", "summary_lines"]
 
@@ -44,8 +47,14 @@ def summary_lines(
         + (f", {times[0]} .. {times[-1]}" if times else "")
         + "; outcomes: "
         + ", ".join(f"{outcome} {n}" for outcome, n in outcomes.most_common()),
-        "findings (first night, last night, nights):",
     ]
+    if summary.models:
+        lines.append("models (outcomes over the nights they ran, the last night's):")
+    for model, nights in summary.models.items():
+        ran = [outcome for outcome in nights if outcome is not None]
+        tally = ", ".join(f"{outcome} {n}" for outcome, n in Counter(ran).most_common())
+        lines.append(f"  {model}: {tally}; last: {nights[-1] or 'not run'}")
+    lines.append("findings (first night, last night, nights):")
     for span in sorted(summary.findings, key=lambda f: (f.first, f.id)):
         known = ", acknowledged" if span.acknowledged_last else ""
         lines.append(
@@ -76,10 +85,23 @@ def summary_lines(
 def contract_changes(summary: Summary, contracts: Contracts) -> str:
     """The unified diff (``git apply`` takes it) that settles, in ``contracts``, each question
     the history settled and the contracts still leave open; empty when there is none."""
-    diffs = []
+    diffs: dict[str, str] = {}  # one change a question (a history of one model, then several)
     for question in summary.questions:
-        if question.settled_on is not None and question.question in contracts.questions:
+        name = _question_of(question, contracts)
+        if question.settled_on is not None and name in contracts.questions:
             assert question.streak_reading is not None
-            if contracts.questions[question.question].settled is None:
-                diffs.append(change_for(contracts, question.question, question.streak_reading))
-    return "".join(diffs)
+            if contracts.questions[name].settled is None and name not in diffs:
+                diffs[name] = change_for(contracts, name, question.streak_reading)
+    return "".join(diffs.values())
+
+
+def _question_of(question: QuestionTally, contracts: Contracts) -> str:
+    """The id in ``contracts`` of a question of the history: as it is, or (a run of several
+    models) its model's question when the model is the contracts'; else none ("")."""
+    if question.question in contracts.questions:
+        return question.question
+    try:
+        model, name = split_qualified(question.question)
+    except KeyError:
+        return ""
+    return name if model == contracts.profile.model else ""

@@ -382,6 +382,18 @@ class LiveReport:
             return tuple(part.model for part in self.parts)
         return (self.model,) if self.model else ()
 
+    def errors_of_no_model(self) -> tuple[RunError, ...]:
+        """The errors of a run of several models that are no model's: the run's own (a report
+        that could not be written, ...), which no part holds (all of them for one model)."""
+        of_models = Counter(error for part in self.parts for error in part.errors)
+        own = []
+        for error in self.errors:
+            if of_models[error]:
+                of_models[error] -= 1
+            else:
+                own.append(error)
+        return tuple(own)
+
     def failing_models(self) -> tuple[str, ...]:
         """The models of a run of several whose own report does not pass, in order."""
         return tuple(part.model for part in self.parts if part.exit_status)

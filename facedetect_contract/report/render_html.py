@@ -13,10 +13,18 @@ ones drawn over it in the image's own pixel coordinates (drift cases too) with t
 questions with tonight's answer and, with a history, the tally and trends of latency and IoU over
 the nights on labelled axes, and links to the doc sources. Every text the endpoint or a file chose
 passes ``inert.html_text``.
+
+A run of several models (``report.parts``) is shown model by model: under the verdict a "Models"
+table (each model's outcome in its colour, its requests, findings, errors and spend; the model's
+name links to its section), then each model's findings in a section of its own (a model with none
+says so in one line), the errors of the run per model, each model's cases (drawn with the boxes
+its model gives) and its open questions. A report of one model renders as it always did.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,6 +32,9 @@ from typing import Any
 
 from ..core import inert
 from ..core.violations import Severity
+from ..live.budget import Spend
+from ..live.models import qualified
+from ..live.observations import Observation
 from .grouping import FindingGroup
 from .model import NOTES_URL, REPORT_NAME, LiveReport, folded_note, pointers
 
@@ -83,6 +94,12 @@ figcaption{font-size:.85rem;line-height:1.4;margin-top:.4rem;overflow-wrap:anywh
 .chart circle{fill:#1f5fd6}
 .chart .title{font-weight:600}
 code{font-size:.85em}
+"""
+
+# Only a run of several models has these (a report of one renders as it always did).
+_STYLE_OF_MODELS = """.verdict{padding:.05rem .4rem;border-radius:4px;border-left:.3rem solid;
+  font-weight:600}
+section.model{margin-left:.5rem}
 """
 
 _Format = Callable[[float], str]
@@ -434,9 +451,15 @@ def _history(report: LiveReport) -> str:
     return "".join(parts)
 
 
-def _questions(report: LiveReport) -> str:
+def _questions(
+    observations: Sequence[Observation],
+    history: Sequence[Mapping[str, Any]],
+    key: Callable[[str], str] = str,
+) -> str:
+    """The open questions with tonight's answer and the readings over the nights; ``key``: a
+    question's name in the history's records (a model's own in a run of several)."""
     tallies: dict[str, dict[str, int]] = {}
-    for record in report.history:
+    for record in history:
         for question, seen in record.get("observations", {}).items():
             if seen.get("reading"):
                 counts = tallies.setdefault(question, {})
@@ -447,11 +470,11 @@ def _questions(report: LiveReport) -> str:
             _e(o.answer),
             _e(o.reading or "-"),
             _e(
-                ", ".join(f"{r} {n}x" for r, n in sorted(tallies.get(o.question, {}).items()))
+                ", ".join(f"{r} {n}x" for r, n in sorted(tallies.get(key(o.question), {}).items()))
                 or "-"
             ),
         )
-        for o in report.observations
+        for o in observations
     )
     return _table(("question", "tonight", "reading", "over the nights"), rows)
 
@@ -459,6 +482,144 @@ def _questions(report: LiveReport) -> str:
 def _counted(groups: Sequence[FindingGroup]) -> str:
     members = sum(len(g.members) for g in groups)
     return f"{len(groups)} group(s) of {members}" if members != len(groups) else str(members)
+
+
+# --- a run of several models ---------------------------------------------------------------------
+
+
+def _verdict(outcome: str) -> str:
+    tone = tone_of(outcome)
+    return f'<span class="verdict tone-{tone}" data-tone="{tone}">{_e(outcome)}</span>'
+
+
+def _billed(spend: Spend) -> str:
+    cost = spend.cost
+    if cost is None:
+        return f"{spend.images_billed}" + (", price not documented" if spend.images_billed else "")
+    return f"{spend.images_billed}, " + _e(" ".join(filter(None, (spend.currency, str(cost)))))
+
+
+def _severity_count(part: LiveReport, severity: Severity) -> str:
+    found = part.by_severity(severity)
+    known = sum(1 for v in found if v.id in part.acknowledged)
+    return f"{len(found)}" + (f" ({known} acknowledged)" if known else "")
+
+
+def _anchor(index: int) -> str:
+    """A model's section's id: by its place, so no name of a file's choosing is an id."""
+    return f"model-{index + 1}"
+
+
+def _models(report: LiveReport) -> str:
+    rows = (
+        (
+            f'<a href="#{_anchor(index)}"><code>{_e(part.model)}</code></a>',
+            _verdict(part.outcome),
+            f"{part.sent} / {part.judged} (of {len(part.requests)})",
+            _severity_count(part, Severity.BREAKING),
+            _severity_count(part, Severity.ADDITIVE),
+            str(len(part.errors)),
+            _billed(part.spend),
+        )
+        for index, part in enumerate(report.parts)
+    )
+    header = (
+        "model",
+        "outcome",
+        "requests sent / judged",
+        "breaking",
+        "additive",
+        "errors",
+        "images billed and cost",
+    )
+    return f'<h2>Models</h2><div id="models">{_table(header, rows)}</div>\n'
+
+
+def _model_findings(index: int, part: LiveReport) -> str:
+    groups = part.groups()
+    sections = (
+        ("New breaking findings", [g for g in groups if g.severity is Severity.BREAKING]),
+        ("New additive findings", [g for g in groups if g.severity is not Severity.BREAKING]),
+        ("Acknowledged findings", list(part.acknowledged_groups())),
+    )
+    body = "".join(
+        f"<h4>{title}: {_counted(shown)}</h4>{_findings(shown, part)}"
+        for title, shown in sections
+        if shown
+    )
+    return (
+        f'<section class="model" id="{_anchor(index)}" data-model="{_e(part.model)}">'
+        f"<h3><code>{_e(part.model)}</code>: {_verdict(part.outcome)}</h3>"
+        f"{body or '<p>No finding.</p>'}</section>"
+    )
+
+
+def _findings_by_model(report: LiveReport) -> str:
+    return "<h2>Findings by model</h2>" + "".join(
+        _model_findings(index, part) for index, part in enumerate(report.parts)
+    )
+
+
+def _causes(report: LiveReport) -> str:
+    return "".join(f"<li>{_e(c.line())}</li>" for c in report.error_causes())
+
+
+def _errors(report: LiveReport) -> str:
+    """The errors of the run, one line per cause; of several models, per model (the run's own
+    first)."""
+    causes = _causes(report)
+    if not report.parts or not causes:
+        return f"<ul>{causes or '<li>None.</li>'}</ul>"
+    own = report.errors_of_no_model()
+    sections = [
+        *([("the run itself", dataclasses.replace(report, errors=own, parts=()))] if own else []),
+        *((f"<code>{_e(part.model)}</code>", part) for part in report.parts),
+    ]
+    items = []
+    for label, part in sections:
+        listed = _causes(part)
+        count = len(part.error_causes())
+        items.append(
+            f"<li>{label}: {len(part.errors)} from {count} cause(s)<ul>{listed}</ul></li>"
+            if listed
+            else f"<li>{label}: none</li>"
+        )
+    return f'<ul class="by-model">{"".join(items)}</ul>'
+
+
+def _face_name(report: LiveReport) -> str:
+    first = report.cases[0].get("boxes") if report.cases else None
+    return next(iter(first), "") if isinstance(first, Mapping) else ""
+
+
+def _figures(report: LiveReport) -> str:
+    face_name = _face_name(report)
+    return "".join(_case(case, face_name, report.box_names) for case in report.cases)
+
+
+def _cases(report: LiveReport) -> str:
+    """Every case's figure; of several models, per model, each drawn with its model's boxes."""
+    if not report.parts:
+        return f'<div class="cases">{_figures(report)}</div>'
+    return "".join(
+        f"<h3><code>{_e(part.model)}</code></h3>"
+        + (f'<div class="cases">{_figures(part)}</div>' if part.cases else "<p>No case.</p>")
+        for part in report.parts
+    )
+
+
+def _open_questions(report: LiveReport) -> str:
+    if not report.parts:
+        return _questions(report.observations, report.history)
+    return "".join(
+        f"<h3><code>{_e(part.model)}</code></h3>"
+        + _questions(
+            part.observations,
+            report.history,
+            functools.partial(qualified, part.model),
+        )
+        for part in report.parts
+    )
 
 
 def render(report: LiveReport) -> str:
@@ -469,9 +630,6 @@ def render(report: LiveReport) -> str:
     new_breaking = [g for g in groups if g.severity is Severity.BREAKING]
     new_additive = [g for g in groups if g.severity is not Severity.BREAKING]
     acknowledged = report.acknowledged_groups()
-    first = report.cases[0].get("boxes") if report.cases else None
-    face_name = next(iter(first), "") if isinstance(first, Mapping) else ""
-    errors = "".join(f"<li>{_e(c.line())}</li>" for c in report.error_causes()) or "<li>None.</li>"
     stale = "".join(f"<li>{_e(e.describe())}: {_e(e.reason)}</li>" for e in report.stale)
     expired = "".join(f"<li>{_e(e.describe())}: {_e(e.reason)}</li>" for e in report.expired)
     sources = "".join(
@@ -480,29 +638,36 @@ def render(report: LiveReport) -> str:
     data = json.dumps({"outcome": outcome, "exit_status": report.exit_status}).replace(
         "<", "\\u003c"
     )
+    findings = (
+        _findings_by_model(report)
+        if report.parts
+        else f"""<h2>New breaking findings: {_counted(new_breaking)}</h2>{
+            _findings(new_breaking, report)
+        }
+<h2>New additive findings: {_counted(new_additive)}</h2>{_findings(new_additive, report)}
+<h2>Acknowledged findings: {_counted(acknowledged)}</h2>{_findings(acknowledged, report)}"""
+    )
     return f"""<!DOCTYPE html>
 <!-- {REPORT_NAME} -->
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{_POLICY}">
 <meta name="generator" content="facedetect-contract">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{_e(REPORT_NAME)}: {_e(outcome)}</title><style>{_STYLE}</style></head>
+<title>{_e(REPORT_NAME)}: {_e(outcome)}</title><style>{
+        _STYLE + (_STYLE_OF_MODELS if report.parts else "")
+    }</style></head>
 <body><h1>{_e(REPORT_NAME)}</h1>
 <p class="outcome tone-{tone}" id="outcome" data-tone="{tone}">{_e(report.headline())}{
         f" ({_e(why)})" if why and outcome != "not judged" else ""
     }</p>
 <p>Endpoint <code>{_e(report.endpoint)}</code>, generated {_e(report.generated_at)};
 {_e(report.spend)}.</p>
-<h2>New breaking findings: {_counted(new_breaking)}</h2>{_findings(new_breaking, report)}
-<h2>New additive findings: {_counted(new_additive)}</h2>{_findings(new_additive, report)}
-<h2>Acknowledged findings: {_counted(acknowledged)}</h2>{_findings(acknowledged, report)}
+{_models(report) if report.parts else ""}{findings}
 {f"<h2>Baseline entries past their date</h2><ul>{expired}</ul>" if expired else ""}
 {f"<h2>Stale baseline entries</h2><ul>{stale}</ul>" if stale else ""}
-<h2>Errors of the run</h2><ul>{errors}</ul>
-<h2>Cases</h2><div class="cases">{
-        "".join(_case(case, face_name, report.box_names) for case in report.cases)
-    }</div>
-<h2>Open questions</h2>{_questions(report)}
+<h2>Errors of the run</h2>{_errors(report)}
+<h2>Cases</h2>{_cases(report)}
+<h2>Open questions</h2>{_open_questions(report)}
 <h2>Over the nights</h2>{_history(report)}
 <h2>Sources</h2><ul>{sources}</ul>
 <script type="application/json" id="report-data">{data}</script>

@@ -12,13 +12,24 @@ baseline is inert (``inert.markdown_text`` for prose, ``inert.markdown_code`` fo
 and names): no image, link, HTML or heading of the endpoint's choosing. The only markup is ours.
 GitHub drops a job summary over 1 MiB; the report stays under ``MAX_BYTES``, and the rows left out
 are counted in a note that points at the JSON report, which has them all.
+
+A run of several models (``report.parts``) is told model by model, for a reader who must see at
+once which model changed: a "Models" table under the verdict (each model's outcome, requests,
+findings, errors and spend), then each model's findings under its own heading (a model with none
+says so in one line), the errors of the run per model, and each model's open questions. A model's
+findings table gets its share of what the size limit leaves, so a flood in one model cannot push
+another model's findings out. A report of one model renders as it always did.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
 
 from ..core.inert import markdown_code, markdown_text
+from ..core.violations import Severity
+from ..live.budget import Spend
+from ..live.observations import Observation
 from .grouping import FindingGroup
 from .model import (
     NOTES_URL,
@@ -57,13 +68,24 @@ def _code(value: object) -> str:
 class _Budget:
     """Bytes the report may still take; a table or list takes rows while they fit."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, parent: _Budget | None = None) -> None:
         self.left = limit
+        self._parent = parent
+
+    def _spend(self, size: int) -> None:
+        self.left -= size
+        if self._parent is not None:
+            self._parent._spend(size)
 
     def take(self, lines: Iterable[str]) -> list[str]:
         taken = list(lines)
-        self.left -= sum(len(line.encode("utf-8")) + 1 for line in taken)
+        self._spend(sum(len(line.encode("utf-8")) + 1 for line in taken))
         return taken
+
+    def share(self, ways: int) -> _Budget:
+        """A budget of one of ``ways`` equal parts of what is left above the reserve (what it
+        takes is taken from this one too): one model's table cannot crowd out the others'."""
+        return _Budget(_RESERVE + max(0, self.left - _RESERVE) // max(1, ways), self)
 
     def rows(self, rows: Iterable[str], what: str) -> list[str]:
         """The rows that fit, then (when some did not) a line saying how many are not shown."""
@@ -77,7 +99,7 @@ class _Budget:
                     f"{cut} more {what} not shown (the summary's size limit); see the JSON report"
                 )
                 return [*shown, *self.take(["", f"_{note}._"])]
-            self.left -= size
+            self._spend(size)
             shown.append(row)
         return shown
 
@@ -146,8 +168,140 @@ def _listed(names: Sequence[str]) -> str:
     return shown + (f" and {more} more (see the JSON report)" if more > 0 else "")
 
 
+def _acknowledged(budget: _Budget, report: LiveReport) -> list[str]:
+    """The findings ``report``'s baseline acknowledges, one row each with its entry."""
+    return _table(
+        budget,
+        ("id", "finding", "reason", "who", "until"),
+        (
+            (
+                _code(v.id),
+                f"{_code(v.check)} at {_code(v.pointer or '/')} on {_code(v.interaction)}",
+                _text(report.acknowledged[v.id].reason),
+                _text(report.acknowledged[v.id].who or "-"),
+                _text(report.acknowledged[v.id].until or "-"),
+            )
+            for v in report.known()
+        ),
+        "acknowledged findings",
+    )
+
+
+def _questions(budget: _Budget, observations: Sequence[Observation]) -> list[str]:
+    return _table(
+        budget,
+        ("question", "observed", "reading", "evidence"),
+        (
+            (
+                # The question ids are ours (questions.json), so the link is too.
+                f"[{o.question}]({notes_link(o.question)})",
+                _text(o.answer),
+                _text(o.reading or "-"),
+                _text(", ".join(o.evidence) or "-"),
+            )
+            for o in observations
+        ),
+        "open questions",
+    )
+
+
+# --- a run of several models ---------------------------------------------------------------------
+
+
+def _billed(spend: Spend) -> str:
+    """A model's images billed and what they cost (counts and the docs' price: ours)."""
+    cost = spend.cost
+    if cost is None:
+        return f"{spend.images_billed}" + (", price not documented" if spend.images_billed else "")
+    return f"{spend.images_billed}, " + " ".join(filter(None, (spend.currency, str(cost))))
+
+
+def _counted(part: LiveReport, severity: Severity) -> str:
+    """A model's findings of ``severity``, and how many of them the baseline acknowledges."""
+    found = part.by_severity(severity)
+    known = sum(1 for v in found if v.id in part.acknowledged)
+    return f"{len(found)}" + (f" ({known} acknowledged)" if known else "")
+
+
+def _models(budget: _Budget, report: LiveReport) -> list[str]:
+    """One row per model: what a reader scans to see which model changed."""
+    rows = (
+        (
+            _code(part.model),
+            part.outcome if part.exit_status == 0 else f"**{part.outcome}**",  # ours
+            f"{part.sent} / {part.judged} (of {len(part.requests)})",
+            _counted(part, Severity.BREAKING),
+            _counted(part, Severity.ADDITIVE),
+            str(len(part.errors)),
+            _billed(part.spend),
+        )
+        for part in report.parts
+    )
+    header = (
+        "model",
+        "outcome",
+        "requests sent / judged",
+        "breaking",
+        "additive",
+        "errors",
+        "images billed and cost",
+    )
+    return budget.take(["## Models", ""]) + _table(budget, header, rows, "models") + [""]
+
+
+def _findings_by_model(budget: _Budget, report: LiveReport) -> list[str]:
+    lines: list[str] = []
+    for index, part in enumerate(report.parts):
+        groups = part.groups()
+        known = len(part.known())
+        also = f" ({known} acknowledged)" if known else ""
+        if not groups:
+            lines += budget.take([f"### {_code(part.model)}: no new finding{also}", ""])
+            continue
+        lines += budget.take(
+            [
+                f"### {_code(part.model)} ({part.outcome}): {len(groups)} group(s) of "
+                f"{len(part.new())}{also}",
+                "",
+            ]
+        )
+        lines += _findings(budget.share(len(report.parts) - index), groups)
+        lines += budget.take([""])
+    return lines
+
+
+def _errors_by_model(budget: _Budget, report: LiveReport) -> list[str]:
+    own = report.errors_of_no_model()
+    sections = [
+        *([("the run itself", dataclasses.replace(report, errors=own, parts=()))] if own else []),
+        *((_code(part.model), part) for part in report.parts),
+    ]
+    lines: list[str] = []
+    for label, part in sections:
+        causes = part.error_causes()
+        if not causes:
+            lines += budget.take([f"- {label}: none"])
+            continue
+        lines += budget.take([f"- {label}: {len(part.errors)} from {len(causes)} cause(s)"])
+        lines += budget.rows(("  " + _cause(cause) for cause in causes), "errors")
+    return lines
+
+
+def _each_model(
+    budget: _Budget, parts: Iterable[LiveReport], section: Callable[[LiveReport], list[str]]
+) -> list[str]:
+    """``section`` of each of ``parts`` under its model's name (in a fold: no heading)."""
+    lines: list[str] = []
+    for part in parts:
+        lines += budget.take([f"**{_code(part.model)}**", ""])
+        lines += section(part)
+        lines += budget.take([""])
+    return lines[:-1]
+
+
 def render(report: LiveReport) -> str:
     budget = _Budget(MAX_BYTES)
+    several = bool(report.parts)
     # A "not judged" headline says why already.
     why = report.why_not_passed() if report.outcome != "not judged" else ""
     new = report.new()
@@ -171,12 +325,21 @@ def render(report: LiveReport) -> str:
             f"- spend: {report.spend}",
             *([f"- latency: {latency}"] if latency else []),
             "",
+        ]
+    )
+    if several:
+        lines += _models(budget, report)
+    lines += budget.take(
+        [
             f"## New findings: {len(groups)} group(s) of {len(new)}"
             + (" (additive ones fail the run: --strict-drift)" if report.strict_drift else ""),
             "",
         ]
     )
-    lines += _findings(budget, groups)
+    if several:
+        lines += _findings_by_model(budget, report)[:-1]
+    else:
+        lines += _findings(budget, groups)
     causes = report.error_causes()
     lines += budget.take(
         [
@@ -186,7 +349,10 @@ def render(report: LiveReport) -> str:
             "",
         ]
     )
-    lines += budget.rows((_cause(cause) for cause in causes), "errors") or ["None."]
+    if several and causes:
+        lines += _errors_by_model(budget, report)
+    else:
+        lines += budget.rows((_cause(cause) for cause in causes), "errors") or ["None."]
     if report.expired:
         lines += budget.take(["", "## Baseline entries past their date", ""])
         lines += budget.rows(
@@ -196,20 +362,14 @@ def render(report: LiveReport) -> str:
     if report.missing:
         lines += budget.take(["", f"Not judged: {_listed(report.missing)}."])
     if acknowledged:
-        rows = _table(
-            budget,
-            ("id", "finding", "reason", "who", "until"),
-            (
-                (
-                    _code(v.id),
-                    f"{_code(v.check)} at {_code(v.pointer or '/')} on {_code(v.interaction)}",
-                    _text(report.acknowledged[v.id].reason),
-                    _text(report.acknowledged[v.id].who or "-"),
-                    _text(report.acknowledged[v.id].until or "-"),
-                )
-                for v in acknowledged
-            ),
-            "acknowledged findings",
+        rows = (
+            _each_model(
+                budget,
+                (part for part in report.parts if part.known()),
+                lambda part: _acknowledged(budget, part),
+            )
+            if several
+            else _acknowledged(budget, report)
         )
         lines += _folded(f"Acknowledged findings: {len(acknowledged)}", rows)
     if report.stale:
@@ -220,21 +380,9 @@ def render(report: LiveReport) -> str:
         lines += _folded(f"Stale baseline entries (matched nothing): {len(report.stale)}", stale)
     lines += _folded(
         f"Open questions (notes: {NOTES_URL})",
-        _table(
-            budget,
-            ("question", "observed", "reading", "evidence"),
-            (
-                (
-                    # The question ids are ours (questions.json), so the link is too.
-                    f"[{o.question}]({notes_link(o.question)})",
-                    _text(o.answer),
-                    _text(o.reading or "-"),
-                    _text(", ".join(o.evidence) or "-"),
-                )
-                for o in report.observations
-            ),
-            "open questions",
-        ),
+        _each_model(budget, report.parts, lambda part: _questions(budget, part.observations))
+        if several
+        else _questions(budget, report.observations),
     )
     lines += _folded(
         "Requests",

@@ -45,6 +45,17 @@ def qualified_report(part: LiveReport) -> LiveReport:
         return dataclasses.replace(v, interaction=qualified(model, v.interaction))
 
     names = {str(row["name"]) for row in part.requests}
+
+    def evidence(item: str) -> str:  # a request's name, or its interaction's (live-<name>)
+        return qualified(model, item) if item.removeprefix("live-") in names else item
+
+    spend = part.spend
+    spend = dataclasses.replace(
+        spend,
+        not_sent=tuple(qualified(model, n) for n in spend.not_sent),
+        retries_not_sent=tuple(qualified(model, n) for n in spend.retries_not_sent),
+        billed_unexpectedly=tuple(qualified(model, n) for n in spend.billed_unexpectedly),
+    )
     return dataclasses.replace(
         part,
         findings=tuple(finding(v) for v in part.findings),
@@ -58,13 +69,14 @@ def qualified_report(part: LiveReport) -> LiveReport:
             dataclasses.replace(
                 o,
                 topic=f"{model}: {o.topic}",
-                evidence=tuple(qualified(model, e) if e in names else e for e in o.evidence),
+                evidence=tuple(evidence(e) for e in o.evidence),
             )
             for o in part.observations
         ),
         requests=_rows(part.requests, "name", model),
         missing=tuple(qualified(model, name) for name in part.missing),
         cases=_rows(part.cases, "request", model),
+        spend=spend,
     )
 
 

@@ -2,7 +2,8 @@
 
 It is a view of the report, not a file format (``formats``): a few lines, each with the colour of
 its severity, printed by the session after the run. Text the endpoint chose in them is shown
-escaped (``inert.terminal``).
+escaped (``inert.terminal``). A run of several models has, under its headline, one line per model
+in the colour of that model's outcome: which model changed is the second thing read.
 """
 
 from __future__ import annotations
@@ -27,19 +28,23 @@ def summary_lines(report: LiveReport) -> list[tuple[str, Tone]]:
     return [(inert.terminal(line), tone) for line, tone in _lines(report)]
 
 
-def _lines(report: LiveReport) -> list[tuple[str, Tone]]:
-    outcome = report.outcome
+def _colour(report: LiveReport) -> Literal["red", "yellow", "green"]:
     # Red is drift's (and a failed run's); a run that judged nothing is not the endpoint's
     # fault as far as anyone knows: yellow, like a warning, and still no pass.
-    colour: Literal["red", "yellow", "green"] = (
-        "yellow"
-        if outcome == "not judged"
-        else "red"
-        if report.exit_status
-        else ("yellow" if report.findings else "green")
-    )
+    if report.outcome == "not judged":
+        return "yellow"
+    if report.exit_status:
+        return "red"
+    return "yellow" if report.findings else "green"
+
+
+def _lines(report: LiveReport) -> list[tuple[str, Tone]]:
+    outcome = report.outcome
     quiet: Literal["red", "yellow"] = "yellow" if outcome == "not judged" else "red"
-    lines: list[tuple[str, Tone]] = [(f"{report.headline()} (endpoint {report.endpoint})", colour)]
+    lines: list[tuple[str, Tone]] = [
+        (f"{report.headline()} (endpoint {report.endpoint})", _colour(report))
+    ]
+    lines += [(f"  {part.model}: {part.headline()}", _colour(part)) for part in report.parts]
     if report.why_not_passed() and outcome != "not judged":  # its headline says why
         lines.append((f"not passed: {report.why_not_passed()}", "red"))
     known = report.acknowledged_groups()

@@ -100,6 +100,9 @@ def test_one_run_guards_every_model_and_its_report_is_grouped_by_model(
     assert spend["images_billed"] == sum(s["images_billed"] for s in spend["by_model"].values())
     assert spend["max_billed"] == 4 * len(MODELS)  # not given: the default for each model
     assert f"to {len(MODELS)} models" in report.headline()
+    # what an observation rests on names its model's requests, as the findings do
+    evidence = [e for o in report.observations for e in o.evidence if "live-" in e]
+    assert evidence and all(split_qualified(e)[0] in report.models for e in evidence), evidence
 
 
 def renaming_the_verdict_of(model: str, contracts: Contracts) -> Any:
@@ -155,6 +158,7 @@ def test_the_models_share_one_budget_and_each_reports_its_own_spend(
     assert spend.billable_sent <= 3
     assert sum(s.billable_sent for _, s in spend.by_model) == spend.billable_sent
     assert spend.not_sent, "four models' cases do not fit 3 billable attempts"
+    assert all(split_qualified(name)[0] in report.models for name in spend.not_sent)
     assert all(s.max_billed == 3 for _, s in spend.by_model)
     skipped = [r for r in report.requests if r["outcome"] == "not-sent"]
     assert skipped and all("--max-billed 3" in r["note"] for r in skipped), skipped
