@@ -3,8 +3,8 @@
     python3 dev.py bench                  # every section but --full, 500 cases a side (minutes)
     python3 dev.py bench --cases 200 --offline-reps 5 --repeat 1
     python3 dev.py bench --quick          # smoke run: section 1, 20 cases, 3 repetitions
-    python3 dev.py bench --skip-http --skip-live --skip-suite --skip-tiers --json-only
-    python3 dev.py bench --skip-offline --skip-http --skip-live --skip-suite --skip-tiers  # doubles
+    python3 dev.py bench --only offline --json-only    # section 1 alone, only the JSON line
+    python3 dev.py bench --only double    # section 6 alone (any section's JSON key)
     python3 dev.py bench --full           # section 5 also times every test with -n 2 (long)
     python3 dev.py bench --profile prof.txt   # pyinstrument profile of this suite's section 1
 
@@ -19,6 +19,9 @@ set of figures and a ratio), one module each; its docstring says what it measure
 3. ``live.py``: ``pytest --live`` against the stub at 300 ms latency and 5 QPS, the whole process'
    wall time against the rate-limit floor, with and without the requests answered 429; and its
    start-up on its own (``--collect-only``, and the whole process minus the in-run duration).
+   ``multi_model.py`` (JSON key ``multi_model_live``): ``facedetect-contract live`` with every
+   packaged model side by side against one stub at the same latency, the whole process' wall time
+   against the largest per-model floor (requests / that model's documented QPS).
 4. ``suite.py``: ``python -m pytest tests/contract`` serial and ``-n 2``: wall time, peak memory,
    examples per property test; the fastest of ``--repeat`` runs kept.
 5. ``tiers.py``: the fast tier (dev.py's ``fast``) serial and ``-n 2``: wall time, exit code,
@@ -79,6 +82,7 @@ from bench.double import ROUNDS as DOUBLE_ROUNDS
 from bench.double import STUB_MAX_SECONDS, STUB_SECONDS, section_double
 from bench.http import http_client_main, section_http
 from bench.live import section_live
+from bench.multi_model import section_multi_model_live
 from bench.offline import (
     QUICK_VALIDATION_BUDGET,
     VALIDATION_BUDGET,
@@ -86,10 +90,28 @@ from bench.offline import (
     section_offline,
 )
 from bench.suite import section_suite
-from bench.targets import all_met, errored, not_measured, run_verdict, table, targets
+from bench.targets import (
+    SECTIONS,
+    all_met,
+    errored,
+    not_measured,
+    run_verdict,
+    table,
+    targets,
+)
 from bench.tiers import section_tiers
 
 OFFLINE_REPS, QUICK_OFFLINE_REPS = 5, 3  # section 1's repetitions; the median is judged
+# Each section's --skip-* flag (its argparse dest): --only SECTION sets every other one.
+SKIP_FLAGS = {
+    "offline": "skip_offline",
+    "http": "skip_http",
+    "live": "skip_live",
+    "multi_model_live": "skip_multi_model",
+    "suite": "skip_suite",
+    "tiers": "skip_tiers",
+    "double": "skip_double",
+}
 
 
 def _guarded(function: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -121,7 +143,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="section 1 only, 20 cases")
     parser.add_argument("--skip-offline", action="store_true", help="skip section 1")
     parser.add_argument("--skip-http", action="store_true", help="skip section 2")
-    parser.add_argument("--skip-live", action="store_true", help="skip section 3")
+    parser.add_argument(
+        "--skip-live", action="store_true", help="skip section 3's single-model live runs"
+    )
+    parser.add_argument(
+        "--skip-multi-model",
+        action="store_true",
+        help="skip section 3's live run of every packaged model side by side",
+    )
+    parser.add_argument(
+        "--only",
+        choices=SECTIONS,
+        metavar="SECTION",
+        help=f"run this section alone, every other skipped (one of {', '.join(SECTIONS)})",
+    )
     parser.add_argument("--skip-suite", action="store_true", help="skip section 4")
     parser.add_argument("--skip-tiers", action="store_true", help="skip section 5")
     parser.add_argument("--skip-double", action="store_true", help="skip section 6")
@@ -180,11 +215,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.cases < 1 or args.repeat < 1 or args.offline_reps < 1:
         parser.error("--cases, --repeat and --offline-reps take a whole number >= 1")
     _check_double_options(parser, args)
+    if args.only is not None:
+        for section, flag in SKIP_FLAGS.items():
+            setattr(args, flag, section != args.only)
     cases = args.cases
     if args.profile:
         return profile_offline(cases, Path(args.profile))
     repeat = 1 if args.quick else args.repeat
-    skipped = {"status": "skipped", "reason": "--quick" if args.quick else "--skip-*"}
+    why = "--quick" if args.quick else f"--only {args.only}" if args.only else "--skip-*"
+    skipped = {"status": "skipped", "reason": why}
     started = time.perf_counter()
     report: dict[str, Any] = {
         "benchmark": "facedetect-contract",
@@ -202,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     # --quick is a smoke run: each validation figure timed for 50 ms, not 300.
     budget = QUICK_VALIDATION_BUDGET if args.quick else VALIDATION_BUDGET
     report["offline"] = (
-        {"status": "skipped", "reason": "--skip-offline"}
+        {"status": "skipped", "reason": why if args.only else "--skip-offline"}
         if args.skip_offline
         else _guarded(lambda: section_offline(cases, args.offline_reps, budget))
     )
@@ -210,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         skipped if args.quick or args.skip_http else _guarded(lambda: section_http(cases))
     )
     report["live"] = skipped if args.quick or args.skip_live else _guarded(section_live)
+    report["multi_model_live"] = (
+        skipped if args.quick or args.skip_multi_model else _guarded(section_multi_model_live)
+    )
     report["suite"] = (
         skipped if args.quick or args.skip_suite else _guarded(lambda: section_suite(repeat))
     )

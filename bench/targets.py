@@ -4,7 +4,9 @@
 and ``met`` (True, False, or None when the section did not measure it; a ``reason`` says why a
 figure within its target is still not met). Offline and http are ratios (ours faster, at least the
 target; offline the median of the repetitions), live the stricter wall / floor ratio of the whole
-pytest process (at most the target, and no planned request left answered 429), the suite its serial
+pytest process (at most the target, and no planned request left answered 429), the run of every
+packaged model side by side its stricter wall / largest per-model floor (at most the target, exit 0,
+no planned request left answered 429, its requests told apart by model), the suite its serial
 wall time (at most the target, exit 0, at least ``examples`` examples per property test), the tiers
 their wall times (at most the target, exit 0), the doubles the fake's cost per call over a bare
 respx route's (at most the target, the median of the rounds). ``run_verdict`` is the run's one
@@ -24,6 +26,8 @@ TARGETS = {
     "http": 2.0,  # x: ours / schemathesis run, cases per second, whole processes
     "live": 1.2,  # x: pytest --live wall time / rate-limit floor, at most
     "live_session": 1.15,  # x: facedetect-contract live (no pytest) wall time / floor, at most
+    # x: every packaged model in one live run, wall time / the largest per-model floor, at most
+    "multi_model_live": 1.2,
     "suite_seconds": 15.0,  # s: python -m pytest tests/contract, serial, at most
     "examples": 200,  # examples per property test in that run, at least
     "fast_serial": 60.0,  # s: the fast tier, serial, at most
@@ -31,9 +35,9 @@ TARGETS = {
     "full": 600.0,  # s: every test, slow tier included, -n 2, at most (--full)
     "double": 3.0,  # x: the fake's us/call / a bare respx route's, median of the rounds, at most
 }
-SECTIONS = ("offline", "http", "live", "suite", "tiers", "double")
+SECTIONS = ("offline", "http", "live", "multi_model_live", "suite", "tiers", "double")
 # The targets judged "at most" (the others "at least"); a wall time in seconds always is.
-AT_MOST = ("live_vs_floor", "live_session_vs_floor", "double_vs_respx")
+AT_MOST = ("live_vs_floor", "live_session_vs_floor", "multi_model_live_vs_floor", "double_vs_respx")
 
 
 def verdict(
@@ -63,7 +67,7 @@ def _tier_verdict(run: dict[str, Any], target: float) -> dict[str, Any]:
 
 def targets(report: dict[str, Any]) -> dict[str, Any]:
     """Each target: the figure reached, the target, and whether it is met (None: not measured)."""
-    offline, http_, live, suite, tiers, double = (report.get(k, {}) for k in SECTIONS)
+    offline, http_, live, models, suite, tiers, double = (report.get(k, {}) for k in SECTIONS)
 
     live_verdict = verdict(
         live.get("ratio_judged", live.get("ratio")), TARGETS["live"], at_most=True
@@ -95,6 +99,7 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
         "http_vs_schemathesis_run": verdict(http_.get("ratio"), TARGETS["http"]),
         "live_vs_floor": live_verdict,
         "live_session_vs_floor": session_verdict,
+        "multi_model_live_vs_floor": multi_model_verdict(models),
         "suite_serial_seconds": suite_verdict,
         "fast_tier_serial_seconds": _tier_verdict(
             tiers.get("fast_serial", {}), TARGETS["fast_serial"]
@@ -103,6 +108,36 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
         "full_suite_seconds": _tier_verdict(tiers.get("full", {}), TARGETS["full"]),
         "double_vs_respx": verdict(double.get("ratio_vs_respx"), TARGETS["double"], at_most=True),
     }
+
+
+def multi_model_verdict(section: dict[str, Any]) -> dict[str, Any]:
+    """Every packaged model in one live run: the stricter wall / floor ratio, at most the target;
+    not met, whatever the ratio (and even without one), when the run exited non-zero or timed
+    out, a planned request stayed answered 429, or its requests could not be told apart by
+    model. A section not run (no exit code) is not measured."""
+    judged = verdict(section.get("ratio_judged"), TARGETS["multi_model_live"], at_most=True)
+    if "exit_code" not in section:
+        return judged
+    reason = None
+    if section.get("timed_out"):
+        reason = "timed out"
+    elif section["exit_code"] != 0:
+        reason = f"exit code {section['exit_code']}"
+    elif section.get("unretried_429") != 0:
+        left = section.get("unretried_429")
+        reason = (
+            "no report: its 429s unknown"
+            if left is None
+            else f"{left} planned request(s) still answered 429"
+        )
+    elif section.get("attribution_error"):
+        reason = f"requests by model: {section['attribution_error']}"
+    elif judged["met"] is None:
+        reason = "no floor: no request answered"
+    if reason is not None:
+        judged["met"] = False
+        judged["reason"] = reason
+    return judged
 
 
 def errored(report: dict[str, Any]) -> list[str]:
@@ -175,6 +210,7 @@ def table(report: dict[str, Any]) -> str:
         rows.extend(_section_rows("1 offline", offline))
     rows.extend(_section_rows("2 http", report.get("http", {})))
     rows.extend(_section_rows("3 live", report.get("live", {})))
+    rows.extend(_multi_model_rows(report.get("multi_model_live", {})))
     suite = report.get("suite", {})
     if "serial_seconds" in suite:
         rows.append(
@@ -357,6 +393,45 @@ def _session_rows(session: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"{TARGETS['live_session']}x)",
         )
     ]
+
+
+def _multi_model_rows(section: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Every packaged model side by side: the whole run against the largest per-model floor,
+    then each model's requests, its floor (requests / its documented QPS) and last answer."""
+    if "seconds" not in section:
+        return _section_rows("3 live, several models", section) if section else []
+    per_model = section.get("per_model") or {}
+    last = section.get("last_named_answer_s") or {}
+    rows = [
+        (
+            f"3 live {len(section.get('models', []))} models vs floor (s)",
+            f"{section['seconds']} ({section.get('requests')} requests, exit "
+            f"{section['exit_code']}, 429 {section.get('throttled_429')}, unretried "
+            f"{section.get('unretried_429')})",
+            f"floor {section.get('floor_seconds')}, the largest (sum "
+            f"{section.get('floor_seconds_sum')})",
+            f"{_fmt(section.get('ratio_judged'))} (target {TARGETS['multi_model_live']}x)",
+        ),
+        (
+            "  answers, first to last (s)",
+            f"{section.get('first_answer_s')} to {section.get('last_answer_s')}",
+            f"in run {section.get('seconds_in_run')}",
+            f"{_fmt(section.get('ratio_in_run'))} in run",
+        ),
+    ]
+    if not per_model or section.get("attribution_error"):
+        rows.append(("  per model", "error", str(section.get("attribution_error")), ""))
+    for model, one in per_model.items():
+        slowest = " (the floor)" if model == section.get("slowest_model") else ""
+        rows.append(
+            (
+                f"  {model} at {one['qps']:g} QPS",
+                f"{one['requests']} requests, last named answer {last.get(model)}",
+                f"floor {one['floor_seconds']}{slowest}",
+                "",
+            )
+        )
+    return rows
 
 
 def _fmt(value: Any) -> str:

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = ("offline", "http", "live", "suite", "tiers", "double")
+SECTIONS = ("offline", "http", "live", "multi_model_live", "suite", "tiers", "double")
 TARGET_NAMES = {
     "offline_vs_schemathesis",
     "http_vs_schemathesis_run",
     "live_vs_floor",
     "live_session_vs_floor",
+    "multi_model_live_vs_floor",
     "suite_serial_seconds",
     "fast_tier_serial_seconds",
     "fast_tier_n2_seconds",
@@ -66,7 +67,7 @@ def test_the_last_line_is_one_json_object_with_every_section_and_target(
         {"value", "target", "met", "unit"} <= verdict.keys()
         for verdict in figures["targets"].values()
     )
-    # --quick measures one target of nine: never all met, whatever that one did.
+    # --quick measures one target of ten: never all met, whatever that one did.
     assert figures["verdict"] in ("no", "not judged")
     assert figures["all_met"] is False
 
@@ -104,7 +105,7 @@ def test_a_quick_run_skips_the_sections_that_start_servers_or_subprocesses(
     figures: dict[str, Any],
 ) -> None:
     assert figures["quick"] is True
-    for section in ("http", "live", "suite", "tiers", "double"):
+    for section in ("http", "live", "multi_model_live", "suite", "tiers", "double"):
         assert figures[section]["status"] == "skipped"
     not_run = TARGET_NAMES - {"offline_vs_schemathesis"}
     assert all(figures["targets"][name]["met"] is None for name in not_run)
@@ -161,11 +162,22 @@ def _report(**changes: Any) -> dict[str, Any]:
             "session": {"exit_code": 0, "unretried_429": 0},
             "session_ratio": 1.1,
         },
+        "multi_model_live": dict(_MODELS_MET),
         "suite": {"serial_seconds": 12.0, "serial_exit_code": 0, "min_examples_per_property": 200},
         "tiers": {"fast_serial": tier(50.0), "fast_n2": tier(30.0), "full": tier(500.0)},
         "double": {"ratio_vs_respx": 1.8, "fake_us_per_call": 450.0, "respx_us_per_call": 250.0},
     }
     return {**report, **changes}
+
+
+# The run of every model side by side, within its target: exit 0, nothing left answered 429.
+_MODELS_MET: dict[str, Any] = {
+    "ratio_judged": 1.05,
+    "exit_code": 0,
+    "timed_out": False,
+    "unretried_429": 0,
+    "attribution_error": None,
+}
 
 
 def test_every_target_is_met_by_a_report_within_every_target(bench: ModuleType) -> None:
@@ -190,6 +202,7 @@ def test_every_target_is_not_met_by_a_report_past_every_target(bench: ModuleType
         offline={"ratio": 3.9},
         http={"ratio": 1.9},
         live={"ratio_judged": 1.21, "unretried_429": 0, "session_ratio": 1.16},
+        multi_model_live={**_MODELS_MET, "ratio_judged": 1.21},
         suite={"serial_seconds": 15.1, "serial_exit_code": 0, "min_examples_per_property": 200},
         tiers={"fast_serial": tier(60.1), "fast_n2": tier(35.1), "full": tier(600.1)},
         double={"ratio_vs_respx": 3.01},
@@ -254,6 +267,213 @@ def test_the_session_path_is_judged_on_its_own_floor_its_exit_and_its_429s(
 
 
 _LIVE_ROWS = {"seconds": 7.0, "requests": 30, "floor_seconds": 6.0}
+
+
+# --- several models side by side in one live run ------------------------------------------------
+
+# Each model's documented rate, as the packaged contracts have them (the test reads them below).
+_QPS = {"emoji-detect-v1": 1.0, "emo-detect-v1": 5.0, "liveportrait-detect": 5.0}
+
+
+def test_the_documented_rates_the_model_tests_use_are_the_contracts(bench: ModuleType) -> None:
+    from facedetect_contract.contracts.loader import load_contracts, packaged_models
+
+    known = packaged_models()
+    assert {model: load_contracts(known[model]).profile.qps for model in _QPS} == _QPS
+
+
+def test_the_several_models_floor_is_the_largest_per_model_floor_not_the_sum(
+    bench: ModuleType,
+) -> None:
+    """Side by side, the run can end when its slowest model is done: the floor is the largest
+    ``requests / qps``; the sum would let a run that serialised its models pass."""
+    requests = {"emoji-detect-v1": 28, "emo-detect-v1": 29, "liveportrait-detect": 25}
+    floors = bench.multi_model.multi_model_floors(requests, _QPS, seconds=30.8, in_run=28.1)
+    per_model = floors["per_model"]
+    assert [per_model[m]["floor_seconds"] for m in _QPS] == [28.0, 5.8, 5.0]
+    assert (floors["floor_seconds"], floors["slowest_model"]) == (28.0, "emoji-detect-v1")
+    assert floors["floor_seconds_sum"] == 38.8  # reported, never judged
+    assert (floors["ratio"], floors["ratio_in_run"], floors["ratio_judged"]) == (1.1, 1.0, 1.1)
+    # A serialised run (38.8 s of pacing plus start-up) misses the target against the floor.
+    serial = bench.multi_model.multi_model_floors(requests, _QPS, seconds=40.0)
+    assert serial["ratio_judged"] == 1.43
+    assert bench.targets.multi_model_verdict({**_MODELS_MET, **serial})["met"] is False
+    # The slowest model is whichever has the largest floor, not the lowest rate.
+    busy = bench.multi_model.multi_model_floors(
+        {**requests, "emoji-detect-v1": 5, "emo-detect-v1": 40}, _QPS, seconds=9.0
+    )
+    assert (busy["floor_seconds"], busy["slowest_model"]) == (8.0, "emo-detect-v1")
+    nothing = bench.multi_model.multi_model_floors({}, _QPS, seconds=3.0)
+    assert (nothing["floor_seconds"], nothing["ratio_judged"]) == (None, None)
+
+
+def test_the_several_models_floor_without_429s_is_the_stricter_and_judged(
+    bench: ModuleType,
+) -> None:
+    requests = {"emoji-detect-v1": 28, "emo-detect-v1": 29, "liveportrait-detect": 25}
+    floors = bench.multi_model.multi_model_floors(
+        requests, _QPS, seconds=30.8, throttled={"emoji-detect-v1": 3}
+    )
+    assert floors["per_model"]["emoji-detect-v1"]["floor_seconds_excluding_429"] == 25.0
+    assert (floors["floor_seconds_excluding_429"], floors["ratio_judged"]) == (25.0, 1.23)
+    # A 429 whose body names no model is taken off every model (it may have been any of them).
+    floors = bench.multi_model.multi_model_floors(
+        requests, _QPS, seconds=30.8, throttled_naming_none=2
+    )
+    assert [floors["per_model"][m]["floor_seconds_excluding_429"] for m in _QPS] == [
+        26.0,
+        5.4,
+        4.6,
+    ]
+    assert floors["ratio_judged"] == 1.18
+
+
+def test_each_model_s_requests_are_the_report_s_attempts_only_when_the_stub_confirms_them(
+    bench: ModuleType,
+) -> None:
+    """A third of the plan names no model in its body; the report says whose it was, and the
+    stub's answers must add up to it."""
+    attribute = bench.multi_model.attribute_requests
+    named = {"emoji-detect-v1": 20, "emo-detect-v1": 21}
+    attempts = {"emoji-detect-v1": 28, "emo-detect-v1": 29}
+    assert attribute(named, 16, attempts) == (attempts, None)
+    requests, error = attribute(named, 15, attempts)  # the stub answered one fewer
+    assert requests is None
+    assert "add up to 57 and the stub answered 56" in error
+    # The right total, but a model the report charges with fewer than its body named.
+    requests, error = attribute(named, 16, {"emoji-detect-v1": 38, "emo-detect-v1": 19})
+    assert requests is None
+    assert "emo-detect-v1 19 < 21" in error
+    assert attribute(named, 16, None)[0] is None
+
+
+def test_the_several_models_figures_come_from_the_stub_and_the_report(bench: ModuleType) -> None:
+    run = {"seconds": 29.0, "returncode": 0, "timed_out": False, "stdout": "passed: ...\n"}
+
+    def row(model: str, attempts: int, outcome: str = "judged") -> dict[str, Any]:
+        return {"model": model, "attempts": attempts, "outcome": outcome}
+
+    rows = [row("emoji-detect-v1", 1)] * 28 + [row("emo-detect-v1", 1)] * 29
+    rows += [row("liveportrait-detect", 1)] * 23 + [row("liveportrait-detect", 2)]
+    report = {"requests": rows, "duration_s": 28.1, "outcome": "passed"}
+    named = {"emoji-detect-v1": 20, "emo-detect-v1": 21, "liveportrait-detect": 17, None: 24}
+    timeline = {"first_answer_s": 1.1, "last_answer_s": 28.9, "last_named_answer_s": {}}
+
+    def figures(**changes: Any) -> dict[str, Any]:
+        given: dict[str, Any] = {
+            "named": named,
+            "throttled": {},
+            "served": 82,
+            "report": report,
+            "timeline": timeline,
+        }
+        made: dict[str, Any] = bench.multi_model.multi_model_figures(
+            run, _QPS, **{**given, **changes}
+        )
+        return made
+
+    section = figures()
+    assert section["attribution_error"] is None
+    assert section["per_model"]["liveportrait-detect"]["requests"] == 25  # a retry counts
+    assert (section["requests"], section["floor_seconds"], section["ratio_judged"]) == (
+        82,
+        28.0,
+        1.04,
+    )
+    assert section["unretried_429"] == 0
+    assert bench.targets.multi_model_verdict(section)["met"] is True
+    # The stub served a request its hook never saw: the counts are not trusted.
+    assert "served 83" in figures(served=83)["attribution_error"]
+    assert bench.targets.multi_model_verdict(figures(served=83))["met"] is False
+    # A planned request still answered 429 after its retries is counted, by model.
+    throttled = {**report, "requests": [*rows[:-1], row("liveportrait-detect", 2, "throttled")]}
+    left = figures(report=throttled)
+    assert (left["unretried_429"], left["unretried_429_by_model"]["liveportrait-detect"]) == (1, 1)
+    # No report: no per-model counts, no floor, and the target is not met.
+    lost = figures(report={})
+    assert (lost["floor_seconds"], lost["unretried_429"]) == (None, None)
+    assert bench.targets.multi_model_verdict(lost)["met"] is False
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"exit_code": 1}, "exit code 1"),
+        ({"exit_code": -9, "timed_out": True}, "timed out"),
+        ({"unretried_429": 2}, "2 planned request(s) still answered 429"),
+        ({"unretried_429": None}, "no report: its 429s unknown"),
+        ({"attribution_error": "boom", "ratio_judged": None}, "requests by model: boom"),
+        ({"exit_code": 1, "ratio_judged": None}, "exit code 1"),
+        ({"ratio_judged": None}, "no floor: no request answered"),
+    ],
+)
+def test_the_several_models_target_fails_on_a_failed_run_whatever_the_ratio(
+    bench: ModuleType, changes: dict[str, Any], reason: str
+) -> None:
+    verdict = bench.targets.multi_model_verdict({**_MODELS_MET, **changes})
+    assert (verdict["met"], verdict["reason"]) == (False, reason)
+    verdicts = bench.targets.targets(_report(multi_model_live={**_MODELS_MET, **changes}))
+    assert verdicts["multi_model_live_vs_floor"]["met"] is False
+
+
+def test_the_several_models_target_is_at_most_1_2_and_not_measured_when_not_run(
+    bench: ModuleType,
+) -> None:
+    for value, met in ((1.2, True), (1.03, True), (1.21, False)):
+        verdict = bench.targets.multi_model_verdict({**_MODELS_MET, "ratio_judged": value})
+        assert (verdict["value"], verdict["target"], verdict["met"]) == (value, 1.2, met)
+    skipped = _report(multi_model_live={"status": "skipped", "reason": "--skip-*"})
+    verdicts = bench.targets.targets(skipped)
+    assert verdicts["multi_model_live_vs_floor"]["met"] is None
+    assert bench.targets.not_measured(verdicts) == ["multi_model_live_vs_floor"]
+    errored = _report(multi_model_live={"status": "error", "reason": "OSError: boom"})
+    assert bench.targets.errored(errored) == ["multi_model_live"]
+
+
+def test_the_several_models_rows_are_printed(bench: ModuleType) -> None:
+    requests = {"emoji-detect-v1": 28, "emo-detect-v1": 29, "liveportrait-detect": 25}
+    floors = bench.multi_model.multi_model_floors(requests, _QPS, seconds=29.0, in_run=28.1)
+    section = {**_MODELS_MET, **floors, "models": list(_QPS), "requests": 82, "seconds": 29.0}
+    report = _report(multi_model_live=section)
+    table = bench.targets.table({**report, "targets": bench.targets.targets(report)})
+    lines = table.splitlines()
+    assert next(line for line in lines if line.startswith("3 live 3 models vs floor (s)"))
+    assert "floor 28.0, the largest (sum 38.8)" in table
+    emoji = next(line for line in lines if line.startswith("  emoji-detect-v1 at 1 QPS"))
+    assert "28 requests" in emoji and "floor 28.0 (the floor)" in emoji
+    assert "target <= 1.2x" in _target_row(table, "multi_model_live_vs_floor")
+
+
+def test_only_runs_one_section_and_its_figures_are_the_json_line_s(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert tuple(bench.run.SKIP_FLAGS) == bench.targets.SECTIONS
+    section = {**_MODELS_MET, "ratio": 1.04, "ratio_judged": 1.05, "seconds": 29.4}
+    monkeypatch.setattr(bench.run, "section_multi_model_live", lambda: section)
+    ran: list[str] = []  # any other section (or the warm-up) run instead of skipped, cheaply
+
+    def running(name: str) -> Any:
+        def run(*_: Any) -> dict[str, Any]:
+            ran.append(name)
+            return {"ran": name}
+
+        return run
+
+    for name in ("offline", "http", "live", "suite", "tiers", "double"):
+        monkeypatch.setattr(bench.run, f"section_{name}", running(name))
+    monkeypatch.setattr(bench.run, "warm_pytest", running("warmup"))
+    status = bench.run.main(["--only", "multi_model_live", "--json-only"])
+    assert ran == []
+    assert status == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["multi_model_live"]["ratio"] == 1.04
+    assert report["targets"]["multi_model_live_vs_floor"]["met"] is True
+    others = [name for name in bench.targets.SECTIONS if name != "multi_model_live"]
+    assert all(report[name]["reason"] == "--only multi_model_live" for name in others)
+    with pytest.raises(SystemExit) as exited:
+        bench.run.main(["--only", "nothing"])
+    assert exited.value.code == 2
+    assert "--only" in capsys.readouterr().err
 
 
 def test_a_tier_that_exits_non_zero_is_not_met_whatever_its_time(bench: ModuleType) -> None:
@@ -411,7 +631,8 @@ def double_run() -> subprocess.CompletedProcess[str]:
     """Section 6 alone, a few calls and a fifth of a second of the stub: the keys are the
     subject, not the figures (too few calls to judge)."""
     env = {**os.environ, "DASHSCOPE_API_KEY": ENVIRONMENT_KEY}
-    skips = ["--skip-offline", "--skip-http", "--skip-live", "--skip-suite", "--skip-tiers"]
+    skips = ["--skip-offline", "--skip-http", "--skip-live", "--skip-multi-model"]
+    skips += ["--skip-suite", "--skip-tiers"]
     tiny = ["--double-calls", "60", "--double-rounds", "3", "--stub-seconds", "0.2"]
     return subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), *skips, *tiny],
