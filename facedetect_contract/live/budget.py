@@ -115,8 +115,9 @@ class Spend:
         models: the sum of their costs, ``None`` when a model that billed states no price or
         the models bill in different currencies)."""
         if self.by_model:
-            costs = [spend.cost for _, spend in self.by_model if spend.images_billed]
-            if any(cost is None for cost in costs) or (self.currency is None and costs):
+            billed = [spend for _, spend in self.by_model if spend.images_billed]
+            costs = [spend.cost for spend in billed]
+            if any(cost is None for cost in costs) or len({s.currency for s in billed}) > 1:
                 return None  # a price unstated, or several currencies: no total is made up
             return sum((cost for cost in costs if cost is not None), Decimal(0))
         return None if self.price is None else self.images_billed * self.price
@@ -141,7 +142,7 @@ class Spend:
 
     def __str__(self) -> str:
         if self.by_model and self.cost is None and self.images_billed:
-            cost = "at prices the docs do not all state in one currency"
+            cost = "at prices the docs do not all state, or not in one currency"
         elif self.cost is None:
             cost = "at a price the docs do not state"
         else:
@@ -156,8 +157,16 @@ class Spend:
             text += f"; {len(self.retries_not_sent)} retries not sent to stay within it"
         if self.by_model:
             text += "; by model: " + ", ".join(
-                f"{model} {spend.images_billed} image(s)"
-                + ("" if spend.cost is None else f" {spend.currency or ''} {spend.cost}".rstrip())
+                " ".join(
+                    str(word)
+                    for word in (
+                        model,
+                        f"{spend.images_billed} image(s)",
+                        spend.currency,
+                        spend.cost,
+                    )
+                    if word is not None and word != ""
+                )
                 for model, spend in self.by_model
             )
         return text

@@ -544,3 +544,71 @@ def test_the_spend_of_several_models_sums_them_and_prices_each_in_its_own_curren
     assert free.cost == Decimal("0.008")  # a model that billed nothing costs nothing
     assert "by model: a 2 image(s) CNY 0.008, b 0 image(s)" in str(free)
     assert set(both.to_dict()["by_model"]) == {"a", "b"}
+
+
+def _spend(images: int, price: str | None, currency: str | None, **more: Any) -> Spend:
+    fields: dict[str, Any] = {"max_billed": 8, "billable_sent": images, "images_billed": images,
+                              "not_sent": (), "billed_unexpectedly": (), **more}  # fmt: skip
+    return Spend(**fields, price=None if price is None else Decimal(price), currency=currency)
+
+
+def test_the_spend_of_several_models_keeps_every_figure_of_each() -> None:
+    a = _spend(2, "0.004", "CNY", not_sent=("a/x",), retries_not_sent=("a/r",), max_billed=5)
+    b = _spend(3, "0.004", "CNY", billed_unexpectedly=("b/y",), not_sent=("b/z",), max_billed=3)
+    both = Spend.of_models([("a", a), ("b", b)])
+    assert both == Spend(
+        max_billed=5,
+        billable_sent=5,
+        images_billed=5,
+        not_sent=("a/x", "b/z"),
+        billed_unexpectedly=("b/y",),
+        price=Decimal("0.004"),
+        currency="CNY",
+        retries_not_sent=("a/r",),
+        by_model=(("a", a), ("b", b)),
+    )
+    assert _spend(1, "1", "CNY").by_model == ()  # one model's spend has no parts
+    with pytest.raises(ValueError, match="a spend of several models needs at least one"):
+        Spend.of_models([])
+
+
+def test_the_spend_of_several_models_prices_only_what_it_can() -> None:
+    two_prices = Spend.of_models([("a", _spend(1, "0.004", "CNY")), ("b", _spend(1, "0.1", "CNY"))])
+    assert (two_prices.price, two_prices.currency, two_prices.cost) == (
+        None,
+        "CNY",
+        Decimal("0.104"),
+    )
+    two_currencies = Spend.of_models([("a", _spend(1, "1", "CNY")), ("b", _spend(1, "1", "USD"))])
+    assert (two_currencies.currency, two_currencies.cost) == (None, None)
+    # nothing billed: the currency of the priced models, and a total of exactly nothing
+    idle = Spend.of_models([("a", _spend(0, "0.004", "CNY")), ("b", _spend(0, None, None))])
+    assert idle.currency == "CNY"
+    assert isinstance(idle.cost, Decimal) and str(idle.cost) == "0"
+    unpriced = Spend.of_models([("a", _spend(2, "0.004", "CNY")), ("b", _spend(1, None, None))])
+    assert unpriced.to_dict()["cost"] is None and unpriced.to_dict()["price_per_image"] is None
+
+
+def test_a_spend_says_what_it_cost_in_one_line() -> None:
+    assert str(_spend(2, None, None)) == (
+        "spent 2 image(s), at a price the docs do not state (2 billable attempt(s) sent; "
+        "--max-billed 8)"
+    )
+    assert str(_spend(2, "0.004", None)).startswith("spent 2 image(s), 0.008 (")
+    several = Spend.of_models([("a", _spend(2, "0.004", "CNY")), ("b", _spend(1, None, None))])
+    assert str(several) == (
+        "spent 3 image(s), at prices the docs do not all state, or not in one currency (3 billable "
+        "attempt(s) sent; --max-billed 8); by model: a 2 image(s) CNY 0.008, b 1 image(s)"
+    )
+    free = Spend.of_models([("a", _spend(2, "0.004", None)), ("b", _spend(0, None, None))])
+    assert str(free).endswith("; by model: a 2 image(s) 0.008, b 0 image(s)")
+
+
+def test_a_pool_is_one_lock_and_one_cap_from_zero() -> None:
+    with pytest.raises(ValueError, match="max_billed must be >= 0, not -1"):
+        BudgetPool(-1)
+    empty = BudgetPool(0)
+    member = BillingBudget(5, pool=empty)
+    assert member._lock is empty.lock  # one lock: one state across the models
+    assert not member.admit("a", billable=True)
+    assert repr(empty) == "BudgetPool(max_billed=0, models=1)"
