@@ -104,7 +104,7 @@ class Spend:
             not_sent=tuple(name for _, spend in parts for name in spend.not_sent),
             billed_unexpectedly=tuple(n for _, spend in parts for n in spend.billed_unexpectedly),
             price=prices.pop() if len(prices) == 1 else None,
-            currency=currencies.pop() if len(currencies) == 1 else None,
+            currency=currencies.pop(),  # the one, or None
             retries_not_sent=tuple(n for _, spend in parts for n in spend.retries_not_sent),
             by_model=parts,
         )

@@ -568,7 +568,7 @@ def test_the_spend_of_several_models_keeps_every_figure_of_each() -> None:
         by_model=(("a", a), ("b", b)),
     )
     assert _spend(1, "1", "CNY").by_model == ()  # one model's spend has no parts
-    with pytest.raises(ValueError, match="a spend of several models needs at least one"):
+    with pytest.raises(ValueError, match="^a spend of several models needs at least one$"):
         Spend.of_models([])
 
 
@@ -602,6 +602,8 @@ def test_a_spend_says_what_it_cost_in_one_line() -> None:
     )
     free = Spend.of_models([("a", _spend(2, "0.004", None)), ("b", _spend(0, None, None))])
     assert str(free).endswith("; by model: a 2 image(s) 0.008, b 0 image(s)")
+    blank = Spend.of_models([("a", _spend(2, "0.004", "")), ("b", _spend(0, None, None))])
+    assert str(blank).endswith("; by model: a 2 image(s) 0.008, b 0 image(s)")  # "" is none
 
 
 def test_a_pool_is_one_lock_and_one_cap_from_zero() -> None:
