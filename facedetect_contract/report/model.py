@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the run itself is never imported here: the report reads its
     from ..live.run import LiveRun
 
 __all__ = [
+    "MODELS_HEADER",
     "NOTES",
     "NOTES_URL",
     "NOT_JUDGED",
@@ -76,6 +77,16 @@ _UNJUDGED_BECAUSE: Mapping[str, str] = {
     "broken": "the endpoint's answers were broken",
     "error": "the suite failed",
 }
+# The columns of the Models table of a run of several models, in every format that has one.
+MODELS_HEADER = (
+    "model",
+    "outcome",
+    "requests sent / judged",
+    "breaking",
+    "additive",
+    "errors",
+    "images billed and cost",
+)
 _IDS_SHOWN = 10  # finding ids on one terminal line; the reports list them all
 
 

@@ -36,7 +36,7 @@ from ..live.budget import Spend
 from ..live.models import qualified
 from ..live.observations import Observation
 from .grouping import FindingGroup
-from .model import NOTES_URL, REPORT_NAME, LiveReport, folded_note, pointers
+from .model import MODELS_HEADER, NOTES_URL, REPORT_NAME, LiveReport, folded_note, pointers
 
 __all__ = ["TONES", "frame_of", "render", "thumbnail_of", "tone_of"]
 
@@ -523,16 +523,7 @@ def _models(report: LiveReport) -> str:
         )
         for index, part in enumerate(report.parts)
     )
-    header = (
-        "model",
-        "outcome",
-        "requests sent / judged",
-        "breaking",
-        "additive",
-        "errors",
-        "images billed and cost",
-    )
-    return f'<h2>Models</h2><div id="models">{_table(header, rows)}</div>\n'
+    return f'<h2>Models</h2><div id="models">{_table(MODELS_HEADER, rows)}</div>\n'
 
 
 def _model_findings(index: int, part: LiveReport) -> str:

@@ -32,6 +32,7 @@ from ..live.budget import Spend
 from ..live.observations import Observation
 from .grouping import FindingGroup
 from .model import (
+    MODELS_HEADER,
     NOTES_URL,
     REPORT_NAME,
     ErrorCause,
@@ -237,16 +238,7 @@ def _models(budget: _Budget, report: LiveReport) -> list[str]:
         )
         for part in report.parts
     )
-    header = (
-        "model",
-        "outcome",
-        "requests sent / judged",
-        "breaking",
-        "additive",
-        "errors",
-        "images billed and cost",
-    )
-    return budget.take(["## Models", ""]) + _table(budget, header, rows, "models") + [""]
+    return budget.take(["## Models", ""]) + _table(budget, MODELS_HEADER, rows, "models") + [""]
 
 
 def _findings_by_model(budget: _Budget, report: LiveReport) -> list[str]:

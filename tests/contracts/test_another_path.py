@@ -42,7 +42,7 @@ from tests.helpers.another_path import (
     fixtures_of,
     write_portrait_detect,
 )
-from tests.helpers.processes import read_lines
+from tests.helpers.processes import run_command, serving
 
 __all__: list[str] = []
 
@@ -278,31 +278,10 @@ def test_live_against_serve_of_it_exits_0_as_two_processes(tmp_path: Path) -> No
     --contracts=DIR --base-url`` at it, the profile's key variable set to a sentinel."""
     folder = write_portrait_detect(tmp_path / "root")
     env = child_env(load_contracts(folder))
-    command = (sys.executable, "-m", "facedetect_contract")
-    serve = subprocess.Popen(
-        [*command, "serve", "--port", "0", f"--contracts={folder}"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        serving, _ = read_lines(serve, 2, 30)
-        found = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/api/v1)\n", serving)
-        assert found is not None, serving
-        live = subprocess.run(
-            [*command, "live", f"--contracts={folder}", "--base-url", found.group(1)],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+    with serving([f"--contracts={folder}"], cwd=tmp_path, env=env) as base_url:
+        live = run_command(
+            ["live", f"--contracts={folder}", "--base-url", base_url], cwd=tmp_path, env=env
         )
-    finally:
-        serve.terminate()
-        serve.communicate(timeout=10)
     assert live.returncode == 0, live.stdout + live.stderr
     assert SENTINEL_KEY not in live.stdout + live.stderr
     assert "passed: 0 breaking, 0 additive finding(s);" in live.stdout, live.stdout

@@ -4,17 +4,29 @@ children (the CLI's, the session's, live mode's safety tests), so each child is 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shlex
 import signal
 import subprocess
+import sys
 import threading
 import tomllib
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
-__all__ = ["CHILD_PYTEST_ADDOPTS", "ROOT", "child_env", "default_sigint", "read_lines"]
+__all__ = [
+    "CHILD_PYTEST_ADDOPTS",
+    "ROOT",
+    "child_env",
+    "default_sigint",
+    "read_lines",
+    "run_command",
+    "serving",
+]
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout
 
@@ -66,3 +78,40 @@ def read_lines(process: subprocess.Popen[str], count: int, timeout: float) -> li
         process.kill()
         pytest.fail(f"serve printed {lines!r} in {timeout} s (status {process.wait()})")
     return lines
+
+
+@contextlib.contextmanager
+def serving(options: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> Iterator[str]:
+    """``facedetect-contract serve --port 0 OPTIONS`` as a child: the API root it prints
+    (``http://127.0.0.1:PORT/api/v1``) while it runs; stopped on exit."""
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "facedetect_contract", "serve", "--port", "0", *options],
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        serving_line = read_lines(serve, 1, 30)[0]
+        found = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/api/v1)\n", serving_line)
+        assert found is not None, serving_line
+        yield found.group(1)
+    finally:
+        serve.terminate()
+        serve.communicate(timeout=10)
+
+
+def run_command(
+    words: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``facedetect-contract WORDS`` as a child, its output captured, its status returned."""
+    return subprocess.run(
+        [sys.executable, "-m", "facedetect_contract", *words],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

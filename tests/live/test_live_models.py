@@ -11,7 +11,6 @@ import json
 import math
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +30,7 @@ from facedetect_contract.live.judging import failing
 from facedetect_contract.live.plan import probe_names
 from facedetect_contract.live.run import LiveRun, LiveSettings
 from facedetect_contract.report import LiveReport, render_html
-from tests.helpers.processes import read_lines
+from tests.helpers.processes import run_command, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = sorted(p.parent.name for p in (ROOT / "contracts").glob("*/endpoint.json"))
@@ -214,30 +213,12 @@ def test_live_against_serve_of_the_same_contracts_exits_0(
     env = {**os.environ, "DASHSCOPE_API_KEY": key}
     env.pop("DASHSCOPE_HTTP_BASE_URL", None)
     contracts_dir = str(ROOT / "contracts" / folder)
-    serve = subprocess.Popen(
-        [*SERVE, "--port", "0", "--contracts", contracts_dir],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        (serving,) = read_lines(serve, 1, 30)
-        found = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/api/v1)\n", serving)
-        assert found is not None
-        live = subprocess.run(
-            [*LIVE, "--contracts", contracts_dir, "--base-url", found.group(1), *options],
+    with serving(["--contracts", contracts_dir], cwd=tmp_path, env=env) as base_url:
+        live = run_command(
+            ["live", "--contracts", contracts_dir, "--base-url", base_url, *options],
             cwd=tmp_path,
             env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
         )
-    finally:
-        serve.terminate()
-        serve.communicate(timeout=10)
     assert live.returncode == 0, live.stdout + live.stderr
     model = load_contracts(Path(contracts_dir)).profile.model
     assert "passed: 0 breaking, 0 additive finding(s);" in live.stdout

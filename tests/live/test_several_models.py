@@ -255,49 +255,20 @@ def test_run_live_with_every_model_against_serve_of_every_model_passes(tmp_path:
     gives each model's outcome, and each model was paced at its own rate (no 429)."""
     import os
     import re
-    import subprocess
-    import sys
 
-    from tests.helpers.processes import read_lines
+    from tests.helpers.processes import run_command, serving
 
     words = [word for c in MODELS for word in ("--model", c.profile.model)]
     environ = {**os.environ, **env()}
     environ.pop("DASHSCOPE_HTTP_BASE_URL", None)
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "facedetect_contract", "serve", "--port", "0", *words],
-        cwd=tmp_path,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        (serving,) = read_lines(serve, 1, 30)
-        found = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/api/v1)\n", serving)
-        assert found is not None, serving
-        options = ["--base-url", found.group(1), "--live-examples", "3", "--drift-report", "r.json"]
-        run = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "facedetect_contract",
-                "run",
-                "--live",
-                *words,
-                *options,
-                "-v",
-                "test_live.py",
-            ],
+    with serving(words, cwd=tmp_path, env=environ) as base_url:
+        options = ["--base-url", base_url, "--live-examples", "3", "--drift-report", "r.json"]
+        run = run_command(
+            ["run", "--live", *words, *options, "-v", "test_live.py"],
             cwd=tmp_path,
             env=environ,
-            capture_output=True,
-            text=True,
             timeout=600,
-            check=False,
         )
-    finally:
-        serve.terminate()
-        serve.communicate(timeout=10)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr
     assert "face-detect live mode: " + ", ".join(c.profile.model for c in MODELS) in run.stdout
     for contracts in MODELS:

@@ -9,7 +9,6 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from html.parser import HTMLParser
 from typing import Any, get_args
 
 import pytest
@@ -19,6 +18,7 @@ from facedetect_contract.core.violations import Severity, Violation
 from facedetect_contract.live.budget import Spend
 from facedetect_contract.report import LiveReport, RunOutcome
 from facedetect_contract.report.render_html import render
+from tests.helpers.pages import Tags
 
 SENT = ({"name": "case-a", "kind": "case", "outcome": "passed", "elapsed_ms": 10.0},)
 FACE = [210, 110, 390, 290]
@@ -71,18 +71,6 @@ def case_row(**given: Any) -> dict[str, Any]:
         "image_size": None,
     }
     return {**row, **given}
-
-
-class Tags(HTMLParser):
-    """Every start tag of a page with its attributes, in order."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.found: list[tuple[str, dict[str, str]]] = []
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.found.append((tag, {name: value or "" for name, value in attrs}))
 
 
 def figures(page: str) -> list[str]:

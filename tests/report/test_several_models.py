@@ -16,7 +16,6 @@ import json
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from facedetect_contract.report.history_summary import contract_changes
 from facedetect_contract.report.model import NOTES_URL
 from facedetect_contract.report.several import of_models
 from facedetect_contract.report.terminal import summary_lines
+from tests.helpers.pages import Tags
 
 CALM, DRIFTING, QUIET = "emo-detect-v1", "liveportrait-detect", "wan2.2-s2v-detect"
 MODELS = (CALM, DRIFTING, QUIET)
@@ -285,18 +285,6 @@ def test_a_flood_in_one_model_leaves_room_for_the_others_findings() -> None:
 
 
 # --- HTML --------------------------------------------------------------------------------------
-
-
-class Tags(HTMLParser):
-    """Every start tag of a page with its attributes, in order."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.found: list[tuple[str, dict[str, str]]] = []
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.found.append((tag, {name: value or "" for name, value in attrs}))
 
 
 SECTION = re.compile(
