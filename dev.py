@@ -31,8 +31,9 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".facedetect-installed"
 
-# The slow tier: the outside judges (their markers are registered in pyproject.toml).
-SLOW = "hostile or outside or consumer or browser"
+# The slow tier: the outside judges, and the tests that start the suite or its commands as a
+# child process end to end (their markers are registered in pyproject.toml).
+SLOW = "hostile or outside or consumer or browser or process"
 # command -> (extras it needs, what it runs)
 COMMANDS: dict[str, tuple[tuple[str, ...], list[str]]] = {
     "contract": ((), ["-m", "facedetect_contract", "run"]),

@@ -50,6 +50,7 @@ def first_line(process: subprocess.Popen[str], timeout: float = 15) -> str:
     return process.stdout.readline()
 
 
+@pytest.mark.process  # serve as a child process, stopped by a signal: the slow tier
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
 def test_serve_starts_answers_and_stops_on_a_signal(stop: signal.Signals) -> None:
     command = [sys.executable, "-m", "facedetect_contract", "serve", "--port", "0"]
@@ -300,6 +301,7 @@ def console_script() -> str:
     return script
 
 
+@pytest.mark.process  # the installed console script, run: the slow tier
 def test_the_console_script_prints_its_version_and_exits_0(tmp_path: Path) -> None:
     done = subprocess.run(
         [console_script(), "--version"],
@@ -313,6 +315,7 @@ def test_the_console_script_prints_its_version_and_exits_0(tmp_path: Path) -> No
     assert done.stdout.startswith(f"facedetect-contract {__version__}\ncontracts sha256:")
 
 
+@pytest.mark.process
 def test_the_console_scripts_usage_error_exits_4_like_pytests(tmp_path: Path) -> None:
     done = subprocess.run(
         [console_script(), "serve", "--qps", "0"],
@@ -330,6 +333,7 @@ def test_the_console_scripts_usage_error_exits_4_like_pytests(tmp_path: Path) ->
 # --- --contracts DIR: the folder serve, openapi and live read (tests/plugin for pytest and run)
 
 
+@pytest.mark.process
 def test_serve_answers_by_the_chosen_contracts(tmp_path: Path) -> None:
     """serve --contracts DIR: the stub answers an unknown key with the copy's message."""
     copy = planted_copy(tmp_path)
@@ -390,6 +394,7 @@ def test_a_missing_contracts_folder_exits_4_naming_the_option_and_the_fix(
 # --- serve --reading / --fault: the stub per test for a client in any language ----------------
 
 
+@pytest.mark.process
 def test_serve_plays_the_readings_and_faults_given_and_prints_its_origin() -> None:
     command = [sys.executable, "-m", "facedetect_contract", "serve", "--port", "0"]
     command += ["--key-env", "STUB_CLI_KEY", "--images-dir", str(IMAGE_DIR)]

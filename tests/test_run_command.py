@@ -26,6 +26,8 @@ from facedetect_contract.__main__ import main, pytest_arguments, suite_dir
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = suite_dir()
 
+pytest_plugins = ["pytester"]
+
 
 def user_part(arguments: list[str]) -> list[str]:
     """What ``pytest_arguments`` kept of the user's words, after its own settings."""
@@ -136,28 +138,26 @@ def test_the_suite_settings_file_is_the_checkouts_pytest_settings() -> None:
     ]
 
 
-def pytests_own_listing_of_the_plugins_options() -> list[str]:
-    """The plugin's options in the order ``pytest --help`` lists them, in its own section."""
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--help", "-p", "facedetect_contract.plugin"],
-        check=False,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    section = done.stdout.partition("face-detect contract suite (facedetect-contract):\n")[2]
+def pytests_own_listing_of_the_plugins_options(pytester: pytest.Pytester) -> list[str]:
+    """The plugin's options in the order ``pytest --help`` lists them, in its own section.
+
+    pytest's own parser, run in this process (pytester, with the checkout's plugins): what is
+    judged is the order pytest lists the group in, not a child process (the console script's
+    own test starts one)."""
+    done = pytester.runpytest("--help")
+    assert done.ret == 0, done.stderr.str()
+    section = done.stdout.str().partition("face-detect contract suite (facedetect-contract):\n")[2]
     section = section.partition("\n\n")[0]
     return re.findall(r"^  (--[\w-]+)", section, flags=re.MULTILINE)
 
 
 def test_run_help_lists_the_suites_options_first_as_pytest_does_with_base_url(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], pytester: pytest.Pytester
 ) -> None:
     assert main(["run", "--help"]) == 0
     shown = capsys.readouterr().out
     options = re.findall(r"^  (--[\w-]+)", shown, flags=re.MULTILINE)
-    listed = pytests_own_listing_of_the_plugins_options()
+    listed = pytests_own_listing_of_the_plugins_options(pytester)
     assert len(listed) > 10
     assert options[0] == "--base-url"  # --base-url URL, --dashscope-base-url URL: one line
     assert "  --base-url URL, --dashscope-base-url URL\n" in shown
@@ -197,6 +197,7 @@ def test_help_pytest_is_pytests_own_help() -> None:
     assert user_part(pytest_arguments(["--help-pytest"], SUITE)) == ["--help"]
 
 
+@pytest.mark.process  # the installed console script, run twice: the slow tier
 def test_the_console_scripts_run_help_is_the_suites_and_help_pytest_is_pytests(
     tmp_path: Path,
 ) -> None:

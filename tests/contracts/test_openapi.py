@@ -127,6 +127,7 @@ def test_the_projects_own_contracts_are_refreshed_only_in_a_source_checkout(
     assert source_checkout(CONTRACT_DIR) == ROOT
 
 
+@pytest.mark.process  # the command run from an installed copy, a child: the slow tier
 def test_openapi_write_of_an_installed_copy_of_the_package_is_refused(tmp_path: Path) -> None:
     """The package as a wheel lays it out (contracts inside it), on the path outside any
     site-packages folder (pip install --target, an unpacked wheel): `--write` without a path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -32,6 +33,27 @@ from facedetect_contract.doubles.server import (
     serve_in_thread,
 )
 from tests.helpers.stub import STUB_KEY, detect_body, make_client, outcome
+
+# The one TLS context of this module's one-request clients: httpx builds one per client by
+# default, reading the whole CA bundle (about 25 ms a client). No request here is TLS (the stub is
+# on http://): each client is still built afresh and opens its own connection, as before.
+TLS = ssl.create_default_context()
+
+
+def http_post(url: str, **options: Any) -> httpx.Response:
+    """``httpx.post``: a client of its own for the one request, with the module's TLS context."""
+    return httpx.post(url, verify=TLS, **options)
+
+
+def http_get(url: str, **options: Any) -> httpx.Response:
+    """``httpx.get``: a client of its own for the one request, with the module's TLS context."""
+    return httpx.get(url, verify=TLS, **options)
+
+
+def http_head(url: str, **options: Any) -> httpx.Response:
+    """``httpx.head``: a client of its own for the one request, with the module's TLS context."""
+    return httpx.head(url, verify=TLS, **options)
+
 
 # Not key-shaped (no "sk-"), so a leak cannot hide behind the generic key-like redaction.
 SENTINEL = "SENTINEL-7f3a9c-stub-key-never-shown"
@@ -153,7 +175,7 @@ def test_a_body_over_the_cap_gets_a_400_and_the_server_keeps_serving(
 def test_a_chunked_request_body_is_read_like_any_other(portrait_server: RunningServer) -> None:
     payload = json.dumps(detect_body("http://127.0.0.1/x.png")).encode()
     chunks = iter([payload[:10], payload[10:]])
-    response = httpx.post(
+    response = http_post(
         portrait_server.url,
         content=chunks,
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {STUB_KEY}"},
@@ -172,7 +194,7 @@ def test_other_paths_answer_404_with_a_json_error_body(stub_server: RunningServe
         origin + "/images/%2e%2e/face-detect/documented-pass-1-1.json",  # no way out of the dir
         origin + "/images/nothing-here.png",
     ):
-        response = httpx.post(url, content=b"{}")
+        response = http_post(url, content=b"{}")
         assert response.status_code == 404
         assert response.headers["content-type"] == JSON_CONTENT_TYPE
         body = response.json()
@@ -182,8 +204,8 @@ def test_other_paths_answer_404_with_a_json_error_body(stub_server: RunningServe
 
 
 def test_the_images_directory_is_served_with_its_media_types(stub_server: RunningServer) -> None:
-    png = httpx.get(stub_server.image_url("portrait.png"))
-    head = httpx.head(stub_server.image_url("photo.jpg"))
+    png = http_get(stub_server.image_url("portrait.png"))
+    head = http_head(stub_server.image_url("photo.jpg"))
     assert png.headers["content-type"] == "image/png"
     assert png.content == (IMAGE_DIR / "portrait.png").read_bytes()
     assert head.status_code == 200
@@ -204,7 +226,7 @@ def test_a_gateway_prefix_moves_the_endpoint() -> None:
         assert s.base_url.endswith("/qwen/api/v1")
         with make_client(s) as client:
             assert isinstance(client.detect("http://127.0.0.1/x.png"), CheckPassed)
-        plain = httpx.post(s.base_url.replace("/qwen", "") + ENDPOINT_PATH, content=b"{}")
+        plain = http_post(s.base_url.replace("/qwen", "") + ENDPOINT_PATH, content=b"{}")
         assert plain.status_code == 404
 
 
@@ -386,8 +408,8 @@ def test_the_key_never_appears_in_the_server_output(
                 client.exchange({}, retry=False)
                 client.exchange(content=b"x" * (MAX_BODY_BYTES + 1))
             headers = {"Authorization": f"Bearer {SENTINEL}"}
-            httpx.post(f"{server.url}?api_key={SENTINEL}", headers=headers, content=b"{}")
-            httpx.get(f"{server.base_url}/{SENTINEL}", headers=headers)
+            http_post(f"{server.url}?api_key={SENTINEL}", headers=headers, content=b"{}")
+            http_get(f"{server.base_url}/{SENTINEL}", headers=headers)
             raw_exchange(server, f"GET /{SENTINEL} HTTP/1.1 junk\r\n\r\n".encode())
             shown = repr(server) + repr(server.server) + repr(server.fake)
     finally:
@@ -481,7 +503,7 @@ def test_a_content_length_that_is_not_ascii_digits_gets_a_json_400(
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-le"])
 def test_a_json_body_not_in_utf8_is_refused(portrait_server: RunningServer, encoding: str) -> None:
     payload = json.dumps(detect_body("http://127.0.0.1/x.png")).encode(encoding)
-    response = httpx.post(
+    response = http_post(
         portrait_server.url,
         content=payload,
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {STUB_KEY}"},
@@ -492,7 +514,7 @@ def test_a_json_body_not_in_utf8_is_refused(portrait_server: RunningServer, enco
 def test_a_body_nested_100000_deep_is_a_400_not_a_server_error(
     portrait_server: RunningServer,
 ) -> None:
-    response = httpx.post(
+    response = http_post(
         portrait_server.url,
         content=b"[" * 100_000,
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {STUB_KEY}"},
@@ -504,7 +526,7 @@ def test_the_stub_authenticates_before_it_throttles() -> None:
     """The documented limit is counted on keyed requests: no key is a 401, whatever the rate."""
     with serve_in_thread(api_keys=[STUB_KEY], images=PortraitImages(), qps=1) as server:
         statuses = [
-            httpx.post(server.url, json=detect_body("http://127.0.0.1/x.png")).status_code
+            http_post(server.url, json=detect_body("http://127.0.0.1/x.png")).status_code
             for _ in range(5)
         ]
     assert statuses == [401] * 5
@@ -551,7 +573,7 @@ def test_with_no_images_dir_the_stub_serves_the_images_the_package_ships() -> No
     with serve_in_thread(api_keys=[STUB_KEY]) as s, make_client(s) as client:
         assert s.server.images_dir == IMAGE_DIR.resolve()
         for name in ("portrait.png", "photo.jpg"):
-            assert httpx.get(s.image_url(name)).content == (IMAGE_DIR / name).read_bytes()
+            assert http_get(s.image_url(name)).content == (IMAGE_DIR / name).read_bytes()
         assert outcome(client.exchange(detect_body(s.image_url("no-human.png")))) == (
             CONTRACTS.profile.rejection("no-face").code
         )
@@ -571,7 +593,7 @@ def test_origin_is_scheme_host_and_port_for_clients_that_add_the_prefix_themselv
     with serve_in_thread(api_keys=[STUB_KEY], images=PortraitImages()) as s:
         host, port = s.server.server_address[:2]
         assert s.origin == f"http://{host!s}:{port}" == s.base_url.removesuffix(DEFAULT_PREFIX)
-        response = httpx.post(
+        response = http_post(
             s.origin + DEFAULT_PREFIX + ENDPOINT_PATH,
             json=detect_body("http://127.0.0.1/x.png"),
             headers={"Authorization": f"Bearer {STUB_KEY}"},

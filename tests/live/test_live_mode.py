@@ -642,6 +642,7 @@ def test_recorded_fixtures_validate_and_carry_their_provenance(
     assert case.request.headers["authorization"] == "Bearer <redacted>"
 
 
+@pytest.mark.process  # a pytest child's whole output is searched: the slow tier
 def test_the_sentinel_key_appears_nowhere_a_failing_run_writes(project: LiveProject) -> None:
     with stub(rewrite(echo_the_key)) as server:
         run = project.run(

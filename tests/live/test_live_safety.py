@@ -194,6 +194,7 @@ def test_an_earlier_report_of_the_suite_may_be_replaced(project: pytest.Pytester
     assert json.loads((project.path / "drift.json").read_text())["outcome"] == "passed"
 
 
+@pytest.mark.process  # a pytest child, killed: the slow tier
 def test_a_run_killed_before_its_end_leaves_no_report_saying_passed(tmp_path: Path) -> None:
     """Last night's reports are replaced by "not finished" ones before anything is sent, so a
     run killed outright (no chance to write its own) cannot leave them saying "passed"."""
@@ -288,6 +289,7 @@ def test_the_run_deadline_ends_a_run_whose_endpoint_never_finishes_an_answer(
     assert len(timed_out) == len(report["errors"]) > 0, report["errors"]
 
 
+@pytest.mark.process  # a pytest child, interrupted: the slow tier
 def test_an_interrupted_run_says_so_in_its_report_and_is_never_passed(tmp_path: Path) -> None:
     """Ctrl-C in the middle of a run: the report is written, says "interrupted", and exit != 0."""
     (tmp_path / "pytest.ini").write_text("[pytest]\n")

@@ -177,6 +177,7 @@ def toy_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, dict[s
     return root, status, report
 
 
+@pytest.mark.process  # the driver's workers run pytest as children: the slow tier
 def test_the_driver_kills_what_the_tests_catch_and_says_what_they_miss(
     toy_run: tuple[Path, int, dict[str, Any]],
 ) -> None:
@@ -193,6 +194,7 @@ def test_the_driver_kills_what_the_tests_catch_and_says_what_they_miss(
     assert status == (0 if expected >= 50 else 1)
 
 
+@pytest.mark.process
 def test_a_listed_equivalent_is_left_out_of_the_score_and_a_stale_one_is_reported(
     toy_run: tuple[Path, int, dict[str, Any]],
 ) -> None:
@@ -205,6 +207,7 @@ def test_a_listed_equivalent_is_left_out_of_the_score_and_a_stale_one_is_reporte
     assert report["stale_equivalents"] == ["toy-0000000000"]
 
 
+@pytest.mark.process
 def test_a_worker_imports_what_the_scope_file_names_before_it_forks(toy: Path) -> None:
     from mutation.run import WorkerProcess
 
@@ -240,6 +243,7 @@ def test_an_equivalent_without_a_reason_is_a_usage_error_naming_the_file_and_fie
     assert str(path) in error and "field 'reason' is missing or empty" in error
 
 
+@pytest.mark.process
 def test_a_module_whose_tests_fail_unmutated_is_refused(
     toy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -264,6 +268,7 @@ def test_the_checkouts_scope_names_real_files_and_targets() -> None:
         assert len(equivalent.reason) > 10, equivalent  # a reason, not a placeholder
 
 
+@pytest.mark.process
 def test_a_mutant_that_breaks_the_modules_import_at_start_up_is_a_kill(toy: Path) -> None:
     """A plugin (here a conftest) imports the module when pytest starts: a mutant that makes that
     import fail ends pytest with a usage error, and is killed, not an error of the tool."""
