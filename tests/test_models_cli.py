@@ -60,6 +60,7 @@ def request_body(contracts: Contracts, url: str) -> dict[str, Any]:
     return contracts.profile.valid_request(url)
 
 
+@pytest.mark.process  # a child process: the slow tier
 def test_serve_with_every_model_answers_each_in_its_own_shape() -> None:
     """``serve --model`` x4 as a process: its base URL printed once, each model's pass and
     named failure answered as that model's contracts classify them."""
@@ -106,6 +107,7 @@ def test_serve_with_every_model_answers_each_in_its_own_shape() -> None:
     assert KEY not in line + out + err
 
 
+@pytest.mark.process  # a child process: the slow tier
 @pytest.mark.parametrize("words", [["serve", "--port", "0"], ["openapi"], ["live"]])
 def test_a_model_no_packaged_folder_has_exits_4_naming_the_known_models(
     words: list[str], tmp_path: Path
@@ -118,6 +120,7 @@ def test_a_model_no_packaged_folder_has_exits_4_naming_the_known_models(
         assert model in done.stderr
 
 
+@pytest.mark.process  # a child process: the slow tier
 def test_run_with_an_unknown_model_exits_4_naming_the_known_models(tmp_path: Path) -> None:
     done = command("run", "--model", "nope", "test_replay.py", cwd=tmp_path)
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
@@ -125,6 +128,7 @@ def test_run_with_an_unknown_model_exits_4_naming_the_known_models(tmp_path: Pat
     assert all(model in done.stderr for model in KNOWN)
 
 
+@pytest.mark.process  # a child process: the slow tier
 def test_run_with_one_model_judges_that_models_documented_fixtures(tmp_path: Path) -> None:
     """``run --model liveportrait-detect test_replay.py`` offline passes, replaying that model's
     own fixtures (their names, not face-detect's): the replay tests are what it checks."""
@@ -140,6 +144,7 @@ def test_run_with_one_model_judges_that_models_documented_fixtures(tmp_path: Pat
     assert "documented-pass-1-1" not in done.stdout  # face-detect's fixture
 
 
+@pytest.mark.process  # a child process: the slow tier
 def test_run_with_two_models_replays_each_models_own_fixtures_under_its_name(
     tmp_path: Path,
 ) -> None:
@@ -164,6 +169,7 @@ def test_run_with_two_models_replays_each_models_own_fixtures_under_its_name(
     )
 
 
+@pytest.mark.process  # a child process: the slow tier
 def test_history_refuses_two_models_with_a_clear_usage_error(tmp_path: Path) -> None:
     """``history`` writes the contract change of one folder: two models are a usage error
     naming both (never the first taken silently)."""

@@ -142,6 +142,7 @@ def test_live_interrupted_in_the_run_exits_2_and_the_report_says_interrupted(
     assert "interrupted" in capsys.readouterr().out
 
 
+@pytest.mark.process  # a child process: the slow tier
 def test_live_stopped_by_a_signal_mid_run_leaves_reports_that_say_interrupted(
     tmp_path: Path,
 ) -> None:
@@ -169,6 +170,7 @@ def test_live_stopped_by_a_signal_mid_run_leaves_reports_that_say_interrupted(
     assert SENTINEL not in out + err
 
 
+@pytest.mark.process  # a child process: the slow tier
 def test_live_imports_no_pytest(honest_stub: RunningServer, tmp_path: Path) -> None:
     code = (
         "import sys\n"

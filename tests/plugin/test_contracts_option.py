@@ -119,6 +119,7 @@ def run_command(*words: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.process  # a child process: the slow tier
 def test_run_replays_the_shipped_suite_against_the_chosen_folder(tmp_path: Path) -> None:
     """facedetect-contract run --contracts DIR: the copy requires a field the documented passes
     lack, so the shipped suite fails them (they pass on the packaged contracts: the project's
@@ -133,6 +134,7 @@ def test_run_replays_the_shipped_suite_against_the_chosen_folder(tmp_path: Path)
     assert REQUIRED in done.stdout
 
 
+@pytest.mark.process  # a child process: the slow tier
 def test_run_with_a_missing_folder_exits_4_naming_the_option(tmp_path: Path) -> None:
     done = run_command("--contracts", "nowhere", "test_replay.py", cwd=tmp_path)
     assert done.returncode == pytest.ExitCode.USAGE_ERROR

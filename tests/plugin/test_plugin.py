@@ -134,6 +134,7 @@ def pytest_unconfigure(config):  # after the terminal summary: was Hypothesis ev
 """
 
 
+@pytest.mark.process  # pytest children: the slow tier
 def test_the_live_tests_alone_import_no_hypothesis_and_the_others_get_the_profile(
     pytester: pytest.Pytester,
 ) -> None:

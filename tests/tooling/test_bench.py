@@ -56,6 +56,7 @@ def figures(quick_run: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return report
 
 
+@pytest.mark.process  # the bench as a child process: the slow tier
 def test_the_last_line_is_one_json_object_with_every_section_and_target(
     figures: dict[str, Any],
 ) -> None:
@@ -72,6 +73,7 @@ def test_the_last_line_is_one_json_object_with_every_section_and_target(
     assert figures["all_met"] is False
 
 
+@pytest.mark.process  # the bench as a child process: the slow tier
 def test_the_offline_section_checks_every_generated_case_of_both_kinds(
     figures: dict[str, Any],
 ) -> None:
@@ -88,6 +90,7 @@ def test_the_offline_section_checks_every_generated_case_of_both_kinds(
         assert offline["ratio"] > 0
 
 
+@pytest.mark.process  # the bench as a child process: the slow tier
 def test_the_offline_ratio_judged_is_the_median_of_the_repetitions(
     figures: dict[str, Any],
 ) -> None:
@@ -101,6 +104,7 @@ def test_the_offline_ratio_judged_is_the_median_of_the_repetitions(
         assert figures["targets"]["offline_vs_schemathesis"]["value"] == offline["ratio"]
 
 
+@pytest.mark.process  # the bench as a child process: the slow tier
 def test_a_quick_run_skips_the_sections_that_start_servers_or_subprocesses(
     figures: dict[str, Any],
 ) -> None:
@@ -112,6 +116,7 @@ def test_a_quick_run_skips_the_sections_that_start_servers_or_subprocesses(
     assert not_run <= set(figures["not_measured"])
 
 
+@pytest.mark.process  # the bench as a child process: the slow tier
 def test_the_table_comes_first_and_no_key_is_printed(
     quick_run: subprocess.CompletedProcess[str],
 ) -> None:
@@ -645,6 +650,7 @@ def double_run() -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.process  # the bench as a child process: the slow tier
 def test_the_doubles_figures_are_in_the_json_line_as_positive_numbers(
     double_run: subprocess.CompletedProcess[str],
 ) -> None:
