@@ -568,7 +568,7 @@ def test_the_spend_of_several_models_keeps_every_figure_of_each() -> None:
         by_model=(("a", a), ("b", b)),
     )
     assert _spend(1, "1", "CNY").by_model == ()  # one model's spend has no parts
-    with pytest.raises(ValueError, match="^a spend of several models needs at least one$"):
+    with pytest.raises(ValueError, match=r"^a spend of several models needs at least one$"):
         Spend.of_models([])
 
 
