@@ -807,6 +807,7 @@ class LiveSession:
     def _plainest_report(self) -> LiveReport:
         """The report of a run whose full report could not be made: its errors, without the
         questions; failing that, its errors alone (an "error" outcome either way)."""
+        from .live.budget import Spend  # noqa: PLC0415
         from .report import LiveReport  # noqa: PLC0415
 
         try:
@@ -827,7 +828,11 @@ class LiveSession:
                 strict_drift=self.settings.strict_drift,
                 findings=(),
                 errors=errors,
-                spend=self.runs[0].spend,
+                spend=(
+                    self.runs[0].spend
+                    if len(self.runs) == 1
+                    else Spend.of_models((r.contracts.profile.model, r.spend) for r in self.runs)
+                ),
                 observations=(),
                 requests=(),
                 recorded=(),

@@ -394,3 +394,36 @@ def test_an_interrupted_run_of_several_models_says_interrupted_never_passed(
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["outcome"] == "interrupted", report["why_not_passed"]
     assert report["exit_status"] == 1
+
+
+@pytest.mark.parametrize("fails", ["once", "always"])
+@pytest.mark.parametrize("several", [False, True], ids=["one-model", "several-models"])
+def test_a_report_that_cannot_be_made_is_an_error_of_the_run_never_passed(
+    tmp_path: Path, stub: RunningServer, monkeypatch: pytest.MonkeyPatch, fails: str, several: bool
+) -> None:
+    """The suite's own fault while making the report: the run's report says the error (the
+    plainest report: without the questions, else the errors alone), the JSON is written, and
+    the exit status is 1."""
+    made = LiveReport.from_result.__func__  # type: ignore[attr-defined]
+    calls = []
+
+    def broken(cls: type[LiveReport], result: Any, **options: Any) -> LiveReport:
+        calls.append(result)
+        if fails == "always" or len(calls) == 1:
+            raise RuntimeError("planted fault of the suite")
+        return made(cls, result, **options)
+
+    models = MODELS if several else MODELS[:1]
+    live = session(tmp_path, f"{stub.origin}/api/v1", models=models)
+    live.start()
+    live.run()
+    monkeypatch.setattr(LiveReport, "from_result", classmethod(broken))
+    report = live.finish()
+    assert report.outcome == "error" and live.exit_status == 1, report.headline()
+    said = [str(error) for error in report.errors]
+    assert any("the report could not be made (RuntimeError: planted fault" in e for e in said)
+    if fails == "always":
+        assert any("could not be made either" in e for e in said), said
+        assert report.requests == () and report.spend.max_billed == 4 * len(models)
+        assert [m for m, _ in report.spend.by_model] == ([] if len(models) == 1 else
+                                                         [c.profile.model for c in models])  # fmt: skip
