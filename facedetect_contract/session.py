@@ -209,8 +209,8 @@ def live_options() -> list[tuple[tuple[str, ...], dict[str, Any]]]:
                 "metavar": "PATH",
                 "default": None,
                 "help": f"JSON list of image cases {{name, {names['image_field']}, "
-                f"{names['ratio_field']}, expect}}; default: "
-                "the packaged live-cases.json (the documented image at both ratios)",
+                f"{names['ratio_field']}, expect}} (and model, in a run of several); default: "
+                "each model's own (face-detect's: the documented image at both ratios)",
             },
         ),
         (
