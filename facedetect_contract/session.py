@@ -506,6 +506,7 @@ class LiveSession:
                 self.until = parse_until(baseline_until)
             runs = self._make_runs(chosen, environ, transport, record_dir_of)
             for run in runs:
+                check_outputs(run.settings)  # each model's own recordings' folder too
                 if run.url.startswith("https:"):  # a bad SSL_CERT_FILE stops the run first
                     from .core.transport import ssl_context  # noqa: PLC0415
 
@@ -515,8 +516,8 @@ class LiveSession:
                 self.baseline = load_baseline(
                     settings.baseline, missing_ok=settings.update_baseline
                 )
-                for run in runs:
-                    run.baseline = self.baseline if len(runs) == 1 else None
+                for run in runs:  # several models: each matches its findings as named in
+                    run.baseline = self.baseline  # the report (LiveRun.named_in_report)
             if settings.history is not None:
                 self.history = load_history(settings.history)
         except ValueError as exc:  # cases, baseline, history files, option values, base URL, ...
@@ -558,13 +559,11 @@ class LiveSession:
             return [
                 LiveRun(settings, cases, contracts=contracts, environ=environ, transport=transport)
             ]
-        models = [c.profile.model for c in chosen]
-        twice = sorted({m for m in models if models.count(m) > 1})
-        if twice:
-            raise ValueError(
-                f"model {', '.join(twice)} is chosen twice (two contracts folders of one model); "
-                "a run guards each model once: drop one --contracts or --model"
-            )
+        from .live.models import chosen_twice  # noqa: PLC0415
+
+        problem = chosen_twice([c.profile.model for c in chosen])
+        if problem is not None:  # before the cases are read by model
+            raise ValueError(problem)
         by_model = (
             load_cases_of_models(settings.cases_file, chosen)
             if settings.cases_file is not None
@@ -603,17 +602,20 @@ class LiveSession:
     def planned_names(self) -> dict[str, tuple[str, ...]]:
         """The ids of the session's requests by kind (``<model>/<name>`` for several models),
         known before anything is drawn or sent."""
-        from .live.models import ModelsRun  # noqa: PLC0415
+        from .live.models import names_by_kind  # noqa: PLC0415
         from .live.plan import planned_names  # noqa: PLC0415
 
-        if isinstance(self.live_run, ModelsRun):
-            return self.live_run.planned_names()
-        run = self.live_run
-        return planned_names(
-            run.cases,
-            run.settings.examples,
-            repeat=run.settings.repeat_cases,
-            contracts=run.contracts,
+        return names_by_kind(
+            (
+                run.contracts.profile.model,
+                planned_names(
+                    run.cases,
+                    run.settings.examples,
+                    repeat=run.settings.repeat_cases,
+                    contracts=run.contracts,
+                ),
+            )
+            for run in self.runs
         )
 
     def redact(self, text: str) -> str:
@@ -837,7 +839,7 @@ class LiveSession:
                 requests=(),
                 recorded=(),
                 interrupted=any(run.interrupted for run in self.runs),
-                model=", ".join(self.models),
+                model=self.models[0] if len(self.runs) == 1 else "",  # several: no one model
             )
 
 

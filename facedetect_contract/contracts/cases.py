@@ -295,7 +295,7 @@ def load_cases_of_models(
     by_model = {contracts.profile.model: contracts for contracts in chosen}
     cases: dict[str, list[LiveCase]] = {model: [] for model in by_model}
     seen: dict[str, dict[str, int]] = {model: {} for model in by_model}
-    keys = (MODEL_FIELD, *_keys(chosen[0])) if chosen else (MODEL_FIELD,)
+    keys = ("name", MODEL_FIELD, "expect", "the image URL (and ratio) each model's profile names")
     for index, entry in enumerate(_entries(path, keys)):
         where = _where(path, index, entry)
         model = _model_of(entry, where, list(by_model), required=True)

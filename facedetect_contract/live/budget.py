@@ -23,7 +23,10 @@ Several models in one run share one budget (``BudgetPool``): each model's ``Bill
 its own queue, trial and claim (the models' docs bill differently: liveportrait-detect bills a
 failed check), and a slot is taken from the pool, so the run never sends more than ``max_billed``
 billable attempts across its models; each model's trial may cost one image more when its docs'
-claim is false.
+claim is false. A model's first slot is first come; a further one is taken only while a slot
+stays for each other model still running without any, so one fast model cannot spend the run's
+budget before a slower one's first case (a model that needs no slot holds one until its run
+ends).
 """
 
 from __future__ import annotations
@@ -190,6 +193,16 @@ class BudgetPool:
         """Slots taken across the members (the caller holds ``lock``)."""
         return sum(member._used() for member in self.members)  # one lock: one state
 
+    def waiting_for_a_first(self, besides: BillingBudget) -> int:
+        """Members other than ``besides`` still running that have taken no slot yet: one slot
+        is kept for each, so one model cannot spend the run's budget before another's first
+        case (the caller holds ``lock``)."""
+        return sum(
+            1
+            for member in self.members
+            if member is not besides and not member.closed and not member._used()
+        )
+
 
 class BillingBudget:
     """At most ``max_billed`` billable attempts, and images, per run; thread-safe.
@@ -229,6 +242,7 @@ class BillingBudget:
         self._decided: set[str] = set()
         self._next = 0  # the first position in the queue not decided yet
         self._cancelled = False
+        self.closed = False  # its run has sent all it will: a pool keeps no slot for it
 
     def __repr__(self) -> str:
         return f"BillingBudget({self.summary()})"
@@ -245,9 +259,14 @@ class BillingBudget:
         )
 
     def _slot_left(self) -> bool:
-        """Whether a slot is left: this budget's, or its pool's across the models."""
-        used = self._used() if self._pool is None else self._pool.used()
-        return used < self.max_billed
+        """Whether a slot is left: this budget's; or its pool's across the models, where a
+        model's first slot is first come, and a further one leaves one for each other model
+        still without any (``BudgetPool.waiting_for_a_first``)."""
+        pool = self._pool
+        if pool is None:
+            return self._used() < self.max_billed
+        kept = pool.waiting_for_a_first(self) if self._used() else 0
+        return pool.used() + kept < self.max_billed
 
     def _needs_slot(self, billable: bool) -> bool:
         return billable or self._claim in ("broken", "unknown")
@@ -354,6 +373,12 @@ class BillingBudget:
                     self._claim = "unknown"
             if self._trial == name:
                 self._trial = None
+            self._lock.notify_all()
+
+    def close(self) -> None:
+        """Its run is done sending (a pool then keeps no slot for it)."""
+        with self._lock:
+            self.closed = True
             self._lock.notify_all()
 
     @property

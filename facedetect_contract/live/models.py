@@ -16,18 +16,28 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # light to import: the plugin names requests with it at collection
     from ..core.redaction import Redactor
+    from ..core.violations import Violation
     from .baseline import Baseline
     from .judging import Verdict
     from .run import LiveRun, LiveSettings
 
-__all__ = ["SEPARATOR", "ModelsRun", "qualified", "split_qualified"]
+__all__ = [
+    "SEPARATOR",
+    "ModelsRun",
+    "chosen_twice",
+    "names_by_kind",
+    "qualified",
+    "qualified_finding",
+    "split_qualified",
+]
 
 SEPARATOR = "/"  # between a model and its request's name: no model name or request id has one
 # Seconds an interrupted run waits for its models' runs to store what they have (in-flight
@@ -38,6 +48,38 @@ _INTERRUPT_GRACE = 5.0
 def qualified(model: str, name: str) -> str:
     """The name of a model's request in a run of several models."""
     return f"{model}{SEPARATOR}{name}"
+
+
+def names_by_kind(
+    per_model: Iterable[tuple[str, Mapping[str, Sequence[str]]]],
+) -> dict[str, tuple[str, ...]]:
+    """Each model's request ids by kind made one run's: qualified ``<model>/<name>`` when there
+    are several models, as they are when there is one."""
+    given = list(per_model)
+    names: dict[str, list[str]] = {}
+    for model, own in given:
+        for kind, ids in own.items():
+            names.setdefault(kind, []).extend(
+                qualified(model, name) if len(given) > 1 else name for name in ids
+            )
+    return {kind: tuple(ids) for kind, ids in names.items()}
+
+
+def chosen_twice(models: Sequence[str], named: str = "--contracts or --model") -> str | None:
+    """The usage error of a run given one model twice (two contracts folders of one model),
+    naming the options (``named``) that chose them; ``None`` when each model is there once."""
+    twice = sorted({model for model in models if list(models).count(model) > 1})
+    if not twice:
+        return None
+    return (
+        f"model {', '.join(twice)} is chosen twice (two contracts folders of one model); a run "
+        f"guards each model once: drop one of them from {named}"
+    )
+
+
+def qualified_finding(model: str, violation: Violation) -> Violation:
+    """A model's finding as the report of several models names it."""
+    return dataclasses.replace(violation, interaction=qualified(model, violation.interaction))
 
 
 def split_qualified(name: str) -> tuple[str, str]:
@@ -55,18 +97,16 @@ class ModelsRun:
         self, runs: Sequence[LiveRun], *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         models = [run.contracts.profile.model for run in runs]
-        twice = sorted({model for model in models if models.count(model) > 1})
-        if twice:
-            raise ValueError(
-                f"model {', '.join(twice)} is chosen twice (two contracts folders of one model); "
-                "a run guards each model once: drop one --contracts or --model"
-            )
+        problem = chosen_twice(models)
+        if problem is not None:
+            raise ValueError(problem)
         if not runs:
             raise ValueError("a run of several models needs at least one model")
         self.runs = tuple(runs)
         self.by_model = dict(zip(models, self.runs, strict=True))
         self._clock = clock
-        self.interrupted = False
+        for model, run in self.by_model.items():  # its findings as the report names them
+            run.named_in_report = functools.partial(qualified_finding, model)
         # Set by the session: the run's one baseline (its entries name qualified requests) and
         # the redactor of every model's key.
         self.baseline: Baseline | None = None
@@ -78,22 +118,6 @@ class ModelsRun:
     @property
     def models(self) -> tuple[str, ...]:
         return tuple(self.by_model)
-
-    def planned_names(self) -> dict[str, tuple[str, ...]]:
-        """Every run's request ids by kind, each qualified by its model, models in order."""
-        from .plan import planned_names  # noqa: PLC0415
-
-        names: dict[str, list[str]] = {}
-        for model, run in self.by_model.items():
-            own = planned_names(
-                run.cases,
-                run.settings.examples,
-                repeat=run.settings.repeat_cases,
-                contracts=run.contracts,
-            )
-            for kind, ids in own.items():
-                names.setdefault(kind, []).extend(qualified(model, name) for name in ids)
-        return {kind: tuple(ids) for kind, ids in names.items()}
 
     def _split(self, names: Iterable[str]) -> dict[str, list[str]]:
         """The names by model; ``KeyError`` naming one that no chosen model has."""
@@ -114,6 +138,9 @@ class ModelsRun:
             wanted: dict[str, list[str] | None] = dict.fromkeys(self.by_model)
         else:
             wanted = {m: own for m, own in self._split(names).items() if own}
+        for model, run in self.by_model.items():
+            if model not in wanted:  # nothing asked of it: the pool keeps no slot for it
+                run.budget.close()
         deadline = max(run.settings.deadline for run in self.runs)
         stop_at = self._clock() + deadline
         for run in self.runs:
@@ -125,6 +152,8 @@ class ModelsRun:
                 run.execute(own)
             except BaseException as error:  # re-raised below, once every model is done
                 failures.append(error)
+            finally:
+                run.budget.close()  # done sending: the pool keeps no slot for it
 
         threads = [
             threading.Thread(
@@ -141,7 +170,6 @@ class ModelsRun:
             for thread in threads:
                 thread.join()
         except BaseException:  # Ctrl-C: every model's run ends, marked interrupted
-            self.interrupted = True
             for run in self.runs:
                 run.interrupted = True
                 run.budget.cancel()  # what is queued is not sent; what is in flight ends
@@ -172,11 +200,7 @@ class ModelsRun:
             raise KeyError(f"{name!r}: no model {model!r} in this run")
         verdict = self.by_model[model].verdict(own)
         return dataclasses.replace(
-            verdict,
-            violations=tuple(
-                dataclasses.replace(v, interaction=qualified(model, v.interaction))
-                for v in verdict.violations
-            ),
+            verdict, violations=tuple(qualified_finding(model, v) for v in verdict.violations)
         )
 
     def seconds_left(self) -> float:

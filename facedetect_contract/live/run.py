@@ -221,6 +221,9 @@ class LiveRun:
         self.selected: set[str] = set()  # every request a test asked for
         self.run_findings: tuple[Violation, ...] = ()
         self.baseline: Baseline | None = None  # acknowledged findings fail no test
+        # A finding as the run's report names it (a run of several models: <model>/<name>,
+        # set by live.models), which is what the baseline's entries name.
+        self.named_in_report: Callable[[Violation], Violation] = lambda violation: violation
         # Errors of the run as (request, cause) pairs; a plain string (what a caller above adds
         # once the run is over) is an error of the run as a whole.
         self.errors: list[RunError | str] = []
@@ -534,7 +537,7 @@ class LiveRun:
         """Past ``PER_RUN`` findings, the same check at the same place in other answers folds
         into its first finding, then the rest into one per check and severity; the verdicts
         keep their messages (a test still fails on its own answer)."""
-        acknowledged = self.baseline.acknowledges if self.baseline else (lambda _: False)
+        acknowledged = self._acknowledged
         tagged = [
             (name, violation)
             for name in self.order
@@ -700,8 +703,13 @@ class LiveRun:
             self.execute([name])
         return self.verdicts[name]  # execute leaves a verdict for every name it was given
 
+    def _acknowledged(self, violation: Violation) -> bool:
+        """Whether the baseline acknowledges ``violation`` (as the report names it)."""
+        baseline = self.baseline
+        return baseline is not None and baseline.acknowledges(self.named_in_report(violation))
+
     def _send_guarded(self, planned: PlannedRequest, stop_at: float) -> Verdict:
-        if self._clock() >= stop_at:
+        if self._clock() >= stop_at or self.budget.cancelled:  # the deadline, or an interrupt
             return Verdict(planned, "not-sent", reason=self._not_sent_reason)
         try:
             return self._send(planned, stop_at)
@@ -771,7 +779,7 @@ class LiveRun:
                 if self.settings.cases_file is not None
                 else f"the default live cases of {self.contracts.profile.model}"
             ),
-            acknowledged=self.baseline.acknowledges if self.baseline else lambda _: False,
+            acknowledged=self._acknowledged,
         )
         if verdict.is_run_error:
             if flight.retry_refused:

@@ -55,6 +55,8 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    from ..contracts.cases import LiveCase
+    from ..contracts.loader import Contracts
     from ..session import LiveSession
 
 __all__ = [
@@ -179,24 +181,23 @@ def _live_ids(config: pytest.Config) -> dict[str, tuple[str, ...]]:
     if session is not None:
         return session.planned_names()
     from ..contracts.cases import default_cases  # noqa: PLC0415
-    from ..live.models import qualified  # noqa: PLC0415
+    from ..live.models import names_by_kind  # noqa: PLC0415
     from ..session import default  # noqa: PLC0415
 
-    # Without --live the tests are skipped; the ids still show what --live would send.
-    chosen = all_contracts_of(config)
-    names: dict[str, list[str]] = {}
-    for contracts in chosen:
+    def cases_of(contracts: Contracts) -> tuple[LiveCase, ...]:
         try:
-            cases = default_cases(contracts)
+            return default_cases(contracts)
         except ValueError:
-            cases = ()
-        own = planned_names(cases, default("examples"), contracts=contracts)
-        for kind, ids in own.items():
-            names.setdefault(kind, []).extend(
-                qualified(contracts.profile.model, name) if len(chosen) > 1 else name
-                for name in ids
-            )
-    return {kind: tuple(ids) for kind, ids in names.items()}
+            return ()
+
+    # Without --live the tests are skipped; the ids still show what --live would send.
+    return names_by_kind(
+        (
+            contracts.profile.model,
+            planned_names(cases_of(contracts), default("examples"), contracts=contracts),
+        )
+        for contracts in all_contracts_of(config)
+    )
 
 
 def _live_id(name: str) -> str:

@@ -426,10 +426,12 @@ def _live_verdict(run: LiveRun | ModelsRun, name: str | None) -> Verdict:
     verdict = run.verdict(name)
     # The reason may quote the endpoint (a code, a message): shown escaped in the terminal and
     # in JUnit XML, which cannot carry most control characters.
+    # Redacted by the run's every key (several models: each run redacts its own).
+    reason = run.redact(verdict.reason)
     if verdict.status == "not-sent":
-        pytest.skip(inert.terminal(verdict.reason))
+        pytest.skip(inert.terminal(reason))
     if verdict.status != "judged":  # unreachable, throttled, failing, ...: an error of the run
-        pytest.fail(inert.terminal(verdict.reason), pytrace=False)
+        pytest.fail(inert.terminal(reason), pytrace=False)
     return verdict
 
 

@@ -163,13 +163,12 @@ def all_contracts_of(config: pytest.Config) -> list[Contracts]:
             found = chosen_contracts_of(None, here=config.invocation_params.dir)
     except SessionError as exc:
         raise pytest.UsageError(str(exc)) from None
-    models_chosen = [contracts.profile.model for contracts in found]
-    twice = sorted({m for m in models_chosen if models_chosen.count(m) > 1})
-    if twice:
-        raise pytest.UsageError(
-            f"model {', '.join(twice)} is chosen twice (two contracts folders of one model); a "
-            "run guards each model once: drop one --contracts or --model"
-        )
+    from ..live.models import chosen_twice  # noqa: PLC0415
+
+    named = "--contracts or --model" if folders or models else f"{CONTRACTS_INI} or {MODELS_INI}"
+    problem = chosen_twice([contracts.profile.model for contracts in found], named)
+    if problem is not None:
+        raise pytest.UsageError(problem)
     config.stash[_CONTRACTS] = found
     return found
 

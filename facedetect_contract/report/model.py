@@ -66,6 +66,17 @@ RunOutcome = Literal[  # the run's, not an answer's (``contracts.outcome.Outcome
     "interrupted",
 ]
 PASSING: frozenset[str] = frozenset({"passed", "passed with warnings"})
+# The outcomes that do not pass, the gravest first: a run of several models says its gravest.
+_SEVERITY: tuple[str, ...] = (
+    "interrupted",
+    "not judged",
+    "drift",
+    "error",
+    "incomplete",
+    "nothing sent",
+    "passed with warnings",
+    "passed",
+)
 NOT_JUDGED = "not judged"  # requests were sent, and no answer could be judged
 # Why no answer was judged, by the status its requests got (judging.Status), in the reader's words.
 _UNJUDGED_BECAUSE: Mapping[str, str] = {
@@ -406,8 +417,9 @@ class LiveReport:
         return tuple(own)
 
     def failing_models(self) -> tuple[str, ...]:
-        """The models of a run of several whose own report does not pass, in order."""
-        return tuple(part.model for part in self.parts if part.exit_status)
+        """The models of a run of several that were asked something and did not pass, in
+        order (a model no selected test asked anything of is not one)."""
+        return tuple(part.model for part in self._failing_parts())
 
     def by_severity(self, severity: Severity) -> tuple[Violation, ...]:
         return tuple(v for v in self.findings if v.severity is severity)
@@ -477,6 +489,20 @@ class LiveReport:
 
     @property
     def outcome(self) -> RunOutcome:
+        """The run's outcome; for several models, a model the run asked for that did not pass
+        (it judged nothing, sent nothing, ...) keeps the run from passing, with its outcome."""
+        own = self._own_outcome()
+        if own in PASSING and self.parts:
+            failing = self._failing_parts()
+            if failing:
+                return min((part.outcome for part in failing), key=_SEVERITY.index)
+        return own
+
+    def _failing_parts(self) -> tuple[LiveReport, ...]:
+        """The models the run asked something of (a test selected) that did not pass."""
+        return tuple(part for part in self.parts if part.selected and part.exit_status)
+
+    def _own_outcome(self) -> RunOutcome:
         if self.interrupted:
             return "interrupted"
         # Before drift: a run that judged no answer can say nothing of the endpoint's contract
@@ -506,6 +532,10 @@ class LiveReport:
     def why_not_passed(self) -> str:
         """One sentence on what keeps the outcome from "passed" (empty when it passed)."""
         outcome = self.outcome
+        if self.parts and outcome != self._own_outcome():  # a model's own outcome
+            return "; ".join(
+                f"{part.model}: {part.why_not_passed()}" for part in self._failing_parts()
+            )
         listed = "; ".join(entry.describe() for entry in self.expired)
         expired = f"baseline entries past their date: {listed}" if self.expired else ""
         if outcome == "drift" and not self.failing():
@@ -542,7 +572,7 @@ class LiveReport:
     def headline(self) -> str:
         """The verdict in one line: the outcome first, then the counts."""
         outcome = self.outcome
-        if outcome == "not judged":
+        if outcome == "not judged" and self.not_judged_because():
             text = f"not judged: {self.not_judged_because()}"
         else:
             breaking = len(self.by_severity(Severity.BREAKING))
@@ -567,7 +597,7 @@ class LiveReport:
                 text += f"; not passed: {', '.join(failing)}"
         elif self.model:
             text += f" to {self.model}"
-        if outcome == "not judged":
+        if outcome == "not judged" and self.not_judged_because():
             text += ", none judged"
         return text
 

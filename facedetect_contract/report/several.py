@@ -21,7 +21,7 @@ from typing import Any
 from ..core.violations import Violation
 from ..live.baseline import Baseline
 from ..live.budget import Spend
-from ..live.models import qualified
+from ..live.models import qualified, qualified_finding
 from ..live.result import RunError
 from .model import LiveReport
 
@@ -42,7 +42,7 @@ def qualified_report(part: LiveReport) -> LiveReport:
     model = part.model
 
     def finding(v: Violation) -> Violation:
-        return dataclasses.replace(v, interaction=qualified(model, v.interaction))
+        return qualified_finding(model, v)
 
     names = {str(row["name"]) for row in part.requests}
 

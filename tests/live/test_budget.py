@@ -614,3 +614,21 @@ def test_a_pool_is_one_lock_and_one_cap_from_zero() -> None:
     assert member._lock is empty.lock  # one lock: one state across the models
     assert not member.admit("a", billable=True)
     assert repr(empty) == "BudgetPool(max_billed=0, models=1)"
+
+
+def test_a_pool_keeps_a_slot_for_each_model_still_without_one() -> None:
+    """A model's first slot is first come; a further one leaves a slot for every other model
+    still running without any, until that model's run is done."""
+    pool = BudgetPool(3)
+    fast, slow, idle = (BillingBudget(3, pool=pool) for _ in range(3))
+    assert fast.admit("f1", billable=True)
+    assert not fast.admit("f2", billable=True)  # 1 used + 2 kept for slow and idle
+    assert slow.admit("s1", billable=True)
+    assert not fast.admit("f3", billable=True)  # 2 used + 1 kept for idle
+    idle.close()  # its run is done: nothing is kept for it
+    assert fast.admit("f4", billable=True)
+    assert not slow.admit("s2", billable=True)  # the cap
+    assert (fast.summary().not_sent, slow.summary().not_sent) == (("f2", "f3"), ("s2",))
+    first = BudgetPool(1)  # fewer slots than models: the first come takes it
+    one, other = BillingBudget(1, pool=first), BillingBudget(1, pool=first)
+    assert one.admit("o1", billable=True) and not other.admit("x1", billable=True)

@@ -23,8 +23,10 @@ from facedetect_contract.contracts.cases import CasesFileError, load_cases_of_mo
 from facedetect_contract.contracts.loader import Contracts, load_contracts, packaged_models
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
 from facedetect_contract.doubles.server import RunningServer, serve_in_thread
+from facedetect_contract.live.budget import Spend
 from facedetect_contract.live.models import ModelsRun, qualified, split_qualified
 from facedetect_contract.report import LiveReport
+from facedetect_contract.report.several import of_models
 from facedetect_contract.session import LiveSession, SessionError, live_settings
 
 MODELS = [load_contracts(folder) for folder in packaged_models().values()]
@@ -162,6 +164,19 @@ def test_the_models_share_one_budget_and_each_reports_its_own_spend(
     assert all(s.max_billed == 3 for _, s in spend.by_model)
     skipped = [r for r in report.requests if r["outcome"] == "not-sent"]
     assert skipped and all("--max-billed 3" in r["note"] for r in skipped), skipped
+
+
+def test_one_model_cannot_spend_the_budget_before_anothers_first_case(
+    tmp_path: Path, stub: RunningServer
+) -> None:
+    """``--max-billed`` as many as the models: each model's first billable case is sent,
+    however fast the others' go (one slot is kept for each model still without one)."""
+    report = run_through(
+        session(tmp_path, f"{stub.origin}/api/v1", facedetect_max_billed=len(MODELS))
+    )
+    sent = {model: spend.billable_sent for model, spend in report.spend.by_model}
+    assert all(count >= 1 for count in sent.values()), sent
+    assert sum(sent.values()) <= len(MODELS)
 
 
 def test_a_model_chosen_twice_is_a_usage_error(tmp_path: Path) -> None:
@@ -304,9 +319,14 @@ def test_a_baseline_acknowledges_one_models_finding_and_not_anothers(tmp_path: P
         assert first.failing_models() == (model,)
         entries = json.loads(baseline.read_text())["entries"]
         assert entries and all(e["interaction"].startswith(f"{model}/") for e in entries)
-        second = run_through(session(tmp_path, base, facedetect_baseline="baseline.json"))
+        again = session(tmp_path, base, facedetect_baseline="baseline.json")
+        second = run_through(again)
     assert second.outcome in ("passed", "passed with warnings"), second.why_not_passed()
     assert second.known() and not second.failing()
+    # each request's own verdict (what a live test fails by) is acknowledged too
+    for name in again.planned_names()["case"]:
+        verdict = again.live_run.verdict(name)
+        assert verdict.message is None, (name, verdict.message)
     # the same entries, their model's name changed to another's: they acknowledge nothing there
     other = next(c.profile.model for c in MODELS if c.profile.model != model)
     moved = [
@@ -427,3 +447,102 @@ def test_a_report_that_cannot_be_made_is_an_error_of_the_run_never_passed(
         assert report.requests == () and report.spend.max_billed == 4 * len(models)
         assert [m for m, _ in report.spend.by_model] == ([] if len(models) == 1 else
                                                          [c.profile.model for c in models])  # fmt: skip
+
+
+def test_a_model_that_judged_nothing_keeps_the_run_of_several_from_passing(
+    tmp_path: Path,
+) -> None:
+    """One model's every answer broken (an HTML page): the others pass, and the run does not:
+    its outcome is that model's ("not judged"), its exit status 1, the model named."""
+    broken_model = MODELS[1].profile.model
+
+    def broken(request: FakeRequest, response: FakeResponse) -> FakeResponse:
+        try:
+            sent = json.loads(request.body).get("model")
+        except (ValueError, AttributeError):
+            return response
+        if sent != broken_model:
+            return response
+        return FakeResponse(502, {"content-type": "text/html"}, b"<html>bad gateway</html>")
+
+    with serve_in_thread(api_keys=[KEY], contracts=MODELS, response_hook=broken) as stub:
+        report = run_through(session(tmp_path, f"{stub.origin}/api/v1"))
+    own = {part.model: part.outcome for part in report.parts}
+    assert own[broken_model] not in ("passed", "passed with warnings"), own
+    assert all(o == "passed" for m, o in own.items() if m != broken_model), own
+    assert report.exit_status == 1 and report.failing_models() == (broken_model,)
+    assert broken_model in report.why_not_passed(), report.why_not_passed()
+    assert not report.headline().startswith("passed")
+
+
+def row(outcome: str) -> dict[str, Any]:
+    return {"name": "case-x", "kind": "case", "outcome": outcome, "elapsed_ms": None}
+
+
+def part(model: str, outcome: str, *, selected: int = 1) -> LiveReport:
+    return LiveReport(
+        endpoint="http://127.0.0.1:9/api/v1/x",
+        generated_at="2026-12-08T00:00:00+00:00",
+        strict_drift=False,
+        findings=(),
+        errors=(),
+        spend=Spend(4, 0, 0, (), (), None, None),
+        observations=(),
+        requests=(row(outcome),),
+        recorded=(),
+        selected=selected,
+        model=model,
+    )
+
+
+def test_a_model_asked_something_that_sent_nothing_keeps_the_run_from_passing() -> None:
+    """A model whose every selected request went unsent ("nothing sent") beside one that
+    passed: the merged figures would pass (one request sent and judged); the run does not, it
+    says that model's outcome and why."""
+    report = of_models([part("a", "judged"), part("b", "not-sent")])
+    assert [p.outcome for p in report.parts] == ["passed", "nothing sent"]
+    assert report.outcome == "nothing sent" and report.exit_status == 1
+    assert report.failing_models() == ("b",)
+    assert report.why_not_passed().startswith("b: no request was sent"), report.why_not_passed()
+    assert report.headline().startswith("nothing sent: ")
+    # the gravest of several models' outcomes is the run's
+    graver = of_models([part("a", "not-sent"), part("b", "unreachable"), part("c", "judged")])
+    assert graver.outcome == "not judged"
+    # a model nothing was asked of (pytest -k) is no failure
+    unasked = of_models([part("a", "judged"), part("b", "not-sent", selected=0)])
+    assert unasked.outcome == "passed" and unasked.failing_models() == ()
+
+
+def test_a_model_no_test_asked_anything_of_does_not_fail_the_run(tmp_path: Path) -> None:
+    """pytest -k selecting one model's tests: the other models sent nothing because nothing was
+    asked of them, and the run passes on what was asked."""
+    with serve_in_thread(api_keys=[KEY], contracts=MODELS) as stub:
+        live = session(tmp_path, f"{stub.origin}/api/v1", models=MODELS[:2])
+        asked = [
+            n for n in live.planned_names()["case"] if n.startswith(f"{MODELS[0].profile.model}/")
+        ]
+        live.start()
+        live.run(asked)
+        report = live.finish()
+    assert [part.selected for part in report.parts] == [len(asked), 0]
+    assert report.outcome == "passed" and report.failing_models() == ()
+
+
+def test_a_report_inside_any_models_recordings_folder_is_refused(tmp_path: Path) -> None:
+    """Each model has its own recordings' folder: a report written into the second model's is
+    a usage error before anything is sent, as one into the first's is."""
+    folder = MODELS[1].directory.name
+    settings = live_settings(
+        {"facedetect_reports": [f"rec-{folder}/report.json"]},
+        base_url="http://127.0.0.1:9/api/v1",
+        here=tmp_path,
+        record_dir=tmp_path / "rec",
+        models=2,
+    )
+    with pytest.raises(SessionError, match="record folder"):
+        LiveSession(
+            settings,
+            contracts=MODELS[:2],
+            environ=env(),
+            record_dir_of=lambda contracts: tmp_path / f"rec-{contracts.directory.name}",
+        )
