@@ -193,15 +193,11 @@ class BudgetPool:
         """Slots taken across the members (the caller holds ``lock``)."""
         return sum(member._used() for member in self.members)  # one lock: one state
 
-    def waiting_for_a_first(self, besides: BillingBudget) -> int:
-        """Members other than ``besides`` still running that have taken no slot yet: one slot
-        is kept for each, so one model cannot spend the run's budget before another's first
-        case (the caller holds ``lock``)."""
-        return sum(
-            1
-            for member in self.members
-            if member is not besides and not member.closed and not member._used()
-        )
+    def waiting_for_a_first(self) -> int:
+        """Members still running that have taken no slot yet: one slot is kept for each, so
+        one model cannot spend the run's budget before another's first case (the caller holds
+        ``lock``; it asks for a member that has a slot, so never counts itself)."""
+        return sum(1 for member in self.members if not member.closed and not member._used())
 
 
 class BillingBudget:
@@ -265,7 +261,7 @@ class BillingBudget:
         pool = self._pool
         if pool is None:
             return self._used() < self.max_billed
-        kept = pool.waiting_for_a_first(self) if self._used() else 0
+        kept = pool.waiting_for_a_first() if self._used() else 0
         return pool.used() + kept < self.max_billed
 
     def _needs_slot(self, billable: bool) -> bool:
@@ -376,10 +372,9 @@ class BillingBudget:
             self._lock.notify_all()
 
     def close(self) -> None:
-        """Its run is done sending (a pool then keeps no slot for it)."""
+        """Its run is done sending (a pool then keeps no slot for it; nobody waits on it)."""
         with self._lock:
             self.closed = True
-            self._lock.notify_all()
 
     @property
     def cancelled(self) -> bool:

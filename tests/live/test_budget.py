@@ -629,6 +629,12 @@ def test_a_pool_keeps_a_slot_for_each_model_still_without_one() -> None:
     assert fast.admit("f4", billable=True)
     assert not slow.admit("s2", billable=True)  # the cap
     assert (fast.summary().not_sent, slow.summary().not_sent) == (("f2", "f3"), ("s2",))
+    assert (fast.closed, idle.closed) == (False, True)
+    roomy = BudgetPool(4)  # one slot kept for each of the two others: one more for the first
+    ahead, *others = (BillingBudget(4, pool=roomy) for _ in range(3))
+    assert ahead.admit("a1", billable=True) and ahead.admit("a2", billable=True)
+    assert not ahead.admit("a3", billable=True)  # 2 used + 2 kept
+    assert all(other.admit(f"o{i}", billable=True) for i, other in enumerate(others))
     first = BudgetPool(1)  # fewer slots than models: the first come takes it
     one, other = BillingBudget(1, pool=first), BillingBudget(1, pool=first)
     assert one.admit("o1", billable=True) and not other.admit("x1", billable=True)
