@@ -528,12 +528,11 @@ class LiveSession:
             self.live_run = runs[0]
             self.redactor = runs[0].redactor
         else:
-            from .core.redaction import Redactor  # noqa: PLC0415
             from .live.models import ModelsRun  # noqa: PLC0415
 
             self.live_run = ModelsRun(runs)
-            self.redactor = Redactor([run.secret for run in runs])
-            self.live_run.baseline, self.live_run.redactor = self.baseline, self.redactor
+            self.redactor = self.live_run.redactor  # every model's key
+            self.live_run.baseline = self.baseline
 
     def _make_runs(
         self,

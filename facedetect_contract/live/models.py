@@ -22,8 +22,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from ..core.redaction import Redactor  # light: no endpoint, no httpx
+
 if TYPE_CHECKING:  # light to import: the plugin names requests with it at collection
-    from ..core.redaction import Redactor
     from ..core.violations import Violation
     from .baseline import Baseline
     from .judging import Verdict
@@ -107,10 +108,9 @@ class ModelsRun:
         self._clock = clock
         for model, run in self.by_model.items():  # its findings as the report names them
             run.named_in_report = functools.partial(qualified_finding, model)
-        # Set by the session: the run's one baseline (its entries name qualified requests) and
-        # the redactor of every model's key.
+        # Set by the session: the run's one baseline (its entries name qualified requests).
         self.baseline: Baseline | None = None
-        self.redactor: Redactor | None = None
+        self.redactor = Redactor([run.secret for run in self.runs])  # every model's key
 
     def __repr__(self) -> str:
         return f"ModelsRun(models={list(self.by_model)})"
@@ -189,7 +189,7 @@ class ModelsRun:
         return self.runs[0].settings
 
     def redact(self, text: str) -> str:
-        return text if self.redactor is None else self.redactor.text(text)
+        return self.redactor.text(text)
 
     def verdict(self, name: str) -> Verdict:
         """The verdict of a qualified request name, its findings naming their interaction as

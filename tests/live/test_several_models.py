@@ -544,3 +544,35 @@ def test_a_report_inside_any_models_recordings_folder_is_refused(tmp_path: Path)
             environ=env(),
             record_dir_of=lambda contracts: tmp_path / f"rec-{contracts.directory.name}",
         )
+
+
+def test_every_models_key_is_redacted_where_the_models_read_different_variables(
+    tmp_path: Path,
+) -> None:
+    """Two models whose profiles name different key variables: whatever the run shows (a
+    test's reason, the summary, the reports) passes a redactor of both keys."""
+    import shutil
+
+    copy = tmp_path / "other-key"
+    shutil.copytree(MODELS[1].directory, copy)
+    profile = json.loads((copy / "endpoint.json").read_text())
+    profile["endpoint"]["api_key_env"] = "OTHER_MODEL_KEY"
+    (copy / "endpoint.json").write_text(json.dumps(profile))
+    other = load_contracts(copy)
+    second = "sk-second-model-" + "9f8e" * 6
+    settings = live_settings(
+        {},
+        base_url="http://127.0.0.1:9/api/v1",
+        here=tmp_path,
+        record_dir=tmp_path / "rec",
+        models=2,
+    )
+    live = LiveSession(
+        settings,
+        contracts=[MODELS[0], other],
+        environ={MODELS[0].profile.api_key_env: KEY, "OTHER_MODEL_KEY": second},
+    )
+    shown = live.redact(f"first {KEY} second {second}")
+    assert KEY not in shown and second not in shown, shown
+    assert live.live_run.redact(f"{second}") != second
+    live.close()
