@@ -31,10 +31,9 @@ from facedetect_contract.contracts.loader import Contracts, load_contracts
 from facedetect_contract.contracts.outcome import classify
 from facedetect_contract.core.interaction import Interaction, RecordedResponse
 from facedetect_contract.core.violations import Severity, Violation
+from tests.helpers.models import NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = sorted(p for p in (ROOT / "contracts").iterdir() if (p / "endpoint.json").is_file())
-NAMES = [p.name for p in FOLDERS]
 # The checks of the answer's boxes (checks/boxes.py) and of boxes across a run.
 BOX_CHECKS = [
     *sorted(name for name, c in CHECKS.items() if c.function.__module__.endswith(".boxes")),

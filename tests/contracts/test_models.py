@@ -24,16 +24,10 @@ from facedetect_contract.contracts.loader import (
 from facedetect_contract.contracts.outcome import classify
 from facedetect_contract.contracts.profile import NotInProfile
 from facedetect_contract.core.pointers import Pointer
+from tests.helpers.models import FOLDERS, SIBLINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 # Every contracts folder shipped beside face-detect's: a new one is covered without a test edit.
-SIBLINGS = tuple(
-    sorted(
-        p.parent.name
-        for p in (ROOT / "contracts").glob("*/endpoint.json")
-        if p.parent != CONTRACT_DIR
-    )
-)
 META_SCHEMAS = (
     "endpoint.schema.json",
     "errors.schema.json",
@@ -354,9 +348,7 @@ def test_a_valid_request_carries_the_default_ratio_else_the_first_documented_and
 ):
     """``EndpointProfile.valid_request``: what the probes, the models' tests and their doubles
     send when nothing asks for a ratio."""
-    for folder in sorted(
-        p for p in CONTRACT_DIR.parent.iterdir() if (p / "endpoint.json").is_file()
-    ):
+    for folder in FOLDERS:
         profile = load_contracts(folder).profile
         body = profile.valid_request("https://x.example/p.png")
         assert profile.request.model.get(body) == profile.model

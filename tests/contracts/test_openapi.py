@@ -26,6 +26,7 @@ from facedetect_contract.contracts.openapi import (
     write_openapi,
 )
 from facedetect_contract.contracts.outcome import classify
+from tests.helpers.models import FOLDERS
 
 CONTRACTS = load_contracts()
 
@@ -156,7 +157,6 @@ def test_openapi_write_of_an_installed_copy_of_the_package_is_refused(tmp_path: 
 
 
 # Every contracts folder shipped in the checkout: a new model's document is covered with no edit.
-FOLDERS = tuple(sorted(p.parent for p in (ROOT / "contracts").glob("*/endpoint.json")))
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)

@@ -30,7 +30,6 @@ import pytest
 from facedetect_contract.contracts import fixtures as fixtures_module
 from facedetect_contract.contracts.fixtures import fixture_dir, load_fixtures
 from facedetect_contract.contracts.loader import ContractFileError, Contracts, load_contracts
-from facedetect_contract.contracts.profile import CONTRACT_DIR, PROFILE_FILE
 from facedetect_contract.core import geometry
 from facedetect_contract.doubles import fake as fake_module
 from facedetect_contract.doubles.fake import (
@@ -49,11 +48,12 @@ from facedetect_contract.doubles.fake import (
     named_failure,
     named_reason,
 )
+from tests.helpers.models import FOLDERS as MODEL_FOLDERS
 
 __all__: list[str] = []
 
 KEY = "sk-fake-details-key"
-FOLDERS = {p.parent.name: p.parent for p in CONTRACT_DIR.parent.glob(f"*/{PROFILE_FILE}")}
+FOLDERS = {folder.name: folder for folder in MODEL_FOLDERS}
 MODELS = sorted(FOLDERS)
 FIXTURES = Path(fixtures_module._FIXTURES)
 DRAWN = "https://cdn.example.net/people/7.png"

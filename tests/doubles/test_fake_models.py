@@ -25,7 +25,6 @@ from facedetect_contract.checks import run_checks
 from facedetect_contract.contracts.fixtures import fixture_dir, load_fixtures
 from facedetect_contract.contracts.loader import ContractFileError, Contracts, load_contracts
 from facedetect_contract.contracts.outcome import classify
-from facedetect_contract.contracts.profile import CONTRACT_DIR, PROFILE_FILE
 from facedetect_contract.core.interaction import RecordedResponse
 from facedetect_contract.doubles.fake import (
     CatalogImages,
@@ -40,9 +39,9 @@ from facedetect_contract.doubles.offline import InProcessExchange
 from facedetect_contract.doubles.server import serve_in_thread
 from facedetect_contract.generation.strategies import invalid_requests, valid_requests
 from tests.helpers.another_path import MODEL, PATH, write_portrait_detect
+from tests.helpers.models import FOLDERS
 
 KEY = "sk-fake-models-test-key"
-FOLDERS = sorted(p.parent for p in CONTRACT_DIR.parent.glob(f"*/{PROFILE_FILE}"))
 IDS = [folder.name for folder in FOLDERS]
 VALID = functools.cache(valid_requests)
 INVALID = functools.cache(invalid_requests)

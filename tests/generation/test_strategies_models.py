@@ -28,11 +28,10 @@ from facedetect_contract.generation.strategies import (
     responses,
     valid_requests,
 )
+from tests.helpers.models import NAMES
 from tests.helpers.strategies import draw_many, draw_until
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = sorted(p for p in (ROOT / "contracts").iterdir() if (p / "endpoint.json").is_file())
-NAMES = [p.name for p in FOLDERS]
 SCHEMA_OF = {filename: name for name, filename in SCHEMA_FILES.items()}
 DRAWS = 60  # per model and property: four models, each drawn in every run
 KIND_DRAWS = 480  # enough for every documented kind of answer to come up

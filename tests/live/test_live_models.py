@@ -30,19 +30,19 @@ from facedetect_contract.live.judging import failing
 from facedetect_contract.live.plan import probe_names
 from facedetect_contract.live.run import LiveRun, LiveSettings
 from facedetect_contract.report import LiveReport, render_html
+from tests.helpers.models import FOLDERS, NAMES
 from tests.helpers.processes import run_command, serving
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = sorted(p.parent.name for p in (ROOT / "contracts").glob("*/endpoint.json"))
 KEY = "sk-unit-" + "cd34" * 8
 Handler = Callable[[httpx.Request], httpx.Response]
 SERVE = (sys.executable, "-m", "facedetect_contract", "serve")
 LIVE = (sys.executable, "-m", "facedetect_contract", "live")
 
 
-@pytest.fixture(scope="module", params=FOLDERS)
+@pytest.fixture(scope="module", params=FOLDERS, ids=NAMES)
 def contracts(request: pytest.FixtureRequest) -> Contracts:
-    return load_contracts(ROOT / "contracts" / request.param)
+    return load_contracts(request.param)
 
 
 def run_against_fake(
