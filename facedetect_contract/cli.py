@@ -609,7 +609,7 @@ def _live(args: argparse.Namespace) -> int:
             )
             session = LiveSession(
                 settings,
-                contracts=models if len(models) > 1 else models[0],
+                contracts=models,
                 baseline_until=args.facedetect_baseline_until,
                 record_dir_of=record_dirs_of(here, record),
             )

@@ -38,7 +38,9 @@ def live_case_meets_its_expect(
     wanted, admitted = _EXPECTS[case.expect]
     if outcome.passed not in admitted:
         yield Finding(
-            pointer=_verdict_pointer(context) if interaction.response.status == 200 else "",
+            pointer=context.contracts.profile.verdict_at
+            if interaction.response.status == 200
+            else "",
             received=outcome.describe(),
             documented=f"expect {case.expect!r}: {wanted}",
             title=f"live case {case.name!r} did not meet its expect {case.expect!r}",
@@ -48,15 +50,7 @@ def live_case_meets_its_expect(
 
 def _live_boxes(live: Outcome, context: CheckContext) -> list[tuple[Pointer, geometry.Box | None]]:
     """(pointer, the box the outcome read there) for each box of the model's answer."""
-    read = {"face_box": live.face_box, "crop_box": live.crop_box}
-    return [(at, read.get(role)) for role, at in context.contracts.profile.boxes.items()]
-
-
-def _verdict_pointer(context: CheckContext) -> str:
-    """Where the answer says pass or fail: the verdict, or (a verdict-less model) its output."""
-    profile = context.contracts.profile
-    at = profile.verdict or profile.output
-    return "" if at is None else str(at)
+    return [(at, live.box(role)) for role, at in context.contracts.profile.boxes.items()]
 
 
 def _box_drift(
@@ -104,7 +98,7 @@ def behaviour_matches_recording(
             and live.passed != recorded.passed
         ):
             yield Finding(
-                pointer=_verdict_pointer(context),
+                pointer=context.contracts.profile.verdict_at,
                 received=f"the portrait check {'passed' if live.passed else 'failed'}",
                 documented=f"it {'passed' if recorded.passed else 'failed'} in {where}",
                 title="behaviour drift: the portrait check flipped",

@@ -105,14 +105,13 @@ def request_id_is_unique_in_the_run(context: RunContext) -> Iterator[Finding]:
 def repeated_case_gives_the_same_answer(context: RunContext) -> Iterator[Finding]:
     """A case sent twice in one run (``--live-repeat-cases``) gets the same verdict and boxes."""
     profile = context.contracts.profile
-    verdict_at = profile.verdict or profile.output  # a verdict-less model: its output says it
     for again, first in context.repeated.items():
         a, b = context.outcomes.get(first), context.outcomes.get(again)
         if a is None or b is None:
             continue
         if a.passed != b.passed:
             yield Finding(
-                pointer="" if verdict_at is None else str(verdict_at),
+                pointer=profile.verdict_at,  # a verdict-less model: its output says it
                 received=b.describe(),
                 documented=f"{a.describe()}, as the first time ({first})",
                 title="the same case, asked twice, got another verdict",
@@ -123,8 +122,7 @@ def repeated_case_gives_the_same_answer(context: RunContext) -> Iterator[Finding
         if not profile.boxes or not profile.states("iou_min"):
             continue  # no boxes, or no threshold to compare them by: the verdict is all there is
         threshold = profile.iou_min
-        read = {"face_box": (a.face_box, b.face_box), "crop_box": (a.crop_box, b.crop_box)}
-        for at, (x, y) in ((at, read[role]) for role, at in profile.boxes.items()):
+        for at, (x, y) in ((at, (a.box(role), b.box(role))) for role, at in profile.boxes.items()):
             if x is not None and y is not None and geometry.iou(x, y) < threshold:
                 yield Finding(
                     pointer=str(at),

@@ -223,7 +223,7 @@ class Check:
         ``(context)`` for a run, where a finding names its own interaction."""
         context = arguments[-1]
         if self.skip_reason(context.contracts) is not None:
-            return []  # a part of the shape it judges is not the model's: run_checks lists it
+            return []  # a part of the shape it judges is not the model's (``skipped_checks``)
         about = "(the run)" if self.scope == "run" else arguments[0].name
         default = _cite(self.name, context.contracts, self.sources)
         return [
@@ -295,26 +295,31 @@ def run_check(*, sources: Sequence[str]) -> Callable[[RunCheckFunction], RunChec
     return check(sources=sources, scope="run")
 
 
+def _all_checks() -> dict[str, Check]:
+    """Every registered check, per answer and per run."""
+    return {**CHECKS, **RUN_CHECKS}
+
+
 def skip_reason(name: str, contracts: Contracts) -> str | None:
     """Why the registered check ``name`` does not apply to these contracts' model, or ``None``."""
     _known([name])
-    return {**CHECKS, **RUN_CHECKS}[name].skip_reason(contracts)
+    return _all_checks()[name].skip_reason(contracts)
 
 
 def skipped_checks(contracts: Contracts) -> dict[str, str]:
     """The registered checks (answer and run) that do not apply to this model, with the reason
-    of each: what a report lists as skipped."""
-    reasons = {name: c.skip_reason(contracts) for name, c in {**CHECKS, **RUN_CHECKS}.items()}
+    of each (they return no finding for it)."""
+    reasons = {name: c.skip_reason(contracts) for name, c in _all_checks().items()}
     return {name: reason for name, reason in reasons.items() if reason is not None}
 
 
 def check_sources(contracts: Contracts) -> dict[str, tuple[str, ...]]:
     """The source ids every registered check that applies to this model cites; the first one
-    the profile lacks raises ``CheckSourceError`` (call it when the contracts are chosen, so a
-    profile without a document a check rests on is refused before anything is sent)."""
+    the profile lacks raises ``CheckSourceError`` (the tests ask it of every packaged model, so
+    a profile without a document a check rests on is caught before it ships)."""
     return {
         name: c.source_ids(contracts)
-        for name, c in {**CHECKS, **RUN_CHECKS}.items()
+        for name, c in _all_checks().items()
         if c.skip_reason(contracts) is None
     }
 

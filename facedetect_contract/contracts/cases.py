@@ -26,7 +26,7 @@ from ..core.interaction import read_json_file
 from ..core.misspelling import unknown_fields
 from ..core.pointers import Pointer
 from .fixtures import fixture_dir, load_fixtures
-from .loader import Contracts
+from .loader import Contracts, packaged_models
 from .profile import CONTRACT_DIR, PROFILE_FILE
 
 __all__ = [
@@ -77,9 +77,9 @@ def _ratio_names(contracts: Contracts) -> tuple[str, ...]:
 @functools.cache
 def _packaged_ratio_names() -> tuple[str, ...]:
     names: set[str] = set()
-    for path in sorted(CONTRACT_DIR.parent.glob(f"*/{PROFILE_FILE}")):
+    for folder in packaged_models().values():
         try:
-            shape = json.loads(path.read_text(encoding="utf-8"))["shape"]
+            shape = json.loads((folder / PROFILE_FILE).read_text(encoding="utf-8"))["shape"]
             names.add(Pointer.parse(shape["ratio"]["field"]).name)
         except (OSError, ValueError, KeyError, TypeError):
             continue

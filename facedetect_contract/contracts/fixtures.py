@@ -26,8 +26,8 @@ from ..core.data import packaged_or_checkout
 from ..core.interaction import Interaction, read_json_file
 from ..core.pointers import shown
 from ..core.redaction import Secret, redact_tree
-from .loader import Contracts
-from .profile import CONTRACT_DIR, PROFILE_FILE
+from .loader import Contracts, packaged_models
+from .profile import CONTRACT_DIR
 
 __all__ = [
     "FIXTURE_DIR",
@@ -115,16 +115,10 @@ def fixture_dir(contracts: Contracts) -> Path:
     own = own_fixture_dir(contracts)
     if own is not None:
         return own
-    named = _FIXTURES / Path(contracts.directory).name
-    model = contracts.profile.model
-    for packaged in sorted(CONTRACT_DIR.parent.glob(f"*/{PROFILE_FILE}")):
-        try:
-            same = json.loads(packaged.read_text(encoding="utf-8")).get("model") == model
-        except (OSError, ValueError, AttributeError):
-            continue
-        if same and (_FIXTURES / packaged.parent.name).is_dir():
-            return _FIXTURES / packaged.parent.name
-    return named
+    packaged = packaged_models().get(contracts.profile.model)
+    if packaged is not None and (_FIXTURES / packaged.name).is_dir():
+        return _FIXTURES / packaged.name
+    return _FIXTURES / Path(contracts.directory).name
 
 
 def fixtures_beside(directory: Path, contracts: Contracts) -> list[Interaction]:

@@ -57,6 +57,10 @@ class Outcome:
     def is_check_result(self) -> bool:
         return self.kind in ("passed", "failed")
 
+    def box(self, role: str) -> geometry.Box | None:
+        """The box read for a role of the profile's boxes (``face_box``, ``crop_box``)."""
+        return {"face_box": self.face_box, "crop_box": self.crop_box}.get(role)
+
     def describe(self) -> str:
         """A short sentence for messages and reports."""
         if self.kind == "passed":

@@ -302,6 +302,13 @@ class EndpointProfile(_Withholding):
         anchor = self.verdict or next(iter(self.boxes.values()), None)
         return None if anchor is None else anchor.parent
 
+    @property
+    def verdict_at(self) -> str:
+        """Where an answer says whether the check passed, as a finding's pointer: the verdict,
+        or (a verdict-less model) its output; "" when the profile names neither."""
+        at = self.verdict or self.output
+        return "" if at is None else str(at)
+
     def rejection(self, rule: str) -> Rejection:
         """The documented answer to a broken rule of the fake (``KeyError`` names the rules)."""
         try:

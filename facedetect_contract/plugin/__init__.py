@@ -155,7 +155,7 @@ def _configure_live(config: pytest.Config) -> None:
         )
         session = LiveSession(
             settings,
-            contracts=chosen if len(chosen) > 1 else chosen[0],
+            contracts=chosen,
             baseline_until=config.getoption("facedetect_baseline_until"),
             record_dir_of=lambda contracts: record_dir(config, contracts),
         )

@@ -23,10 +23,8 @@ from facedetect_contract.contracts.cases import CasesFileError, load_cases_of_mo
 from facedetect_contract.contracts.loader import Contracts, load_contracts, packaged_models
 from facedetect_contract.doubles.fake import FakeRequest, FakeResponse
 from facedetect_contract.doubles.server import RunningServer, serve_in_thread
-from facedetect_contract.live.budget import Spend
 from facedetect_contract.live.models import ModelsRun, qualified, split_qualified
 from facedetect_contract.report import LiveReport
-from facedetect_contract.report.several import of_models
 from facedetect_contract.session import LiveSession, SessionError, live_settings
 
 MODELS = [load_contracts(folder) for folder in packaged_models().values()]
@@ -471,44 +469,6 @@ def test_a_model_that_judged_nothing_keeps_the_run_of_several_from_passing(
     assert report.exit_status == 1 and report.failing_models() == (broken_model,)
     assert broken_model in report.why_not_passed(), report.why_not_passed()
     assert not report.headline().startswith("passed")
-
-
-def row(outcome: str) -> dict[str, Any]:
-    return {"name": "case-x", "kind": "case", "outcome": outcome, "elapsed_ms": None}
-
-
-def part(model: str, outcome: str, *, selected: int = 1) -> LiveReport:
-    return LiveReport(
-        endpoint="http://127.0.0.1:9/api/v1/x",
-        generated_at="2026-12-08T00:00:00+00:00",
-        strict_drift=False,
-        findings=(),
-        errors=(),
-        spend=Spend(4, 0, 0, (), (), None, None),
-        observations=(),
-        requests=(row(outcome),),
-        recorded=(),
-        selected=selected,
-        model=model,
-    )
-
-
-def test_a_model_asked_something_that_sent_nothing_keeps_the_run_from_passing() -> None:
-    """A model whose every selected request went unsent ("nothing sent") beside one that
-    passed: the merged figures would pass (one request sent and judged); the run does not, it
-    says that model's outcome and why."""
-    report = of_models([part("a", "judged"), part("b", "not-sent")])
-    assert [p.outcome for p in report.parts] == ["passed", "nothing sent"]
-    assert report.outcome == "nothing sent" and report.exit_status == 1
-    assert report.failing_models() == ("b",)
-    assert report.why_not_passed().startswith("b: no request was sent"), report.why_not_passed()
-    assert report.headline().startswith("nothing sent: ")
-    # the gravest of several models' outcomes is the run's
-    graver = of_models([part("a", "not-sent"), part("b", "unreachable"), part("c", "judged")])
-    assert graver.outcome == "not judged"
-    # a model nothing was asked of (pytest -k) is no failure
-    unasked = of_models([part("a", "judged"), part("b", "not-sent", selected=0)])
-    assert unasked.outcome == "passed" and unasked.failing_models() == ()
 
 
 def test_a_model_no_test_asked_anything_of_does_not_fail_the_run(tmp_path: Path) -> None:

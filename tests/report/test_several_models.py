@@ -527,3 +527,27 @@ def test_a_report_of_one_model_renders_with_the_outline_it_always_had() -> None:
     lines = summary_lines(report)
     assert not any(line.startswith("  ") for line, _ in lines)
     assert lines[1][0].startswith("not passed: new breaking findings (see below)")
+
+
+def asked(model: str, outcome: str, *, selected: int = 1) -> LiveReport:
+    """A model's report whose one request ended as ``outcome`` (``part``'s, otherwise)."""
+    request = {**_row("case-a"), "outcome": outcome, "http_status": None, "elapsed_ms": None}
+    return dataclasses.replace(part(model), requests=(request,), selected=selected, observations=())
+
+
+def test_a_model_asked_something_that_sent_nothing_keeps_the_run_from_passing() -> None:
+    """A model whose every selected request went unsent ("nothing sent") beside one that
+    passed: the merged figures would pass (one request sent and judged); the run does not, it
+    says that model's outcome and why."""
+    report = of_models([asked("a", "judged"), asked("b", "not-sent")])
+    assert [p.outcome for p in report.parts] == ["passed", "nothing sent"]
+    assert report.outcome == "nothing sent" and report.exit_status == 1
+    assert report.failing_models() == ("b",)
+    assert report.why_not_passed().startswith("b: no request was sent"), report.why_not_passed()
+    assert report.headline().startswith("nothing sent: ")
+    # the gravest of several models' outcomes is the run's
+    graver = of_models([asked("a", "not-sent"), asked("b", "unreachable"), asked("c", "judged")])
+    assert graver.outcome == "not judged"
+    # a model nothing was asked of (pytest -k) is no failure
+    unasked = of_models([asked("a", "judged"), asked("b", "not-sent", selected=0)])
+    assert unasked.outcome == "passed" and unasked.failing_models() == ()
