@@ -29,7 +29,7 @@ from facedetect_contract.contracts.loader import (
 from facedetect_contract.contracts.openapi import OPENAPI_FILE, build_openapi_for
 from facedetect_contract.contracts.outcome import classify
 from facedetect_contract.core.interaction import RecordedResponse
-from tests.helpers.processes import ROOT, child_env, default_sigint
+from tests.helpers.processes import ROOT, child_env, default_sigint, run_command
 
 pytest_plugins = ["pytester"]
 
@@ -40,15 +40,7 @@ SEVERAL = "takes one model"
 
 
 def command(*words: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "facedetect_contract", *words],
-        check=False,
-        cwd=cwd,
-        env=child_env(PYTHONPATH=str(ROOT)),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_command(words, cwd=cwd, env=child_env(PYTHONPATH=str(ROOT)), timeout=timeout)
 
 
 def models_args(models: list[Contracts]) -> list[str]:

@@ -15,6 +15,7 @@ import functools
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -34,6 +35,7 @@ from facedetect_contract.doubles.fake import (
     Image,
     documented_failure,
     image_names,
+    named_failure,
 )
 from facedetect_contract.doubles.offline import InProcessExchange
 from facedetect_contract.doubles.server import serve_in_thread
@@ -108,8 +110,17 @@ def test_a_valid_request_gets_a_check_result_its_own_contracts_accept(
     violations = run_checks(interaction, model_contracts)
     assert not violations, "\n\n".join(map(str, violations)) + f"\n{interaction.response.body!r}"
     outcome = classify(interaction.response, model_contracts)
-    # A check result, or the image's format refused (a URL's extension is its format offline).
-    assert outcome.is_check_result or interaction.response.status == 400, outcome
+    # A check result; or a 400 the image's URL asks for: its extension no format the model
+    # takes (offline a URL's extension is its format), or a name of the names table's rules.
+    url = model_contracts.profile.request.image_url.get(request.body)
+    extension = urlsplit(str(url)).path.rsplit("/", 1)[-1].rpartition(".")[2].lower()
+    asked = extension not in model_contracts.profile.image_formats or (
+        (row := named_failure(str(url), model_contracts)) is not None and row.rule is not None
+    )
+    assert outcome.is_check_result or (interaction.response.status == 400 and asked), (
+        outcome,
+        url,
+    )
 
 
 @EXAMPLES

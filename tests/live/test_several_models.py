@@ -226,8 +226,9 @@ def test_a_request_of_a_model_the_run_lacks_is_refused_naming_the_models(
 ) -> None:
     live = session(tmp_path, "http://127.0.0.1:9/api/v1", models=MODELS[:2])
     assert isinstance(live.live_run, ModelsRun)
-    with pytest.raises(KeyError, match="no model 'nope'"):
+    with pytest.raises(KeyError, match="no model 'nope'") as refused:
         live.live_run.execute(["nope/case-x"])
+    assert all(c.profile.model in str(refused.value) for c in MODELS[:2]), refused.value
     live.close()
 
 
@@ -420,14 +421,14 @@ def test_a_report_that_cannot_be_made_is_an_error_of_the_run_never_passed(
     """The suite's own fault while making the report: the run's report says the error (the
     plainest report: without the questions, else the errors alone), the JSON is written, and
     the exit status is 1."""
-    made = LiveReport.from_result.__func__  # type: ignore[attr-defined]
+    made = LiveReport.from_result
     calls = []
 
-    def broken(cls: type[LiveReport], result: Any, **options: Any) -> LiveReport:
+    def broken(cls: type[LiveReport], result: Any, /, **options: Any) -> LiveReport:
         calls.append(result)
         if fails == "always" or len(calls) == 1:
             raise RuntimeError("planted fault of the suite")
-        return made(cls, result, **options)
+        return made(result, **options)
 
     models = MODELS if several else MODELS[:1]
     live = session(tmp_path, f"{stub.origin}/api/v1", models=models)
