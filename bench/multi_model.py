@@ -53,8 +53,7 @@ def section_multi_model_live() -> dict[str, Any]:
     """Every packaged model in one ``facedetect-contract live`` run against one stub."""
     try:
         from facedetect_contract.contracts.loader import load_contracts, packaged_models
-        from facedetect_contract.core.interaction import parse_json
-        from facedetect_contract.doubles.server import serve_in_thread
+        from facedetect_contract.doubles.server import named_contracts, serve_in_thread
         from facedetect_contract.live.models import ModelsRun  # noqa: F401  # has it landed?
     except ImportError as exc:
         return {"status": "not available", "reason": f"several models in one live run: {exc}"}
@@ -72,15 +71,8 @@ def section_multi_model_live() -> dict[str, Any]:
 
     def body_model(body: bytes) -> str | None:
         """The served model the body names, else None (not JSON, no model, an unknown one)."""
-        try:
-            document = parse_json(body)
-        except ValueError:
-            return None
-        for one in contracts:
-            value = one.profile.request.model.get(document)
-            if isinstance(value, str) and value in one.models:
-                return one.profile.model
-        return None
+        named = named_contracts(contracts, body)
+        return None if named is None else named.profile.model
 
     def count(request: FakeRequest, response: Any) -> Any:
         model = body_model(request.body)

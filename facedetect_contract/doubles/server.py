@@ -100,6 +100,7 @@ __all__ = [
     "RunningServer",
     "StubOptions",
     "StubServer",
+    "named_contracts",
     "serve_in_thread",
 ]
 
@@ -124,6 +125,24 @@ _LINGER_SECONDS = 1.0
 _LINGER_BYTES = 256 * 1024
 
 ResponseHook = Callable[[FakeRequest, FakeResponse], FakeResponse]
+
+
+def named_contracts(candidates: Sequence[Contracts], body: bytes) -> Contracts | None:
+    """Which of ``candidates`` a request body names (its profile's request ``model`` pointer);
+    ``None`` for a body that is not JSON, names no model, or one none of them has."""
+    try:
+        document = parse_json(body)
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    for contracts in candidates:
+        named = contracts.profile.request.model.get(document)
+        if isinstance(named, str) and named in contracts.models:
+            return contracts
+    return None
+
+
 _FAULTS_OPTION = "StubOptions faults"
 
 logger = logging.getLogger(__name__)
@@ -391,16 +410,11 @@ class StubServer(http.server.ThreadingHTTPServer):
         if not served:
             return None
         if len(served) > 1:
-            try:
-                document = parse_json(body)
-            except ValueError:  # not JSON: the first model's fake refuses it as documented
-                document = None
-            if isinstance(document, dict):
-                for fake in served:
-                    named = fake.contracts.profile.request.model.get(document)
-                    if isinstance(named, str) and named in fake.contracts.models:
-                        return fake
-        return served[0]
+            contracts = named_contracts([fake.contracts for fake in served], body)
+            for fake in served:
+                if fake.contracts is contracts:
+                    return fake
+        return served[0]  # not JSON, no model, an unknown one: the first refuses it as documented
 
     def _image_source(self, options: StubOptions, contracts: Contracts) -> ImageSource:
         """The fake's images: the one given, else the stub's own files by their pixels, the
